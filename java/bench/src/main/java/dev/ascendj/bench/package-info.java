@@ -1,0 +1,2 @@
+/** Benchmarks run by {@code ascendj bench}. */
+package dev.ascendj.bench;

@@ -1,0 +1,2 @@
+/** The {@code ascendj} command line. */
+package dev.ascendj.cli;
