@@ -1,0 +1,84 @@
+package dev.ascendj.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ascendj.bench.BenchResult;
+import dev.ascendj.bench.BlockBench;
+import dev.ascendj.bench.GemmBench;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class})
+final class BenchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static int print(CommandSpec spec, BenchResult r, boolean json) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            out.println(m.writeValueAsString(r.metrics()));
+        } else {
+            out.print(r.render());
+        }
+        out.flush();
+        return 0;
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true,
+            description = "GFLOP/s of Ops.matmul against a direct OpenBLAS sgemm of the same shape.")
+    static final class Gemm implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--size", defaultValue = "1024", description = "M = N = K (default ${DEFAULT-VALUE}).")
+        int size;
+        @Option(names = "--runs", defaultValue = "10", description = "Timed runs per round (default ${DEFAULT-VALUE}).")
+        int runs;
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            return print(spec, new GemmBench(size, size, size, runs).run(), json);
+        }
+    }
+
+    @Command(name = "block", mixinStandardHelpOptions = true,
+            description = "Tokens/s of one LLaMA2 transformer block, forward and backward.")
+    static final class Block implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--hidden", defaultValue = "512") int hidden;
+        @Option(names = "--heads", defaultValue = "8") int heads;
+        @Option(names = "--intermediate", defaultValue = "1376") int intermediate;
+        @Option(names = "--seq-len", defaultValue = "256") int seq;
+        @Option(names = "--batch", defaultValue = "8") int batch;
+        @Option(names = "--runs", defaultValue = "5") int runs;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            BlockBench.Config cfg = new BlockBench.Config(hidden, heads, intermediate, seq, batch, runs);
+            return print(spec, new BlockBench(cfg).run(), json);
+        }
+    }
+}
