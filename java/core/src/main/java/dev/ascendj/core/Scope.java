@@ -22,6 +22,7 @@ import java.util.List;
  */
 public final class Scope implements AutoCloseable {
     private static final ThreadLocal<Deque<Scope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+    private static final ThreadLocal<int[]> SUSPENDED = ThreadLocal.withInitial(() -> new int[1]);
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Thread owner = Thread.currentThread();
@@ -42,8 +43,26 @@ public final class Scope implements AutoCloseable {
         return STACK.get().peek();
     }
 
+    /**
+     * Runs {@code body} with scope tracking suspended on this thread: what it creates belongs to
+     * no scope and must be closed by its owner (for long-lived state such as model weights and
+     * optimizer moments created while a step's scope is open).
+     */
+    public static <T> T untracked(java.util.function.Supplier<T> body) {
+        int[] depth = SUSPENDED.get();
+        depth[0]++;
+        try {
+            return body.get();
+        } finally {
+            depth[0]--;
+        }
+    }
+
     /** Registers a resource with the innermost scope of this thread, if there is one. */
     static void track(AutoCloseable resource) {
+        if (SUSPENDED.get()[0] > 0) {
+            return;
+        }
         Scope s = STACK.get().peek();
         if (s != null) {
             s.resources.add(resource);

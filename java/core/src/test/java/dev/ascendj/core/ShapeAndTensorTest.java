@@ -86,6 +86,17 @@ class ShapeAndTensorTest {
     }
 
     @Test
+    void untrackedResourcesSurviveTheScope() {
+        Tensor owned;
+        try (Scope scope = Scope.open()) {
+            owned = Scope.untracked(() -> Tensor.zeros(dev, DType.FP32, Shape.of(2)));
+        }
+        assertFalse(owned.isClosed());
+        owned.close();
+        assertEquals(0, dev.used);
+    }
+
+    @Test
     void viewsKeepStorageAliveUntilTheLastReferenceCloses() {
         Tensor base = Tensor.zeros(dev, DType.FP32, Shape.of(2, 2));
         Tensor view = base.slice(0, 0, 1);
