@@ -36,7 +36,10 @@ public interface Ops {
     /** Sets every element of {@code out} to {@code value}. */
     void fill(Tensor out, float value);
 
-    /** Copies {@code src} into {@code dst} of the same shape, converting between dtypes (aclnnCast). */
+    /**
+     * Copies {@code src} into {@code dst} of the same shape, converting between dtypes (aclnnCast).
+     * Floats become integers by rounding toward zero, saturating at the integer type's range.
+     */
     void cast(Tensor src, Tensor dst);
 
     /**
@@ -62,7 +65,8 @@ public interface Ops {
      *   <li>Batched: {@code a} [Bt, ., .], {@code b} [Bt, ., .], {@code out} [Bt, M, N].</li>
      *   <li>Shared weight: {@code a} [Bt, M, K] (not transposed), {@code b} 2D, {@code out} [Bt, M, N].</li>
      * </ul>
-     * With {@code beta = 1} the product accumulates into {@code out} (gradient accumulation).
+     * With {@code beta = 1} the product accumulates into {@code out} (gradient accumulation);
+     * with {@code beta = 0} the old contents of {@code out} are never read (they may be NaN), as in BLAS.
      */
     void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor out, float alpha, float beta);
 
@@ -101,7 +105,9 @@ public interface Ops {
      * head h reads key/value head {@code h / (H/G)}), {@code out} [B, Sq, H, D]. With {@code causal},
      * query i sees key j only when {@code j <= i + Sk - Sq} (so a KV cache works). {@code lse}
      * receives the log-sum-exp of each score row, [B, H, Sq] FP32, for the backward, or is null.
-     * Memory-lean: at most one head's score block is materialised at a time.
+     * Memory-lean: at most one head's score block is materialised at a time. A causal query row
+     * that sees no key at all (only when Sq > Sk) gets a zero output, {@code lse = -inf} and zero
+     * gradients.
      */
     void flashAttentionScore(Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out, Tensor lse);
 
@@ -134,7 +140,7 @@ public interface Ops {
      * Softmax cross-entropy over the last axis (aclnnCrossEntropyLoss): {@code logits} [N, V],
      * {@code labels} [N] (INT32/INT64; {@code ignoreIndex} marks rows that do not count, other
      * labels must lie in [0, V)). {@code loss} is a one-element tensor for MEAN and SUM, [N] for
-     * NONE. {@code lse} receives the log-sum-exp of each row, [N] FP32, or is null.
+     * NONE. {@code lse} receives the log-sum-exp of every row (ignored rows included), [N] FP32, or is null.
      *
      * @return the number of rows that counted
      */
@@ -142,7 +148,8 @@ public interface Ops {
 
     /**
      * Backward of {@link #crossEntropyLoss} (aclnnCrossEntropyLossGrad) for MEAN or SUM, given the
-     * saved {@code lse}: {@code dLogits = gradScale * d(loss)/d(logits)}; ignored rows get zeros.
+     * saved {@code lse}: {@code dLogits = gradScale * d(loss)/d(logits)}; ignored rows get zeros
+     * (all rows do for MEAN when no row counts). NONE is rejected.
      */
     void crossEntropyLossGrad(Tensor logits, Tensor labels, Tensor lse, int ignoreIndex, Reduction reduction,
                               float gradScale, Tensor dLogits);
@@ -163,7 +170,9 @@ public interface Ops {
     /**
      * Quantizes to NF4 with absmax scaling per block of {@link Nf4#BLOCK_SIZE} consecutive
      * elements (QLoRA): {@code packed} is an NF4 tensor with {@code src}'s element count,
-     * {@code absmax} an FP32 tensor of {@code ceil(n / 64)} elements.
+     * {@code absmax} an FP32 tensor of {@code ceil(n / 64)} elements. An all-zero block has absmax 0
+     * and code 7 (exact zero); for an odd count the last byte's high nibble is 0. Values exactly
+     * between two codes may round either way (implementations compare in float).
      */
     void nf4Quantize(Tensor src, Tensor packed, Tensor absmax);
 
