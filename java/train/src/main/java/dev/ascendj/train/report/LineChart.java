@@ -1,0 +1,200 @@
+package dev.ascendj.train.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/**
+ * A small line chart rendered to PNG with the JDK alone (headless AWT): loss curves, learning
+ * rates, per-rank comparisons. Series share the axes; the legend names them.
+ *
+ * <pre>{@code
+ * new LineChart("Training loss", "step", "loss")
+ *     .series("loss", steps, losses)
+ *     .writePng(out.resolve("loss.png"));
+ * }</pre>
+ */
+public final class LineChart {
+    private static final Color[] PALETTE = {
+        new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e),
+        new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
+    };
+
+    private record Series(String name, double[] x, double[] y) {
+    }
+
+    private final String title;
+    private final String xLabel;
+    private final String yLabel;
+    private final List<Series> series = new ArrayList<>();
+    private int width = 900;
+    private int height = 500;
+
+    public LineChart(String title, String xLabel, String yLabel) {
+        this.title = title;
+        this.xLabel = xLabel;
+        this.yLabel = yLabel;
+    }
+
+    /** Adds a series; {@code x} and {@code y} must have the same length. Non-finite points are skipped. */
+    public LineChart series(String name, double[] x, double[] y) {
+        if (x.length != y.length) {
+            throw new IllegalArgumentException("series '" + name + "' has " + x.length + " x values and "
+                    + y.length + " y values");
+        }
+        series.add(new Series(name, x.clone(), y.clone()));
+        return this;
+    }
+
+    /** Sets the picture size in pixels. */
+    public LineChart size(int w, int h) {
+        if (w < 200 || h < 150) {
+            throw new IllegalArgumentException("chart too small: " + w + "x" + h);
+        }
+        this.width = w;
+        this.height = h;
+        return this;
+    }
+
+    /** Renders the chart. */
+    public BufferedImage render() {
+        System.setProperty("java.awt.headless", "true");
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            draw(g);
+        } finally {
+            g.dispose();
+        }
+        return img;
+    }
+
+    /** Writes the PNG atomically: a temporary file next to {@code file}, then a rename. */
+    public void writePng(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(render(), "png", out)) {
+                    throw new IOException("no PNG writer available");
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private void draw(Graphics2D g) {
+        double[] xr = range(true);
+        double[] yr = range(false);
+        int left = 80;
+        int right = width - 30;
+        int top = 50;
+        int bottom = height - 60;
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        g.setColor(Color.BLACK);
+        FontMetrics fm = g.getFontMetrics();
+        g.drawString(title, (width - fm.stringWidth(title)) / 2, 30);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        fm = g.getFontMetrics();
+        // Grid and tick labels.
+        for (int i = 0; i <= 5; i++) {
+            double yv = yr[0] + (yr[1] - yr[0]) * i / 5;
+            int py = bottom - (int) Math.round((bottom - top) * i / 5.0);
+            g.setColor(new Color(0xe0e0e0));
+            g.drawLine(left, py, right, py);
+            g.setColor(Color.DARK_GRAY);
+            String s = format(yv);
+            g.drawString(s, left - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
+            double xv = xr[0] + (xr[1] - xr[0]) * i / 5;
+            int px = left + (int) Math.round((right - left) * i / 5.0);
+            String xs = format(xv);
+            g.drawString(xs, px - fm.stringWidth(xs) / 2, bottom + 18);
+        }
+        g.setColor(Color.BLACK);
+        g.drawRect(left, top, right - left, bottom - top);
+        g.drawString(xLabel, (left + right - fm.stringWidth(xLabel)) / 2, height - 20);
+        Graphics2D rotated = (Graphics2D) g.create();
+        rotated.rotate(-Math.PI / 2);
+        rotated.drawString(yLabel, -(top + bottom + fm.stringWidth(yLabel)) / 2, 20);
+        rotated.dispose();
+        // Lines.
+        g.setStroke(new BasicStroke(1.8f));
+        int legendY = top + 16;
+        for (int s = 0; s < series.size(); s++) {
+            Series se = series.get(s);
+            g.setColor(PALETTE[s % PALETTE.length]);
+            int prevX = Integer.MIN_VALUE;
+            int prevY = 0;
+            for (int i = 0; i < se.x.length; i++) {
+                if (!Double.isFinite(se.x[i]) || !Double.isFinite(se.y[i])) {
+                    prevX = Integer.MIN_VALUE;
+                    continue;
+                }
+                int px = left + (int) Math.round((se.x[i] - xr[0]) / (xr[1] - xr[0]) * (right - left));
+                int py = bottom - (int) Math.round((se.y[i] - yr[0]) / (yr[1] - yr[0]) * (bottom - top));
+                if (prevX != Integer.MIN_VALUE) {
+                    g.drawLine(prevX, prevY, px, py);
+                } else if (se.x.length == 1) {
+                    g.fillOval(px - 3, py - 3, 6, 6);
+                }
+                prevX = px;
+                prevY = py;
+            }
+            if (series.size() > 1 || !se.name.isEmpty()) {
+                g.drawLine(right - 170, legendY - 4, right - 145, legendY - 4);
+                g.setColor(Color.BLACK);
+                g.drawString(se.name, right - 138, legendY);
+                legendY += 18;
+            }
+        }
+    }
+
+    private double[] range(boolean xAxis) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        for (Series s : series) {
+            double[] v = xAxis ? s.x : s.y;
+            for (double d : v) {
+                if (Double.isFinite(d)) {
+                    lo = Math.min(lo, d);
+                    hi = Math.max(hi, d);
+                }
+            }
+        }
+        if (lo == Double.POSITIVE_INFINITY) {
+            return new double[] {0, 1};
+        }
+        if (hi - lo < 1e-12) {
+            return new double[] {lo - 0.5, hi + 0.5};
+        }
+        double pad = xAxis ? 0 : (hi - lo) * 0.05;
+        return new double[] {lo - pad, hi + pad};
+    }
+
+    private static String format(double v) {
+        double a = Math.abs(v);
+        if (a != 0 && (a >= 1e5 || a < 1e-3)) {
+            return String.format("%.2e", v);
+        }
+        return a >= 100 ? String.format("%.0f", v) : String.format("%.3g", v);
+    }
+}
