@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
 
@@ -61,6 +62,7 @@ final class ElementwiseKernels {
         Rows fd = dstFloat ? Rows.of(dst, fp16) : null;
         IntRows is = srcFloat ? null : IntRows.of(src);
         IntRows id = dstFloat ? null : IntRows.of(dst);
+        boolean toInt32 = dst.dtype() == DType.INT32;
         long rows = srcFloat ? fs.rows() : is.rows();
         int cols = srcFloat ? fs.cols() : is.cols();
         Tiles.of(rows, cols).forEach(1, (t, r0, r1, c0, c1) -> {
@@ -72,7 +74,8 @@ final class ElementwiseKernels {
                     fs.read(r, c0, len, f, 0);
                     if (!dstFloat) {
                         for (int i = 0; i < len; i++) {
-                            l[i] = (long) f[i];
+                            // Saturate at the destination's own range, not INT64's.
+                            l[i] = toInt32 ? (int) f[i] : (long) f[i];
                         }
                     }
                 } else {
