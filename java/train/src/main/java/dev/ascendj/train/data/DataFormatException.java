@@ -1,0 +1,13 @@
+package dev.ascendj.train.data;
+
+import dev.ascendj.core.AscendjException;
+import java.nio.file.Path;
+
+/** A data file that cannot be used: the message names the file, the line and the problem. */
+public class DataFormatException extends AscendjException {
+    private static final long serialVersionUID = 1L;
+
+    public DataFormatException(Path file, long line, String problem) {
+        super(file + (line > 0 ? ":" + line : "") + ": " + problem);
+    }
+}
