@@ -83,6 +83,11 @@ public final class StrictJson {
             if (nl > 0) {
                 msg = msg.substring(0, nl);
             }
+            if (msg.startsWith("Duplicate field ")) {
+                msg = "key " + msg.substring("Duplicate field ".length()) + " appears twice";
+            } else if (msg.startsWith("Trailing token")) {
+                msg = "unexpected content after the JSON value";
+            }
         }
         var loc = e.getLocation();
         if (loc != null && loc.getLineNr() > 0) {
