@@ -83,6 +83,7 @@ public final class StrictJson {
             if (nl > 0) {
                 msg = msg.substring(0, nl);
             }
+            msg = msg.replaceAll("\\s*\\(start marker at \\[[^\\]]*\\]\\)", "");
             if (msg.startsWith("Duplicate field ")) {
                 msg = "key " + msg.substring("Duplicate field ".length()) + " appears twice";
             } else if (msg.startsWith("Trailing token")) {
