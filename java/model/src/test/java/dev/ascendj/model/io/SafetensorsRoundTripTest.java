@@ -205,6 +205,34 @@ class SafetensorsRoundTripTest {
         }
     }
 
+    /** A sparse file: the data of "w" starts past 2 GiB, beyond what one mapping can address. */
+    @Test
+    void tensorsBeyondTwoGigabytes() throws IOException {
+        long pad = (1L << 31) + 8;
+        String header = "{\"pad\":{\"dtype\":\"U8\",\"shape\":[" + pad + "],\"data_offsets\":[0," + pad + "]},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[" + pad + "," + (pad + 16) + "]}}";
+        byte[] h = (header + " ".repeat((8 - header.length() % 8) % 8)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path file = dir.resolve("big.safetensors");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.SPARSE)) {
+            ByteBuffer head = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+            head.putLong(h.length).put(h).flip();
+            ch.write(head, 0);
+            ch.write(ByteBuffer.wrap(RawSafetensors.f32(1.5f, -2f, 3.25f, 4f)), 8 + h.length + pad);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file); Scope s = Scope.open()) {
+            assertTrue(f.dataStart() + f.info("w").begin() > Integer.MAX_VALUE);
+            assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 4f}, f.load("w", dev).toFloatArray());
+            assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 4f}, f.load("w", dev, DType.BF16).toFloatArray());
+            assertEquals(1.5f, f.bytes("w").getFloat(0));
+            FormatException e = assertThrows(FormatException.class, () -> f.bytes("pad"));
+            assertTrue(e.getMessage().contains("more than one ByteBuffer can view"), e.getMessage());
+        } finally {
+            Files.delete(file);
+        }
+    }
+
     @Test
     void rawBytesAndUnmappedTypes() {
         Path file = dir.resolve("raw.safetensors");
