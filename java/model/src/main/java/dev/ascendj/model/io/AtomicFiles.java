@@ -1,0 +1,135 @@
+package dev.ascendj.model.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Writing files so that a reader never sees a half-written one: the content goes to a temporary
+ * file in the target's directory (same file system, so the final rename is atomic), is forced to
+ * disk, and is then renamed over the target; the directory is forced too so that the rename
+ * survives a crash. On any error the temporary file is deleted and the target is untouched.
+ *
+ * <pre>{@code
+ * AtomicFiles.write(Path.of("out/config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+ * }</pre>
+ */
+public final class AtomicFiles {
+    private static final Logger LOG = LogManager.getLogger(AtomicFiles.class);
+
+    /** Writes the content of one file through a channel. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
+    private AtomicFiles() {
+    }
+
+    /**
+     * Writes {@code target} atomically with {@code body}.
+     *
+     * @throws UncheckedIOException naming the file when writing fails (the target is then unchanged)
+     */
+    public static void write(Path target, Body body) {
+        Path tmp = writeTemp(target, body);
+        try {
+            commit(List.of(tmp), List.of(target));
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    /**
+     * Writes {@code body} to a new temporary file beside {@code target} and forces it to disk;
+     * the caller commits it with {@link #commit} or deletes it. On error the temporary file is
+     * already deleted.
+     */
+    public static Path writeTemp(Path target, Body body) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                body.writeTo(ch);
+                ch.force(true);
+            }
+            return tmp;
+        } catch (IOException e) {
+            if (tmp != null) {
+                deleteQuietly(tmp);
+            }
+            throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+        } catch (RuntimeException | Error e) {
+            if (tmp != null) {
+                deleteQuietly(tmp);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Renames each of {@code temps} over the matching {@code targets}, in order, then forces the
+     * directories. Each rename is atomic; across files, the order is the guarantee: put the file
+     * that makes the others visible (an index) last.
+     */
+    public static void commit(List<Path> temps, List<Path> targets) {
+        if (temps.size() != targets.size()) {
+            throw new IllegalArgumentException(temps.size() + " temporary files for " + targets.size() + " targets");
+        }
+        List<Path> dirs = new ArrayList<>();
+        for (int i = 0; i < temps.size(); i++) {
+            Path target = targets.get(i).toAbsolutePath();
+            try {
+                try {
+                    Files.move(temps.get(i), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    // Only reachable across file systems, which writeTemp avoids; still better than failing.
+                    LOG.warn("atomic rename not supported for {}; replacing it non-atomically", target);
+                    Files.move(temps.get(i), target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                for (int j = i; j < temps.size(); j++) {
+                    deleteQuietly(temps.get(j));
+                }
+                throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+            }
+            if (!dirs.contains(target.getParent())) {
+                dirs.add(target.getParent());
+            }
+        }
+        for (Path dir : dirs) {
+            syncDirectory(dir);
+        }
+    }
+
+    /** Forces a directory's entries to disk where the platform allows it (not on Windows). */
+    public static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            LOG.debug("cannot sync directory {}: {}", dir, e.toString());
+        }
+    }
+
+    /** Deletes {@code file} if it exists, logging (not throwing) a failure. */
+    public static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.warn("cannot delete temporary file {}: {}", file, e.toString());
+        }
+    }
+}
