@@ -1,0 +1,216 @@
+package dev.ascendj.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.DType;
+import dev.ascendj.core.Device;
+import dev.ascendj.core.Ops;
+import dev.ascendj.core.Shape;
+import dev.ascendj.core.Tensor;
+import dev.ascendj.model.io.AtomicFiles;
+import dev.ascendj.model.io.Checkpoint;
+import dev.ascendj.model.io.FormatException;
+import dev.ascendj.model.io.SafetensorsWriter;
+import dev.ascendj.model.layers.LoraConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Model directories in Hugging Face layout: {@code config.json} plus {@code model.safetensors}
+ * (or shards with an index), and LoRA adapters in PEFT's layout ({@code adapter_config.json} plus
+ * {@code adapter_model.safetensors}, tensor names prefixed {@code base_model.model.}).
+ * Every file is written atomically.
+ */
+public final class ModelFiles {
+    /** PEFT's adapter weights file. */
+    public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
+    /** PEFT's adapter configuration file. */
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
+    /** Prefix PEFT puts before base-model tensor names in adapter files. */
+    public static final String PEFT_PREFIX = "base_model.model.";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ModelFiles() {
+    }
+
+    /** Writes {@code config.json} and the base weights (LoRA adapters excluded) in {@code dtype}. */
+    public static void save(LlamaModel model, Path dir, DType dtype) {
+        mkdirs(dir);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        for (Parameter p : model.parameters().values()) {
+            if (!p.name().contains(".lora_")) {
+                w.add(p.name(), p.value(), dtype);
+            }
+        }
+        w.write(dir.resolve(SafetensorsWriter.SINGLE_FILE));
+        writeText(dir.resolve("config.json"), LlamaConfigs.toJson(model.config()));
+    }
+
+    /**
+     * Loads a model directory (config.json and weights) onto {@code device}, weights as FP32
+     * master copies; adds fresh LoRA adapters when {@code lora} is set.
+     */
+    public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed) {
+        LlamaConfig config = LlamaConfigs.read(dir.resolve("config.json"));
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            Map<String, Shape> expected = LlamaModel.weightShapes(config);
+            Set<String> extra = new TreeSet<>(ck.names());
+            extra.removeAll(expected.keySet());
+            extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq")); // a buffer older HF exports carry
+            if (!extra.isEmpty()) {
+                throw new FormatException(dir, null, "unexpected tensors for a LLaMA model: " + extra);
+            }
+            for (Map.Entry<String, Shape> e : expected.entrySet()) {
+                if (!ck.contains(e.getKey())) {
+                    throw new FormatException(dir, e.getKey(), "missing from the checkpoint");
+                }
+                Shape onDisk = ck.info(e.getKey()).shape();
+                if (!onDisk.equals(e.getValue())) {
+                    throw new FormatException(dir, e.getKey(), "has shape " + onDisk + " but config.json needs "
+                            + e.getValue());
+                }
+                weights.put(e.getKey(), dev.ascendj.core.Scope.untracked(
+                        () -> ck.load(e.getKey(), device, DType.FP32)));
+            }
+        } catch (RuntimeException ex) {
+            weights.values().forEach(Tensor::close);
+            throw ex;
+        }
+        return LlamaModel.fromWeights(config, device, weights, lora, seed);
+    }
+
+    /** Writes the LoRA adapters of {@code model} alone, in PEFT's layout. */
+    public static void saveAdapter(LlamaModel model, Path dir, String baseModel) {
+        LoraConfig lora = model.lora();
+        if (lora == null) {
+            throw new IllegalArgumentException("the model has no LoRA adapters to save");
+        }
+        mkdirs(dir);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        for (Parameter p : model.parameters().values()) {
+            if (p.name().contains(".lora_")) {
+                w.add(PEFT_PREFIX + p.name(), p.value(), DType.FP32);
+            }
+        }
+        w.write(dir.resolve(ADAPTER_WEIGHTS));
+        ObjectNode c = JSON.createObjectNode();
+        c.put("peft_type", "LORA");
+        c.put("task_type", "CAUSAL_LM");
+        c.put("r", lora.rank());
+        c.put("lora_alpha", lora.alpha());
+        c.put("lora_dropout", lora.dropout());
+        ArrayNode targets = c.putArray("target_modules");
+        new TreeSet<>(lora.targetModules()).forEach(targets::add);
+        c.put("bias", "none");
+        c.put("fan_in_fan_out", false);
+        c.put("inference_mode", true);
+        c.put("base_model_name_or_path", baseModel == null ? "" : baseModel);
+        writeText(dir.resolve(ADAPTER_CONFIG), c.toPrettyString());
+    }
+
+    /** Reads a PEFT {@code adapter_config.json}. */
+    public static LoraConfig readAdapterConfig(Path dir) {
+        Path file = dir.resolve(ADAPTER_CONFIG);
+        JsonNode n;
+        try {
+            n = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new FormatException(file, null, "cannot read adapter config: " + e.getMessage());
+        }
+        if (n == null || !n.isObject()) {
+            throw new FormatException(file, null, "not a JSON object");
+        }
+        if (!"LORA".equalsIgnoreCase(n.path("peft_type").asText("LORA"))) {
+            throw new FormatException(file, null, "peft_type '" + n.path("peft_type").asText()
+                    + "' is not supported (only LORA)");
+        }
+        if (!n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
+            throw new FormatException(file, null, "needs integer 'r' and numeric 'lora_alpha'");
+        }
+        Set<String> targets = new HashSet<>();
+        n.path("target_modules").forEach(t -> targets.add(t.asText()));
+        try {
+            return new LoraConfig(n.get("r").asInt(), (float) n.get("lora_alpha").asDouble(),
+                    (float) n.path("lora_dropout").asDouble(0), targets);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file, null, e.getMessage());
+        }
+    }
+
+    /** Copies the adapter weights saved in {@code dir} into {@code model}'s adapters (same config). */
+    public static void loadAdapterWeights(LlamaModel model, Path dir) {
+        Path file = dir.resolve(ADAPTER_WEIGHTS);
+        try (Checkpoint ck = Checkpoint.open(file)) {
+            List<String> missing = new ArrayList<>();
+            for (Parameter p : model.parameters().values()) {
+                if (!p.name().contains(".lora_")) {
+                    continue;
+                }
+                String name = PEFT_PREFIX + p.name();
+                if (!ck.contains(name)) {
+                    missing.add(name);
+                    continue;
+                }
+                ck.copyInto(name, p.value());
+            }
+            if (!missing.isEmpty()) {
+                throw new FormatException(file, missing.get(0), "missing (" + missing.size()
+                        + " adapter tensors in all)");
+            }
+        }
+    }
+
+    /**
+     * Folds every adapter into its base weight, {@code W += (alpha/r) B A}, and zeroes B so that
+     * the model computes the same function with the adapters left in place.
+     */
+    public static void mergeAdapters(LlamaModel model, Ops ops) {
+        LoraConfig lora = model.lora();
+        if (lora == null) {
+            return;
+        }
+        for (Parameter a : model.parameters().values()) {
+            if (!a.name().endsWith(".lora_A.weight")) {
+                continue;
+            }
+            String prefix = a.name().substring(0, a.name().length() - ".lora_A.weight".length());
+            Parameter b = model.parameters().get(prefix + ".lora_B.weight");
+            Parameter w = model.parameters().get(prefix + ".weight");
+            ops.matmul(b.value(), false, a.value(), false, w.value(), lora.scaling(), 1f);
+            ops.fill(b.value(), 0f);
+        }
+    }
+
+    private static void mkdirs(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create directory " + dir, e);
+        }
+    }
+
+    /** Writes UTF-8 text atomically. */
+    public static void writeText(Path file, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, ch -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        });
+    }
+}
