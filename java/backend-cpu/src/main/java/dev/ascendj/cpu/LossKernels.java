@@ -1,18 +1,175 @@
 package dev.ascendj.cpu;
 
 import dev.ascendj.core.Reduction;
+import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 
-/** Softmax cross-entropy with an ignore index. */
+/**
+ * Softmax cross-entropy over the rows of {@code logits} [N, V] with an ignore index. Row losses
+ * are {@code lse - logit[label]} with the log-sum-exp taken around the row maximum (so large
+ * logits cannot overflow); the reduction sums them in row order, in double, so the result does
+ * not depend on the thread count. The gradient of a counted row is
+ * {@code softmax - onehot(label)}, scaled by {@code gradScale} (and {@code 1/count} for MEAN).
+ */
 final class LossKernels {
     private LossKernels() {
     }
 
-    static long forward(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction, Tensor loss, Tensor lse) {
-        throw new UnsupportedOperationException("not implemented yet");
+    static long forward(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                        Tensor loss, Tensor lse) {
+        c.floating("logits", logits);
+        c.floating("loss", loss);
+        int[] lab = checkLabels(c, logits, labels, ignoreIndex);
+        if (reduction == null) {
+            throw c.fail("reduction is null");
+        }
+        int n = logits.dim(0);
+        if (reduction == Reduction.NONE) {
+            c.shape("loss", loss, Shape.of(n));
+        } else if (loss.numel() != 1) {
+            throw c.fail("loss " + loss.describe() + " must have one element for reduction " + reduction);
+        }
+        c.noOverlap("loss", loss, "logits", logits);
+        c.noOverlap("loss", loss, "labels", labels);
+        if (lse != null) {
+            checkLse(c, lse, n);
+            c.noOverlap("lse", lse, "logits", logits);
+            c.noOverlap("lse", lse, "labels", labels);
+            c.noOverlap("lse", lse, "loss", loss);
+        }
+        int v = logits.dim(1);
+        Rows xs = Rows.of(logits);
+        double[] rowLoss = new double[n];
+        float[] rowLse = new float[n];
+        CpuThreads.parallelFor(n, 8L * v, i -> {
+            float[] row = new float[v];
+            xs.read(i, row, 0);
+            double l = logSumExp(row, v);
+            rowLse[i] = (float) l;
+            rowLoss[i] = lab[i] == ignoreIndex ? 0 : l - row[lab[i]];
+        });
+        long count = 0;
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (lab[i] != ignoreIndex) {
+                count++;
+                sum += rowLoss[i];
+            }
+        }
+        if (reduction == Reduction.NONE) {
+            float[] out = new float[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = (float) rowLoss[i];
+            }
+            writeAll(loss, out, fp16);
+        } else {
+            double value = reduction == Reduction.SUM ? sum : count == 0 ? 0 : sum / count;
+            writeAll(loss, new float[] {(float) value}, fp16);
+        }
+        if (lse != null) {
+            RowStats.write(lse, rowLse);
+        }
+        return count;
     }
 
-    static void backward(Check c, boolean fp16, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex, Reduction reduction, float gradScale, Tensor dLogits) {
-        throw new UnsupportedOperationException("not implemented yet");
+    static void backward(Check c, boolean fp16, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex,
+                         Reduction reduction, float gradScale, Tensor dLogits) {
+        c.floating("logits", logits);
+        c.floating("dLogits", dLogits);
+        int[] lab = checkLabels(c, logits, labels, ignoreIndex);
+        if (reduction == null || reduction == Reduction.NONE) {
+            throw c.fail("reduction must be MEAN or SUM, got " + reduction);
+        }
+        c.sameShape("dLogits", dLogits, "logits", logits);
+        c.noOverlap("dLogits", dLogits, "logits", logits);
+        c.noOverlap("dLogits", dLogits, "labels", labels);
+        int n = logits.dim(0);
+        int v = logits.dim(1);
+        float[] saved = null;
+        if (lse != null) {
+            checkLse(c, lse, n);
+            c.noOverlap("dLogits", dLogits, "lse", lse);
+            saved = RowStats.read(lse);
+        }
+        long count = 0;
+        for (int l : lab) {
+            if (l != ignoreIndex) {
+                count++;
+            }
+        }
+        float factor = reduction == Reduction.SUM ? gradScale : count == 0 ? 0f : (float) (gradScale / (double) count);
+        float[] lseRows = saved;
+        Rows xs = Rows.of(logits);
+        Rows ds = Rows.of(dLogits, fp16);
+        CpuThreads.parallelFor(n, 8L * v, i -> {
+            float[] row = new float[v];
+            if (lab[i] != ignoreIndex) {
+                xs.read(i, row, 0);
+                float l = lseRows != null ? lseRows[i] : (float) logSumExp(row, v);
+                for (int j = 0; j < v; j++) {
+                    row[j] = factor * (float) Math.exp(row[j] - l);
+                }
+                row[lab[i]] -= factor;
+            }
+            ds.write(i, row, 0);
+        });
+    }
+
+    /** {@code log(sum(exp(row)))}, shifted by the maximum. */
+    private static double logSumExp(float[] row, int v) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < v; j++) {
+            max = Math.max(max, row[j]);
+        }
+        if (max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY) {
+            return max;
+        }
+        double s = 0;
+        for (int j = 0; j < v; j++) {
+            s += Math.exp(row[j] - max);
+        }
+        return max + Math.log(s);
+    }
+
+    private static int[] checkLabels(Check c, Tensor logits, Tensor labels, int ignoreIndex) {
+        c.index("labels", labels);
+        c.rank("logits", logits, 2);
+        int n = logits.dim(0);
+        int v = logits.dim(1);
+        if (labels.rank() != 1 || labels.dim(0) != n) {
+            throw c.fail("labels " + labels.describe() + " must be [N] = [" + n + "] for logits "
+                    + logits.describe());
+        }
+        int[] lab;
+        try {
+            lab = Indices.read(labels);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw c.fail("labels " + labels.describe() + " holds a label that does not fit in 32 bits: "
+                    + e.getMessage());
+        }
+        for (int i = 0; i < n; i++) {
+            int l = lab[i];
+            if (l != ignoreIndex && (l < 0 || l >= v)) {
+                throw c.fail("label " + l + " at row " + i + " of labels " + labels.describe()
+                        + " is outside [0, " + v + ") and is not the ignore index " + ignoreIndex);
+            }
+        }
+        return lab;
+    }
+
+    private static void checkLse(Check c, Tensor lse, int n) {
+        c.fp32("lse", lse);
+        c.shape("lse", lse, Shape.of(n));
+    }
+
+    private static void writeAll(Tensor t, float[] values, boolean fp16) {
+        if (t.numel() == 0) {
+            return;
+        }
+        Rows rows = Rows.of(t, fp16);
+        int cols = rows.cols();
+        for (long r = 0; r < rows.rows(); r++) {
+            rows.write(r, values, (int) (r * cols));
+        }
     }
 }
