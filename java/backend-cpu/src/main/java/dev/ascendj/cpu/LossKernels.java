@@ -105,7 +105,9 @@ final class LossKernels {
             float[] row = new float[v];
             if (lab[i] != ignoreIndex) {
                 xs.read(i, row, 0);
-                float l = lseRows != null ? lseRows[i] : (float) logSumExp(row, v);
+                // A saved FP32 lse carries its rounding (relative 6e-8 of |lse|) into every
+                // probability; without one the recomputed lse stays in double.
+                double l = lseRows != null ? lseRows[i] : logSumExp(row, v);
                 for (int j = 0; j < v; j++) {
                     row[j] = factor * (float) Math.exp(row[j] - l);
                 }
