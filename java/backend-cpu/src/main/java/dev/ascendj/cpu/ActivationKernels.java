@@ -32,10 +32,12 @@ final class ActivationKernels {
         forChunks(gs, (r, col, len) -> {
             float[] g = new float[len];
             float[] u = new float[len];
+            float[] e = new float[len];
             gs.read(r, col, len, g, 0);
             us.read(r, col, len, u, 0);
+            expOfMinus(g, e, len, new float[len]);
             for (int i = 0; i < len; i++) {
-                g[i] = g[i] * sigmoid(g[i]) * u[i];
+                g[i] = g[i] / (1f + e[i]) * u[i];
             }
             os.write(r, col, len, g, 0);
         });
@@ -70,9 +72,11 @@ final class ActivationKernels {
             ds.read(r, col, len, d, 0);
             gs.read(r, col, len, g, 0);
             us.read(r, col, len, u, 0);
+            float[] e = new float[len];
+            expOfMinus(g, e, len, new float[len]);
             for (int i = 0; i < len; i++) {
                 float x = g[i];
-                float s = sigmoid(x);
+                float s = 1f / (1f + e[i]);
                 float dy = d[i];
                 g[i] = dy * u[i] * s * (1f + x * (1f - s));
                 u[i] = dy * x * s;
@@ -83,15 +87,15 @@ final class ActivationKernels {
     }
 
     /**
-     * The logistic function, evaluated so that {@code exp} never overflows: for negative
-     * arguments through {@code e^g / (1 + e^g)}.
+     * {@code e = exp(-g)}, from which {@code sigmoid(g) = 1 / (1 + e)}: for very negative
+     * {@code g}, {@code e} saturates at {@code exp(88)} and the sigmoid at about 1e-38 rather than
+     * overflowing; for very positive {@code g} it is 1. {@code tmp} is scratch of length {@code len}.
      */
-    static float sigmoid(float g) {
-        if (g >= 0) {
-            return (float) (1.0 / (1.0 + Math.exp(-g)));
+    private static void expOfMinus(float[] g, float[] e, int len, float[] tmp) {
+        for (int i = 0; i < len; i++) {
+            e[i] = -g[i];
         }
-        double e = Math.exp(g);
-        return (float) (e / (1.0 + e));
+        FastExp.expShifted(e, 0, len, 0f, tmp);
     }
 
     @FunctionalInterface

@@ -5,6 +5,7 @@ import dev.ascendj.core.Tensor;
 import java.util.Arrays;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
  * Scaled dot-product attention with grouped-query heads, forward and backward, in the layout
@@ -66,15 +67,16 @@ final class AttentionKernels {
         Rows lseRows = lse == null ? null : Rows.of(lse, false);
         boolean outDirect = HeadMatrix.direct(out) && !fp16;
         int units = dm.b * dm.h;
-        long cost = 4L * dm.sq * dm.sk * dm.d + 1L;
-        forWorkers(units, cost, (lo, hi) -> {
-            int tile = Math.min(TILE, dm.sq);
+        Plan plan = plan(dm, units);
+        forWorkers(units, 4L * dm.sq * dm.sk * dm.d + 1L, (lo, hi) -> {
+            int tile = plan.tile;
             try (Scratch s = new Scratch((long) tile * dm.sk);
                  Scratch qs = new Scratch(HeadMatrix.direct(q) ? 0 : (long) dm.sq * dm.d);
                  Scratch ks = new Scratch(HeadMatrix.direct(k) ? 0 : (long) dm.sk * dm.d);
                  Scratch vs = new Scratch(HeadMatrix.direct(v) ? 0 : (long) dm.sk * dm.d);
                  Scratch os = new Scratch(outDirect ? 0 : (long) tile * dm.d)) {
                 float[] sc = new float[tile * dm.sk];
+                float[] tmp = new float[tile * dm.sk];
                 float[] row = new float[dm.d];
                 float[] zero = new float[dm.d];
                 float[] lseRow = new float[dm.sq];
@@ -99,20 +101,28 @@ final class AttentionKernels {
                             }
                             continue;
                         }
-                        Blas.sgemm(false, true, rows, kc, dm.d, scale, qm.row(i0), qm.ld, km.ptr, km.ld,
-                                0f, s.ptr, kc);
+                        // S = scale * Q K^T, then P = softmax(S) in place
+                        for (int j0 = 0; j0 < kc; j0 += plan.keyBlock) {
+                            int n = Math.min(plan.keyBlock, kc - j0);
+                            Blas.sgemm(false, true, rows, n, dm.d, scale, qm.row(i0), qm.ld, km.row(j0), km.ld,
+                                    0f, Scratch.at(s.ptr, j0), kc);
+                        }
                         s.buf.get(0, sc, 0, rows * kc);
                         for (int r = 0; r < rows; r++) {
-                            lseRow[i0 + r] = softmaxRow(sc, r * kc, kc, dm.visible(i0 + r, causal));
+                            lseRow[i0 + r] = softmaxRow(sc, r * kc, kc, dm.visible(i0 + r, causal), tmp);
                         }
                         s.buf.put(0, sc, 0, rows * kc);
-                        if (outDirect) {
-                            long off = HeadMatrix.offset(out, b, h) + (long) i0 * HeadMatrix.directLd(out);
-                            Blas.sgemm(false, false, rows, dm.d, kc, 1f, s.ptr, kc, vm.ptr, vm.ld,
-                                    0f, Scratch.at(oBase, off), HeadMatrix.directLd(out));
-                        } else {
-                            Blas.sgemm(false, false, rows, dm.d, kc, 1f, s.ptr, kc, vm.ptr, vm.ld,
-                                    0f, os.ptr, dm.d);
+                        // O = P V
+                        FloatPointer o = outDirect
+                                ? Scratch.at(oBase, HeadMatrix.offset(out, b, h) + (long) i0 * HeadMatrix.directLd(out))
+                                : os.ptr;
+                        int ldo = outDirect ? HeadMatrix.directLd(out) : dm.d;
+                        for (int j0 = 0; j0 < kc; j0 += plan.keyBlock) {
+                            int n = Math.min(plan.keyBlock, kc - j0);
+                            Blas.sgemm(false, false, rows, dm.d, n, 1f, Scratch.at(s.ptr, j0), kc, vm.row(j0), vm.ld,
+                                    j0 == 0 ? 0f : 1f, o, ldo);
+                        }
+                        if (!outDirect) {
                             for (int r = 0; r < rows; r++) {
                                 os.buf.get(r * dm.d, row, 0, dm.d);
                                 outRows.write(outRow(dm, b, i0 + r, h), row, 0);
@@ -165,9 +175,9 @@ final class AttentionKernels {
         Rows dvRows = Rows.of(dv, fp16);
         boolean dqDirect = HeadMatrix.direct(dq) && !fp16;
         int units = dm.b * dm.g;
-        long cost = 10L * dm.group() * dm.sq * dm.sk * dm.d + 1L;
-        forWorkers(units, cost, (lo, hi) -> {
-            int tile = Math.max(1, Math.min(TILE, dm.sq));
+        Plan plan = plan(dm, units);
+        forWorkers(units, 10L * dm.group() * dm.sq * dm.sk * dm.d + 1L, (lo, hi) -> {
+            int tile = plan.tile;
             try (Scratch p = new Scratch((long) tile * dm.sk);
                  Scratch ds = new Scratch((long) tile * dm.sk);
                  Scratch qs = new Scratch(HeadMatrix.direct(q) ? 0 : (long) dm.sq * dm.d);
@@ -179,11 +189,12 @@ final class AttentionKernels {
                  Scratch dvs = new Scratch((long) dm.sk * dm.d)) {
                 float[] pa = new float[tile * dm.sk];
                 float[] dpa = new float[tile * dm.sk];
+                float[] tmp = new float[tile * dm.sk];
                 float[] row = new float[dm.d];
                 float[] row2 = new float[dm.d];
+                float[] zero = new float[dm.d];
                 float[] lseRow = new float[dm.sq];
                 float[] di = new float[dm.sq];
-                float[] zero = new float[dm.d];
                 FloatPointer qBase = base(q);
                 FloatPointer kBase = base(k);
                 FloatPointer vBase = base(v);
@@ -220,10 +231,14 @@ final class AttentionKernels {
                                 continue;
                             }
                             int n = rows * kc;
-                            Blas.sgemm(false, true, rows, kc, dm.d, scale, qm.row(i0), qm.ld, km.ptr, km.ld,
-                                    0f, p.ptr, kc);
-                            Blas.sgemm(false, true, rows, kc, dm.d, 1f, dom.row(i0), dom.ld, vm.ptr, vm.ld,
-                                    0f, ds.ptr, kc);
+                            // S = scale * Q K^T (into p) and dP = dO V^T (into ds)
+                            for (int j0 = 0; j0 < kc; j0 += plan.keyBlock) {
+                                int nb = Math.min(plan.keyBlock, kc - j0);
+                                Blas.sgemm(false, true, rows, nb, dm.d, scale, qm.row(i0), qm.ld, km.row(j0), km.ld,
+                                        0f, Scratch.at(p.ptr, j0), kc);
+                                Blas.sgemm(false, true, rows, nb, dm.d, 1f, dom.row(i0), dom.ld, vm.row(j0), vm.ld,
+                                        0f, Scratch.at(ds.ptr, j0), kc);
+                            }
                             p.buf.get(0, pa, 0, n);
                             ds.buf.get(0, dpa, 0, n);
                             for (int r = 0; r < rows; r++) {
@@ -232,32 +247,36 @@ final class AttentionKernels {
                                 float l = lseRow[i];
                                 float dii = di[i];
                                 int o = r * kc;
-                                for (int j = 0; j < vis; j++) {
-                                    float pv = (float) Math.exp(pa[o + j] - l);
-                                    pa[o + j] = pv;
-                                    dpa[o + j] = pv * (dpa[o + j] - dii);
+                                FastExp.expShifted(pa, o, o + vis, l, tmp);
+                                for (int j = o; j < o + vis; j++) {
+                                    dpa[j] = pa[j] * (dpa[j] - dii);
                                 }
                                 Arrays.fill(pa, o + vis, o + kc, 0f);
                                 Arrays.fill(dpa, o + vis, o + kc, 0f);
                             }
                             p.buf.put(0, pa, 0, n);
                             ds.buf.put(0, dpa, 0, n);
-                            if (dqDirect) {
-                                long off = HeadMatrix.offset(dq, b, h) + (long) i0 * HeadMatrix.directLd(dq);
-                                Blas.sgemm(false, false, rows, dm.d, kc, scale, ds.ptr, kc, km.ptr, km.ld,
-                                        0f, Scratch.at(dqBase, off), HeadMatrix.directLd(dq));
-                            } else {
-                                Blas.sgemm(false, false, rows, dm.d, kc, scale, ds.ptr, kc, km.ptr, km.ld,
-                                        0f, dqs.ptr, dm.d);
+                            FloatPointer dqt = dqDirect
+                                    ? Scratch.at(dqBase, HeadMatrix.offset(dq, b, h) + (long) i0 * HeadMatrix.directLd(dq))
+                                    : dqs.ptr;
+                            int lddq = dqDirect ? HeadMatrix.directLd(dq) : dm.d;
+                            for (int j0 = 0; j0 < kc; j0 += plan.keyBlock) {
+                                int nb = Math.min(plan.keyBlock, kc - j0);
+                                FloatPointer dsb = Scratch.at(ds.ptr, j0);
+                                // dQ += scale * dS K;  dK += scale * dS^T Q;  dV += P^T dO
+                                Blas.sgemm(false, false, rows, dm.d, nb, scale, dsb, kc, km.row(j0), km.ld,
+                                        j0 == 0 ? 0f : 1f, dqt, lddq);
+                                Blas.sgemm(true, false, nb, dm.d, rows, scale, dsb, kc, qm.row(i0), qm.ld,
+                                        1f, Scratch.at(dks.ptr, (long) j0 * dm.d), dm.d);
+                                Blas.sgemm(true, false, nb, dm.d, rows, 1f, Scratch.at(p.ptr, j0), kc, dom.row(i0),
+                                        dom.ld, 1f, Scratch.at(dvs.ptr, (long) j0 * dm.d), dm.d);
+                            }
+                            if (!dqDirect) {
                                 for (int r = 0; r < rows; r++) {
                                     dqs.buf.get(r * dm.d, row, 0, dm.d);
                                     dqRows.write(outRow(dm, b, i0 + r, h), row, 0);
                                 }
                             }
-                            Blas.sgemm(true, false, kc, dm.d, rows, scale, ds.ptr, kc, qm.row(i0), qm.ld,
-                                    1f, dks.ptr, dm.d);
-                            Blas.sgemm(true, false, kc, dm.d, rows, 1f, p.ptr, kc, dom.row(i0), dom.ld,
-                                    1f, dvs.ptr, dm.d);
                         }
                     }
                     for (int j = 0; j < dm.sk; j++) {
@@ -272,28 +291,52 @@ final class AttentionKernels {
         });
     }
 
+    /** Query rows per tile and key columns per GEMM call. */
+    private record Plan(int tile, int keyBlock) {
+    }
+
+    /** Set by benchmarks only: 0 chooses automatically, -1 forces unblocked calls, n &gt; 0 forces n. */
+    static volatile int keyBlockOverride;
+
+    /**
+     * OpenBLAS runs a GEMM on the calling thread when {@code m*n*k} is at most 65536 times its
+     * multithreading threshold; larger calls wake its own threads. When several workers call it
+     * at once those threads fight over the cores (measured: no faster than one worker, and much
+     * slower when the machine is busy), so every call is kept under that size by splitting the
+     * keys into blocks. The split depends on the shapes only, never on the thread count, so the
+     * summation order and hence the results do not either.
+     */
+    private static Plan plan(Dims dm, int units) {
+        int tile = Math.max(1, Math.min(TILE, dm.sq));
+        int keys = Math.max(1, dm.sk);
+        int override = keyBlockOverride;
+        if (override != 0) {
+            return new Plan(tile, override < 0 ? keys : override);
+        }
+        long limit = 65_536L * Math.max(1, openblas_nolapack.OPENBLAS_GEMM_MULTITHREAD_THRESHOLD);
+        // keep tile * keyBlock * D <= limit with key blocks of at least 16
+        while (tile > 16 && (long) tile * 64 * dm.d > limit) {
+            tile /= 2;
+        }
+        int block = (int) Math.max(16, Math.min(keys, limit / ((long) tile * dm.d)));
+        return new Plan(tile, block);
+    }
+
     /**
      * Turns scores {@code sc[off .. off+kc)} into probabilities in place, keys at or beyond
      * {@code visible} masked to zero, and returns the row's log-sum-exp.
      */
-    private static float softmaxRow(float[] sc, int off, int kc, int visible) {
+    private static float softmaxRow(float[] sc, int off, int kc, int visible, float[] tmp) {
         if (visible == 0) {
             Arrays.fill(sc, off, off + kc, 0f);
             return Float.NEGATIVE_INFINITY;
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < visible; j++) {
-            max = Math.max(max, sc[off + j]);
-        }
-        double sum = 0;
-        for (int j = 0; j < visible; j++) {
-            float e = (float) Math.exp(sc[off + j] - max);
-            sc[off + j] = e;
-            sum += e;
-        }
+        float max = FastExp.max(sc, off, off + visible);
+        FastExp.expShifted(sc, off, off + visible, max, tmp);
+        double sum = FastExp.sum(sc, off, off + visible);
         float inv = (float) (1.0 / sum);
-        for (int j = 0; j < visible; j++) {
-            sc[off + j] *= inv;
+        for (int j = off; j < off + visible; j++) {
+            sc[j] *= inv;
         }
         Arrays.fill(sc, off + visible, off + kc, 0f);
         return (float) (max + Math.log(sum));

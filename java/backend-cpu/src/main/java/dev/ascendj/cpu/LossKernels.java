@@ -43,10 +43,13 @@ final class LossKernels {
         float[] rowLse = new float[n];
         CpuThreads.parallelFor(n, 8L * v, i -> {
             float[] row = new float[v];
+            float[] tmp = new float[v];
             xs.read(i, row, 0);
-            double l = logSumExp(row, v);
+            float picked = lab[i] == ignoreIndex ? 0f : row[lab[i]];
+            float max = FastExp.max(row, 0, v);
+            double l = max + Math.log(expSum(row, v, max, tmp));
             rowLse[i] = (float) l;
-            rowLoss[i] = lab[i] == ignoreIndex ? 0 : l - row[lab[i]];
+            rowLoss[i] = lab[i] == ignoreIndex ? 0 : l - picked;
         });
         long count = 0;
         double sum = 0;
@@ -104,12 +107,17 @@ final class LossKernels {
         CpuThreads.parallelFor(n, 8L * v, i -> {
             float[] row = new float[v];
             if (lab[i] != ignoreIndex) {
+                float[] tmp = new float[v];
                 xs.read(i, row, 0);
-                // A saved FP32 lse carries its rounding (relative 6e-8 of |lse|) into every
-                // probability; without one the recomputed lse stays in double.
-                double l = lseRows != null ? lseRows[i] : logSumExp(row, v);
+                // softmax_j = exp(x_j - max) * exp(max - lse): the first factor in fast float
+                // arithmetic, the second in double. A saved FP32 lse carries its rounding
+                // (relative 6e-8 of |lse|) into every probability; a recomputed one stays exact.
+                float max = FastExp.max(row, 0, v);
+                double sum = expSum(row, v, max, tmp);
+                float f = lseRows != null ? (float) (factor * Math.exp(max - (double) lseRows[i]))
+                        : (float) (factor / sum);
                 for (int j = 0; j < v; j++) {
-                    row[j] = factor * (float) Math.exp(row[j] - l);
+                    row[j] *= f;
                 }
                 row[lab[i]] -= factor;
             }
@@ -117,20 +125,17 @@ final class LossKernels {
         });
     }
 
-    /** {@code log(sum(exp(row)))}, shifted by the maximum. */
-    private static double logSumExp(float[] row, int v) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < v; j++) {
-            max = Math.max(max, row[j]);
+    /**
+     * Replaces {@code row} by {@code exp(row - max)} and returns its sum; with {@code max} the
+     * row maximum no term overflows. Infinite maxima give an infinite or NaN sum, as the exact
+     * formula would.
+     */
+    private static double expSum(float[] row, int v, float max, float[] tmp) {
+        if (Float.isInfinite(max)) {
+            return max > 0 ? Double.NaN : 0;
         }
-        if (max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY) {
-            return max;
-        }
-        double s = 0;
-        for (int j = 0; j < v; j++) {
-            s += Math.exp(row[j] - max);
-        }
-        return max + Math.log(s);
+        FastExp.expShifted(row, 0, v, max, tmp);
+        return FastExp.sum(row, 0, v);
     }
 
     private static int[] checkLabels(Check c, Tensor logits, Tensor labels, int ignoreIndex) {
