@@ -67,7 +67,7 @@ final class AttentionKernels {
         Rows lseRows = lse == null ? null : Rows.of(lse, false);
         boolean outDirect = HeadMatrix.direct(out) && !fp16;
         int units = dm.b * dm.h;
-        Plan plan = plan(dm, units);
+        Plan plan = plan(dm);
         forWorkers(units, 4L * dm.sq * dm.sk * dm.d + 1L, (lo, hi) -> {
             int tile = plan.tile;
             try (Scratch s = new Scratch((long) tile * dm.sk);
@@ -175,7 +175,7 @@ final class AttentionKernels {
         Rows dvRows = Rows.of(dv, fp16);
         boolean dqDirect = HeadMatrix.direct(dq) && !fp16;
         int units = dm.b * dm.g;
-        Plan plan = plan(dm, units);
+        Plan plan = plan(dm);
         forWorkers(units, 10L * dm.group() * dm.sq * dm.sk * dm.d + 1L, (lo, hi) -> {
             int tile = plan.tile;
             try (Scratch p = new Scratch((long) tile * dm.sk);
@@ -295,9 +295,6 @@ final class AttentionKernels {
     private record Plan(int tile, int keyBlock) {
     }
 
-    /** Set by benchmarks only: 0 chooses automatically, -1 forces unblocked calls, n &gt; 0 forces n. */
-    static volatile int keyBlockOverride;
-
     /**
      * OpenBLAS runs a GEMM on the calling thread when {@code m*n*k} is at most 65536 times its
      * multithreading threshold; larger calls wake its own threads. When several workers call it
@@ -306,13 +303,9 @@ final class AttentionKernels {
      * keys into blocks. The split depends on the shapes only, never on the thread count, so the
      * summation order and hence the results do not either.
      */
-    private static Plan plan(Dims dm, int units) {
+    private static Plan plan(Dims dm) {
         int tile = Math.max(1, Math.min(TILE, dm.sq));
         int keys = Math.max(1, dm.sk);
-        int override = keyBlockOverride;
-        if (override != 0) {
-            return new Plan(tile, override < 0 ? keys : override);
-        }
         long limit = 65_536L * Math.max(1, openblas_nolapack.OPENBLAS_GEMM_MULTITHREAD_THRESHOLD);
         // keep tile * keyBlock * D <= limit with key blocks of at least 16
         while (tile > 16 && (long) tile * 64 * dm.d > limit) {

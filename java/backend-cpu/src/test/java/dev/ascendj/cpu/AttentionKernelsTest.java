@@ -8,6 +8,7 @@ import static dev.ascendj.cpu.KernelTestSupport.assertMessageNames;
 import static dev.ascendj.cpu.KernelTestSupport.dot;
 import static dev.ascendj.cpu.KernelTestSupport.empty;
 import static dev.ascendj.cpu.KernelTestSupport.numericGradient;
+import static dev.ascendj.cpu.KernelTestSupport.numericPartial;
 import static dev.ascendj.cpu.KernelTestSupport.random;
 import static dev.ascendj.cpu.KernelTestSupport.tensor;
 import static dev.ascendj.cpu.KernelTestSupport.toDouble;
@@ -27,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class AttentionKernelsTest {
 
@@ -140,6 +142,42 @@ class AttentionKernelsTest {
             assertClose("dq", gq, dq.toFloatArray(), 1e-4, 1e-4);
             assertClose("dk", gk, dk.toFloatArray(), 1e-4, 1e-4);
             assertClose("dv", gv, dv.toFloatArray(), 1e-4, 1e-4);
+        }
+    }
+
+    /**
+     * With D = 64 the kernel splits keys into GEMM blocks of 64 (ragged at the end) and
+     * accumulates P V, dS K, dS^T Q and P^T dO over them; checked on sampled coordinates, as the
+     * full finite-difference gradient would be slow at this size.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void severalKeyBlocksMatchDoubleReference(boolean causal) {
+        Dims m = new Dims(1, 70, 140, 2, 1, 64, causal);
+        Random rnd = new Random(causal ? 12 : 13);
+        float[] q = random(rnd, m.qn(), 1);
+        float[] k = random(rnd, m.kn(), 1);
+        float[] v = random(rnd, m.kn(), 1);
+        float[] dy = random(rnd, m.qn(), 1);
+        double[] qd = toDouble(q);
+        double[] kd = toDouble(k);
+        double[] vd = toDouble(v);
+        double[] r = toDouble(dy);
+        float[][] res = run(m, q, k, v, dy, 1);
+        double[] ref = reference(m, qd, kd, vd);
+        assertClose("out", Arrays.copyOf(ref, m.qn()), res[0], 1e-5, 1e-5);
+        assertClose("lse", Arrays.copyOfRange(ref, m.qn(), ref.length), res[1], 1e-5, 1e-5);
+        double[][] inputs = {qd, kd, vd};
+        String[] names = {"dq", "dk", "dv"};
+        for (int t = 0; t < 3; t++) {
+            double[] x = inputs[t];
+            for (int sample = 0; sample < 10; sample++) {
+                int i = rnd.nextInt(x.length);
+                // x is qd, kd or vd itself, perturbed in place by numericPartial
+                double g = numericPartial(x, i, xv -> dot(r, refOut(m, qd, kd, vd)));
+                float got = res[2 + t][i];
+                assertEquals(g, got, 1e-4 + 1e-4 * Math.abs(g), names[t] + " element " + i);
+            }
         }
     }
 
