@@ -381,7 +381,7 @@ class AttentionKernelsTest {
             closed.close();
             assertThrows(IllegalStateException.class, () -> OPS.flashAttentionScore(q4, closed, empty(1, 4, 2, 8),
                     1f, true, empty(1, 4, 4, 8), null));
-            assertEquals(64, AttentionKernels.TILE, "the multi-tile gradient case assumes 64-row tiles");
+            assertEquals(64, AttentionShape.MAX_TILE, "the multi-tile gradient case assumes 64-row tiles");
         }
     }
 }
