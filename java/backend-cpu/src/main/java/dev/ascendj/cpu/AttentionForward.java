@@ -84,8 +84,7 @@ final class AttentionForward implements AutoCloseable {
         }
         int end = off + visible;
         float max = FastExp.max(p, off, end);
-        FastExp.expShifted(p, off, end, max, tmp);
-        double sum = FastExp.sum(p, off, end);
+        double sum = FastExp.expShiftedSum(p, off, end, max, tmp);
         float inv = (float) (1.0 / sum);
         for (int j = off; j < end; j++) {
             p[j] *= inv;

@@ -22,6 +22,8 @@ final class FastExp {
     private static final float MIN_ARG = -87.33654f;     // exp(MIN_ARG) = smallest normal float
     private static final float MAX_ARG = 88f;            // keeps 2^n finite
     private static final int ONE_BITS = 0x3F800000;      // bits of 1.0f
+    /** Elements per chunk of {@link #expShiftedSum}: with its scratch, 16 KB of L1. */
+    private static final int CHUNK = 2048;
 
     private FastExp() {
     }
@@ -52,6 +54,20 @@ final class FastExp {
             // field and biased they give 2^k
             a[i] = tmp[i] * Float.intBitsToFloat((Float.floatToRawIntBits(a[i]) << 23) + ONE_BITS);
         }
+    }
+
+    /**
+     * {@link #expShifted} followed by the sum of the results in double, chunk by chunk so that
+     * a long row is summed while its chunk is still in the L1 cache.
+     */
+    static double expShiftedSum(float[] a, int from, int to, float shift, float[] tmp) {
+        double s = 0;
+        for (int c = from; c < to; c += CHUNK) {
+            int end = Math.min(to, c + CHUNK);
+            expShifted(a, c, end, shift, tmp);
+            s += sum(a, c, end);
+        }
+        return s;
     }
 
     /** The sum of {@code a[from .. to)} in double, with independent partial sums for speed. */

@@ -134,8 +134,7 @@ final class LossKernels {
         if (Float.isInfinite(max)) {
             return max > 0 ? Double.NaN : 0;
         }
-        FastExp.expShifted(row, 0, v, max, tmp);
-        return FastExp.sum(row, 0, v);
+        return FastExp.expShiftedSum(row, 0, v, max, tmp);
     }
 
     private static int[] checkLabels(Check c, Tensor logits, Tensor labels, int ignoreIndex) {
