@@ -88,12 +88,11 @@ final class LossKernels {
         c.noOverlap("dLogits", dLogits, "labels", labels);
         int n = logits.dim(0);
         int v = logits.dim(1);
-        float[] saved = null;
         if (lse != null) {
             checkLse(c, lse, n);
             c.noOverlap("dLogits", dLogits, "lse", lse);
-            saved = RowStats.read(lse);
         }
+        float[] lseRows = lse == null ? null : RowStats.read(lse);
         long count = 0;
         for (int l : lab) {
             if (l != ignoreIndex) {
@@ -101,7 +100,6 @@ final class LossKernels {
             }
         }
         float factor = reduction == Reduction.SUM ? gradScale : count == 0 ? 0f : (float) (gradScale / (double) count);
-        float[] lseRows = saved;
         Rows xs = Rows.of(logits);
         Rows ds = Rows.of(dLogits, fp16);
         CpuThreads.parallelFor(n, 8L * v, i -> {
@@ -127,8 +125,8 @@ final class LossKernels {
 
     /**
      * Replaces {@code row} by {@code exp(row - max)} and returns its sum; with {@code max} the
-     * row maximum no term overflows. Infinite maxima give an infinite or NaN sum, as the exact
-     * formula would.
+     * row maximum no term overflows. A maximum of +inf gives NaN and one of -inf (every logit
+     * -inf) gives 0, as the exact formula would.
      */
     private static double expSum(float[] row, int v, float max, float[] tmp) {
         if (Float.isInfinite(max)) {

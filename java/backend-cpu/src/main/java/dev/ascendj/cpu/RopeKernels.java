@@ -13,13 +13,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * backward: dx1 = dy1 cos a + dy2 sin a, dx2 = dy2 cos a - dy1 sin a   (the transpose, i.e. rotation by -a)
  * </pre>
  * Angles are computed in double precision and cached as FP32 cos/sin tables per
- * (theta, scale, D), grown to the largest position seen.
+ * (theta, scale, D), grown to the largest position seen. The output may be the input itself
+ * (same elements, computed in place); any other overlap is rejected.
  */
 final class RopeKernels {
     /** Tables kept; more distinct configurations than this in one process would be unusual. */
     private static final int MAX_CACHED = 16;
-    /** Positions beyond this get their angles computed per call instead of a (huge) cached table. */
-    private static final int MAX_TABLE_POSITIONS = 1 << 17;
+    /**
+     * Positions from this on get their angles computed per call instead of from a cached table
+     * (which holds {@code 8 * D/2} bytes per position: 16 MB at this limit and D = 128).
+     */
+    private static final int MAX_TABLE_POSITIONS = 1 << 15;
     private static final Map<TableKey, Table> CACHE = new ConcurrentHashMap<>();
 
     private RopeKernels() {
