@@ -2,16 +2,119 @@ package dev.ascendj.cpu;
 
 import dev.ascendj.core.Tensor;
 
-/** The SiLU-gated activation of LLaMA's MLP. */
+/**
+ * The SiLU-gated activation of LLaMA's MLP, {@code out = silu(g) * u} with
+ * {@code silu(g) = g * sigmoid(g)}, and its backward:
+ * <pre>
+ * dGate = dOut * u * sigmoid(g) * (1 + g * (1 - sigmoid(g)))
+ * dUp   = dOut * silu(g)
+ * </pre>
+ * Work is split into chunks of at most {@link #CHUNK} elements of one row, so that both many
+ * short rows and one long row run in parallel.
+ */
 final class ActivationKernels {
+    private static final int CHUNK = 4096;
+
     private ActivationKernels() {
     }
 
     static void swiGlu(Check c, boolean fp16, Tensor gate, Tensor up, Tensor out) {
-        throw new UnsupportedOperationException("not implemented yet");
+        c.floating("gate", gate);
+        c.floating("up", up);
+        c.floating("out", out);
+        c.sameShape("up", up, "gate", gate);
+        c.sameShape("out", out, "gate", gate);
+        c.noOverlap("out", out, "gate", gate);
+        c.noOverlap("out", out, "up", up);
+        Rows gs = Rows.of(gate);
+        Rows us = Rows.of(up);
+        Rows os = Rows.of(out, fp16);
+        forChunks(gs, (r, col, len) -> {
+            float[] g = new float[len];
+            float[] u = new float[len];
+            float[] e = new float[len];
+            gs.read(r, col, len, g, 0);
+            us.read(r, col, len, u, 0);
+            expOfMinus(g, e, len, new float[len]);
+            for (int i = 0; i < len; i++) {
+                g[i] = g[i] / (1f + e[i]) * u[i];
+            }
+            os.write(r, col, len, g, 0);
+        });
     }
 
     static void swiGluGrad(Check c, boolean fp16, Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
-        throw new UnsupportedOperationException("not implemented yet");
+        c.floating("dOut", dOut);
+        c.floating("gate", gate);
+        c.floating("up", up);
+        c.floating("dGate", dGate);
+        c.floating("dUp", dUp);
+        c.sameShape("up", up, "gate", gate);
+        c.sameShape("dOut", dOut, "gate", gate);
+        c.sameShape("dGate", dGate, "gate", gate);
+        c.sameShape("dUp", dUp, "gate", gate);
+        Tensor[] inputs = {dOut, gate, up};
+        String[] names = {"dOut", "gate", "up"};
+        for (int i = 0; i < inputs.length; i++) {
+            c.noOverlap("dGate", dGate, names[i], inputs[i]);
+            c.noOverlap("dUp", dUp, names[i], inputs[i]);
+        }
+        c.noOverlap("dGate", dGate, "dUp", dUp);
+        Rows ds = Rows.of(dOut);
+        Rows gs = Rows.of(gate);
+        Rows us = Rows.of(up);
+        Rows dgs = Rows.of(dGate, fp16);
+        Rows dus = Rows.of(dUp, fp16);
+        forChunks(gs, (r, col, len) -> {
+            float[] d = new float[len];
+            float[] g = new float[len];
+            float[] u = new float[len];
+            ds.read(r, col, len, d, 0);
+            gs.read(r, col, len, g, 0);
+            us.read(r, col, len, u, 0);
+            float[] e = new float[len];
+            expOfMinus(g, e, len, new float[len]);
+            for (int i = 0; i < len; i++) {
+                float x = g[i];
+                float s = 1f / (1f + e[i]);
+                float dy = d[i];
+                g[i] = dy * u[i] * s * (1f + x * (1f - s));
+                u[i] = dy * x * s;
+            }
+            dgs.write(r, col, len, g, 0);
+            dus.write(r, col, len, u, 0);
+        });
+    }
+
+    /**
+     * {@code e = exp(-g)}, from which {@code sigmoid(g) = 1 / (1 + e)}: for very negative
+     * {@code g}, {@code e} saturates at {@code exp(88)} and the sigmoid at about 1e-38 rather than
+     * overflowing; for very positive {@code g} it is 1. {@code tmp} is scratch of length {@code len}.
+     */
+    private static void expOfMinus(float[] g, float[] e, int len, float[] tmp) {
+        for (int i = 0; i < len; i++) {
+            e[i] = -g[i];
+        }
+        FastExp.expShifted(e, 0, len, 0f, tmp);
+    }
+
+    @FunctionalInterface
+    private interface ChunkBody {
+        void run(long row, int col, int len);
+    }
+
+    private static void forChunks(Rows shape, ChunkBody body) {
+        int cols = shape.cols();
+        long rows = shape.rows();
+        if (cols == 0 || rows == 0) {
+            return;
+        }
+        int perRow = (cols + CHUNK - 1) / CHUNK;
+        int n = Math.toIntExact(rows * perRow);
+        CpuThreads.parallelFor(n, 20L * Math.min(cols, CHUNK), i -> {
+            long r = i / perRow;
+            int col = (i % perRow) * CHUNK;
+            body.run(r, col, Math.min(CHUNK, cols - col));
+        });
     }
 }
