@@ -274,8 +274,9 @@ public final class LlamaModel implements AutoCloseable {
                 dx = dIn;
             }
             if (embedding.trainable()) {
-                try (Tensor dE = Tensor.empty(device, DType.FP32, embedding.value().shape())) {
-                    ops.embeddingDenseBackward(dx, ids, dE);
+                try (Tensor dE = Tensor.empty(device, DType.FP32, embedding.value().shape());
+                     Tensor flatIds = ids.reshape(batch * seq)) {
+                    ops.embeddingDenseBackward(dx, flatIds, dE);
                     Tensor g = embedding.grad(ops);
                     ops.add(g, dE, 1f, g);
                 }
