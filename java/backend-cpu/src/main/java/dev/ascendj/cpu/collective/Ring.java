@@ -14,9 +14,13 @@ import dev.ascendj.cpu.collective.CollectiveGroup.Op;
  * whole data.
  *
  * <p>Synchronisation is by step counters: before a step a member waits until its left neighbour
- * has finished the step that produced the chunk it needs, and, before it overwrites a chunk its
- * right neighbour still has to read, until the right neighbour has read it. Before leaving, a
- * member waits until its right neighbour has finished, so its memory is not reused while being read.
+ * has finished the step that produced the chunk it needs. That alone also keeps a member from
+ * overwriting a chunk its right neighbour has yet to read: every step waits for the left
+ * neighbour's previous step, so a member at step p implies its left neighbour at p-1 or beyond,
+ * and when member g's left neighbour has finished step n-2+s, the right neighbour (n-2 places
+ * further left) has finished step s, the one that reads the chunk g overwrites at all-gather step
+ * s. Before leaving, a member waits until its right neighbour has finished, so that the caller
+ * does not reuse or change memory that is still being read.
  *
  * <h2>All-reduce and reduce-scatter</h2>
  * The data (n elements per member) is cut into {@code n} chunks, chunk {@code c} being elements
@@ -72,6 +76,7 @@ final class Ring {
         }
         DType wt = ChunkMath.workType(in.dtype());
         long total = in.count();
+        // FP32/INT32/INT64 reduce in place in out; FP16/BF16 in an FP32 scratch on this member's device.
         CpuBuffer scratch = wt == out.dtype() ? null : CollectiveGroup.allocate(grp.device(a.member), wt.byteSize(total));
         try {
             Region work = scratch == null ? out : new Region(scratch, 0, wt, total);
@@ -83,7 +88,6 @@ final class Ring {
             for (int s = 0; s < n - 1; s++) {
                 int c = mod(g - s - 1, n);
                 grp.awaitProgress(a, o, left, n - 1 + s, "all-gather step " + s);
-                grp.awaitProgress(a, o, right, s + 1, "reduce-scatter step " + s); // it has read our chunk c
                 grp.atStep(a, n - 1 + s);
                 long es = wt.elementSize();
                 Region.copyBytes(o.work[left], lo(total, n, c) * es, work, lo(total, n, c) * es, len(total, n, c) * es);
