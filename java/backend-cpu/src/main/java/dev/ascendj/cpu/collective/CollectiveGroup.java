@@ -221,7 +221,12 @@ public final class CollectiveGroup implements AutoCloseable {
 
     /** Aborts the group (unless it already failed) and returns the exception for this call. */
     CommunicatorException fail(Attempt a, int culpritMember, String reason, Throwable cause) {
-        abort(reason, cause, culpritMember >= 0 ? ranks[culpritMember] : -1);
+        return failRank(a, culpritMember >= 0 ? ranks[culpritMember] : -1, reason, cause);
+    }
+
+    /** {@link #fail} blaming a cluster rank (-1: none), which need not be a member. */
+    private CommunicatorException failRank(Attempt a, int culpritRank, String reason, Throwable cause) {
+        abort(reason, cause, culpritRank);
         lock.lock();
         try {
             return aborted(a);
@@ -239,6 +244,8 @@ public final class CollectiveGroup implements AutoCloseable {
             }
             abortReason = reason;
             abortCause = cause;
+            // before anyone wakes up and fails in consequence
+            cluster.noteFailure(culpritRank, reason);
             for (Condition c : changed) {
                 c.signalAll();
             }
@@ -247,7 +254,6 @@ public final class CollectiveGroup implements AutoCloseable {
             lock.unlock();
         }
         LOG.info("group '{}' aborted: {}", name, reason);
-        cluster.noteFailure(culpritRank, reason, cause);
     }
 
     private CommunicatorException aborted(Attempt a) {
@@ -277,20 +283,53 @@ public final class CollectiveGroup implements AutoCloseable {
             }
             long rem = a.deadline - System.nanoTime();
             if (rem <= 0) {
-                throw fail(a, q, "timed out after " + cluster.timeoutText() + " waiting for " + waitingFor.get(), null);
+                throw timedOut(a, q, waitingFor.get());
             }
+            int self = ranks[a.member];
+            cluster.setWaitingFor(self, ranks[q]);
             try {
                 changed[q].awaitNanos(rem);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw fail(a, a.member, rankName(a.member) + " was interrupted in " + a.label, e);
+            } finally {
+                cluster.setWaitingFor(self, -1);
             }
         }
     }
 
+    /**
+     * A timeout blames the rank at the end of the chain of waits that starts at {@code q}: when
+     * a rank stalls mid-ring, every rank downstream times out at about the same moment, and the
+     * one that notices first must still name the rank that stopped, not its own neighbour.
+     */
+    private CommunicatorException timedOut(Attempt a, int q, String waitingFor) {
+        int self = ranks[a.member];
+        List<Integer> chain;
+        cluster.setWaitingFor(self, ranks[q]); // still true: part of the chain if it loops back here
+        try {
+            chain = cluster.waitChain(ranks[q]);
+        } finally {
+            cluster.setWaitingFor(self, -1);
+        }
+        int last = chain.get(chain.size() - 1);
+        StringBuilder reason = new StringBuilder("timed out after ").append(cluster.timeoutText())
+                .append(" waiting for ").append(waitingFor);
+        if (chain.indexOf(last) != chain.size() - 1) {
+            reason.append("; ranks ").append(chain.stream().map(String::valueOf).collect(Collectors.joining(" -> ")))
+                    .append(" wait for each other (deadlock)");
+            return failRank(a, -1, reason.toString(), null);
+        }
+        if (chain.size() > 1) {
+            reason.append("; ").append(chain.stream().limit(chain.size() - 1).map(r -> "rank " + r + " waits for")
+                    .collect(Collectors.joining(" "))).append(" rank ").append(last).append(", which waits for no peer: ")
+                    .append(cluster.whereIs(last));
+        }
+        return failRank(a, last, reason.toString(), null);
+    }
+
     private String whereIs(int member) {
-        String act = cluster.activity(ranks[member]);
-        return rankName(member) + (act == null ? " is not in a communicator call" : " is in " + act);
+        return cluster.whereIs(ranks[member]);
     }
 
     // ================================================================== collectives

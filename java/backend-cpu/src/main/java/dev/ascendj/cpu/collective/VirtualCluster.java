@@ -71,6 +71,7 @@ public final class VirtualCluster implements AutoCloseable {
     private final CollectiveGroup world;
     private final Map<String, CollectiveGroup> groups = new LinkedHashMap<>();
     private final AtomicReferenceArray<String> activity;
+    private final AtomicIntegerArray waitingFor;
     private final AtomicReference<Failure> firstFailure = new AtomicReference<>();
     private volatile StepHook stepHook;
 
@@ -102,6 +103,10 @@ public final class VirtualCluster implements AutoCloseable {
             devices[r] = backend.device(r);
         }
         this.activity = new AtomicReferenceArray<>(n);
+        this.waitingFor = new AtomicIntegerArray(n);
+        for (int r = 0; r < n; r++) {
+            waitingFor.set(r, -1);
+        }
         int[] all = new int[n];
         Arrays.setAll(all, r -> r);
         this.world = new CollectiveGroup(this, "world", all);
@@ -369,7 +374,7 @@ public final class VirtualCluster implements AutoCloseable {
      */
     public void abort(int rank, Throwable cause) {
         String reason = (rank >= 0 ? "rank " + rank : "the cluster") + " failed: " + describe(cause);
-        noteFailure(rank, reason, cause);
+        noteFailure(rank, reason);
         for (CollectiveGroup g : groups()) {
             g.abort(reason, cause, rank);
         }
@@ -391,8 +396,37 @@ public final class VirtualCluster implements AutoCloseable {
     // ------------------------------------------------------------------ for the groups
 
     /** The first failure anywhere in the cluster: the rank held responsible. */
-    void noteFailure(int rank, String reason, Throwable cause) {
+    void noteFailure(int rank, String reason) {
         firstFailure.compareAndSet(null, new Failure(rank, reason));
+    }
+
+    /** Records that {@code rank} is blocked until {@code peer} acts ({@code -1}: not blocked). */
+    void setWaitingFor(int rank, int peer) {
+        waitingFor.set(rank, peer);
+    }
+
+    /**
+     * The ranks met following who waits for whom from {@code start}: ends at a rank that waits
+     * for no one, or repeats the first rank met twice (a cycle: a deadlock).
+     */
+    List<Integer> waitChain(int start) {
+        List<Integer> chain = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        int r = start;
+        while (r >= 0 && seen.add(r)) {
+            chain.add(r);
+            r = waitingFor.get(r);
+        }
+        if (r >= 0) {
+            chain.add(r);
+        }
+        return chain;
+    }
+
+    /** What rank {@code rank} is doing, for messages. */
+    String whereIs(int rank) {
+        String act = activity.get(rank);
+        return "rank " + rank + (act == null ? " is not in a communicator call" : " is in " + act);
     }
 
     long deadline() {
