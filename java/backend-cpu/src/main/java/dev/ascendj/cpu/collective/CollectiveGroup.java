@@ -186,10 +186,7 @@ public final class CollectiveGroup implements AutoCloseable {
 
     /** Ends a call: releases the peer buffers it held. */
     void end(Attempt a) {
-        for (Buffer b : a.retained) {
-            b.release();
-        }
-        a.retained.clear();
+        releaseRetained(a);
         cluster.setActivity(ranks[a.member], null);
     }
 
@@ -424,15 +421,30 @@ public final class CollectiveGroup implements AutoCloseable {
         }
     }
 
-    /** Records that member {@code g} has completed {@code steps} steps of {@code op}. */
-    void advance(Op op, int g, long steps) {
+    /**
+     * Records that this member has completed {@code steps} steps of {@code op}. After its
+     * {@code last} step it no longer reads its neighbour's memory and lets go of it first, so
+     * that the neighbour's buffers are freed (and its device accounting is exact) when the
+     * neighbour's own call returns.
+     */
+    void advance(Attempt a, Op op, long steps, boolean last) {
+        if (last) {
+            releaseRetained(a);
+        }
         lock.lock();
         try {
-            op.progress[g] = steps;
-            changed[g].signalAll();
+            op.progress[a.member] = steps;
+            changed[a.member].signalAll();
         } finally {
             lock.unlock();
         }
+    }
+
+    private static void releaseRetained(Attempt a) {
+        for (Buffer b : a.retained) {
+            b.release();
+        }
+        a.retained.clear();
     }
 
     /** This member is done with {@code op}; the last one to leave forgets it. */

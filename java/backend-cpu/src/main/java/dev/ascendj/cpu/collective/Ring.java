@@ -53,7 +53,7 @@ final class Ring {
     }
 
     private static int mod(long x, int n) {
-        return (int) Math.floorMod(x, n);
+        return Math.floorMod(x, n);
     }
 
     /** First element of chunk {@code c} of {@code total} elements cut into {@code n} chunks. */
@@ -84,14 +84,14 @@ final class Ring {
             int g = a.member;
             int left = mod(g - 1, n);
             int right = mod(g + 1, n);
-            reduceScatterSteps(grp, a, o, op, in, work, total);
+            reduceScatterSteps(grp, a, o, op, in, work, total, false);
             for (int s = 0; s < n - 1; s++) {
                 int c = mod(g - s - 1, n);
                 grp.awaitProgress(a, o, left, n - 1 + s, "all-gather step " + s);
                 grp.atStep(a, n - 1 + s);
                 long es = wt.elementSize();
                 Region.copyBytes(o.work[left], lo(total, n, c) * es, work, lo(total, n, c) * es, len(total, n, c) * es);
-                grp.advance(o, g, n + s);
+                grp.advance(a, o, n + s, s == n - 2);
             }
             if (scratch != null) {
                 ChunkMath.store(work, 0, out, 0, total);
@@ -119,7 +119,7 @@ final class Ring {
             Region work = new Region(scratch, 0, wt, total);
             Op o = grp.join(a, call, in, work);
             int g = a.member;
-            reduceScatterSteps(grp, a, o, op, in, work, total);
+            reduceScatterSteps(grp, a, o, op, in, work, total, true);
             ChunkMath.store(work, lo(total, n, g), out, 0, len(total, n, g));
             grp.awaitProgress(a, o, mod(g + 1, n), n - 1, "reduce-scatter step " + (n - 2));
             grp.leave(o);
@@ -128,9 +128,12 @@ final class Ring {
         }
     }
 
-    /** The n-1 reduce-scatter steps; afterwards chunk {@code g} of {@code work} holds the reduced values. */
+    /**
+     * The n-1 reduce-scatter steps; afterwards chunk {@code g} of {@code work} holds the reduced
+     * values. {@code last}: no step follows that reads from the left neighbour.
+     */
     private static void reduceScatterSteps(CollectiveGroup grp, Attempt a, Op o, ReduceOp op, Region in, Region work,
-                                           long total) {
+                                           long total, boolean last) {
         int n = grp.size();
         int g = a.member;
         int left = mod(g - 1, n);
@@ -145,7 +148,7 @@ final class Ring {
             }
             grp.atStep(a, s);
             ChunkMath.combine(op, from, in, work, lo(total, n, c), len(total, n, c));
-            grp.advance(o, g, s + 1);
+            grp.advance(a, o, s + 1, last && s == n - 2);
         }
     }
 
@@ -163,13 +166,13 @@ final class Ring {
         Op o = grp.join(a, call, in, out);
         int left = mod(g - 1, n);
         Region.copyBytes(in, 0, out, g * part, part); // a no-op move when in is already part g of out
-        grp.advance(o, g, 1);
+        grp.advance(a, o, 1, false);
         for (int s = 0; s < n - 1; s++) {
             int c = mod(g - s - 1, n);
             grp.awaitProgress(a, o, left, s + 1, s == 0 ? "placing its part" : "all-gather step " + (s - 1));
             grp.atStep(a, s);
             Region.copyBytes(o.work[left], c * part, out, c * part, part);
-            grp.advance(o, g, s + 2);
+            grp.advance(a, o, s + 2, s == n - 2);
         }
         grp.awaitProgress(a, o, mod(g + 1, n), n, "all-gather step " + (n - 2));
         grp.leave(o);
@@ -188,14 +191,14 @@ final class Ring {
         int left = mod(g - 1, n);
         int right = mod(g + 1, n);
         if (g == root) {
-            grp.advance(o, g, chunks);
+            grp.advance(a, o, chunks, true);
         } else {
             for (int j = 0; j < chunks; j++) {
                 grp.awaitProgress(a, o, left, j + 1, "forwarding chunk " + j);
                 grp.atStep(a, j);
                 long from = bytes * j / chunks;
                 Region.copyBytes(o.work[left], from, buf, from, bytes * (j + 1) / chunks - from);
-                grp.advance(o, g, j + 1);
+                grp.advance(a, o, j + 1, j == chunks - 1);
             }
         }
         if (right != root) {

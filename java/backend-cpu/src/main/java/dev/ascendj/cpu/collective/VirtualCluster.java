@@ -40,8 +40,8 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  *
  * <p>Failures behave as on a real cluster: a collective whose peer does not answer fails after
- * the {@linkplain #timeout() timeout} ({@value #TIMEOUT_PROPERTY}, default 60 s) naming the
- * unresponsive rank; a rank that throws out of its {@link #run} task makes every group of the
+ * the {@linkplain #timeout() timeout} ({@value #TIMEOUT_PROPERTY}, default 60 s, counted from
+ * the start of each call, as HCCL's execution timeout is) naming the unresponsive rank; a rank that throws out of its {@link #run} task makes every group of the
  * cluster fail at once, naming it. A cluster whose run failed is spent: make a new one.
  */
 public final class VirtualCluster implements AutoCloseable {
