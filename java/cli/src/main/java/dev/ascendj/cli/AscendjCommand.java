@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Fine-tune LLaMA2-family models on Ascend NPU clusters, or on the CPU.",
         subcommands = {
+            FinetuneCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

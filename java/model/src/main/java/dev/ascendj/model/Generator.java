@@ -38,10 +38,25 @@ public final class Generator {
 
     private final LlamaModel model;
     private final Ops ops;
+    private final int vocabLimit;
 
+    /** A generator that may produce any id of the model's vocabulary. */
     public Generator(LlamaModel model, Ops ops) {
+        this(model, ops, model.config().vocabSize());
+    }
+
+    /**
+     * A generator that only produces ids below {@code vocabLimit}: for a tokenizer smaller than the
+     * model's embedding (ids it cannot decode are never chosen).
+     */
+    public Generator(LlamaModel model, Ops ops, int vocabLimit) {
+        if (vocabLimit < 1 || vocabLimit > model.config().vocabSize()) {
+            throw new IllegalArgumentException("vocabulary limit " + vocabLimit + " outside [1, "
+                    + model.config().vocabSize() + "]");
+        }
         this.model = model;
         this.ops = ops;
+        this.vocabLimit = vocabLimit;
     }
 
     /**
@@ -70,6 +85,9 @@ public final class Generator {
                 try (Scope scope = Scope.open()) {
                     Tensor ids = Tensor.fromInts(model.device(), Shape.of(1, next.length), next);
                     logits = model.nextTokenLogits(ops, ids, 1, next.length, caches).toFloatArray();
+                }
+                if (vocabLimit < logits.length) {
+                    logits = Arrays.copyOf(logits, vocabLimit);
                 }
                 int token = options.temperature() == 0 ? argmax(logits) : sample(logits, options, rnd);
                 out[produced++] = token;

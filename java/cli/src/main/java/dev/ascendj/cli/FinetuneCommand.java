@@ -1,0 +1,192 @@
+package dev.ascendj.cli;
+
+import dev.ascendj.core.Backends;
+import dev.ascendj.core.DType;
+import dev.ascendj.core.Device;
+import dev.ascendj.core.Ops;
+import dev.ascendj.model.Generator;
+import dev.ascendj.model.LlamaModel;
+import dev.ascendj.model.ModelFiles;
+import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.tokenizer.LlamaTokenizer;
+import dev.ascendj.model.tokenizer.PromptTemplate;
+import dev.ascendj.train.ModelSource;
+import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.Trainer;
+import dev.ascendj.train.data.InstructionLoader;
+import dev.ascendj.train.data.InstructionRecord;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code ascendj finetune}: full or LoRA fine-tuning on the CPU backend. */
+@Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fine-tune a LLaMA2 model on instruction data (JSON Lines with instruction, input, output).",
+        footer = {"", "Example:",
+            "  ascendj finetune --model llama2-15m --tokenizer examples/tokenizer/tokenizer.json \\",
+            "      --data examples/data/kg-train.jsonl --method lora --steps 60 --out runs/demo"})
+final class FinetuneCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Mixin
+    ThreadsOption threads;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
+            description = "A Hugging Face model directory, or a preset (llama2-15m, llama2-60m, ...) initialised from --seed.")
+    String model;
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the model directory's).")
+    Path tokenizer;
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data, JSON Lines.")
+    Path data;
+    @Option(names = "--method", defaultValue = "lora", description = "full or lora (default ${DEFAULT-VALUE}).")
+    String method;
+    @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--lora-targets", defaultValue = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+            description = "Comma-separated linear layers, or 'all' (default: all seven).")
+    String loraTargets;
+    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+    int seqLen;
+    @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
+    int batch;
+    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step.")
+    int gradAccum;
+    @Option(names = "--steps", description = "Optimizer steps (or use --epochs).")
+    Long steps;
+    @Option(names = "--epochs", description = "Passes over the data (instead of --steps).")
+    Double epochs;
+    @Option(names = "--lr", description = "Peak learning rate (default 3e-4 for LoRA, 1e-4 for full).")
+    Double lr;
+    @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default lr/10).")
+    Double minLr;
+    @Option(names = "--warmup", description = "Warm-up steps (default 3% of the steps, at least 1).")
+    Long warmup;
+    @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off.")
+    double clip;
+    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--pack", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Pack several examples per sequence (default) or pad one per sequence.")
+    boolean pack;
+    @Option(names = "--recompute", description = "Recompute activations in backward (less memory, more time).")
+    boolean recompute;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Steps between checkpoints (0: only at the end).")
+    long checkpointEvery;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
+    Path out;
+    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
+    boolean resume;
+    @Option(names = "--preview", defaultValue = "1",
+            description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
+    int preview;
+
+    @Override
+    public Integer call() throws Exception {
+        threads.apply();
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LoraConfig lora = switch (method) {
+            case "full" -> null;
+            case "lora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
+            default -> throw new ParameterException(spec.commandLine(), "--method must be full or lora, got '" + method + "'");
+        };
+        if ((steps == null) == (epochs == null)) {
+            throw new ParameterException(spec.commandLine(), "give exactly one of --steps and --epochs");
+        }
+        List<InstructionRecord> records = InstructionRecord.readJsonl(data);
+        Device device = Backends.get("cpu").device(0);
+        Ops ops = Backends.get("cpu").ops(device);
+        try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
+             LlamaModel m = ModelSource.load(model, null, lora, device, seed)) {
+            ModelSource.checkVocabulary(m.config(), tok);
+            PromptTemplate template = PromptTemplate.llama2();
+            InstructionLoader loader = new InstructionLoader(records, tok, template, seqLen,
+                    pack ? InstructionLoader.Mode.PACKED : InstructionLoader.Mode.PADDED, seed);
+            long totalSteps = steps != null ? steps
+                    : Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(batch) / gradAccum));
+            double peak = lr != null ? lr : (lora != null ? 3e-4 : 1e-4);
+            TrainOptions opts = new TrainOptions(totalSteps, batch, gradAccum, peak, minLr != null ? minLr : peak / 10,
+                    warmup != null ? warmup : Math.max(1, totalSteps * 3 / 100), weightDecay, 0.9, 0.95, 1e-8, clip,
+                    seed, checkpointEvery, 2, recompute);
+            long trainable = m.trainableParameters().stream().mapToLong(p -> p.numel()).sum();
+            long total = m.parameters().values().stream().mapToLong(p -> p.numel()).sum();
+            o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
+                    lora == null ? "full fine-tuning" : "LoRA rank " + loraRank + " on " + lora.targetModules().size()
+                            + " linear layer types");
+            o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
+                    data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
+                    dev.ascendj.cpu.CpuThreads.threads());
+            List<InstructionRecord> samples = records.subList(0, Math.min(preview, records.size()));
+            if (!resume) {
+                preview(o, "before training", m, ops, tok, template, samples);
+            }
+            ProgressBar bar = new ProgressBar(err);
+            long t0 = System.nanoTime();
+            Trainer.Result r;
+            try (Trainer trainer = new Trainer(m, ops, loader, opts, out)) {
+                r = trainer.run(resume, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
+                        String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, rate, norm, tps)));
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            preview(o, "after training", m, ops, tok, template, samples);
+            Path exported = export(m, tok, lora != null);
+            o.printf("%nsteps %d..%d in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", r.firstStep(), r.lastStep(),
+                    ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
+            o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                    out.resolve("loss.png"), out.resolve("checkpoints"));
+            o.flush();
+        }
+        return 0;
+    }
+
+    /** Writes the trained model (full) or the adapter plus its base (LoRA) in Hugging Face layout. */
+    private Path export(LlamaModel m, LlamaTokenizer tok, boolean isLora) throws IOException {
+        Path base = ModelSource.isDirectory(model) ? Path.of(model) : out.resolve("base-model");
+        if (isLora) {
+            if (!ModelSource.isDirectory(model)) {
+                // A preset's base weights exist only in this process: keep them, or the adapter is useless.
+                ModelFiles.save(m, base, DType.FP32);
+                copyTokenizer(tok, base);
+            }
+            Path adapter = out.resolve("adapter");
+            ModelFiles.saveAdapter(m, adapter, base.toAbsolutePath().toString());
+            return adapter;
+        }
+        Path dir = out.resolve("model");
+        ModelFiles.save(m, dir, DType.FP32);
+        copyTokenizer(tok, dir);
+        return dir;
+    }
+
+    private static void copyTokenizer(LlamaTokenizer tok, Path dir) throws IOException {
+        Path src = tok.path();
+        Files.copy(src, dir.resolve(LlamaTokenizer.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
+        Path cfg = src.resolveSibling(LlamaTokenizer.CONFIG_NAME);
+        if (Files.isRegularFile(cfg)) {
+            Files.copy(cfg, dir.resolve(LlamaTokenizer.CONFIG_NAME), StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void preview(PrintWriter o, String when, LlamaModel m, Ops ops, LlamaTokenizer tok,
+                                PromptTemplate template, List<InstructionRecord> samples) {
+        for (InstructionRecord r : samples) {
+            int[] prompt = template.encodePrompt(tok, r.instruction(), r.input());
+            int[] ids = new Generator(m, ops, tok.vocabSize()).generate(prompt, tok.eosId(), Generator.Options.greedy(40));
+            o.printf("%n[%s] %s%n  input:     %s%n  expected:  %s%n  generated: %s%n", when, r.instruction(), r.input(),
+                    r.output(), tok.decode(ids, true).strip());
+        }
+        o.flush();
+    }
+
+}
