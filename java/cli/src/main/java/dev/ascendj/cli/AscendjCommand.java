@@ -12,6 +12,8 @@ import picocli.CommandLine.Spec;
         description = "Fine-tune LLaMA2-family models on Ascend NPU clusters, or on the CPU.",
         subcommands = {
             FinetuneCommand.class,
+            GenerateCommand.class,
+            EvaluateCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ascendj.bench.BenchResult;
 import dev.ascendj.bench.BlockBench;
+import dev.ascendj.bench.CollectiveBench;
 import dev.ascendj.bench.GemmBench;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Collectives.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -79,6 +80,19 @@ final class BenchCommand implements Runnable {
             threads.apply();
             BlockBench.Config cfg = new BlockBench.Config(hidden, heads, intermediate, seq, batch, runs);
             return print(spec, new BlockBench(cfg).run(), json);
+        }
+    }
+
+    @Command(name = "collectives", mixinStandardHelpOptions = true,
+            description = "All-reduce of 64 MB across 8 virtual CPU devices against a plain memory copy.")
+    static final class Collectives implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return print(spec, CollectiveBench.standard().run(), json);
         }
     }
 }
