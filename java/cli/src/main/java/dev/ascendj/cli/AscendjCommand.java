@@ -14,12 +14,16 @@ import picocli.CommandLine.Spec;
             FinetuneCommand.class,
             GenerateCommand.class,
             EvaluateCommand.class,
+            DataCommand.class,
+            ExtractCommand.class,
+            EvalIeCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
         },
         footer = {"", "Examples:",
             "  ascendj selftest          check every CPU kernel",
+            "  ascendj data prepare      clean, mix and split knowledge-graph instruction data",
             "  ascendj bench gemm        GEMM: backend vs OpenBLAS"})
 public final class AscendjCommand implements Runnable {
     @Spec

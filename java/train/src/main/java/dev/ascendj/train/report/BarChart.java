@@ -189,7 +189,7 @@ public final class BarChart {
     }
 
     /** The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least {@code v} (1 for 0). */
-    static double niceCeiling(double v) {
+    public static double niceCeiling(double v) {
         if (v <= 0) {
             return 1;
         }
