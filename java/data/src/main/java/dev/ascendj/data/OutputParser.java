@@ -202,6 +202,18 @@ public final class OutputParser {
             problems.add(new Problem(Kind.EXTRA_TEXT, piece, false));
             return;
         }
+        if (ctx.text() != null && !inText(value)) {
+            // "location: Harlow. Hope this helps!": a sentence after the last value.
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("[.!?。！？](\\s|$)").matcher(value);
+            while (m.find()) {
+                String head = cleanValue(value.substring(0, m.start() + 1));
+                if (inText(head)) {
+                    problems.add(new Problem(Kind.EXTRA_TEXT, value.substring(m.start() + 1).strip(), false));
+                    value = head;
+                    break;
+                }
+            }
+        }
         List<String> values = List.of(value);
         if (ctx.text() != null && !inText(value)) {
             List<String> parts = splitList(value);

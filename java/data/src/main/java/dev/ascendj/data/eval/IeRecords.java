@@ -81,7 +81,7 @@ public final class IeRecords {
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new BadLine("not JSON: " + e.getOriginalMessage());
+            throw new BadLine("not JSON: " + dev.ascendj.data.io.JsonErrors.message(e));
         }
         if (node == null || !node.isObject()) {
             throw new BadLine("expected a JSON object");

@@ -71,7 +71,7 @@ final class JsonRecords {
             try {
                 node = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                bad.report(file, n, "not JSON: " + e.getOriginalMessage());
+                bad.report(file, n, "not JSON: " + JsonErrors.message(e));
                 continue;
             }
             visit(file, n, node, visitor, bad);
@@ -98,7 +98,7 @@ final class JsonRecords {
                 try {
                     t = p.nextToken();
                 } catch (JsonProcessingException e) {
-                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + e.getOriginalMessage()
+                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + JsonErrors.message(e)
                             + "; the rest of the array cannot be read");
                     return;
                 }
@@ -114,7 +114,7 @@ final class JsonRecords {
                 try {
                     node = JSON.readTree(p);
                 } catch (JsonProcessingException e) {
-                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + e.getOriginalMessage()
+                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + JsonErrors.message(e)
                             + "; the rest of the array cannot be read");
                     return;
                 }

@@ -38,8 +38,12 @@ public final class PrepareReport {
     Map<String, int[]> lengthsByTask = new TreeMap<>();
 
     void reject(Rejected r) {
-        rejected.computeIfAbsent(r.reason().id(), k -> new TreeMap<>()).merge(r.task() + "/" + r.domain(), 1, Integer::sum);
+        // Unreadable records have no task: they count under their reason, in no task/domain group.
+        String group = r.reason() == Reason.BAD_RECORD ? UNREAD : r.task() + "/" + r.domain();
+        rejected.computeIfAbsent(r.reason().id(), k -> new TreeMap<>()).merge(group, 1, Integer::sum);
     }
+
+    private static final String UNREAD = "(unreadable)";
 
     /** Examples kept for training. */
     public int trainCount() {
@@ -127,6 +131,7 @@ public final class PrepareReport {
         all.addAll(train.keySet());
         all.addAll(dev.keySet());
         rejected.values().forEach(m -> all.addAll(m.keySet()));
+        all.remove(UNREAD);
         return all;
     }
 

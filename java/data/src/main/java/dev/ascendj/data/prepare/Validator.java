@@ -76,6 +76,22 @@ public final class Validator {
             return Outcome.reject(s, Reason.RTE_WITHOUT_TRIPLES, "record has no triples");
         }
 
+        List<Triple> triples = new ArrayList<>();
+        Set<Triple> seenTriples = new LinkedHashSet<>();
+        for (Triple t : s.triples()) {
+            for (String arg : new String[] {t.head(), t.tail()}) {
+                if (arg.isBlank() || !text.contains(arg)) {
+                    return Outcome.reject(s, Reason.TRIPLE_NOT_IN_TEXT, "'" + arg + "' of " + t);
+                }
+            }
+            if (t.relation().isBlank() || !schema.allowsRelation(t.relation())) {
+                return Outcome.reject(s, Reason.UNKNOWN_RELATION, "'" + t.relation() + "' (schema: "
+                        + String.join(", ", schema.relations()) + ")");
+            }
+            if (seenTriples.add(t.normalized())) {
+                triples.add(t);
+            }
+        }
         List<Entity> entities = new ArrayList<>();
         Set<Entity.Key> seenEntities = new LinkedHashSet<>();
         for (Entity e : s.entities()) {
@@ -99,22 +115,6 @@ public final class Validator {
             }
             if (seenEntities.add(e.key())) {
                 entities.add(e);
-            }
-        }
-        List<Triple> triples = new ArrayList<>();
-        Set<Triple> seenTriples = new LinkedHashSet<>();
-        for (Triple t : s.triples()) {
-            for (String arg : new String[] {t.head(), t.tail()}) {
-                if (arg.isBlank() || !text.contains(arg)) {
-                    return Outcome.reject(s, Reason.TRIPLE_NOT_IN_TEXT, "'" + arg + "' of " + t);
-                }
-            }
-            if (t.relation().isBlank() || !schema.allowsRelation(t.relation())) {
-                return Outcome.reject(s, Reason.UNKNOWN_RELATION, "'" + t.relation() + "' (schema: "
-                        + String.join(", ", schema.relations()) + ")");
-            }
-            if (seenTriples.add(t.normalized())) {
-                triples.add(t);
             }
         }
         KgSample clean = new KgSample(s.id(), s.task(), s.domain(), s.language(), text,

@@ -129,7 +129,7 @@ public final class BarChart {
         double top = niceCeiling(max);
         int left = 80;
         int right = width - 30;
-        int plotTop = 50 + 18 * Math.max(0, series.size() - 1) / 2;
+        int plotTop = series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty()) ? 44 + 18 * series.size() : 50;
         int bottom = height - 80;
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
         g.setColor(Color.BLACK);
@@ -178,7 +178,7 @@ public final class BarChart {
         rotated.dispose();
         if (series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty())) {
             int lx = right - 150;
-            int ly = 50;
+            int ly = 46;
             for (int s = 0; s < series.size(); s++) {
                 g.setColor(PALETTE[s % PALETTE.length]);
                 g.fillRect(lx, ly + s * 18 - 10, 14, 10);
