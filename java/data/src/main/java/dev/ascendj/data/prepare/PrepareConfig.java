@@ -1,6 +1,7 @@
 package dev.ascendj.data.prepare;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.ascendj.data.Schema;
 import dev.ascendj.data.Task;
@@ -199,6 +200,9 @@ public record PrepareConfig(Long seed, List<Source> sources, Schema schema, Map<
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
                     cause.getMessage());
+        } catch (UnrecognizedPropertyException e) {
+            throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
+                    "unknown key '" + e.getPropertyName() + "' (known here: " + e.getKnownPropertyIds() + ")");
         } catch (JsonProcessingException e) {
             throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
                     e.getOriginalMessage());

@@ -65,8 +65,12 @@ public final class Validator {
             parsed = OutputParser.parse(s.task(), s.output(), ctx);
             if (s.task() == Task.RTE && parsed.triples().isEmpty()) {
                 boolean entities = !OutputParser.parse(Task.NER, s.output(), ctx).entities().isEmpty();
-                return Outcome.reject(s, Reason.RTE_WITHOUT_TRIPLES, entities ? "answer lists entities, not triples"
-                        : "answer holds no triples");
+                boolean brokenTriple = parsed.problems().stream()
+                        .anyMatch(p -> p.dropped() && p.kind() != ParseResult.Kind.NOTHING_FOUND);
+                if (entities || !brokenTriple) {
+                    return Outcome.reject(s, Reason.RTE_WITHOUT_TRIPLES, entities ? "answer lists entities, not triples"
+                            : "answer holds no triples");
+                }
             }
             var lost = parsed.problems().stream().filter(ParseResult.Problem::dropped).findFirst();
             if (lost.isPresent()) {
