@@ -23,6 +23,7 @@ public final class InstructionTemplates {
                     "Tag the named entities in the text; answer as type: entity pairs separated by semicolons."),
             new Template(Task.NER, "zh", "请抽取文本中的命名实体（{types}）。"),
             new Template(Task.NER, "zh", "找出下面句子中的实体并标注类型。"),
+            new Template(Task.NER, "zh", "标注下面文本中的命名实体，按“类型: 实体”的格式输出。"),
             new Template(Task.NER, "zh", "识别以下文本中属于{types}的实体，按“类型: 实体”的格式输出，用分号分隔。"),
             new Template(Task.RTE, "en", "Extract all (head, relation, tail) triples from the text."),
             new Template(Task.RTE, "en", "Identify the relation triples expressed in the sentence."),
@@ -82,8 +83,10 @@ public final class InstructionTemplates {
     public static Task guessTask(String instruction) {
         String s = instruction.toLowerCase(Locale.ROOT);
         boolean rte = s.contains("triple") || s.contains("relation") || s.contains("三元组") || s.contains("关系");
-        boolean ner = s.contains("entit") || (s.contains("实体") && !s.contains("头实体")) || s.contains("ner ")
-                || s.contains("命名");
+        // Head and tail entities (头实体, 尾实体) are parts of a triple, not a request for entities.
+        String rest = s.replace("头实体", "").replace("尾实体", "");
+        boolean ner = rest.contains("entit") || rest.contains("实体") || rest.contains("named") || rest.contains("mention")
+                || rest.contains("命名");
         if (rte == ner) {
             return null;
         }
