@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
         description = {"Score extractions: NER on exact (type, span text), RTE on exact (head, relation, tail);"
             + " micro and macro P/R/F1, per type, and the most frequent errors.",
             "Gold: instruction JSONL (output in the canonical syntax) or records with entities/triples;"
-                + " predictions: what 'ascendj extract' writes. Paired by id, else by position."},
+                + " predictions: what 'ascendj extract' writes. Paired by id, else by position (with --task,"
+                + " among the records of that task)."},
         footer = {"", "Example:",
             "  ascendj eval-ie --gold data/kg/dev.jsonl --pred runs/kg/dev-pred.jsonl"})
 final class EvalIeCommand implements Callable<Integer> {
@@ -43,6 +44,11 @@ final class EvalIeCommand implements Callable<Integer> {
         BadRecords bad = BadRecords.of(skipBad);
         List<IeRecord> g = IeRecords.read(gold, true, only, bad);
         List<IeRecord> p = IeRecords.read(pred, false, only, bad);
+        if (only != null) {
+            // A prediction file per task pairs with the gold records of that task.
+            g = g.stream().filter(r -> r.task() == only).toList();
+            p = p.stream().filter(r -> r.task() == only).toList();
+        }
         List<IeScorer.Pair> pairs = IeScorer.align(gold, g, pred, p);
         print(spec, scores(pairs, only, topErrors), json, bad);
         return 0;

@@ -64,4 +64,21 @@ public final class TextNorm {
         }
         return letters > 0 && cjk * 5 >= letters ? "zh" : "en";
     }
+
+    /** Columns {@code s} takes in a terminal: two for East Asian wide characters, one for others. */
+    public static int displayWidth(String s) {
+        int w = 0;
+        for (int i = 0; i < s.length(); ) {
+            int c = s.codePointAt(i);
+            i += Character.charCount(c);
+            w += isCjk(c) || Character.UnicodeBlock.of(c) == Character.UnicodeBlock.HANGUL_SYLLABLES ? 2 : 1;
+        }
+        return w;
+    }
+
+    /** {@code s} padded with spaces on the right to {@code width} terminal columns. */
+    public static String padRight(String s, int width) {
+        int pad = width - displayWidth(s);
+        return pad > 0 ? s + " ".repeat(pad) : s;
+    }
 }

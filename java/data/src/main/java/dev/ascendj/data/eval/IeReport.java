@@ -3,6 +3,7 @@ package dev.ascendj.data.eval;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.data.TextNorm;
 import java.util.List;
 import java.util.Map;
 
@@ -27,13 +28,15 @@ public final class IeReport {
             sb.append(String.format("  %-24s %9.4f %7.4f %7.4f%n", "macro", s.macroP(), s.macroR(), s.macroF1()));
             for (Map.Entry<String, Prf> e : s.perType().entrySet()) {
                 Prf t = e.getValue();
-                sb.append(String.format("  %-24s %9.4f %7.4f %7.4f %6d %6d %8d%n", e.getKey(), t.precision(), t.recall(),
+                sb.append(String.format("  %s %9.4f %7.4f %7.4f %6d %6d %8d%n", TextNorm.padRight(e.getKey(), 24),
+                        t.precision(), t.recall(),
                         t.f1(), t.gold(), t.predicted(), t.correct()));
             }
             if (!s.errors().isEmpty()) {
                 sb.append("  most frequent errors:\n");
                 for (TaskScore.ErrorCount e : s.errors()) {
-                    sb.append(String.format("  %5d  %-24s %-30s e.g. %s%n", e.count(), e.kind(), e.detail(), e.example()));
+                    sb.append(String.format("  %5d  %-24s %s e.g. %s%n", e.count(), e.kind(), TextNorm.padRight(e.detail(), 30),
+                            e.example()));
                 }
             }
             sb.append('\n');

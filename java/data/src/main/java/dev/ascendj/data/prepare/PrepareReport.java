@@ -3,6 +3,7 @@ package dev.ascendj.data.prepare;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.data.TextNorm;
 import dev.ascendj.data.io.BadRecord;
 import dev.ascendj.train.report.BarChart;
 import java.io.IOException;
@@ -145,7 +146,7 @@ public final class PrepareReport {
         sb.append(String.format("%n%-28s %8s %8s %8s %8s%n", "task/domain", "imported", "rejected", "train", "dev"));
         for (String g : allGroups()) {
             int rej = rejected.values().stream().mapToInt(m -> m.getOrDefault(g, 0)).sum();
-            sb.append(String.format("%-28s %8d %8d %8d %8d%n", g, imported.getOrDefault(g, 0), rej,
+            sb.append(String.format("%s %8d %8d %8d %8d%n", TextNorm.padRight(g, 28), imported.getOrDefault(g, 0), rej,
                     train.getOrDefault(g, 0), dev.getOrDefault(g, 0)));
         }
         sb.append(String.format("%-28s %8d %8d %8d %8d%n", "total", importedCount(),
@@ -163,7 +164,8 @@ public final class PrepareReport {
         if (!mix.isEmpty()) {
             sb.append(String.format("%n%-28s %9s %8s %8s%n", "mix group", "available", "target", "taken"));
             for (Mixer.GroupResult g : mix) {
-                sb.append(String.format("%-28s %9d %8d %8d%s%n", g.group(), g.available(), g.target(), g.taken(),
+                sb.append(String.format("%s %9d %8d %8d%s%n", TextNorm.padRight(g.group(), 28), g.available(), g.target(),
+                        g.taken(),
                         g.shortfall() > 0 ? "  (short by " + g.shortfall() + ")" : ""));
             }
         }
