@@ -43,7 +43,7 @@ public final class JniCompileCheck {
         Path jniInclude = Paths.get(System.getProperty("java.home"), "include");
         Assumptions.assumeTrue(Files.isRegularFile(jniInclude.resolve("jni.h")),
                 "no jni.h under " + jniInclude + " (a JRE without headers): JNI compile check skipped");
-        Path declarations = declarationsDir();
+        List<Path> declarations = declarationsDirs();
 
         Files.createDirectories(outDir);
         File[] generated = new Builder()
@@ -69,18 +69,25 @@ public final class JniCompileCheck {
         return sources;
     }
 
-    /** The declarations-only headers, from {@code -Dascendj.compilecheck.include} (set by the poms). */
-    public static Path declarationsDir() {
-        String dir = System.getProperty("ascendj.compilecheck.include");
-        if (dir == null) {
+    /**
+     * The include directories (declarations-only headers, AscendJ's own helper headers), a
+     * comma-separated list in {@code -Dascendj.compilecheck.include} (set by the poms).
+     */
+    public static List<Path> declarationsDirs() {
+        String dirs = System.getProperty("ascendj.compilecheck.include");
+        if (dirs == null) {
             throw new IllegalStateException("system property ascendj.compilecheck.include is not set "
                     + "(run through Maven, whose surefire configuration sets it)");
         }
-        Path p = Paths.get(dir).toAbsolutePath().normalize();
-        if (!Files.isDirectory(p)) {
-            throw new IllegalStateException("compile-check headers not found at " + p);
+        List<Path> list = new ArrayList<>();
+        for (String d : dirs.split(",")) {
+            Path p = Paths.get(d.trim()).toAbsolutePath().normalize();
+            if (!Files.isDirectory(p)) {
+                throw new IllegalStateException("compile-check include directory not found: " + p);
+            }
+            list.add(p);
         }
-        return p;
+        return list;
     }
 
     /** The output directory for generated sources, from {@code -Dascendj.compilecheck.out}. */
@@ -89,13 +96,17 @@ public final class JniCompileCheck {
         return Paths.get(dir, name);
     }
 
-    private static void compile(Path src, Path outDir, String std, Path jniInclude, Path declarations)
+    private static void compile(Path src, Path outDir, String std, Path jniInclude, List<Path> declarations)
             throws IOException, InterruptedException {
         String os = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT);
         Path jniMd = jniInclude.resolve(os.contains("mac") ? "darwin" : "linux");
         Path object = outDir.resolve(src.getFileName().toString().replace(".cpp", ".o"));
-        List<String> cmd = List.of("g++", "-c", "-O0", "-std=" + std, "-fPIC", "-Wall", "-Wno-unused-variable",
-                "-I" + jniInclude, "-I" + jniMd, "-I" + declarations, src.toString(), "-o", object.toString());
+        List<String> cmd = new ArrayList<>(List.of("g++", "-c", "-O0", "-std=" + std, "-fPIC", "-Wall",
+                "-Wno-unused-variable", "-I" + jniInclude, "-I" + jniMd));
+        for (Path d : declarations) {
+            cmd.add("-I" + d);
+        }
+        cmd.addAll(List.of(src.toString(), "-o", object.toString()));
         Path log = outDir.resolve(src.getFileName() + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!p.waitFor(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
