@@ -130,6 +130,8 @@ public final class JavaCppAclnnApi implements AclnnApi {
             int r = switch (op) {
             case ADD -> aclnn.aclnnAddGetWorkspaceSize(tensor(a[0]), tensor(a[1]), scalar(a[2]), tensor(a[3]), size, exec);
             case ADDS -> aclnn.aclnnAddsGetWorkspaceSize(tensor(a[0]), scalar(a[1]), scalar(a[2]), tensor(a[3]), size, exec);
+            case INPLACE_ADD -> aclnn.aclnnInplaceAddGetWorkspaceSize(tensor(a[0]), tensor(a[1]), scalar(a[2]), size, exec);
+            case INPLACE_MUL -> aclnn.aclnnInplaceMulGetWorkspaceSize(tensor(a[0]), tensor(a[1]), size, exec);
             case MUL -> aclnn.aclnnMulGetWorkspaceSize(tensor(a[0]), tensor(a[1]), tensor(a[2]), size, exec);
             case MULS -> aclnn.aclnnMulsGetWorkspaceSize(tensor(a[0]), scalar(a[1]), tensor(a[2]), size, exec);
             case DIV -> aclnn.aclnnDivGetWorkspaceSize(tensor(a[0]), tensor(a[1]), tensor(a[2]), size, exec);
@@ -182,6 +184,8 @@ public final class JavaCppAclnnApi implements AclnnApi {
         return switch (op) {
             case ADD -> aclnn.aclnnAdd(w, workspaceSize, e, s);
             case ADDS -> aclnn.aclnnAdds(w, workspaceSize, e, s);
+            case INPLACE_ADD -> aclnn.aclnnInplaceAdd(w, workspaceSize, e, s);
+            case INPLACE_MUL -> aclnn.aclnnInplaceMul(w, workspaceSize, e, s);
             case MUL -> aclnn.aclnnMul(w, workspaceSize, e, s);
             case MULS -> aclnn.aclnnMuls(w, workspaceSize, e, s);
             case DIV -> aclnn.aclnnDiv(w, workspaceSize, e, s);

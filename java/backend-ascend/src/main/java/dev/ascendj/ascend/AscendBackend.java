@@ -1,0 +1,140 @@
+package dev.ascendj.ascend;
+
+import dev.ascendj.ascend.jcpp.JavaCppAclApi;
+import dev.ascendj.ascend.jcpp.JavaCppAclnnApi;
+import dev.ascendj.ascend.spi.AclApi;
+import dev.ascendj.ascend.spi.AclnnApi;
+import dev.ascendj.core.Backend;
+import dev.ascendj.core.Device;
+import dev.ascendj.core.Stream;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The Ascend backend: {@link NpuDevice}s opened on first use and the aclnn kernels of
+ * {@link AscendOps}, chosen per SoC. Obtain it with {@code Backends.get("ascend")} (or
+ * {@link #open()}); close it at the end of the program, which resets the devices and finalizes ACL.
+ *
+ * <pre>{@code
+ * try (AscendBackend npu = AscendBackend.open()) {
+ *     NpuDevice dev = npu.device(0);
+ *     Ops ops = npu.ops(dev);
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class AscendBackend implements Backend {
+    private static final Logger LOG = LogManager.getLogger(AscendBackend.class);
+
+    /** Backend name. */
+    public static final String NAME = "ascend";
+
+    private final AclRuntime runtime;
+    private final AclnnApi aclnn;
+    private final AtomicReferenceArray<NpuDevice> devices;
+    private volatile boolean closed;
+
+    /** A backend over the JavaCPP bindings (CANN must be installed). */
+    public static AscendBackend open() {
+        return new AscendBackend(new JavaCppAclApi(), new JavaCppAclnnApi());
+    }
+
+    /** A backend over the given native calls (tests pass fakes). */
+    public AscendBackend(AclApi acl, AclnnApi aclnn) {
+        this.runtime = AclRuntime.acquire(acl);
+        this.aclnn = aclnn;
+        int n;
+        try {
+            n = runtime.deviceCount();
+        } catch (RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
+        this.devices = new AtomicReferenceArray<>(n);
+        LOG.debug("Ascend backend: {} NPU(s)", n);
+    }
+
+    /** The ACL runtime calls. */
+    public AclApi acl() {
+        return runtime.api();
+    }
+
+    /** The aclnn calls (for {@link AclTensor} and operators AscendJ does not wrap). */
+    public AclnnApi aclnn() {
+        return aclnn;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int deviceCount() {
+        return devices.length();
+    }
+
+    /** NPU {@code id}, opened (context, default stream) on first use. */
+    @Override
+    public synchronized NpuDevice device(int id) {
+        if (closed) {
+            throw new IllegalStateException("Ascend backend used after close");
+        }
+        if (id < 0 || id >= devices.length()) {
+            throw new IllegalArgumentException("no NPU " + id + " (" + devices.length() + " visible)");
+        }
+        NpuDevice d = devices.get(id);
+        if (d == null) {
+            d = new NpuDevice(this, runtime.api(), id);
+            devices.set(id, d);
+        }
+        return d;
+    }
+
+    @Override
+    public AscendOps ops(Stream stream) {
+        if (!(stream instanceof NpuStream s) || s.device().backend() != this) {
+            throw new IllegalArgumentException(stream + " does not belong to this Ascend backend");
+        }
+        return new AscendOps(this, s, Soc.of(s.device().socName()));
+    }
+
+    @Override
+    public AscendOps ops(Device device) {
+        return ops(device.defaultStream());
+    }
+
+    /** Closes every opened device, then releases ACL (finalized when no other user holds it). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (int i = 0; i < devices.length(); i++) {
+            NpuDevice d = devices.get(i);
+            if (d != null) {
+                try {
+                    d.close();
+                } catch (RuntimeException e) {
+                    if (failure == null) {
+                        failure = e;
+                    } else {
+                        failure.addSuppressed(e);
+                    }
+                }
+            }
+        }
+        runtime.close();
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AscendBackend(" + devices.length() + " NPUs)";
+    }
+}
