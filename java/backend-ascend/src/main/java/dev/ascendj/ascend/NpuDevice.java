@@ -322,6 +322,8 @@ public final class NpuDevice implements Device, AutoCloseable {
         }
         constants.clear();
         failure = collect(failure, () -> defaultStream.destroy(null));
+        // Destroying the streams released their workspaces onto the pending list; the device is idle.
+        failure = collect(failure, this::freeDeferred);
         failure = collect(failure, staging::close);
         closed = true;
         ContextBinder.forget(this);
