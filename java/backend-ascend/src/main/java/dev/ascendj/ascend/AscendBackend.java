@@ -3,7 +3,12 @@ package dev.ascendj.ascend;
 import dev.ascendj.ascend.jcpp.JavaCppAclApi;
 import dev.ascendj.ascend.jcpp.JavaCppAclnnApi;
 import dev.ascendj.ascend.spi.AclApi;
+import dev.ascendj.ascend.jcpp.JavaCppHcclApi;
 import dev.ascendj.ascend.spi.AclnnApi;
+import dev.ascendj.ascend.spi.HcclApi;
+import dev.ascendj.core.Communicator;
+import java.util.ArrayList;
+import java.util.List;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Stream;
@@ -32,6 +37,8 @@ public final class AscendBackend implements Backend {
 
     private final AclRuntime runtime;
     private final AclnnApi aclnn;
+    private final java.util.function.Supplier<HcclApi> hcclFactory;
+    private volatile HcclApi hccl;
     private final AtomicReferenceArray<NpuDevice> devices;
     private volatile boolean closed;
 
@@ -40,10 +47,16 @@ public final class AscendBackend implements Backend {
         return new AscendBackend(new JavaCppAclApi(), new JavaCppAclnnApi());
     }
 
-    /** A backend over the given native calls (tests pass fakes). */
+    /** A backend over the given native calls (tests pass fakes); HCCL through the JavaCPP bindings. */
     public AscendBackend(AclApi acl, AclnnApi aclnn) {
+        this(acl, aclnn, JavaCppHcclApi::new);
+    }
+
+    /** A backend over the given native calls; {@code hccl} is asked for the HCCL calls on first use. */
+    public AscendBackend(AclApi acl, AclnnApi aclnn, java.util.function.Supplier<HcclApi> hccl) {
         this.runtime = AclRuntime.acquire(acl);
         this.aclnn = aclnn;
+        this.hcclFactory = hccl;
         int n;
         try {
             n = runtime.deviceCount();
@@ -103,6 +116,58 @@ public final class AscendBackend implements Backend {
     @Override
     public AscendOps ops(Device device) {
         return ops(device.defaultStream());
+    }
+
+    /** The HCCL calls, loaded on first use. */
+    public HcclApi hccl() {
+        HcclApi h = hccl;
+        if (h == null) {
+            synchronized (this) {
+                if (hccl == null) {
+                    hccl = hcclFactory.get();
+                }
+                h = hccl;
+            }
+        }
+        return h;
+    }
+
+    /**
+     * One {@link HcclCommunicator} per device, all in this process ({@code HcclCommInitAll}); rank
+     * {@code i} runs on {@code devices.get(i)}. Close each when done.
+     */
+    @Override
+    public List<Communicator> communicators(List<Device> devices) {
+        if (devices.isEmpty()) {
+            throw new IllegalArgumentException("a communicator group needs at least one device");
+        }
+        int[] ids = new int[devices.size()];
+        NpuDevice[] npus = new NpuDevice[devices.size()];
+        for (int i = 0; i < ids.length; i++) {
+            if (!(devices.get(i) instanceof NpuDevice d) || d.backend() != this) {
+                throw new IllegalArgumentException(devices.get(i) + " is not an NPU of this backend");
+            }
+            npus[i] = d;
+            ids[i] = d.id();
+        }
+        HcclApi api = hccl();
+        npus[0].bind();
+        long[] comms = new long[ids.length];
+        HcclException.check(api, api.commInitAll(ids, comms), "HcclCommInitAll");
+        List<Communicator> result = new ArrayList<>();
+        try {
+            for (int i = 0; i < ids.length; i++) {
+                result.add(new HcclCommunicator(api, npus[i], comms[i]));
+            }
+        } catch (RuntimeException e) {
+            // The communicator that failed destroyed itself; the ones after it were never wrapped.
+            for (int i = result.size() + 1; i < ids.length; i++) {
+                api.commDestroy(comms[i]);
+            }
+            result.forEach(Communicator::close);
+            throw e;
+        }
+        return result;
     }
 
     /** Closes every opened device, then releases ACL (finalized when no other user holds it). */

@@ -21,6 +21,7 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -167,5 +168,35 @@ class HcclCommunicatorTest {
         order.verify(hccl).getRootInfo(info);
         assertThrows(IllegalArgumentException.class,
                 () -> HcclCommunicator.fromRootInfo(hccl, device, 2, new byte[10], 0));
+    }
+
+    @Test
+    void theBackendBuildsOneCommunicatorPerDeviceWithCommInitAll() {
+        try (FakeNpu two = new FakeNpu("Ascend910A", 2)) {
+            HcclApi api = mock(HcclApi.class);
+            when(api.commInitAll(any(), any())).thenAnswer(inv -> {
+                long[] c = inv.getArgument(1);
+                c[0] = 100;
+                c[1] = 200;
+                return 0;
+            });
+            when(api.getRankId(anyLong(), any())).thenAnswer(inv -> {
+                ((int[]) inv.getArgument(1))[0] = inv.<Long>getArgument(0) == 100 ? 0 : 1;
+                return 0;
+            });
+            when(api.getRankSize(anyLong(), any())).thenAnswer(inv -> {
+                ((int[]) inv.getArgument(1))[0] = 2;
+                return 0;
+            });
+            AscendBackend b = new AscendBackend(two.acl, two.aclnn, () -> api);
+            List<dev.ascendj.core.Communicator> comms = b.communicators(List.of(b.device(0), b.device(1)));
+            verify(api).commInitAll(new int[] {0, 1}, new long[] {100, 200});
+            assertEquals(1, comms.get(1).rank());
+            assertEquals(2, comms.get(0).size());
+            comms.forEach(dev.ascendj.core.Communicator::close);
+            verify(api).commDestroy(100);
+            verify(api).commDestroy(200);
+            b.close();
+        }
     }
 }

@@ -60,6 +60,18 @@ public final class JavaCppHcclApi implements HcclApi {
     }
 
     @Override
+    public int commInitAll(int[] devices, long[] comms) {
+        try (IntPointer d = new IntPointer(devices); org.bytedeco.javacpp.PointerPointer<HcclComm> c =
+                new org.bytedeco.javacpp.PointerPointer<>(devices.length)) {
+            int r = hccl.HcclCommInitAll(devices.length, d, c);
+            for (int i = 0; i < devices.length; i++) {
+                comms[i] = address(c.get(i));
+            }
+            return r;
+        }
+    }
+
+    @Override
     public int commDestroy(long comm) {
         return hccl.HcclCommDestroy(comm(comm));
     }

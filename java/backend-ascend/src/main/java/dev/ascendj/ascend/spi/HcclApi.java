@@ -15,6 +15,9 @@ public interface HcclApi {
     /** A communicator from a rank-table JSON file. */
     int commInitClusterInfo(String rankTablePath, int rank, long[] comm);
 
+    /** One communicator per device of this process ({@code HcclCommInitAll}); {@code comms} receives them. */
+    int commInitAll(int[] devices, long[] comms);
+
     int commDestroy(long comm);
 
     int getRankSize(long comm, int[] size);
