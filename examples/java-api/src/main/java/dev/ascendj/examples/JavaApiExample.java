@@ -23,10 +23,9 @@ import org.apache.logging.log4j.Logger;
  * result back. Nothing in it names a backend: {@code -Dascendj.backend=cpu} or {@code =ascend}
  * chooses one, otherwise the available backend with the highest priority is taken.
  *
- * <pre>
- * mvn -q -pl examples/java-api -am package -DskipTests
- * java -Dascendj.cpu.devices=2 -cp "examples/java-api/target/classes:$(cat cp.txt)" dev.ascendj.examples.JavaApiExample
- * </pre>
+ * <p>Its test runs it on two virtual CPU devices:
+ * {@code mvn -pl examples/java-api -am test -Dtest=JavaApiExampleTest -Dsurefire.failIfNoSpecifiedTests=false};
+ * {@link #main} runs it on the selected backend (see docs/ascend.md).
  */
 public final class JavaApiExample {
     private static final Logger LOG = LogManager.getLogger(JavaApiExample.class);
