@@ -44,12 +44,12 @@ public final class AscendBackend implements Backend {
 
     /** A backend over the JavaCPP bindings (CANN must be installed). */
     public static AscendBackend open() {
-        return new AscendBackend(new JavaCppAclApi(), new JavaCppAclnnApi());
+        return new AscendBackend(JavaCppAclApi.instance(), JavaCppAclnnApi.instance());
     }
 
     /** A backend over the given native calls (tests pass fakes); HCCL through the JavaCPP bindings. */
     public AscendBackend(AclApi acl, AclnnApi aclnn) {
-        this(acl, aclnn, JavaCppHcclApi::new);
+        this(acl, aclnn, JavaCppHcclApi::instance);
     }
 
     /** A backend over the given native calls; {@code hccl} is asked for the HCCL calls on first use. */

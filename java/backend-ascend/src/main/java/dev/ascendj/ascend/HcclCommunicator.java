@@ -53,7 +53,7 @@ public final class HcclCommunicator implements Communicator {
 
     /** Rank 0's root information, to send to the other ranks ({@value HcclApi#ROOT_INFO_BYTES} bytes). */
     public static byte[] rootInfo(NpuDevice device) {
-        return rootInfo(new JavaCppHcclApi(), device);
+        return rootInfo(JavaCppHcclApi.instance(), device);
     }
 
     static byte[] rootInfo(HcclApi api, NpuDevice device) {
@@ -65,7 +65,7 @@ public final class HcclCommunicator implements Communicator {
 
     /** Joins the group of {@code nRanks} ranks that rank 0's {@code rootInfo} describes. */
     public static HcclCommunicator fromRootInfo(NpuDevice device, int nRanks, byte[] rootInfo, int rank) {
-        return fromRootInfo(new JavaCppHcclApi(), device, nRanks, rootInfo, rank);
+        return fromRootInfo(JavaCppHcclApi.instance(), device, nRanks, rootInfo, rank);
     }
 
     static HcclCommunicator fromRootInfo(HcclApi api, NpuDevice device, int nRanks, byte[] rootInfo, int rank) {
@@ -84,7 +84,7 @@ public final class HcclCommunicator implements Communicator {
 
     /** The communicator of {@code rank} described by an HCCL rank-table file. */
     public static HcclCommunicator fromRankTable(NpuDevice device, Path rankTable, int rank) {
-        return fromRankTable(new JavaCppHcclApi(), device, rankTable, rank);
+        return fromRankTable(JavaCppHcclApi.instance(), device, rankTable, rank);
     }
 
     static HcclCommunicator fromRankTable(HcclApi api, NpuDevice device, Path rankTable, int rank) {

@@ -16,6 +16,21 @@ import org.bytedeco.javacpp.SizeTPointer;
 
 /** {@link AclApi} on the JavaCPP bindings of {@code presets/acl}: each method is one native call. */
 public final class JavaCppAclApi implements AclApi {
+    private static JavaCppAclApi instance;
+
+    /**
+     * The process-wide instance (ACL is initialised once per process, and {@link
+     * dev.ascendj.ascend.AclRuntime} counts its users per API object).
+     *
+     * @throws dev.ascendj.acl.CannNotFoundException when CANN or the JNI glue is missing
+     */
+    public static synchronized JavaCppAclApi instance() {
+        if (instance == null) {
+            instance = new JavaCppAclApi();
+        }
+        return instance;
+    }
+
     /**
      * Loads the bindings.
      *

@@ -34,6 +34,21 @@ public final class JavaCppAclnnApi implements AclnnApi {
     /** Host memory behind each live scalar: aclCreateScalar takes a host pointer. */
     private final Map<Long, Pointer> scalarValues = new ConcurrentHashMap<>();
 
+    private static JavaCppAclnnApi instance;
+
+    /**
+     * The process-wide instance (ACL is initialised once per process, and {@link
+     * dev.ascendj.ascend.AclRuntime} counts its users per API object).
+     *
+     * @throws dev.ascendj.acl.CannNotFoundException when CANN or the JNI glue is missing
+     */
+    public static synchronized JavaCppAclnnApi instance() {
+        if (instance == null) {
+            instance = new JavaCppAclnnApi();
+        }
+        return instance;
+    }
+
     /**
      * Loads the bindings.
      *

@@ -13,6 +13,21 @@ import org.bytedeco.javacpp.IntPointer;
 
 /** {@link HcclApi} on the JavaCPP bindings of {@code presets/hccl}. */
 public final class JavaCppHcclApi implements HcclApi {
+    private static JavaCppHcclApi instance;
+
+    /**
+     * The process-wide instance (ACL is initialised once per process, and {@link
+     * dev.ascendj.ascend.AclRuntime} counts its users per API object).
+     *
+     * @throws dev.ascendj.acl.CannNotFoundException when CANN or the JNI glue is missing
+     */
+    public static synchronized JavaCppHcclApi instance() {
+        if (instance == null) {
+            instance = new JavaCppHcclApi();
+        }
+        return instance;
+    }
+
     /**
      * Loads the bindings.
      *

@@ -118,10 +118,10 @@ public class aclnn extends dev.ascendj.acl.presets.aclnn {
     public static native aclBoolArray aclCreateBoolArray(@Cast("const bool*") BoolPointer value,
             @Cast("uint64_t") long size);
 
-    public static native aclTensorList aclCreateTensorList(@Cast("const aclTensor*const*") PointerPointer value,
+    public static native aclTensorList aclCreateTensorList(@Cast("const aclTensor*const*") PointerPointer<aclTensor> value,
             @Cast("uint64_t") long size);
 
-    public static native aclScalarList aclCreateScalarList(@Cast("const aclScalar*const*") PointerPointer value,
+    public static native aclScalarList aclCreateScalarList(@Cast("const aclScalar*const*") PointerPointer<aclScalar> value,
             @Cast("uint64_t") long size);
 
     public static native @Cast("aclnnStatus") int aclDestroyTensor(@Const aclTensor tensor);
@@ -140,10 +140,10 @@ public class aclnn extends dev.ascendj.acl.presets.aclnn {
 
     /** Points {@code viewDims} at the descriptor's own dimension array (not a copy). */
     public static native @Cast("aclnnStatus") int aclGetViewShape(@Const aclTensor tensor,
-            @Cast("int64_t**") PointerPointer viewDims, @Cast("uint64_t*") LongPointer viewDimsNum);
+            @Cast("int64_t**") PointerPointer<LongPointer> viewDims, @Cast("uint64_t*") LongPointer viewDimsNum);
 
     public static native @Cast("aclnnStatus") int aclGetViewStrides(@Const aclTensor tensor,
-            @Cast("int64_t**") PointerPointer stridesValue, @Cast("uint64_t*") LongPointer stridesNum);
+            @Cast("int64_t**") PointerPointer<LongPointer> stridesValue, @Cast("uint64_t*") LongPointer stridesNum);
 
     public static native @Cast("aclnnStatus") int aclGetDataType(@Const aclTensor tensor,
             @Cast("aclDataType*") IntPointer dataType);

@@ -108,7 +108,7 @@ public class hccl extends dev.ascendj.hccl.presets.hccl {
 
     /** One communicator per device of this process ({@code comms} receives {@code ndev} handles). */
     public static native @Cast("HcclResult") int HcclCommInitAll(@Cast("uint32_t") int ndev,
-            @Cast("int32_t*") IntPointer devices, @Cast("HcclComm*") PointerPointer comms);
+            @Cast("int32_t*") IntPointer devices, @Cast("HcclComm*") PointerPointer<HcclComm> comms);
 
     public static native @Cast("HcclResult") int HcclCommDestroy(HcclComm comm);
 
