@@ -16,7 +16,7 @@ import org.apache.logging.log4j.Logger;
  * to its owner.
  *
  * <pre>{@code
- * try (AclRuntime rt = AclRuntime.acquire(new JavaCppAclApi())) {
+ * try (AclRuntime rt = AclRuntime.acquire(JavaCppAclApi.instance())) {
  *     int n = rt.deviceCount();
  * }
  * }</pre>
