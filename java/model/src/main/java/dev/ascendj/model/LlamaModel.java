@@ -274,8 +274,10 @@ public final class LlamaModel implements AutoCloseable {
                 dx = dIn;
             }
             if (embedding.trainable()) {
-                try (Tensor dE = Tensor.empty(device, DType.FP32, embedding.value().shape())) {
-                    ops.embeddingDenseBackward(dx, ids, dE);
+                // dx is [tokens, hidden]: the ids must be flat too, as for the forward lookup.
+                try (Tensor dE = Tensor.empty(device, DType.FP32, embedding.value().shape());
+                     Tensor flatIds = ids.reshape(batch * seq)) {
+                    ops.embeddingDenseBackward(dx, flatIds, dE);
                     Tensor g = embedding.grad(ops);
                     ops.add(g, dE, 1f, g);
                 }
@@ -290,6 +292,20 @@ public final class LlamaModel implements AutoCloseable {
             Tensor hn = hidden(ops, ids, batch, seq, 0, null);
             return head(ops, hn, targets, 0f, null);
         }
+    }
+
+    /**
+     * Logits [batch*seq, vocab] of every position, without gradients (row {@code b*seq + i} is
+     * the prediction after token {@code i} of sequence {@code b}). Materialises the whole
+     * batch's logits: for evaluation and tests on short inputs; training uses the chunked head.
+     */
+    public Tensor logits(Ops ops, Tensor ids, int batch, int seq) {
+        Tensor out = Tensor.empty(device, DType.FP32, Shape.of((long) batch * seq, config.vocabSize()));
+        try (Scope scope = Scope.open()) {
+            Tensor hn = hidden(ops, ids, batch, seq, 0, null);
+            ops.matmul(hn, false, lmHead.value(), true, out, 1f, 0f);
+        }
+        return out;
     }
 
     /**
