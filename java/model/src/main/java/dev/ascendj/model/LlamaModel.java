@@ -166,7 +166,9 @@ public final class LlamaModel implements AutoCloseable {
             if (lora != null) {
                 SplittableRandom rnd = new SplittableRandom(seed ^ 0x10FAL);
                 for (int i = 0; i < config.numHiddenLayers(); i++) {
-                    for (String target : LoraConfig.ALL_TARGETS) {
+                    // A fixed order (not a hash set's, which changes from one JVM run to the next)
+                    // so that a seed always draws the same adapters and checkpoints list them alike.
+                    for (String target : LlamaConfig.LINEAR_NAMES) {
                         if (!lora.targetModules().contains(target)) {
                             continue;
                         }
