@@ -210,6 +210,20 @@ class LlamaModelFixtureTest {
                         }
                     }
                 }
+                try (Scope s = Scope.open()) {
+                    Tensor one = Tensor.fromInts(dev, Shape.of(fx.batch, 1), new int[fx.batch]);
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                            IllegalArgumentException.class, () -> m.nextTokenLogits(ops, one, fx.batch, 1, caches));
+                    assertTrue(e.getMessage().contains("full"), e.getMessage());
+                    // After a reset the caches serve a new prompt as if fresh.
+                    caches.forEach(KvCache::reset);
+                    float[] again = m.nextTokenLogits(ops, fx.idsTensor(dev), fx.batch, fx.seq, caches).toFloatArray();
+                    for (int b = 0; b < fx.batch; b++) {
+                        int row = b * fx.seq + fx.seq - 1;
+                        assertClose("after reset seq " + b, Arrays.copyOfRange(again, b * vocab, (b + 1) * vocab),
+                                Arrays.copyOfRange(full, row * vocab, (row + 1) * vocab), 1e-5);
+                    }
+                }
             } finally {
                 caches.forEach(KvCache::close);
             }

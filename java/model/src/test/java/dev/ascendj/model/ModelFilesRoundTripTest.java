@@ -18,6 +18,7 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.io.Checkpoint;
+import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.model.layers.LoraConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +104,37 @@ class ModelFilesRoundTripTest {
                 }
             }
         }
+    }
+
+    @Test
+    void aShardedCheckpointLoadsAsTheSingleFile() throws IOException {
+        Path sharded = tmp.resolve("sharded");
+        Files.createDirectories(sharded);
+        Files.copy(TinyLlamaFixture.modelDir().resolve("config.json"), sharded.resolve("config.json"));
+        try (Checkpoint ck = Checkpoint.open(TinyLlamaFixture.modelDir()); Scope s = Scope.open()) {
+            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+            for (String n : ck.names()) {
+                w.add(n, ck.load(n, dev));
+            }
+            assertTrue(w.writeSharded(sharded, 20_000).size() > 3, "several shards");
+        }
+        try (LlamaModel single = ModelFiles.load(TinyLlamaFixture.modelDir(), dev, null, 1);
+             LlamaModel fromShards = ModelFiles.load(sharded, dev, null, 1)) {
+            assertSameWeights(single, fromShards);
+            assertClose("logits from shards", logits(fromShards), fx.expected("logits"), TOL);
+        }
+        // A tensor missing from every shard is reported against the index.
+        ObjectMapper json = new ObjectMapper();
+        Path indexFile = sharded.resolve(SafetensorsWriter.INDEX_FILE);
+        JsonNode index = json.readTree(indexFile.toFile());
+        assertTrue(((com.fasterxml.jackson.databind.node.ObjectNode) index.get("weight_map")).remove("model.norm.weight") != null);
+        com.fasterxml.jackson.databind.node.ObjectNode meta = (com.fasterxml.jackson.databind.node.ObjectNode) index.get("metadata");
+        meta.put("total_size", meta.get("total_size").longValue() - 32 * 4); // keeps the index self-consistent
+        json.writeValue(indexFile.toFile(), index);
+        dev.ascendj.model.io.FormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.ascendj.model.io.FormatException.class, () -> ModelFiles.load(sharded, dev, null, 1).close());
+        assertTrue(e.getMessage().contains(sharded.resolve(SafetensorsWriter.INDEX_FILE).toString())
+                && e.getMessage().contains("model.norm.weight") && e.getMessage().contains("missing"), e.getMessage());
     }
 
     @Test
