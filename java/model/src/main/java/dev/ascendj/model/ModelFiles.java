@@ -156,16 +156,52 @@ public final class ModelFiles {
             throw new FormatException(file, null, "peft_type '" + n.path("peft_type").asText()
                     + "' is not supported (only LORA)");
         }
-        if (!n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
+        if (!n.path("r").isIntegralNumber() || !n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
             throw new FormatException(file, null, "needs integer 'r' and numeric 'lora_alpha'");
         }
+        rejectUnsupported(file, n);
         Set<String> targets = new HashSet<>();
-        n.path("target_modules").forEach(t -> targets.add(t.asText()));
+        JsonNode t = n.path("target_modules");
+        if (t.isTextual()) {
+            // PEFT also takes one string: a module name, or "all-linear" for every linear but the head.
+            targets.addAll("all-linear".equals(t.textValue()) ? LoraConfig.ALL_TARGETS : Set.of(t.textValue()));
+        } else {
+            t.forEach(x -> targets.add(x.asText()));
+        }
         try {
             return new LoraConfig(n.get("r").asInt(), (float) n.get("lora_alpha").asDouble(),
                     (float) n.path("lora_dropout").asDouble(0), targets);
         } catch (IllegalArgumentException e) {
             throw new FormatException(file, null, e.getMessage());
+        }
+    }
+
+    /**
+     * PEFT options that change what the adapter computes (scaling, per-layer ranks, DoRA, biases,
+     * transposed weights, extra trained modules): loading such an adapter as plain LoRA would give
+     * a different model without a word, so it is refused.
+     */
+    private static void rejectUnsupported(Path file, JsonNode n) {
+        for (String flag : new String[] {"use_rslora", "use_dora", "fan_in_fan_out"}) {
+            if (n.path(flag).asBoolean(false)) {
+                throw new FormatException(file, "field", flag, "true is not supported (plain LoRA only)", null);
+            }
+        }
+        for (String map : new String[] {"rank_pattern", "alpha_pattern"}) {
+            if (n.path(map).size() > 0) {
+                throw new FormatException(file, "field", map, "per-module ranks or alphas are not supported", null);
+            }
+        }
+        for (String list : new String[] {"layers_to_transform", "modules_to_save"}) {
+            JsonNode v = n.path(list);
+            if (!v.isMissingNode() && !v.isNull() && !(v.isArray() && v.isEmpty())) {
+                throw new FormatException(file, "field", list, "is not supported (adapters on every layer, "
+                        + "no extra trained modules)", null);
+            }
+        }
+        String bias = n.path("bias").asText("none");
+        if (!"none".equals(bias)) {
+            throw new FormatException(file, "field", "bias", "'" + bias + "' is not supported (LLaMA's linears have no bias)", null);
         }
     }
 
