@@ -240,6 +240,37 @@ class ModelFilesBadInputTest {
         assertTrue(e.getMessage().contains(cfg.toString()) && e.getMessage().contains("qkv_proj"), e.getMessage());
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"fan_in_fan_out\": false | \"fan_in_fan_out\": true                        | fan_in_fan_out",
+        "\"bias\": \"none\"      | \"bias\": \"none\", \"use_rslora\": true        | use_rslora",
+        "\"bias\": \"none\"      | \"bias\": \"none\", \"use_dora\": true          | use_dora",
+        "\"bias\": \"none\"      | \"bias\": \"lora_only\"                         | bias",
+        "\"bias\": \"none\"      | \"bias\": \"none\", \"rank_pattern\": {\"q_proj\": 8} | rank_pattern",
+        "\"bias\": \"none\"      | \"bias\": \"none\", \"layers_to_transform\": [0] | layers_to_transform",
+        "\"bias\": \"none\"      | \"bias\": \"none\", \"modules_to_save\": [\"lm_head\"] | modules_to_save",
+        "\"r\": 4                  | \"r\": 4.5                                      | 'r'",
+    })
+    void anAdapterConfigThatChangesWhatLoraComputesIsRefused(String from, String to, String named) throws IOException {
+        Path dir = adapterCopy();
+        Path cfg = dir.resolve(ModelFiles.ADAPTER_CONFIG);
+        String text = Files.readString(cfg);
+        assertTrue(text.contains(from.trim()), from);
+        Files.writeString(cfg, text.replace(from.trim(), to.trim()));
+        FormatException e = assertThrows(FormatException.class, () -> ModelFiles.readAdapterConfig(dir));
+        assertTrue(e.getMessage().contains(cfg.toString()) && e.getMessage().contains(named), e.getMessage());
+    }
+
+    @Test
+    void allLinearTargetsEveryProjection() throws IOException {
+        Path dir = adapterCopy();
+        Path cfg = dir.resolve(ModelFiles.ADAPTER_CONFIG);
+        String text = Files.readString(cfg).replaceAll("\"target_modules\": \\[[^\\]]*\\]", "\"target_modules\": \"all-linear\"");
+        assertTrue(text.contains("all-linear"), text);
+        Files.writeString(cfg, text);
+        assertEquals(LoraConfig.ALL_TARGETS, ModelFiles.readAdapterConfig(dir).targetModules());
+    }
+
     @Test
     void adapterWeightsForAnotherConfigAreRefused() throws IOException {
         Path dir = adapterCopy();
