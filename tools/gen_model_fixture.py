@@ -24,7 +24,10 @@ torch.nn.functional.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_i
 
 Weights are drawn in float64 and rounded to float32 before use, so the FP32 checkpoint holds
 exactly the weights the float64 reference ran with. Expected values are computed in float64 and
-stored rounded to float32 (relative error 6e-8, far below the tests' 1e-4 tolerance).
+stored rounded to float32 (relative error 6e-8, far below the tests' 1e-4 tolerance); the two
+losses are written with 12 significant digits. Both roundings also absorb the last-bit
+differences float64 BLAS results can show from run to run (OpenBLAS picks code paths by buffer
+alignment), so the files are reproducible.
 
 Files written under java/model/src/test/resources/fixtures/llama-tiny/:
 
@@ -60,8 +63,13 @@ import os
 import struct
 import sys
 
-import torch
-import torch.nn.functional as F
+# One BLAS thread, set before the library loads: a float64 sum split across threads in another
+# way would round differently.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 OUT_DIR = os.path.join("java", "model", "src", "test", "resources", "fixtures", "llama-tiny")
 IGNORE_INDEX = -100
@@ -270,6 +278,12 @@ def safetensors_bytes(tensors):
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
+def digits12(x):
+    """A float64 result with 12 significant digits: the last bits of a float64 matmul can vary
+    with the alignment of the buffers OpenBLAS gets, and the tests need only 1e-4."""
+    return float("%.12g" % float(x))
+
+
 def json_bytes(obj):
     return (json.dumps(obj, indent=1) + "\n").encode("utf-8")
 
@@ -326,8 +340,8 @@ def build():
         "ids": ids.tolist(),
         "targets": targets.tolist(),
         "tokens": tokens,
-        "loss": float(loss),
-        "lora_loss": float(lora_loss),
+        "loss": digits12(loss),
+        "lora_loss": digits12(lora_loss),
     })
     expected = [("logits", logits), ("lora.logits", lora_logits)]
     for k, g in zip(w.keys(), grads):
