@@ -48,6 +48,15 @@ public final class ModelFiles {
 
     /** Writes {@code config.json} and the base weights (LoRA adapters excluded) in {@code dtype}. */
     public static void save(LlamaModel model, Path dir, DType dtype) {
+        save(model, dir, dtype, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #save(LlamaModel, Path, DType)}, split into shards of at most {@code maxShardBytes}
+     * of tensor data with a {@code model.safetensors.index.json}, as Hugging Face saves large
+     * models (a single {@code model.safetensors} when everything fits in one shard).
+     */
+    public static void save(LlamaModel model, Path dir, DType dtype, long maxShardBytes) {
         mkdirs(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         for (Parameter p : model.parameters().values()) {
@@ -55,7 +64,7 @@ public final class ModelFiles {
                 w.add(p.name(), p.value(), dtype);
             }
         }
-        w.write(dir.resolve(SafetensorsWriter.SINGLE_FILE));
+        w.writeSharded(dir, maxShardBytes);
         writeText(dir.resolve("config.json"), LlamaConfigs.toJson(model.config()));
     }
 

@@ -107,6 +107,19 @@ class ModelFilesRoundTripTest {
     }
 
     @Test
+    void aModelSavedInShardsLoadsBackBitIdentically() {
+        Path sharded = tmp.resolve("saved-sharded");
+        try (LlamaModel m = ModelFiles.load(TinyLlamaFixture.modelDir(), dev, null, 1)) {
+            ModelFiles.save(m, sharded, DType.FP32, 16_000);
+            assertTrue(Files.isRegularFile(sharded.resolve(SafetensorsWriter.INDEX_FILE)));
+            assertTrue(!Files.exists(sharded.resolve(SafetensorsWriter.SINGLE_FILE)));
+            try (LlamaModel back = ModelFiles.load(sharded, dev, null, 1)) {
+                assertSameWeights(m, back);
+            }
+        }
+    }
+
+    @Test
     void aShardedCheckpointLoadsAsTheSingleFile() throws IOException {
         Path sharded = tmp.resolve("sharded");
         Files.createDirectories(sharded);
