@@ -1,0 +1,170 @@
+package dev.ascendj.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * The shape of a LLaMA2-family model, with the field names of a Hugging Face {@code config.json}
+ * ({@code LlamaForCausalLM}): RMSNorm, rotary embeddings in rotate-half form, grouped-query
+ * attention when {@code num_key_value_heads < num_attention_heads}, a SwiGLU MLP and no biases.
+ *
+ * <p>Instances are validated on construction; a bad value throws {@link ModelConfigException}
+ * naming the field. Read a file with {@link LlamaConfigs#read(java.nio.file.Path)} or resolve a
+ * preset, file or directory with {@link LlamaConfigs#resolve(String)}:
+ * <pre>{@code
+ * LlamaConfig c = LlamaConfigs.resolve("llama2-7b");
+ * long n = c.parameterCount();          // 6_738_415_616
+ * }</pre>
+ *
+ * @param hiddenSize            model width h
+ * @param intermediateSize      MLP width f (gate and up projections are h x f, down is f x h)
+ * @param numHiddenLayers       decoder layers L
+ * @param numAttentionHeads     query heads a
+ * @param numKeyValueHeads      key/value heads g (a multiple-of relation: a % g == 0)
+ * @param vocabSize             vocabulary size V
+ * @param rmsNormEps            epsilon added to the mean square in RMSNorm
+ * @param ropeTheta             rotary base
+ * @param ropeScaling           linear position interpolation, or null for none
+ * @param tieWordEmbeddings     true when the LM head reuses the embedding matrix
+ * @param maxPositionEmbeddings the context length the weights were trained for
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record LlamaConfig(
+        @JsonProperty("hidden_size") int hiddenSize,
+        @JsonProperty("intermediate_size") int intermediateSize,
+        @JsonProperty("num_hidden_layers") int numHiddenLayers,
+        @JsonProperty("num_attention_heads") int numAttentionHeads,
+        @JsonProperty("num_key_value_heads") int numKeyValueHeads,
+        @JsonProperty("vocab_size") int vocabSize,
+        @JsonProperty("rms_norm_eps") double rmsNormEps,
+        @JsonProperty("rope_theta") double ropeTheta,
+        @JsonProperty("rope_scaling") RopeScaling ropeScaling,
+        @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings,
+        @JsonProperty("max_position_embeddings") int maxPositionEmbeddings) {
+
+    public LlamaConfig {
+        positive("hidden_size", hiddenSize);
+        positive("intermediate_size", intermediateSize);
+        positive("num_hidden_layers", numHiddenLayers);
+        positive("num_attention_heads", numAttentionHeads);
+        positive("num_key_value_heads", numKeyValueHeads);
+        positive("vocab_size", vocabSize);
+        positive("max_position_embeddings", maxPositionEmbeddings);
+        if (hiddenSize % numAttentionHeads != 0) {
+            throw new ModelConfigException(null, "num_attention_heads", numAttentionHeads
+                    + " heads do not divide hidden_size " + hiddenSize);
+        }
+        if (numAttentionHeads % numKeyValueHeads != 0) {
+            throw new ModelConfigException(null, "num_key_value_heads", numKeyValueHeads
+                    + " key/value heads do not divide num_attention_heads " + numAttentionHeads);
+        }
+        if ((hiddenSize / numAttentionHeads) % 2 != 0) {
+            // Rotate-half RoPE pairs dimension i with i + D/2.
+            throw new ModelConfigException(null, "num_attention_heads", "head dimension hidden_size/num_attention_heads = "
+                    + hiddenSize / numAttentionHeads + " must be even for rotary embeddings");
+        }
+        if (!(rmsNormEps > 0) || !(rmsNormEps < 1)) {
+            throw new ModelConfigException(null, "rms_norm_eps", "must lie in (0, 1), got " + rmsNormEps);
+        }
+        if (!(ropeTheta > 1) || Double.isInfinite(ropeTheta)) {
+            throw new ModelConfigException(null, "rope_theta", "must be a finite number > 1, got " + ropeTheta);
+        }
+    }
+
+    private static void positive(String field, int value) {
+        if (value <= 0) {
+            throw new ModelConfigException(null, field, "must be a positive integer, got " + value);
+        }
+    }
+
+    /** Per-head dimension D = h / a. */
+    public int headDim() {
+        return hiddenSize / numAttentionHeads;
+    }
+
+    /** Width of the key (and value) projection output: g * D. */
+    public int kvDim() {
+        return numKeyValueHeads * headDim();
+    }
+
+    /** Query heads per key/value head (1 for multi-head attention). */
+    public int queryGroupSize() {
+        return numAttentionHeads / numKeyValueHeads;
+    }
+
+    /** The longest sequence the model supports: max_position_embeddings times the linear RoPE factor. */
+    public long maxSequenceLength() {
+        double factor = ropeScaling == null ? 1.0 : ropeScaling.factor();
+        return (long) Math.floor(maxPositionEmbeddings * factor);
+    }
+
+    /** Parameters of the token embedding, V x h. */
+    public long embeddingParameters() {
+        return (long) vocabSize * hiddenSize;
+    }
+
+    /** Parameters of the LM head, V x h, or 0 when tied to the embedding. */
+    public long lmHeadParameters() {
+        return tieWordEmbeddings ? 0 : embeddingParameters();
+    }
+
+    /** Parameters of the attention projections of one layer: q and o are h x h, k and v h x g*D. */
+    public long attentionParametersPerLayer() {
+        long h = hiddenSize;
+        return 2 * h * h + 2 * h * kvDim();
+    }
+
+    /** Parameters of the SwiGLU MLP of one layer: gate, up (h x f) and down (f x h). */
+    public long mlpParametersPerLayer() {
+        return 3L * hiddenSize * intermediateSize;
+    }
+
+    /** Parameters of the seven linear layers of one decoder layer (what LoRA and NF4 apply to). */
+    public long linearParametersPerLayer() {
+        return attentionParametersPerLayer() + mlpParametersPerLayer();
+    }
+
+    /** All parameters of one decoder layer: its linears and its two RMSNorm weights. */
+    public long parametersPerLayer() {
+        return linearParametersPerLayer() + 2L * hiddenSize;
+    }
+
+    /**
+     * Total parameter count: embedding, L decoder layers, the final RMSNorm and the LM head
+     * (counted once when tied). LLaMA2-7B gives 6,738,415,616.
+     */
+    public long parameterCount() {
+        return embeddingParameters() + numHiddenLayers * parametersPerLayer() + hiddenSize + lmHeadParameters();
+    }
+
+    /**
+     * Output width of the named linear of one layer, as Hugging Face names them: {@code q_proj},
+     * {@code k_proj}, {@code v_proj}, {@code o_proj}, {@code gate_proj}, {@code up_proj},
+     * {@code down_proj}.
+     *
+     * @return {inputs, outputs}
+     * @throws IllegalArgumentException for another name
+     */
+    public int[] linearShape(String name) {
+        return switch (name) {
+            case "q_proj", "o_proj" -> new int[] {hiddenSize, hiddenSize};
+            case "k_proj", "v_proj" -> new int[] {hiddenSize, kvDim()};
+            case "gate_proj", "up_proj" -> new int[] {hiddenSize, intermediateSize};
+            case "down_proj" -> new int[] {intermediateSize, hiddenSize};
+            default -> throw new IllegalArgumentException("no linear layer named '" + name
+                    + "' (expected one of " + String.join(", ", LINEAR_NAMES) + ")");
+        };
+    }
+
+    /** The seven linear layers of a decoder layer, Hugging Face names. */
+    public static final java.util.List<String> LINEAR_NAMES =
+            java.util.List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    /** A copy with linear RoPE scaling by {@code factor} (null for none). */
+    public LlamaConfig withRopeScaling(RopeScaling scaling) {
+        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                vocabSize, rmsNormEps, ropeTheta, scaling, tieWordEmbeddings, maxPositionEmbeddings);
+    }
+}
