@@ -138,9 +138,10 @@ final class CostModel {
             double optimizer;
             double adapters = 0;
             if (job.method() == Method.FULL) {
-                weights = e * params;
-                grads = e * params;
-                optimizer = k * params / shard;
+                double[] states = modelStates(params, e, e, k, l.dp(), l.optimizerShard() ? 1 : 0);
+                weights = states[0];
+                grads = states[1];
+                optimizer = states[2];
             } else {
                 double linears = st.layers() * linearPerLayer(l.tp());
                 weights = job.method() == Method.QLORA
@@ -157,6 +158,24 @@ final class CostModel {
                     (long) act, comm, reserve));
         }
         return out;
+    }
+
+    /**
+     * ZeRO's model-state accounting [S1] (costmodel.md §1): bytes of weights, gradients and
+     * optimizer states per device for {@code params} parameters replicated over {@code dp} ranks.
+     * Stage 0 keeps everything; stage 1 (MindSpore's parallel optimizer, level 1) shards the
+     * optimizer states and master weights; stage 2 also the gradients; stage 3 also the weights.
+     *
+     * @return {weights, gradients, optimizer states}
+     */
+    static double[] modelStates(double params, double weightBytes, double gradientBytes, double optimizerBytes, int dp, int zeroStage) {
+        if (zeroStage < 0 || zeroStage > 3) {
+            throw new IllegalArgumentException("ZeRO stage " + zeroStage);
+        }
+        double w = weightBytes * params / (zeroStage >= 3 ? dp : 1);
+        double g = gradientBytes * params / (zeroStage >= 2 ? dp : 1);
+        double o = optimizerBytes * params / (zeroStage >= 1 ? dp : 1);
+        return new double[] {w, g, o};
     }
 
     /**

@@ -63,10 +63,14 @@ public record HardwareProfile(
      * @param peakFlops                 FLOP/s by precision label ({@code fp16}, {@code bf16}, {@code fp32});
      *                                  a missing precision is not supported by the device
      * @param matrixEfficiencyByGflop   efficiency by GFLOP per GEMM call
+     * @param defaultPrecision          training precision when the job does not say; null for
+     *                                  BF16 if present, else FP16, else FP32
      */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Compute(
             @JsonProperty(value = "peakFlops", required = true) Map<String, Double> peakFlops,
-            @JsonProperty(value = "matrixEfficiencyByGflop", required = true) EfficiencyCurve matrixEfficiencyByGflop) {
+            @JsonProperty(value = "matrixEfficiencyByGflop", required = true) EfficiencyCurve matrixEfficiencyByGflop,
+            @JsonProperty("defaultPrecision") Precision defaultPrecision) {
         public Compute {
             if (peakFlops == null || peakFlops.isEmpty()) {
                 throw new PlanException("peakFlops", "needs at least one precision (fp16, bf16, fp32)");
@@ -83,6 +87,9 @@ public record HardwareProfile(
             peakFlops = Map.copyOf(copy);
             if (matrixEfficiencyByGflop == null) {
                 throw new PlanException("matrixEfficiencyByGflop", "missing");
+            }
+            if (defaultPrecision != null && !peakFlops.containsKey(defaultPrecision.label())) {
+                throw new PlanException("defaultPrecision", defaultPrecision.label() + " has no entry in peakFlops");
             }
         }
     }
@@ -198,8 +205,11 @@ public record HardwareProfile(
         return missingFusedOps.isEmpty() ? EnumSet.noneOf(FusedOp.class) : EnumSet.copyOf(missingFusedOps);
     }
 
-    /** The precision training uses on this device when the job does not say: BF16 if present, else FP16, else FP32. */
+    /** The precision training uses on this device when the job does not say: the profile's choice, else BF16 if present, else FP16, else FP32. */
     public Precision defaultPrecision() {
+        if (compute.defaultPrecision() != null) {
+            return compute.defaultPrecision();
+        }
         for (Precision p : new Precision[] {Precision.BF16, Precision.FP16, Precision.FP32}) {
             if (supports(p)) {
                 return p;

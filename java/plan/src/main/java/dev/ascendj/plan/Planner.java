@@ -345,8 +345,8 @@ public final class Planner {
 
     private Plan toPlan(PlanRequest req, HardwareProfile hw, JobSpec job, Candidate c) {
         List<String> notes = new ArrayList<>(hw.notes());
-        if (job.precision() == Precision.FP16) {
-            notes.add("FP16 training: FP32 master weights and dynamic loss scaling.");
+        if (job.precision() == Precision.FP16 && hw.supports(Precision.BF16)) {
+            notes.add("FP16 training needs dynamic loss scaling; " + hw.name() + " also has BF16.");
         }
         if (job.method() == Method.QLORA && hw.name().startsWith("ascend")) {
             notes.add("QLoRA on Ascend: no public source shows NF4 kernels on the NPU; this assumes a 4-bit dequantization kernel"
