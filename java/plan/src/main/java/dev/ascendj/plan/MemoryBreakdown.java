@@ -15,6 +15,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param commBuffers     collective-communication buffers
  * @param runtimeReserve  workspace and fragmentation reserve of the hardware profile
  */
+@com.fasterxml.jackson.annotation.JsonIgnoreProperties(value = "total", allowGetters = true)
 public record MemoryBreakdown(@JsonProperty("stage") int stage, @JsonProperty("weights") long weights,
                               @JsonProperty("gradients") long gradients, @JsonProperty("optimizerStates") long optimizerStates,
                               @JsonProperty("adapters") long adapters, @JsonProperty("activations") long activations,

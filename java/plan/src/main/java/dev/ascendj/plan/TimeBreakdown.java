@@ -15,6 +15,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param dataParallel     gradient reduction not hidden behind the backward
  * @param optimizer        the optimizer update, gradient clipping and overflow check
  */
+@com.fasterxml.jackson.annotation.JsonIgnoreProperties(value = "total", allowGetters = true)
 public record TimeBreakdown(@JsonProperty("compute") double compute, @JsonProperty("recompute") double recompute,
                             @JsonProperty("vector") double vector, @JsonProperty("tensorParallel") double tensorParallel,
                             @JsonProperty("pipelineTransfer") double pipelineTransfer, @JsonProperty("bubble") double bubble,

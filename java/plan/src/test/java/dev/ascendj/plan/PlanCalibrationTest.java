@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * taken as 1 (MindFormers' per-replica batch).
  */
 class PlanCalibrationTest {
+    private static final Logger LOG = LogManager.getLogger(PlanCalibrationTest.class);
 
     static final double ANCHOR_TOKENS_PER_SECOND_PER_NPU = 1229;
 
@@ -33,8 +36,8 @@ class PlanCalibrationTest {
         Plan p = anchorPlan();
         double predicted = p.tokensPerSecondPerDevice();
         double error = predicted / ANCHOR_TOKENS_PER_SECOND_PER_NPU - 1;
-        System.err.printf("anchor: predicted %.0f tokens/s/NPU vs 1229 (%+.1f%%), MFU %.3f, step %.2f s, memory %s, %s, time %s%n",
-                predicted, 100 * error, p.mfu(), p.stepSeconds(), Units.bytes(p.memoryPerDeviceBytes()), p.placement(), p.estimate().time());
+        LOG.info(String.format("anchor: predicted %.0f tokens/s/NPU vs 1229 (%+.1f%%), MFU %.3f, step %.2f s, memory %s, %s, time %s",
+                predicted, 100 * error, p.mfu(), p.stepSeconds(), Units.bytes(p.memoryPerDeviceBytes()), p.placement(), p.estimate().time()));
         assertTrue(Math.abs(error) <= 0.15, String.format("predicted %.0f tokens/s/NPU, anchor 1229 (%+.1f%%)", predicted, 100 * error));
     }
 
