@@ -110,10 +110,13 @@ public final class Planner {
                                     reject(rejectedCount, rejectedExample, v.get(0));
                                     continue;
                                 }
-                                // Placement changes neither memory nor legality of the rest; try each and keep the faster.
+                                // Memory does not depend on the placement; the time does, so each valid placement is
+                                // timed and the faster kept. Layouts over the cap are only remembered when leanest.
+                                List<MemoryBreakdown> memory = cost.memory(l, stages);
+                                long peak = memory.stream().mapToLong(MemoryBreakdown::total).max().orElse(0);
+                                boolean fits = peak <= cost.memoryCap();
                                 Candidate chosen = null;
                                 String placementProblem = null;
-                                List<MemoryBreakdown> memory = null;
                                 for (Placement placement : placements(l)) {
                                     Layout lp = l.with(placement);
                                     DeviceMap map = new DeviceMap(cluster, hw, lp);
@@ -122,11 +125,11 @@ public final class Planner {
                                         placementProblem = tpProblem;
                                         continue;
                                     }
-                                    if (memory == null) {
-                                        memory = cost.memory(lp, stages);
+                                    if (!fits) {
+                                        chosen = new Candidate(lp, stages, map, null, memory, peak);
+                                        break;
                                     }
-                                    Estimate est = cost.estimate(lp, stages, memory, map);
-                                    Candidate c = new Candidate(lp, stages, map, est);
+                                    Candidate c = new Candidate(lp, stages, map, cost.estimate(lp, stages, memory, map), memory, peak);
                                     if (chosen == null || better.compare(c, chosen) > 0) {
                                         chosen = c;
                                     }
@@ -136,10 +139,10 @@ public final class Planner {
                                     continue;
                                 }
                                 legal++;
-                                if (leanest == null || chosen.estimate.memoryPerDeviceBytes() < leanest.estimate.memoryPerDeviceBytes()) {
+                                if (leanest == null || peak < leanest.peak()) {
                                     leanest = chosen;
                                 }
-                                if (!chosen.estimate.fits()) {
+                                if (!fits) {
                                     continue;
                                 }
                                 fitting++;
@@ -159,7 +162,7 @@ public final class Planner {
         }
         String reason = null;
         List<String> suggestions = new ArrayList<>();
-        Plan leanestPlan = leanest == null ? null : toPlan(req, hw, job, leanest);
+        Plan leanestPlan = leanest == null ? null : toPlan(req, hw, job, leanest.timed(cost));
         if (plans.isEmpty()) {
             if (legal == 0) {
                 reason = "no legal layout for " + n + " devices (" + cluster.serverCount() + " x " + cluster.devicesPerServer() + " "
@@ -176,7 +179,11 @@ public final class Planner {
         return new SearchResult(plans, reason, suggestions, leanestPlan, candidates, legal, fitting, seconds);
     }
 
-    private record Candidate(Layout layout, List<Stage> stages, DeviceMap map, Estimate estimate) {
+    /** A legal layout; {@code estimate} is null for layouts over the memory cap until one is needed. */
+    private record Candidate(Layout layout, List<Stage> stages, DeviceMap map, Estimate estimate, List<MemoryBreakdown> memory, long peak) {
+        Candidate timed(CostModel cost) {
+            return estimate != null ? this : new Candidate(layout, stages, map, cost.estimate(layout, stages, memory, map), memory, peak);
+        }
     }
 
     private static List<Placement> placements(Layout l) {
