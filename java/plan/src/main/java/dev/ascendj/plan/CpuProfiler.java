@@ -109,9 +109,10 @@ public final class CpuProfiler {
         return m;
     }
 
+    @SuppressWarnings("try") // the scope is never referenced: it closes every tensor created inside it
     private static double[] gemmFlops() {
         double[] result = new double[SIZES.length];
-        try (CpuBackend backend = new CpuBackend(1, false); Scope scope = Scope.open()) {
+        try (CpuBackend backend = new CpuBackend(1, false); Scope tensors = Scope.open()) {
             Ops ops = backend.ops(backend.device(0).defaultStream());
             checkMatmulComputes(ops, backend);
             for (int i = 0; i < SIZES.length; i++) {

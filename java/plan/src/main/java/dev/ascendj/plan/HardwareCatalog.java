@@ -186,7 +186,7 @@ public final class HardwareCatalog {
         if (measured(name)) {
             CpuProfiler.Measurement m = cpuMeasurement.get();
             tree = applyMeasurement(tree, m);
-            notes.add("Measured: " + m.note());
+            notes.add("CPU profile: " + m.note());
         }
         JsonNode override = overrides.get(name);
         if (override != null) {
@@ -234,9 +234,7 @@ public final class HardwareCatalog {
             return top.deepCopy();
         }
         ObjectNode out = ((ObjectNode) bottom).deepCopy();
-        Iterator<Map.Entry<String, JsonNode>> it = top.fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : top.properties()) {
             JsonNode prev = out.get(e.getKey());
             out.set(e.getKey(), prev != null && prev.isObject() && e.getValue().isObject()
                     ? merge(prev, e.getValue()) : e.getValue().deepCopy());

@@ -304,7 +304,7 @@ public final class Planner {
                 v.add(new Violation("tp", f.tp() + " does not divide the " + n + " devices"));
             }
             Layout probe = new Layout(1, f.tp(), 1, 1, 1, Recompute.NONE, false, false, null);
-            for (Violation x : violations(probe, (int) probe.devices(), m, job.withMethod(job.method()), hw)) {
+            for (Violation x : violations(probe, (int) probe.devices(), m, job, hw)) {
                 if (x.field().equals("tp")) {
                     v.add(x);
                 }

@@ -26,7 +26,7 @@ class PlanCpuProfileTest {
         HardwareProfile cpu = HardwareCatalog.builtIn().withCpuMeasurement(() -> m).profile("cpu");
         assertTrue(cpu.peakFlops(Precision.FP32) > 0);
         assertEquals(Precision.FP32, cpu.defaultPrecision());
-        assertTrue(cpu.notes().stream().anyMatch(n -> n.startsWith("Measured: ")));
+        assertTrue(cpu.notes().stream().anyMatch(n -> n.startsWith("CPU profile: ")));
     }
 
     @Test
