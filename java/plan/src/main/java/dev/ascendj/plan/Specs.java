@@ -159,9 +159,33 @@ public final class Specs {
                 return new PlanException(source, path, "must not be null", e);
             }
             Class<?> target = m.getTargetType();
-            return new PlanException(source, path, target == null ? msg : "expected " + typeName(target) + " (" + msg + ")", e);
+            return new PlanException(source, path, target == null ? msg : "expected " + typeName(target) + got(msg), e);
         }
         return new PlanException(source, path, firstLine(e.getOriginalMessage()), e);
+    }
+
+    /** What Jackson says it found, in words ("from String value" -> ", got a string"). */
+    private static String got(String msg) {
+        String m = msg.toLowerCase(Locale.ROOT);
+        if (m.contains("from string") || m.contains("string value")) {
+            return ", got a string";
+        }
+        if (m.contains("from array") || m.contains("start_array")) {
+            return ", got a list";
+        }
+        if (m.contains("from object") || m.contains("start_object")) {
+            return ", got an object";
+        }
+        if (m.contains("floating-point") || m.contains("float")) {
+            return ", got a fraction";
+        }
+        if (m.contains("boolean")) {
+            return ", got true/false";
+        }
+        if (m.contains("integer") || m.contains("int ")) {
+            return ", got a number";
+        }
+        return "";
     }
 
     private static String path(JsonMappingException e) {
