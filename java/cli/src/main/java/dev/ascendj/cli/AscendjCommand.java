@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
             FinetuneCommand.class,
             GenerateCommand.class,
             EvaluateCommand.class,
+            PlanCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
