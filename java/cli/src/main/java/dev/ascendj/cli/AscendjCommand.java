@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
             DataCommand.class,
             ExtractCommand.class,
             EvalIeCommand.class,
+            PlanCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

@@ -48,6 +48,15 @@ public final class ModelFiles {
 
     /** Writes {@code config.json} and the base weights (LoRA adapters excluded) in {@code dtype}. */
     public static void save(LlamaModel model, Path dir, DType dtype) {
+        save(model, dir, dtype, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #save(LlamaModel, Path, DType)}, split into shards of at most {@code maxShardBytes}
+     * of tensor data with a {@code model.safetensors.index.json}, as Hugging Face saves large
+     * models (a single {@code model.safetensors} when everything fits in one shard).
+     */
+    public static void save(LlamaModel model, Path dir, DType dtype, long maxShardBytes) {
         mkdirs(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         for (Parameter p : model.parameters().values()) {
@@ -55,33 +64,45 @@ public final class ModelFiles {
                 w.add(p.name(), p.value(), dtype);
             }
         }
-        w.write(dir.resolve(SafetensorsWriter.SINGLE_FILE));
+        w.writeSharded(dir, maxShardBytes);
         writeText(dir.resolve("config.json"), LlamaConfigs.toJson(model.config()));
     }
 
     /**
      * Loads a model directory (config.json and weights) onto {@code device}, weights as FP32
      * master copies; adds fresh LoRA adapters when {@code lora} is set.
+     *
+     * @throws ModelConfigException naming config.json and the field when the config is invalid
+     * @throws FormatException naming the weights file and the tensor when a tensor is missing,
+     *     unexpected, of a shape the config does not give, or unreadable
      */
     public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed) {
-        LlamaConfig config = LlamaConfigs.read(dir.resolve("config.json"));
+        Path configFile = dir.resolve("config.json");
+        LlamaConfig config = LlamaConfigs.read(configFile);
         Map<String, Tensor> weights = new LinkedHashMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {
+            Path source = weightsFile(ck, dir);
             Map<String, Shape> expected = LlamaModel.weightShapes(config);
             Set<String> extra = new TreeSet<>(ck.names());
             extra.removeAll(expected.keySet());
             extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq")); // a buffer older HF exports carry
             if (!extra.isEmpty()) {
-                throw new FormatException(dir, null, "unexpected tensors for a LLaMA model: " + extra);
+                String first = extra.iterator().next();
+                String why = extra.contains("lm_head.weight") && config.tieWordEmbeddings()
+                        ? "; tie_word_embeddings is true, so the LM head is the embedding and has no weight of its own" : "";
+                throw new FormatException(ck.fileOf(first).path(), first, "unexpected for a LLaMA model of "
+                        + configFile + (extra.size() == 1 ? "" : " (" + extra.size() + " unexpected tensors: " + extra + ")")
+                        + why);
             }
             for (Map.Entry<String, Shape> e : expected.entrySet()) {
                 if (!ck.contains(e.getKey())) {
-                    throw new FormatException(dir, e.getKey(), "missing from the checkpoint");
+                    throw new FormatException(source, e.getKey(), "missing (" + configFile + " needs it, shape "
+                            + e.getValue() + ")");
                 }
                 Shape onDisk = ck.info(e.getKey()).shape();
                 if (!onDisk.equals(e.getValue())) {
-                    throw new FormatException(dir, e.getKey(), "has shape " + onDisk + " but config.json needs "
-                            + e.getValue());
+                    throw new FormatException(ck.fileOf(e.getKey()).path(), e.getKey(), "has shape " + onDisk + " but "
+                            + configFile + " needs " + e.getValue());
                 }
                 weights.put(e.getKey(), dev.ascendj.core.Scope.untracked(
                         () -> ck.load(e.getKey(), device, DType.FP32)));
@@ -91,6 +112,12 @@ public final class ModelFiles {
             throw ex;
         }
         return LlamaModel.fromWeights(config, device, weights, lora, seed);
+    }
+
+    /** The file a reader of {@code dir} would look into: the single weights file or the shard index. */
+    private static Path weightsFile(Checkpoint ck, Path dir) {
+        Path index = dir.resolve(SafetensorsWriter.INDEX_FILE);
+        return Files.exists(index) ? index : ck.files().get(0).path();
     }
 
     /** Writes the LoRA adapters of {@code model} alone, in PEFT's layout. */
@@ -138,11 +165,18 @@ public final class ModelFiles {
             throw new FormatException(file, null, "peft_type '" + n.path("peft_type").asText()
                     + "' is not supported (only LORA)");
         }
-        if (!n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
+        if (!n.path("r").isIntegralNumber() || !n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
             throw new FormatException(file, null, "needs integer 'r' and numeric 'lora_alpha'");
         }
+        rejectUnsupported(file, n);
         Set<String> targets = new HashSet<>();
-        n.path("target_modules").forEach(t -> targets.add(t.asText()));
+        JsonNode t = n.path("target_modules");
+        if (t.isTextual()) {
+            // PEFT also takes one string: a module name, or "all-linear" for every linear but the head.
+            targets.addAll("all-linear".equals(t.textValue()) ? LoraConfig.ALL_TARGETS : Set.of(t.textValue()));
+        } else {
+            t.forEach(x -> targets.add(x.asText()));
+        }
         try {
             return new LoraConfig(n.get("r").asInt(), (float) n.get("lora_alpha").asDouble(),
                     (float) n.path("lora_dropout").asDouble(0), targets);
@@ -151,11 +185,49 @@ public final class ModelFiles {
         }
     }
 
+    /**
+     * PEFT options that change what the adapter computes (scaling, per-layer ranks, DoRA, biases,
+     * transposed weights, extra trained modules): loading such an adapter as plain LoRA would give
+     * a different model without a word, so it is refused.
+     */
+    private static void rejectUnsupported(Path file, JsonNode n) {
+        for (String flag : new String[] {"use_rslora", "use_dora", "fan_in_fan_out"}) {
+            if (n.path(flag).asBoolean(false)) {
+                throw new FormatException(file, "field", flag, "true is not supported (plain LoRA only)", null);
+            }
+        }
+        for (String map : new String[] {"rank_pattern", "alpha_pattern"}) {
+            if (n.path(map).size() > 0) {
+                throw new FormatException(file, "field", map, "per-module ranks or alphas are not supported", null);
+            }
+        }
+        for (String list : new String[] {"layers_to_transform", "modules_to_save"}) {
+            JsonNode v = n.path(list);
+            if (!v.isMissingNode() && !v.isNull() && !(v.isArray() && v.isEmpty())) {
+                throw new FormatException(file, "field", list, "is not supported (adapters on every layer, "
+                        + "no extra trained modules)", null);
+            }
+        }
+        String bias = n.path("bias").asText("none");
+        if (!"none".equals(bias)) {
+            throw new FormatException(file, "field", "bias", "'" + bias + "' is not supported (LLaMA's linears have no bias)", null);
+        }
+    }
+
     /** Copies the adapter weights saved in {@code dir} into {@code model}'s adapters (same config). */
     public static void loadAdapterWeights(LlamaModel model, Path dir) {
         Path file = dir.resolve(ADAPTER_WEIGHTS);
         try (Checkpoint ck = Checkpoint.open(file)) {
             List<String> missing = new ArrayList<>();
+            Set<String> unexpected = new TreeSet<>(ck.names());
+            for (Parameter p : model.parameters().values()) {
+                unexpected.remove(PEFT_PREFIX + p.name());
+            }
+            if (!unexpected.isEmpty()) {
+                // Adapters the config does not list would otherwise be dropped without a word.
+                throw new FormatException(file, unexpected.iterator().next(), "unexpected: not an adapter of "
+                        + model.lora() + (unexpected.size() == 1 ? "" : " (" + unexpected.size() + " unexpected tensors)"));
+            }
             for (Parameter p : model.parameters().values()) {
                 if (!p.name().contains(".lora_")) {
                     continue;
