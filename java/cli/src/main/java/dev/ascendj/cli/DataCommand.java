@@ -59,7 +59,7 @@ final class DataCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrepareConfig cfg = PrepareConfig.read(config);
-            Path base = config.toAbsolutePath().getParent();
+            Path base = config.getParent() != null ? config.getParent() : Path.of("");
             Preparer.Result r;
             if (tokenizer != null) {
                 try (LlamaTokenizer tok = LlamaTokenizer.load(tokenizer)) {

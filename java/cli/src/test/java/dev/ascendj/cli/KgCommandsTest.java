@@ -51,6 +51,23 @@ class KgCommandsTest {
     }
 
     @Test
+    void importConvertsOneFile(@TempDir Path dir) throws Exception {
+        Path conll = dir.resolve("ner.conll");
+        Files.writeString(conll, "Ada B-PER\nBrook I-PER\nlives O\nin O\nHarlow B-LOC\n\nLiam B-PER\nX-LOC\n\nOmar B-PER\n");
+        Path out = dir.resolve("ner.jsonl");
+        Run r = run("data", "import", "--format", "conll", "--in", conll.toString(), "--out", out.toString(),
+                "--types", "PER=person,LOC=location", "--domain", "news", "--skip-bad");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("2 records read, 2 written") && r.out().contains("1 bad records skipped"), r.out());
+        List<String> lines = Files.readAllLines(out);
+        JsonNode first = new ObjectMapper().readTree(lines.get(0));
+        assertEquals("person: Ada Brook; location: Harlow", first.get("output").asText());
+        assertEquals("Ada Brook lives in Harlow", first.get("input").asText());
+        assertEquals("news", first.get("domain").asText());
+        assertEquals("ner", first.get("task").asText());
+    }
+
+    @Test
     void evalIeScoresAPredictionFile(@TempDir Path dir) throws Exception {
         Path gold = dir.resolve("gold.jsonl");
         Files.writeString(gold, """
