@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
             GenerateCommand.class,
             EvaluateCommand.class,
             PlanCommand.class,
+            dev.ascendj.launch.RanktableCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
