@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
             EvaluateCommand.class,
             PlanCommand.class,
             dev.ascendj.launch.RanktableCommand.class,
+            dev.ascendj.launch.MindformersCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
