@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
             PlanCommand.class,
             dev.ascendj.launch.RanktableCommand.class,
             dev.ascendj.launch.MindformersCommand.class,
+            dev.ascendj.launch.LaunchCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

@@ -94,6 +94,13 @@ public final class RankTables {
     /** {@link #build(Inventory, Plan)} with the inventory's file named in messages. */
     public static RankTable build(Inventory inv, Plan plan, String invSource) {
         checkAgainstPlan(inv, plan, invSource);
+        for (int s = 0; s < inv.servers().size(); s++) {
+            String host = inv.servers().get(s).host();
+            if (!Inventory.IPV4.matcher(host).matches()) {
+                throw new LaunchException(invSource + ": servers[" + s + "].host: '" + host
+                        + "' is a name; the rank table needs the server's IPv4 address as server_id");
+            }
+        }
         ClusterSpec pc = plan.cluster();
         List<List<RankTable.Device>> perServer = new ArrayList<>();
         List<List<Integer>> ranksPerServer = new ArrayList<>();
