@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
             dev.ascendj.launch.RanktableCommand.class,
             dev.ascendj.launch.MindformersCommand.class,
             dev.ascendj.launch.LaunchCommand.class,
+            dev.ascendj.launch.PrepareDataCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
