@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
             dev.ascendj.launch.MindformersCommand.class,
             dev.ascendj.launch.LaunchCommand.class,
             dev.ascendj.launch.PrepareDataCommand.class,
+            dev.ascendj.launch.PreflightCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

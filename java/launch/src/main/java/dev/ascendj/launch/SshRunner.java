@@ -98,6 +98,24 @@ public final class SshRunner {
         }
     }
 
+    /** Runs one script on one server and returns its combined output (for short collection scripts). */
+    public String capture(Inventory.Server server, String script) {
+        try {
+            Process p = new ProcessBuilder(command(server)).redirectErrorStream(true).start();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(script.getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            return out;
+        } catch (IOException e) {
+            throw new LaunchException("cannot run " + ssh + " for " + server.host() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted", e);
+        }
+    }
+
     private static void pump(String host, Process p, PrintWriter out) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
