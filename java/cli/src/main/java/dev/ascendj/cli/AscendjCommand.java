@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             dev.ascendj.launch.LaunchCommand.class,
             dev.ascendj.launch.PrepareDataCommand.class,
             dev.ascendj.launch.PreflightCommand.class,
+            dev.ascendj.launch.MonitorCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
