@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
             dev.ascendj.launch.PrepareDataCommand.class,
             dev.ascendj.launch.PreflightCommand.class,
             dev.ascendj.launch.MonitorCommand.class,
+            dev.ascendj.launch.ConvertCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
