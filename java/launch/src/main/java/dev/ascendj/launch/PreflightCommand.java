@@ -48,6 +48,9 @@ public final class PreflightCommand implements Callable<Integer> {
     @Option(names = "--min-free-gb", paramLabel = "GB", description = "Free disk required (default: 5 checkpoints of the plan's model).")
     Long minFreeGb;
 
+    @Option(names = "--local", description = "Run the commands on this machine (a one-server inventory describing it) instead of over SSH.")
+    boolean local;
+
     @Option(names = "--ssh", defaultValue = "ssh", paramLabel = "PATH", description = "The ssh executable.")
     String ssh;
 
@@ -64,9 +67,14 @@ public final class PreflightCommand implements Callable<Integer> {
                     outputs.put(s.host(), readDir(from.resolve(s.host())));
                 }
             } else {
+                if (local && inv.servers().size() != 1) {
+                    throw new LaunchException("--local checks this machine: give an inventory with just its server, not "
+                            + inv.servers().size());
+                }
                 SshRunner runner = new SshRunner(ssh, inv.user());
                 for (Inventory.Server s : inv.servers()) {
-                    Map<String, String> sec = Preflight.sections(runner.capture(s, Preflight.collectScript(s, jobDir)));
+                    String script = Preflight.collectScript(s, jobDir);
+                    Map<String, String> sec = Preflight.sections(local ? SshRunner.captureLocal(script) : runner.capture(s, script));
                     outputs.put(s.host(), sec);
                     if (save != null) {
                         for (Map.Entry<String, String> e : sec.entrySet()) {

@@ -116,6 +116,24 @@ public final class SshRunner {
         }
     }
 
+    /** Runs a script with the local bash and returns its combined output. */
+    public static String captureLocal(String script) {
+        try {
+            Process p = new ProcessBuilder("bash", "-s").redirectErrorStream(true).start();
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(script.getBytes(StandardCharsets.UTF_8));
+            }
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            return out;
+        } catch (IOException e) {
+            throw new LaunchException("cannot run bash: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException("interrupted", e);
+        }
+    }
+
     private static void pump(String host, Process p, PrintWriter out) {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;

@@ -93,6 +93,34 @@ class PreflightTest {
         assertEquals(5 * 6_738_415_616L * 16 / 2, need);
     }
 
+    /** Live collection through a stand-in ssh that replays the recorded outputs of the host it is given (no network). */
+    @Test
+    void collectsOverSshAndSavesTheOutputs() throws Exception {
+        Path ssh = dir.resolve("fake-ssh");
+        Files.writeString(ssh, "#!/bin/sh\nfor a; do host=\"$prev\"; prev=\"$a\"; done\ncat > /dev/null\n"
+                + "for f in '" + SAMPLES.resolve("broken").toAbsolutePath() + "'/\"$host\"/*; do echo \"==> $(basename \"$f\")\"; cat \"$f\"; done\n");
+        Files.setPosixFilePermissions(ssh, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path saved = dir.resolve("saved");
+        var r = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--ssh", ssh.toString(), "--save", saved.toString(),
+                "--min-free-gb", "500");
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("9 checks failed"), r.out());
+        assertTrue(Files.exists(saved.resolve("10.0.0.12/npu-smi-info.txt")));
+        var again = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--from", saved.toString(), "--min-free-gb", "500");
+        assertEquals(r.out(), again.out());
+    }
+
+    /** On a machine without Ascend tools the live checks fail cleanly, one line each, with fixes. */
+    @Test
+    void localRunWithoutAscendToolsFailsCleanly() {
+        Path one = TestPlans.write(dir, "one.yaml", TestPlans.inventoryYaml(1, 1));
+        var r = CommandRunner.run(new PreflightCommand(), "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());
+        var two = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--local");
+        assertEquals(2, two.code());
+    }
+
     private Path inv() {
         return TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8));
     }
