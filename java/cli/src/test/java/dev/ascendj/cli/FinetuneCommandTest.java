@@ -36,8 +36,9 @@ class FinetuneCommandTest {
         Path out = dir.resolve("run");
         String[] common = {"finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", DATA,
             "--method", "lora", "--lora-rank", "4", "--seq-len", "32", "--batch", "2", "--steps", "3",
-            "--checkpoint-every", "2", "--lr", "1e-3", "--preview", "1", "--out", out.toString()};
-        Run r = run(common);
+            "--checkpoint-every", "2", "--lr", "1e-3", "--out", out.toString()};
+        Run r = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--preview", "1"))
+                .toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("[before training]") && r.out().contains("[after training]"), r.out());
         assertTrue(r.err().contains("step 3/3"), r.err());
