@@ -1,0 +1,191 @@
+package dev.ascendj.train.parallel;
+
+import dev.ascendj.core.Ops;
+import dev.ascendj.core.Scope;
+import dev.ascendj.cpu.collective.VirtualCluster;
+import dev.ascendj.model.LlamaConfig;
+import dev.ascendj.model.LossSum;
+import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Pass;
+import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.optim.LrSchedule;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Runs fine-tuning steps of a LLaMA2 model across the ranks of a virtual cluster with a parallel
+ * layout: data parallel (each replica takes its share of the global batch; gradients all-reduced
+ * or, with optimizer sharding, reduce-scattered), tensor parallel (Megatron's column/row split,
+ * vocabulary-parallel embedding and cross-entropy) and pipeline parallel (1F1B over the layout's
+ * micro-batches). Every rank starts from the same {@link FullWeights}.
+ *
+ * <pre>{@code
+ * ParallelLayout layout = ParallelLayout.of(2, 2, 2, 1, 4, true, false, config.numHiddenLayers());
+ * try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
+ *     List<RankResult> r = new ParallelTrainer(cluster, layout, config, null, weights, options)
+ *             .run(step -> globalBatchOf(step), StepListener.NONE);
+ * }
+ * }</pre>
+ */
+public final class ParallelTrainer {
+    private static final Logger LOG = LogManager.getLogger(ParallelTrainer.class);
+
+    /** Called on the rank that holds the loss (last stage, first replica, first tensor index) after each step. */
+    @FunctionalInterface
+    public interface StepListener {
+        StepListener NONE = (step, steps, loss, lr, gradNorm) -> { };
+
+        void onStep(long step, long steps, double loss, double lr, double gradNorm);
+    }
+
+    /**
+     * What one rank ends with.
+     *
+     * @param at        the rank's coordinates
+     * @param losses    the step losses (mean per loss token of the global batch; the same on every rank)
+     * @param gradNorms the global gradient norms before clipping
+     * @param weights   the rank's parameters (its shards) after the last step, by name
+     * @param gradients the reduced gradients of the last step (when kept), by name
+     * @param specs     how each parameter is split
+     */
+    public record RankResult(RankCoordinates at, List<Double> losses, List<Double> gradNorms,
+                             Map<String, float[]> weights, Map<String, float[]> gradients,
+                             Map<String, ShardSpec> specs) {
+    }
+
+    private final VirtualCluster cluster;
+    private final ParallelLayout layout;
+    private final LlamaConfig config;
+    private final LoraConfig lora;
+    private final FullWeights start;
+    private final TrainOptions options;
+    private final ProcessGroups groups;
+    private boolean keepGradients;
+
+    public ParallelTrainer(VirtualCluster cluster, ParallelLayout layout, LlamaConfig config, LoraConfig lora,
+                           FullWeights start, TrainOptions options) {
+        if (cluster.size() != layout.worldSize()) {
+            throw new IllegalArgumentException("layout " + layout + " needs " + layout.worldSize()
+                    + " ranks; the cluster has " + cluster.size());
+        }
+        layout.checkFits(config);
+        this.cluster = cluster;
+        this.layout = layout;
+        this.config = config;
+        this.lora = lora;
+        this.start = start;
+        this.options = options;
+        this.groups = ProcessGroups.build(layout, CollectiveFabric.of(cluster));
+    }
+
+    /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
+    public ParallelTrainer keepGradients(boolean keep) {
+        this.keepGradients = keep;
+        return this;
+    }
+
+    public ProcessGroups groups() {
+        return groups;
+    }
+
+    /**
+     * Trains {@code options.steps()} steps; {@code globalBatch} gives the global batch of a step
+     * (1-based; {@link ParallelLayout#globalBatch()} sequences) and is called by every rank, so it
+     * must be deterministic and thread-safe. Returns each rank's result in rank order.
+     */
+    public List<RankResult> run(LongFunction<MicroBatch> globalBatch, StepListener listener) {
+        LrSchedule schedule = new LrSchedule(options.lr(), options.minLr(), options.warmupSteps(), options.steps());
+        return cluster.run(ctx -> {
+            ProcessGroups.RankGroups g = groups.forRank(ctx.rank());
+            RankCoordinates at = g.coordinates();
+            Ops ops = cluster.backend().ops(ctx.device().defaultStream());
+            int m = layout.microBatches();
+            int mbs = layout.microBatchSize();
+            int slots = Math.min(layout.pp() - at.stage(), m);
+            try (StageModel stage = new StageModel(config, lora, start, layout, at, new TensorParallel(g.tp()),
+                    ctx.device(), slots);
+                 ParallelOptimizer optimizer = new ParallelOptimizer(ops, stage, g, layout, options, keepGradients)) {
+                List<Double> losses = new ArrayList<>();
+                List<Double> norms = new ArrayList<>();
+                for (long step = 1; step <= options.steps(); step++) {
+                    MicroBatch global = globalBatch.apply(step);
+                    if (global.rows() != layout.globalBatch()) {
+                        throw new IllegalArgumentException("step " + step + " has " + global.rows()
+                                + " sequences; layout " + layout + " takes " + layout.globalBatch());
+                    }
+                    long lossTokens = global.lossTokens();
+                    float scale = lossTokens == 0 ? 0f : 1f / lossTokens;
+                    MicroBatch mine = global.rows(at.dpIndex() * m * mbs, (at.dpIndex() + 1) * m * mbs);
+                    List<MicroBatch> micro = new ArrayList<>(m);
+                    for (int i = 0; i < m; i++) {
+                        micro.add(mine.rows(i * mbs, (i + 1) * mbs));
+                    }
+                    stage.zeroGrad(ops);
+                    long s = step;
+                    LossSum local;
+                    try (Scope scope = Scope.open()) {
+                        local = PipelineSchedule.oneForwardOneBackward(ops, stage, layout.pp() > 1 ? g.pp() : null,
+                                micro, scale, i -> passFor(s, at.dpIndex() * m + i));
+                    }
+                    // The loss sum of each replica is on its last stage (identical on every tensor index).
+                    boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
+                    double sum = RankSums.sum(g.world(), ctx.device(), holdsLoss ? local.sum() : 0);
+                    double loss = lossTokens == 0 ? 0 : sum / lossTokens;
+                    double lr = schedule.lr(step);
+                    double norm = optimizer.step(ops, lr);
+                    losses.add(loss);
+                    norms.add(norm);
+                    if (holdsLoss && at.dpIndex() == 0) {
+                        listener.onStep(step, options.steps(), loss, lr, norm);
+                    }
+                    LOG.debug("rank {} step {} loss {} norm {}", ctx.rank(), step, loss, norm);
+                }
+                Map<String, float[]> weights = new LinkedHashMap<>();
+                for (Parameter p : stage.parameters().values()) {
+                    weights.put(p.name(), p.value().toFloatArray());
+                }
+                return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
+                        stage.specs());
+            }
+        });
+    }
+
+    /** The pass of global micro-batch {@code index} of {@code step}: the seeds the single-device trainer uses. */
+    private Pass passFor(long step, int index) {
+        return new Pass(true, new Pass(true, options.seed()).seedFor(step * 1024 + index));
+    }
+
+    /**
+     * Reassembles full tensors from the ranks' shards: for each parameter, the parts of the first
+     * replica's tensor-parallel ranks joined along the split axis.
+     */
+    public static Map<String, float[]> gather(List<RankResult> results, FullWeights shapes, boolean gradients) {
+        Map<String, List<float[]>> parts = new LinkedHashMap<>();
+        Map<String, ShardSpec> specs = new LinkedHashMap<>();
+        List<RankResult> sorted = new ArrayList<>(results);
+        sorted.sort(java.util.Comparator.comparingInt((RankResult r) -> r.at().tpIndex()));
+        for (RankResult r : sorted) {
+            if (r.at().dpIndex() != 0) {
+                continue;
+            }
+            Map<String, float[]> source = gradients ? r.gradients() : r.weights();
+            for (Map.Entry<String, float[]> e : source.entrySet()) {
+                parts.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
+                specs.put(e.getKey(), r.specs().get(e.getKey()));
+            }
+        }
+        Map<String, float[]> full = new LinkedHashMap<>();
+        for (String name : shapes.entries().keySet()) {
+            if (parts.containsKey(name)) {
+                full.put(name, specs.get(name).join(parts.get(name), shapes.get(name).shape()));
+            }
+        }
+        return full;
+    }
+}
