@@ -100,9 +100,31 @@ final class ParallelOptimizer implements AutoCloseable {
      * gradient norm before clipping (the same on every rank).
      */
     double step(Ops ops, double lr) {
-        step++;
+        return step(ops, lr, null);
+    }
+
+    /**
+     * As {@link #step(Ops, double)}, for gradients of a loss multiplied by {@code scaler.scale()}
+     * (when {@code scaler} is set): they are divided by it, and if any rank's gradient is not
+     * finite the update is skipped on every rank and NaN returned; the scaler is updated either way.
+     */
+    double step(Ops ops, double lr, DynamicLossScaler scaler) {
         try (Scope scope = Scope.open()) {
             reduceGradients(ops);
+            if (scaler != null) {
+                float unscale = (float) (1 / scaler.scale());
+                boolean finite = true;
+                for (State s : states) {
+                    Tensor g = sharded ? s.gradShard : s.param.grad(ops);
+                    ops.muls(g, unscale, g);
+                    finite &= ops.allFinite(g);
+                }
+                boolean overflow = RankSums.sum(groups.world(), device, finite ? 0 : 1) > 0;
+                if (!scaler.update(overflow)) {
+                    return Double.NaN;
+                }
+            }
+            step++;
             if (keepGradients) {
                 snapshotGradients(ops);
             }

@@ -53,10 +53,12 @@ public final class ParallelTrainer {
      * @param weights   the rank's parameters (its shards) after the last step, by name
      * @param gradients the reduced gradients of the last step (when kept), by name
      * @param specs     how each parameter is split
+     * @param lossScale the loss scale at the end (1 without FP16 emulation)
+     * @param skipped   steps skipped because a gradient overflowed (NaN gradient norm in {@code gradNorms})
      */
     public record RankResult(RankCoordinates at, List<Double> losses, List<Double> gradNorms,
                              Map<String, float[]> weights, Map<String, float[]> gradients,
-                             Map<String, ShardSpec> specs) {
+                             Map<String, ShardSpec> specs, double lossScale, long skipped) {
     }
 
     private final VirtualCluster cluster;
@@ -67,6 +69,7 @@ public final class ParallelTrainer {
     private final TrainOptions options;
     private final ProcessGroups groups;
     private boolean keepGradients;
+    private double[] lossScaling;
 
     public ParallelTrainer(VirtualCluster cluster, ParallelLayout layout, LlamaConfig config, LoraConfig lora,
                            FullWeights start, TrainOptions options) {
@@ -90,6 +93,16 @@ public final class ParallelTrainer {
         return this;
     }
 
+    /**
+     * Runs the model's kernels in FP16 emulation (every kernel output rounded through FP16, as on
+     * the 910A) with dynamic loss scaling; the optimizer keeps FP32 master weights and moments.
+     */
+    public ParallelTrainer fp16(double initialScale, double factor, int window) {
+        new DynamicLossScaler(initialScale, factor, window); // validates
+        this.lossScaling = new double[] {initialScale, factor, window};
+        return this;
+    }
+
     public ProcessGroups groups() {
         return groups;
     }
@@ -104,13 +117,16 @@ public final class ParallelTrainer {
         return cluster.run(ctx -> {
             ProcessGroups.RankGroups g = groups.forRank(ctx.rank());
             RankCoordinates at = g.coordinates();
-            Ops ops = cluster.backend().ops(ctx.device().defaultStream());
+            Ops fp32 = cluster.backend().ops(ctx.device().defaultStream());
+            Ops ops = lossScaling == null ? fp32 : cluster.backend().ops(ctx.device().defaultStream(), true);
+            DynamicLossScaler scaler = lossScaling == null ? null
+                    : new DynamicLossScaler(lossScaling[0], lossScaling[1], (int) lossScaling[2]);
             int m = layout.microBatches();
             int mbs = layout.microBatchSize();
             int slots = Math.min(layout.pp() - at.stage(), m);
             try (StageModel stage = new StageModel(config, lora, start, layout, at, new TensorParallel(g.tp()),
                     ctx.device(), slots);
-                 ParallelOptimizer optimizer = new ParallelOptimizer(ops, stage, g, layout, options, keepGradients)) {
+                 ParallelOptimizer optimizer = new ParallelOptimizer(fp32, stage, g, layout, options, keepGradients)) {
                 List<Double> losses = new ArrayList<>();
                 List<Double> norms = new ArrayList<>();
                 for (long step = 1; step <= options.steps(); step++) {
@@ -120,7 +136,7 @@ public final class ParallelTrainer {
                                 + " sequences; layout " + layout + " takes " + layout.globalBatch());
                     }
                     long lossTokens = global.lossTokens();
-                    float scale = lossTokens == 0 ? 0f : 1f / lossTokens;
+                    float scale = lossTokens == 0 ? 0f : (float) ((scaler == null ? 1 : scaler.scale()) / lossTokens);
                     MicroBatch mine = global.rows(at.dpIndex() * m * mbs, (at.dpIndex() + 1) * m * mbs);
                     List<MicroBatch> micro = new ArrayList<>(m);
                     for (int i = 0; i < m; i++) {
@@ -138,7 +154,7 @@ public final class ParallelTrainer {
                     double sum = RankSums.sum(g.world(), ctx.device(), holdsLoss ? local.sum() : 0);
                     double loss = lossTokens == 0 ? 0 : sum / lossTokens;
                     double lr = schedule.lr(step);
-                    double norm = optimizer.step(ops, lr);
+                    double norm = optimizer.step(fp32, lr, scaler);
                     losses.add(loss);
                     norms.add(norm);
                     if (holdsLoss && at.dpIndex() == 0) {
@@ -151,7 +167,7 @@ public final class ParallelTrainer {
                     weights.put(p.name(), p.value().toFloatArray());
                 }
                 return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
-                        stage.specs());
+                        stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps());
             }
         });
     }
