@@ -103,10 +103,6 @@ public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int mic
         requireDivisible("key/value heads", c.numKeyValueHeads());
         requireDivisible("MLP width", c.intermediateSize());
         requireDivisible("vocabulary", c.vocabSize());
-        if (c.tieWordEmbeddings() && (pp > 1 || tp > 1)) {
-            throw new IllegalArgumentException("tied word embeddings are not supported with pipeline or tensor "
-                    + "parallelism yet (pp " + pp + ", tp " + tp + ")");
-        }
     }
 
     private void requireDivisible(String what, int n) {

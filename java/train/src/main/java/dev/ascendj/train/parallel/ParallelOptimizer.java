@@ -54,6 +54,7 @@ final class ParallelOptimizer implements AutoCloseable {
     private final int dp;
     private final boolean keepGradients;
     private final dev.ascendj.core.Device device;
+    private final boolean tiedEmbeddings;
     private final Map<String, float[]> lastGradients = new LinkedHashMap<>();
     private long step;
 
@@ -65,6 +66,7 @@ final class ParallelOptimizer implements AutoCloseable {
         this.sharded = layout.optimizerShard() && dp > 1;
         this.keepGradients = keepGradients;
         this.device = stage.device();
+        this.tiedEmbeddings = stage.tiedEmbeddings() && layout.pp() > 1;
         int dpIndex = groups.coordinates().dpIndex();
         Scope.untracked(() -> {
             for (Map.Entry<String, Parameter> e : stage.parameters().entrySet()) {
@@ -144,6 +146,10 @@ final class ParallelOptimizer implements AutoCloseable {
     private void reduceGradients(Ops ops) {
         for (State s : states) {
             Tensor g = s.param.grad(ops);
+            if (tiedCopy(s) && groups.embedding() != null) {
+                // Tied word embeddings: the first stage's lookup and the last stage's head both contribute.
+                groups.embedding().allReduce(g, g, ReduceOp.SUM);
+            }
             if (s.spec.gradSummedOverTp() && groups.tp().size() > 1) {
                 groups.tp().allReduce(g, g, ReduceOp.SUM);
             }
@@ -168,6 +174,9 @@ final class ParallelOptimizer implements AutoCloseable {
             if (replicatedOverTp && !firstTp) {
                 continue;
             }
+            if (tiedCopy(s) && groups.coordinates().stage() != 0) {
+                continue; // the last stage's copy of a tied embedding is counted on the first stage
+            }
             if (sharded) {
                 sum += ops.sumOfSquares(s.gradShard);
             } else if (firstDp) {
@@ -175,6 +184,11 @@ final class ParallelOptimizer implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    /** Whether {@code s} is the word embedding held by both the first and the last stage. */
+    private boolean tiedCopy(State s) {
+        return tiedEmbeddings && s.param.name().equals("model.embed_tokens.weight");
     }
 
     private void update(Ops ops, double lr) {

@@ -182,24 +182,25 @@ public final class ParallelTrainer {
      * replica's tensor-parallel ranks joined along the split axis.
      */
     public static Map<String, float[]> gather(List<RankResult> results, FullWeights shapes, boolean gradients) {
-        Map<String, List<float[]>> parts = new LinkedHashMap<>();
+        // name -> tensor index -> part; a tied embedding held by two stages is taken from the first.
+        Map<String, java.util.TreeMap<Integer, float[]>> parts = new LinkedHashMap<>();
         Map<String, ShardSpec> specs = new LinkedHashMap<>();
-        List<RankResult> sorted = new ArrayList<>(results);
-        sorted.sort(java.util.Comparator.comparingInt((RankResult r) -> r.at().tpIndex()));
-        for (RankResult r : sorted) {
+        for (RankResult r : results) {
             if (r.at().dpIndex() != 0) {
                 continue;
             }
             Map<String, float[]> source = gradients ? r.gradients() : r.weights();
             for (Map.Entry<String, float[]> e : source.entrySet()) {
-                parts.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
+                parts.computeIfAbsent(e.getKey(), k -> new java.util.TreeMap<>()).putIfAbsent(r.at().tpIndex(),
+                        e.getValue());
                 specs.put(e.getKey(), r.specs().get(e.getKey()));
             }
         }
         Map<String, float[]> full = new LinkedHashMap<>();
         for (String name : shapes.entries().keySet()) {
             if (parts.containsKey(name)) {
-                full.put(name, specs.get(name).join(parts.get(name), shapes.get(name).shape()));
+                full.put(name, specs.get(name).join(new ArrayList<>(parts.get(name).values()),
+                        shapes.get(name).shape()));
             }
         }
         return full;

@@ -59,6 +59,9 @@ public final class ProcessGroups {
                     ranks[s] = layout.rank(s, d, t);
                 }
                 g.add(ppName(d, t), ranks);
+                if (layout.pp() > 1) {
+                    g.add(embeddingName(d, t), new int[] {ranks[0], ranks[layout.pp() - 1]});
+                }
             }
         }
         return g;
@@ -81,6 +84,10 @@ public final class ProcessGroups {
         return "pp-dp" + dpIndex + "-tp" + tpIndex;
     }
 
+    private static String embeddingName(int dpIndex, int tpIndex) {
+        return "embedding-dp" + dpIndex + "-tp" + tpIndex;
+    }
+
     public ParallelLayout layout() {
         return layout;
     }
@@ -97,7 +104,9 @@ public final class ProcessGroups {
                 fabric.member("world", rank),
                 fabric.member(dpName(c.stage(), c.tpIndex()), rank),
                 fabric.member(tpName(c.stage(), c.dpIndex()), rank),
-                fabric.member(ppName(c.dpIndex(), c.tpIndex()), rank));
+                fabric.member(ppName(c.dpIndex(), c.tpIndex()), rank),
+                layout.pp() > 1 && (c.stage() == 0 || c.stage() == layout.pp() - 1)
+                        ? fabric.member(embeddingName(c.dpIndex(), c.tpIndex()), rank) : null);
     }
 
     /** The global ranks of the data-parallel group of {@code rank}. */
@@ -128,9 +137,11 @@ public final class ProcessGroups {
 
     /**
      * One rank's communicators. In the data-parallel group the member index is the replica, in
-     * the tensor-parallel group the tensor index, in the pipeline group the stage.
+     * the tensor-parallel group the tensor index, in the pipeline group the stage. {@code embedding}
+     * joins the first and last stage (Megatron's embedding group: with tied word embeddings both
+     * hold the embedding and sum its gradient); null on other stages and without pipelining.
      */
     public record RankGroups(RankCoordinates coordinates, Communicator world, Communicator dp, Communicator tp,
-                             Communicator pp) {
+                             Communicator pp, Communicator embedding) {
     }
 }

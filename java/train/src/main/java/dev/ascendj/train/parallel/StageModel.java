@@ -129,6 +129,11 @@ final class StageModel implements AutoCloseable {
                 : new Linear(w, a, parameters.get(prefix + ".lora_B.weight"), loraScale, dropout, id);
     }
 
+    /** Whether the LM head is the word embedding (held by the first and the last stage). */
+    boolean tiedEmbeddings() {
+        return config.tieWordEmbeddings();
+    }
+
     Device device() {
         return device;
     }

@@ -45,6 +45,8 @@ import java.util.SplittableRandom;
 final class Equivalence {
     static final double TOLERANCE = 1e-5;
     static final LlamaConfig TINY = new LlamaConfig(32, 64, 4, 4, 2, 64, 1e-5, 10000, null, false, 64);
+    /** The same with the LM head tied to the word embedding (as llama2-15m). */
+    static final LlamaConfig TINY_TIED = new LlamaConfig(32, 64, 4, 4, 2, 64, 1e-5, 10000, null, true, 64);
     static final int SEQ = 8;
     static final int GLOBAL_BATCH = 8;
     static final int STEPS = 3;
@@ -79,21 +81,29 @@ final class Equivalence {
     }
 
     static FullWeights start(boolean withLora) {
+        return start(TINY, withLora);
+    }
+
+    static FullWeights start(LlamaConfig config, boolean withLora) {
         CpuBackend backend = new CpuBackend(1, false);
-        try (LlamaModel m = LlamaModel.initialize(TINY, backend.device(0), SEED, withLora ? lora() : null)) {
+        try (LlamaModel m = LlamaModel.initialize(config, backend.device(0), SEED, withLora ? lora() : null)) {
             return FullWeights.of(m);
         }
     }
 
     /** Three steps on one device with the plain model: the whole global batch in one pass. */
     static Outcome singleDevice(boolean withLora, boolean recompute) {
+        return singleDevice(TINY, withLora, recompute);
+    }
+
+    static Outcome singleDevice(LlamaConfig config, boolean withLora, boolean recompute) {
         CpuBackend backend = new CpuBackend(1, false);
         Ops ops = backend.ops(backend.device(0).defaultStream());
         TrainOptions o = options();
         LrSchedule schedule = new LrSchedule(o.lr(), o.minLr(), o.warmupSteps(), o.steps());
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> grads = new LinkedHashMap<>();
-        try (LlamaModel model = LlamaModel.initialize(TINY, backend.device(0), SEED, withLora ? lora() : null);
+        try (LlamaModel model = LlamaModel.initialize(config, backend.device(0), SEED, withLora ? lora() : null);
              AdamW adam = new AdamW(model.trainableParameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay())) {
             model.setRecompute(recompute);
             for (long step = 1; step <= STEPS; step++) {
@@ -123,9 +133,13 @@ final class Equivalence {
 
     /** Three steps with {@code layout} on a virtual cluster. */
     static Outcome parallel(ParallelLayout layout, boolean withLora) {
-        FullWeights start = start(withLora);
+        return parallel(TINY, layout, withLora);
+    }
+
+    static Outcome parallel(LlamaConfig config, ParallelLayout layout, boolean withLora) {
+        FullWeights start = start(config, withLora);
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster, layout, TINY, withLora ? lora() : null,
+            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster, layout, config, withLora ? lora() : null,
                     start, options()).keepGradients(true).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
             for (ParallelTrainer.RankResult x : r) {
                 assertEquals(r.get(0).losses(), x.losses(), "every rank reports the same losses");

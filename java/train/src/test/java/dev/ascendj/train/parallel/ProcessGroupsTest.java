@@ -37,8 +37,9 @@ class ProcessGroupsTest {
             assertEquals(List.of(2, 3), g.tpRanks(3));
             assertEquals(List.of(3, 7), g.ppRanks(3));
             assertEquals(List.of(4, 6), g.dpRanks(6));
-            // world + 4 dp + 4 tp + 4 pp groups
-            assertEquals(13, g.groups().size());
+            // world + 4 dp + 4 tp + 4 pp + 4 embedding groups (first and last stage)
+            assertEquals(17, g.groups().size());
+            assertEquals(List.of(3, 7), java.util.Arrays.stream(g.groups().get("embedding-dp1-tp1")).boxed().toList());
             List<float[]> sums = cluster.run(ctx -> {
                 ProcessGroups.RankGroups mine = g.forRank(ctx.rank());
                 try (Scope s = Scope.open()) {

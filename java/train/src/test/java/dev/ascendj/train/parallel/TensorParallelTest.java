@@ -33,4 +33,21 @@ class TensorParallelTest {
         double worst = Equivalence.assertSame(want, got, layout.toString());
         LOG.info("{} lora {}: worst relative difference {}", layout, lora, worst);
     }
+
+    @ParameterizedTest(name = "tied embeddings dp{0} tp{1} pp{2} sharded {3} lora {4}")
+    @CsvSource({
+        "1, 1, 2, false, false",
+        "1, 2, 2, false, false",
+        "2, 2, 2, true, false",
+        "1, 2, 4, false, true",
+    })
+    void tiedEmbeddingsAcrossStagesEqualOneDevice(int dp, int tp, int pp, boolean shard, boolean lora) {
+        int microBatches = 2;
+        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
+                microBatches, shard, false, Equivalence.TINY_TIED.numHiddenLayers());
+        Equivalence.Outcome want = Equivalence.singleDevice(Equivalence.TINY_TIED, lora, false);
+        Equivalence.Outcome got = Equivalence.parallel(Equivalence.TINY_TIED, layout, lora);
+        double worst = Equivalence.assertSame(want, got, "tied " + layout);
+        LOG.info("tied {} lora {}: worst relative difference {}", layout, lora, worst);
+    }
 }
