@@ -132,6 +132,14 @@ final class FinetuneCommand implements Callable<Integer> {
         if (parallel && resume) {
             throw new ParameterException(spec.commandLine(), "--resume is not supported with a plan yet");
         }
+        if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
+            // Every virtual device is a thread already; kernels splitting work further only contend.
+            dev.ascendj.cpu.CpuThreads.setThreads(1);
+        }
+        if (parallel && System.getProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY) == null) {
+            // Many virtual devices share few cores: a peer may legitimately compute for minutes.
+            System.setProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY, "900");
+        }
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
