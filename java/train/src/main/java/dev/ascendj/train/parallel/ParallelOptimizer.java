@@ -234,6 +234,27 @@ final class ParallelOptimizer implements AutoCloseable {
         return step;
     }
 
+    /** Sets the step count after restoring the state from a checkpoint. */
+    void restoreStep(long steps) {
+        this.step = steps;
+    }
+
+    /**
+     * The optimizer's tensors by checkpoint name: {@code m/NAME} and {@code v/NAME} (the moments,
+     * of this rank's shard when sharded) and, when sharded, {@code master/NAME} (the FP32 shard).
+     */
+    Map<String, Tensor> stateTensors() {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (State s : states) {
+            t.put("m/" + s.param.name(), s.m);
+            t.put("v/" + s.param.name(), s.v);
+            if (s.weightShard != null) {
+                t.put("master/" + s.param.name(), s.weightShard);
+            }
+        }
+        return t;
+    }
+
     @Override
     public void close() {
         for (State s : states) {

@@ -70,6 +70,8 @@ public final class ParallelTrainer {
     private final ProcessGroups groups;
     private boolean keepGradients;
     private double[] lossScaling;
+    private java.nio.file.Path checkpointDir;
+    private boolean resume;
 
     public ParallelTrainer(VirtualCluster cluster, ParallelLayout layout, LlamaConfig config, LoraConfig lora,
                            FullWeights start, TrainOptions options) {
@@ -103,6 +105,18 @@ public final class ParallelTrainer {
         return this;
     }
 
+    /**
+     * Writes a distributed checkpoint (one file per rank plus a manifest, see
+     * {@code DistributedCheckpoint}) into {@code dir} every {@code options.checkpointEvery()}
+     * steps and at the end; with {@code resume}, continues from the newest one there (written
+     * with the same layout). The data of step n must be the same in the resumed run.
+     */
+    public ParallelTrainer checkpoints(java.nio.file.Path dir, boolean resume) {
+        this.checkpointDir = dir;
+        this.resume = resume;
+        return this;
+    }
+
     public ProcessGroups groups() {
         return groups;
     }
@@ -129,7 +143,17 @@ public final class ParallelTrainer {
                  ParallelOptimizer optimizer = new ParallelOptimizer(fp32, stage, g, layout, options, keepGradients)) {
                 List<Double> losses = new ArrayList<>();
                 List<Double> norms = new ArrayList<>();
-                for (long step = 1; step <= options.steps(); step++) {
+                long first = 1;
+                if (resume && checkpointDir != null) {
+                    var latest = DistributedCheckpoint.latest(checkpointDir);
+                    if (latest.isPresent()) {
+                        first = DistributedCheckpoint.load(latest.get(), layout, ctx.rank(), stage, optimizer) + 1;
+                        if (ctx.rank() == 0) {
+                            LOG.info("resumed from {} at step {}", latest.get(), first - 1);
+                        }
+                    }
+                }
+                for (long step = first; step <= options.steps(); step++) {
                     MicroBatch global = globalBatch.apply(step);
                     if (global.rows() != layout.globalBatch()) {
                         throw new IllegalArgumentException("step " + step + " has " + global.rows()
@@ -161,6 +185,10 @@ public final class ParallelTrainer {
                         listener.onStep(step, options.steps(), loss, lr, norm);
                     }
                     LOG.debug("rank {} step {} loss {} norm {}", ctx.rank(), step, loss, norm);
+                    boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
+                    if (checkpointDir != null && (interval || step == options.steps())) {
+                        DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer);
+                    }
                 }
                 Map<String, float[]> weights = new LinkedHashMap<>();
                 for (Parameter p : stage.parameters().values()) {

@@ -1,0 +1,130 @@
+package dev.ascendj.train.parallel;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.Communicator;
+import dev.ascendj.core.Tensor;
+import dev.ascendj.model.Parameter;
+import dev.ascendj.model.io.AtomicFiles;
+import dev.ascendj.model.io.SafetensorsFile;
+import dev.ascendj.model.io.SafetensorsWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A checkpoint of a parallel run: one safetensors file per rank ({@code rank-NNNNN.safetensors}:
+ * the rank's parameter shards as {@code w/NAME}, its optimizer state as {@code m/}, {@code v/}
+ * and, sharded, {@code master/}) plus {@code manifest.json} naming the layout and the step. All
+ * ranks write into a hidden directory; after a barrier rank 0 writes the manifest and renames the
+ * directory to {@code step-NNNNNNNN}, so a checkpoint either exists whole or not at all.
+ */
+final class DistributedCheckpoint {
+    static final String MANIFEST = "manifest.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What the manifest records. */
+    record Manifest(long step, long optimizerSteps, int worldSize, int dp, int tp, int pp, int microBatchSize, int microBatches,
+                    boolean optimizerShard, java.util.List<Integer> stageLayers) {
+        static Manifest of(long step, long optimizerSteps, ParallelLayout l) {
+            return new Manifest(step, optimizerSteps, l.worldSize(), l.dp(), l.tp(), l.pp(), l.microBatchSize(), l.microBatches(),
+                    l.optimizerShard(), l.stageLayers());
+        }
+
+        boolean sameSharding(ParallelLayout l) {
+            return dp == l.dp() && tp == l.tp() && pp == l.pp() && optimizerShard == l.optimizerShard()
+                    && stageLayers.equals(l.stageLayers());
+        }
+    }
+
+    private DistributedCheckpoint() {
+    }
+
+    private static String rankFile(int rank) {
+        return String.format("rank-%05d.safetensors", rank);
+    }
+
+    /** Every rank calls this at the same step. Returns the checkpoint directory. */
+    static Path save(Path dir, long step, ParallelLayout layout, int rank, Communicator world, StageModel stage,
+                     ParallelOptimizer optimizer) {
+        String name = String.format("step-%08d", step);
+        Path tmp = dir.resolve("." + name + ".tmp");
+        Path target = dir.resolve(name);
+        try {
+            Files.createDirectories(tmp);
+            SafetensorsWriter w = new SafetensorsWriter();
+            w.metadata("step", Long.toString(step));
+            w.metadata("rank", Integer.toString(rank));
+            for (Parameter p : stage.parameters().values()) {
+                w.add("w/" + p.name(), p.value());
+            }
+            for (Map.Entry<String, Tensor> e : optimizer.stateTensors().entrySet()) {
+                w.add(e.getKey(), e.getValue());
+            }
+            w.write(tmp.resolve(rankFile(rank)));
+            world.barrier();
+            if (rank == 0) {
+                AtomicFiles.write(tmp.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
+                        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(Manifest.of(step, optimizer.steps(), layout)))));
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.syncDirectory(dir);
+            }
+            world.barrier();
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + target, e);
+        }
+    }
+
+    /** The newest complete checkpoint in {@code dir}, if any. */
+    static Optional<Path> latest(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("step-"))
+                    .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+                    .max(java.util.Comparator.comparing(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
+        }
+    }
+
+    static Manifest manifest(Path checkpoint) {
+        try {
+            return JSON.readValue(checkpoint.resolve(MANIFEST).toFile(), Manifest.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST), e);
+        }
+    }
+
+    /** Restores this rank's shards and optimizer state; returns the checkpoint's step. */
+    static long load(Path checkpoint, ParallelLayout layout, int rank, StageModel stage, ParallelOptimizer optimizer) {
+        Manifest m = manifest(checkpoint);
+        if (!m.sameSharding(layout)) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with dp" + m.dp() + " tp"
+                    + m.tp() + " pp" + m.pp() + " stages " + m.stageLayers() + (m.optimizerShard() ? " sharded" : "")
+                    + "; this run is " + layout + " (re-sharding onto another plan is not supported yet)");
+        }
+        Map<String, Tensor> targets = new LinkedHashMap<>();
+        for (Parameter p : stage.parameters().values()) {
+            targets.put("w/" + p.name(), p.value());
+        }
+        targets.putAll(optimizer.stateTensors());
+        try (SafetensorsFile f = SafetensorsFile.open(checkpoint.resolve(rankFile(rank)))) {
+            for (Map.Entry<String, Tensor> e : targets.entrySet()) {
+                if (!f.contains(e.getKey())) {
+                    throw new IllegalArgumentException(f.path() + " lacks '" + e.getKey() + "'");
+                }
+                e.getValue().copyFromBytes(f.bytes(e.getKey()));
+            }
+        }
+        optimizer.restoreStep(m.optimizerSteps());
+        return m.step();
+    }
+}
