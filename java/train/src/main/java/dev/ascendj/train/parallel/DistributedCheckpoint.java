@@ -103,6 +103,44 @@ final class DistributedCheckpoint {
         }
     }
 
+    /**
+     * The full parameters of a checkpoint, joined from the first replica's tensor-parallel shards
+     * of every stage (the shapes and trained flags come from {@code like}, e.g. the starting
+     * weights): the input of a Hugging Face export, or of a run with another layout.
+     */
+    static FullWeights consolidate(Path checkpoint, FullWeights like) {
+        Manifest m = manifest(checkpoint);
+        ParallelLayout layout = new ParallelLayout(m.dp(), m.tp(), m.pp(), m.microBatchSize(), m.microBatches(),
+                m.optimizerShard(), false, m.stageLayers());
+        Map<String, java.util.TreeMap<Integer, float[]>> parts = new LinkedHashMap<>();
+        for (int stage = 0; stage < m.pp(); stage++) {
+            for (int t = 0; t < m.tp(); t++) {
+                Path file = checkpoint.resolve(rankFile(layout.rank(stage, 0, t)));
+                try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                    for (String name : f.names()) {
+                        if (!name.startsWith("w/")) {
+                            continue;
+                        }
+                        java.nio.FloatBuffer fb = f.bytes(name).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                        float[] data = new float[fb.remaining()];
+                        fb.get(data);
+                        parts.computeIfAbsent(name.substring(2), k -> new java.util.TreeMap<>()).putIfAbsent(t, data);
+                    }
+                }
+            }
+        }
+        Map<String, FullWeights.Entry> out = new LinkedHashMap<>();
+        for (Map.Entry<String, FullWeights.Entry> e : like.entries().entrySet()) {
+            var p = parts.get(e.getKey());
+            if (p == null || p.size() != m.tp()) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " lacks parts of '" + e.getKey() + "'");
+            }
+            float[] joined = ShardSpec.of(e.getKey()).join(new java.util.ArrayList<>(p.values()), e.getValue().shape());
+            out.put(e.getKey(), new FullWeights.Entry(e.getValue().shape(), joined, e.getValue().trainable()));
+        }
+        return FullWeights.of(out);
+    }
+
     /** Restores this rank's shards and optimizer state; returns the checkpoint's step. */
     static long load(Path checkpoint, ParallelLayout layout, int rank, StageModel stage, ParallelOptimizer optimizer) {
         Manifest m = manifest(checkpoint);

@@ -34,6 +34,11 @@ public final class FullWeights {
         return new FullWeights(Collections.unmodifiableMap(m));
     }
 
+    /** Parameters given by name (e.g. consolidated from a distributed checkpoint). */
+    public static FullWeights of(Map<String, Entry> entries) {
+        return new FullWeights(Collections.unmodifiableMap(new LinkedHashMap<>(entries)));
+    }
+
     /** Every parameter by name. */
     public Map<String, Entry> entries() {
         return entries;

@@ -89,6 +89,17 @@ public final class ParallelTrainer {
         this.groups = ProcessGroups.build(layout, CollectiveFabric.of(cluster));
     }
 
+    /**
+     * The full weights stored in the newest distributed checkpoint of {@code dir} (shapes as in
+     * {@code like}): for a Hugging Face export, or to start a run with another layout from them
+     * (re-sharding; the optimizer state starts afresh).
+     */
+    public static FullWeights consolidate(java.nio.file.Path dir, FullWeights like) {
+        java.nio.file.Path latest = DistributedCheckpoint.latest(dir)
+                .orElseThrow(() -> new IllegalArgumentException("no checkpoint in " + dir));
+        return DistributedCheckpoint.consolidate(latest, like);
+    }
+
     /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
     public ParallelTrainer keepGradients(boolean keep) {
         this.keepGradients = keep;

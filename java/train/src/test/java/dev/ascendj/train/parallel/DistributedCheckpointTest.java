@@ -72,4 +72,23 @@ class DistributedCheckpointTest {
                     e.getMessage());
         }
     }
+
+    @Test
+    void consolidatedCheckpointHoldsTheFullWeightsAndReshardsOntoAnotherLayout(@TempDir Path dir) {
+        List<ParallelTrainer.RankResult> r = run(dir, false, -1);
+        FullWeights start = Equivalence.start(false);
+        FullWeights full = ParallelTrainer.consolidate(dir, start);
+        Map<String, float[]> gathered = ParallelTrainer.gather(r, start, false);
+        assertEquals(start.entries().keySet(), full.entries().keySet());
+        for (String name : gathered.keySet()) {
+            assertArrayEquals(gathered.get(name), full.get(name).data(), name);
+        }
+        // Re-shard: continue from the consolidated weights on dp4 tp2 pp1 (the optimizer starts afresh).
+        ParallelLayout other = ParallelLayout.of(4, 2, 1, 1, 2, false, false, Equivalence.TINY.numHiddenLayers());
+        try (VirtualCluster cluster = new VirtualCluster(other.worldSize())) {
+            List<ParallelTrainer.RankResult> next = new ParallelTrainer(cluster, other, Equivalence.TINY, null, full,
+                    Equivalence.options().withSteps(1)).run(s -> Equivalence.batch(5), ParallelTrainer.StepListener.NONE);
+            assertTrue(Double.isFinite(next.get(0).losses().get(0)));
+        }
+    }
 }
