@@ -64,9 +64,11 @@ final class ParallelFinetune {
         int mb = microBatches != null ? microBatches : l.microBatches();
         int layers = m.config().numHiddenLayers();
         if (l.stageLayers().stream().mapToInt(Integer::intValue).sum() != layers) {
-            return ParallelLayout.of(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), layers);
+            return ParallelLayout.of(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), layers)
+                    .withSequenceParallel(l.sequenceParallel());
         }
-        return new ParallelLayout(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), l.stageLayers());
+        return new ParallelLayout(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), l.stageLayers(),
+                l.sequenceParallel());
     }
 
     /** Trains on the virtual cluster; copies the result into {@code m}; returns first and last loss. */

@@ -14,6 +14,11 @@ import dev.ascendj.model.layers.RmsNorm;
  * Megatron's four all-reduces: after the row-parallel o and down projections in the forward pass,
  * and on the input gradients of the column-parallel q/k/v and gate/up projections in the backward.
  *
+ * <p>With sequence parallelism (Megatron's), the layer input and output, the norms and the
+ * residual adds hold only this rank's 1/tp of the tokens: an all-gather before attention and
+ * MLP replaces the identity, and a reduce-scatter after them replaces the all-reduce (and the
+ * reverse in the backward pass), so the norms' activations are divided by tp too.
+ *
  * <p>A pipeline stage has several micro-batches in flight (1F1B keeps up to p - stage); each
  * gets its own slot, a copy of the layer's modules over the same parameters, so their saved
  * activations do not overwrite each other while gradients still accumulate in one place.
@@ -60,19 +65,37 @@ final class ParallelDecoderLayer {
     private final Slot[] slots;
     private final TensorParallel tp;
     private final boolean recompute;
+    private final boolean sequenceParallel;
 
-    ParallelDecoderLayer(int index, Slot[] slots, TensorParallel tp, boolean recompute) {
+    ParallelDecoderLayer(int index, Slot[] slots, TensorParallel tp, boolean recompute, boolean sequenceParallel) {
         this.index = index;
         this.slots = slots;
         this.tp = tp;
         this.recompute = recompute;
+        this.sequenceParallel = sequenceParallel && tp.size() > 1;
     }
 
     int index() {
         return index;
     }
 
-    /** The layer output [batch*seq, hidden] for {@code x}, which the caller keeps for backward. */
+    /** The full-sequence input of a column-parallel block: gathered with SP, else the same tensor. */
+    private Tensor gather(Tensor local) {
+        return sequenceParallel ? tp.allGatherRows(local) : local.share();
+    }
+
+    /** Sums the partial results of a row-parallel block: reduce-scattered with SP, else all-reduced. */
+    private Tensor reduce(Tensor partial) {
+        if (!sequenceParallel) {
+            tp.allReduceSum(partial);
+            return partial;
+        }
+        Tensor local = tp.reduceScatterRows(partial);
+        partial.close();
+        return local;
+    }
+
+    /** The layer output for {@code x} (this rank's tokens with SP), which the caller keeps for backward. */
     Tensor forward(Ops ops, int slot, Tensor x, Tensor positions, int batch, int seq, Pass pass) {
         Slot s = slots[slot];
         s.positions = positions;
@@ -88,16 +111,19 @@ final class ParallelDecoderLayer {
 
     private Tensor run(Ops ops, Slot s, Tensor x) {
         Tensor n1 = s.inputNorm.forward(ops, x, s.pass);
-        Tensor a = s.attention.forward(ops, n1, s.positions, s.batch, s.seq, s.pass, null);
-        tp.allReduceSum(a); // row-parallel o_proj: each rank holds its heads' share of the sum
+        Tensor n1Full = gather(n1);
+        n1.close();
+        // Row-parallel o_proj: each rank holds its heads' share of the sum.
+        Tensor a = reduce(s.attention.forward(ops, n1Full, s.positions, s.batch, s.seq, s.pass, null));
         ops.add(a, x, 1f, a);
         Tensor n2 = s.postAttentionNorm.forward(ops, a, s.pass);
-        Tensor out = s.mlp.forward(ops, n2, s.pass);
-        tp.allReduceSum(out); // row-parallel down_proj
+        Tensor n2Full = gather(n2);
+        n2.close();
+        Tensor out = reduce(s.mlp.forward(ops, n2Full, s.pass)); // row-parallel down_proj
         ops.add(out, a, 1f, out);
-        s.xn1 = n1;
+        s.xn1 = n1Full;
         s.h1 = a;
-        s.xn2 = n2;
+        s.xn2 = n2Full;
         return out;
     }
 
@@ -112,15 +138,21 @@ final class ParallelDecoderLayer {
         }
         Tensor dh = Tensor.empty(x.device(), DType.FP32, x.shape());
         Tensor dx = Tensor.empty(x.device(), DType.FP32, x.shape());
-        try (Tensor dn2 = Tensor.empty(x.device(), DType.FP32, x.shape());
-             Tensor dn1 = Tensor.empty(x.device(), DType.FP32, x.shape())) {
-            s.mlp.backward(ops, s.xn2, dy, dn2, false);
-            tp.allReduceSum(dn2); // column-parallel gate/up: input gradient summed over the MLP columns
-            s.postAttentionNorm.backward(ops, s.h1, dn2, dh, false);
+        try (Tensor dyFull = gather(dy);
+             Tensor dn2Full = Tensor.empty(x.device(), DType.FP32, s.xn2.shape())) {
+            s.mlp.backward(ops, s.xn2, dyFull, dn2Full, false);
+            // Column-parallel gate/up: the input gradient is summed over the MLP columns.
+            try (Tensor dn2 = reduce(dn2Full.share())) {
+                s.postAttentionNorm.backward(ops, s.h1, dn2, dh, false);
+            }
             ops.add(dh, dy, 1f, dh);
-            s.attention.backward(ops, s.xn1, dh, dn1, false);
-            tp.allReduceSum(dn1); // column-parallel q/k/v
-            s.inputNorm.backward(ops, x, dn1, dx, false);
+            try (Tensor dhFull = gather(dh);
+                 Tensor dn1Full = Tensor.empty(x.device(), DType.FP32, s.xn1.shape())) {
+                s.attention.backward(ops, s.xn1, dhFull, dn1Full, false);
+                try (Tensor dn1 = reduce(dn1Full.share())) { // column-parallel q/k/v
+                    s.inputNorm.backward(ops, x, dn1, dx, false);
+                }
+            }
             ops.add(dx, dh, 1f, dx);
         } finally {
             dh.close();

@@ -24,9 +24,27 @@ import java.util.List;
  * @param optimizerShard whether each data-parallel rank updates only its shard of every parameter
  * @param recompute      whether decoder layers recompute their activations in the backward pass
  * @param stageLayers    decoder layers of each stage, in order
+ * @param sequenceParallel whether activations outside attention and MLP are split by token over the
+ *                       tensor-parallel group (Megatron's sequence parallelism)
  */
 public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int microBatches, boolean optimizerShard,
-                             boolean recompute, List<Integer> stageLayers) {
+                             boolean recompute, List<Integer> stageLayers, boolean sequenceParallel) {
+
+    /** A layout without sequence parallelism. */
+    public ParallelLayout(int dp, int tp, int pp, int microBatchSize, int microBatches, boolean optimizerShard,
+                          boolean recompute, List<Integer> stageLayers) {
+        this(dp, tp, pp, microBatchSize, microBatches, optimizerShard, recompute, stageLayers, false);
+    }
+
+    /** This layout with sequence parallelism on or off (it only matters with tp > 1). */
+    public ParallelLayout withSequenceParallel(boolean on) {
+        return new ParallelLayout(dp, tp, pp, microBatchSize, microBatches, optimizerShard, recompute, stageLayers, on);
+    }
+
+    /** Whether sequence parallelism is in effect (asked for, and tp > 1). */
+    public boolean splitsSequence() {
+        return sequenceParallel && tp > 1;
+    }
 
     public ParallelLayout {
         if (dp < 1 || tp < 1 || pp < 1 || microBatchSize < 1 || microBatches < 1) {
@@ -57,7 +75,7 @@ public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int mic
     public static ParallelLayout fromPlan(Plan plan) {
         return new ParallelLayout(plan.dp(), plan.tp(), plan.pp(), plan.microBatchSize(), plan.microBatches(),
                 plan.optimizerShard(), plan.recompute() != Recompute.NONE,
-                plan.stages().stream().map(Stage::layers).toList());
+                plan.stages().stream().map(Stage::layers).toList(), plan.sequenceParallel());
     }
 
     /** Number of ranks: dp x tp x pp. */
@@ -115,6 +133,7 @@ public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int mic
     @Override
     public String toString() {
         return "dp" + dp + " tp" + tp + " pp" + pp + " (micro-batches " + microBatches + " x " + microBatchSize
-                + (optimizerShard ? ", sharded optimizer" : "") + (recompute ? ", recompute" : "") + ")";
+                + (optimizerShard ? ", sharded optimizer" : "") + (recompute ? ", recompute" : "")
+                + (splitsSequence() ? ", sequence parallel" : "") + ")";
     }
 }

@@ -41,6 +41,8 @@ final class StageModel implements AutoCloseable {
     private final RmsNorm finalNorm;
     private final VocabParallelCrossEntropy head;
     private final InFlight[] inFlight;
+    private final TensorParallel tp;
+    private final boolean sequenceParallel;
 
     /** What one in-flight micro-batch keeps between its forward and its backward. */
     private static final class InFlight {
@@ -57,6 +59,8 @@ final class StageModel implements AutoCloseable {
                TensorParallel tp, Device device, int slots) {
         this.config = config;
         this.device = device;
+        this.tp = tp;
+        this.sequenceParallel = layout.splitsSequence();
         this.first = at.stage() == 0;
         this.last = at.stage() == layout.pp() - 1;
         int tpSize = layout.tp();
@@ -69,6 +73,10 @@ final class StageModel implements AutoCloseable {
                     continue;
                 }
                 ShardSpec spec = ShardSpec.of(name);
+                if (sequenceParallel && name.endsWith("norm.weight")) {
+                    // Each rank normalises only its tokens: its norm-weight gradient is a partial sum.
+                    spec = new ShardSpec(ShardSpec.Split.REPLICATED, true);
+                }
                 FullWeights.Entry w = e.getValue();
                 float[] part = spec.slice(w.data(), w.shape(), at.tpIndex(), tpSize);
                 Tensor t = Tensor.fromFloats(device, Shape.of(spec.partShape(w.shape(), tpSize)), part);
@@ -77,7 +85,8 @@ final class StageModel implements AutoCloseable {
             }
             return null;
         });
-        this.embedding = first ? new VocabParallelEmbedding(parameters.get("model.embed_tokens.weight"), tp) : null;
+        this.embedding = first ? new VocabParallelEmbedding(parameters.get("model.embed_tokens.weight"), tp,
+                sequenceParallel) : null;
         float eps = (float) config.rmsNormEps();
         float ropeScale = config.ropeScaling() == null ? 1f : (float) config.ropeScaling().factor();
         float loraScale = lora == null ? 0f : lora.scaling();
@@ -100,7 +109,7 @@ final class StageModel implements AutoCloseable {
                 s[k] = new ParallelDecoderLayer.Slot(new RmsNorm(parameters.get(p + "input_layernorm.weight"), eps),
                         attn, new RmsNorm(parameters.get(p + "post_attention_layernorm.weight"), eps), mlp);
             }
-            layers.add(new ParallelDecoderLayer(i, s, tp, layout.recompute()));
+            layers.add(new ParallelDecoderLayer(i, s, tp, layout.recompute(), sequenceParallel));
         }
         this.finalNorm = last ? new RmsNorm(parameters.get("model.norm.weight"), eps) : null;
         this.head = last ? new VocabParallelCrossEntropy(parameters.get(config.tieWordEmbeddings()
@@ -158,7 +167,7 @@ final class StageModel implements AutoCloseable {
 
     /** The shape of the activations passed between stages for a micro-batch. */
     Shape activationShape(int batch, int seq) {
-        return Shape.of((long) batch * seq, config.hiddenSize());
+        return Shape.of((long) batch * seq / (sequenceParallel ? tp.size() : 1), config.hiddenSize());
     }
 
     /**
@@ -167,6 +176,10 @@ final class StageModel implements AutoCloseable {
      * on the last stage, null after computing the loss and the gradient to start the backward from.
      */
     Tensor forward(Ops ops, int slot, MicroBatch mb, Tensor input, float gradScale, Pass pass, LossSum[] loss) {
+        if (sequenceParallel && (mb.rows() * mb.seq()) % tp.size() != 0) {
+            throw new IllegalArgumentException("sequence parallelism splits the " + mb.rows() * mb.seq()
+                    + " tokens of a micro-batch over tp " + tp.size() + "; they must divide evenly");
+        }
         InFlight f = inFlight[slot];
         f.ids = mb.ids();
         f.batch = mb.rows();
@@ -182,11 +195,20 @@ final class StageModel implements AutoCloseable {
             return x;
         }
         Tensor hn = finalNorm.forward(ops, x, pass);
-        try (Tensor dHn = Tensor.empty(device, DType.FP32, hn.shape())) {
-            loss[0] = head.forwardBackward(ops, hn, mb.targets(), gradScale, dHn);
-            head.reduceHiddenGradient(dHn);
-            f.dOut = Tensor.empty(device, DType.FP32, x.shape());
-            finalNorm.backward(ops, x, dHn, f.dOut, false);
+        try (Tensor hnFull = sequenceParallel ? tp.allGatherRows(hn) : hn.share();
+             Tensor dHnFull = Tensor.empty(device, DType.FP32, hnFull.shape())) {
+            loss[0] = head.forwardBackward(ops, hnFull, mb.targets(), gradScale, dHnFull);
+            Tensor dHn;
+            if (sequenceParallel) {
+                dHn = tp.reduceScatterRows(dHnFull);
+            } else {
+                head.reduceHiddenGradient(dHnFull);
+                dHn = dHnFull.share();
+            }
+            try (dHn) {
+                f.dOut = Tensor.empty(device, DType.FP32, x.shape());
+                finalNorm.backward(ops, x, dHn, f.dOut, false);
+            }
         } finally {
             hn.close();
             x.close();

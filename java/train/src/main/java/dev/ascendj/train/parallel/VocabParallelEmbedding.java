@@ -17,10 +17,12 @@ final class VocabParallelEmbedding {
     private final TensorParallel tp;
     private final int vocabStart;
     private final int vocabEnd;
+    private final boolean sequenceParallel;
 
-    VocabParallelEmbedding(Parameter weight, TensorParallel tp) {
+    VocabParallelEmbedding(Parameter weight, TensorParallel tp, boolean sequenceParallel) {
         this.weight = weight;
         this.tp = tp;
+        this.sequenceParallel = sequenceParallel && tp.size() > 1;
         int rows = weight.value().dim(0);
         this.vocabStart = tp.index() * rows;
         this.vocabEnd = vocabStart + rows;
@@ -37,7 +39,7 @@ final class VocabParallelEmbedding {
         return Tensor.fromInts(device, Shape.of(ids.length), local);
     }
 
-    /** Hidden states [tokens, hidden] for the flat token ids. */
+    /** Hidden states [tokens, hidden] for the flat token ids (this rank's tokens/tp rows with SP). */
     Tensor forward(Ops ops, int[] ids) {
         Device device = weight.value().device();
         int hidden = weight.value().dim(1);
@@ -48,16 +50,22 @@ final class VocabParallelEmbedding {
         }
         if (tp.size() > 1) {
             maskRows(ops, x, keep);
+            if (sequenceParallel) {
+                Tensor local = tp.reduceScatterRows(x);
+                x.close();
+                return local;
+            }
             tp.allReduceSum(x);
         }
         return x;
     }
 
-    /** Adds the weight gradient of the rows this rank holds, given {@code dx} [tokens, hidden]. */
-    void backward(Ops ops, int[] ids, Tensor dx) {
+    /** Adds the weight gradient of the rows this rank holds, given {@code dx} (the forward's output shape). */
+    void backward(Ops ops, int[] ids, Tensor dxIn) {
         if (!weight.trainable()) {
             return;
         }
+        Tensor dx = sequenceParallel ? tp.allGatherRows(dxIn) : dxIn;
         Device device = weight.value().device();
         float[] keep = new float[ids.length];
         try (Tensor local = localIds(device, ids, keep);
@@ -68,6 +76,10 @@ final class VocabParallelEmbedding {
             ops.embeddingDenseBackward(dx, local, dE);
             Tensor g = weight.grad(ops);
             ops.add(g, dE, 1f, g);
+        } finally {
+            if (dx != dxIn) {
+                dx.close();
+            }
         }
     }
 

@@ -50,4 +50,24 @@ class TensorParallelTest {
         double worst = Equivalence.assertSame(want, got, "tied " + layout);
         LOG.info("tied {} lora {}: worst relative difference {}", layout, lora, worst);
     }
+
+    @ParameterizedTest(name = "sequence parallel dp{0} tp{1} pp{2} sharded {3} recompute {4} lora {5} tied {6}")
+    @CsvSource({
+        "1, 2, 1, false, false, false, false",
+        "1, 2, 1, false, false, true, false",
+        "2, 2, 2, true, true, false, false",
+        "1, 2, 2, false, false, false, true",
+        "4, 2, 4, true, false, true, false",
+    })
+    void sequenceParallelEqualsOneDevice(int dp, int tp, int pp, boolean shard, boolean recompute, boolean lora,
+                                         boolean tied) {
+        var config = tied ? Equivalence.TINY_TIED : Equivalence.TINY;
+        int microBatches = 2;
+        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
+                microBatches, shard, recompute, config.numHiddenLayers()).withSequenceParallel(true);
+        Equivalence.Outcome want = Equivalence.singleDevice(config, lora, false);
+        Equivalence.Outcome got = Equivalence.parallel(config, layout, lora);
+        double worst = Equivalence.assertSame(want, got, layout.toString());
+        LOG.info("{} lora {} tied {}: worst relative difference {}", layout, lora, tied, worst);
+    }
 }
