@@ -129,9 +129,6 @@ final class FinetuneCommand implements Callable<Integer> {
         if (parallel && plan == null && (cluster == null || !autoPlan)) {
             throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
         }
-        if (parallel && resume) {
-            throw new ParameterException(spec.commandLine(), "--resume is not supported with a plan yet");
-        }
         if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
             // Every virtual device is a thread already; kernels splitting work further only contend.
             dev.ascendj.cpu.CpuThreads.setThreads(1);
@@ -173,13 +170,14 @@ final class FinetuneCommand implements Callable<Integer> {
                 var p = ParallelFinetune.plan(plan, cluster, model, m, lora != null, loraRank, seqLen,
                         (long) batch * gradAccum);
                 var layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
-                double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16);
+                double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 preview(o, "after training", m, ops, tok, template, samples);
                 Path exported = export(m, tok, lora != null);
                 o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
                         ProgressBar.format(secs), firstLast[0], firstLast[1]);
-                o.printf("wrote %s, %s and %s%n", exported, out.resolve("train-log.jsonl"), out.resolve("loss.png"));
+                o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                        out.resolve("loss.png"), out.resolve("checkpoints"));
                 o.flush();
                 return 0;
             }

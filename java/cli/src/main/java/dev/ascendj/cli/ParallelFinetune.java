@@ -73,7 +73,19 @@ final class ParallelFinetune {
 
     /** Trains on the virtual cluster; copies the result into {@code m}; returns first and last loss. */
     static double[] run(PrintWriter o, ProgressBar bar, Plan plan, ParallelLayout layout, LlamaModel m,
-                        InstructionLoader loader, TrainOptions opts, Path out, boolean fp16) throws IOException {
+                        InstructionLoader loader, TrainOptions opts, Path out, boolean fp16, boolean resume)
+            throws IOException {
+        Path checkpoints = out.resolve("checkpoints");
+        long resumed = 0;
+        if (resume) {
+            var latest = ParallelTrainer.latestCheckpointStep(checkpoints);
+            if (latest.isPresent()) {
+                resumed = latest.getAsLong();
+                var node = JSON.readTree(checkpoints.resolve(loaderFile(resumed)).toFile());
+                loader.restore(new InstructionLoader.State(node.get("epoch").asLong(), node.get("next").asInt()));
+                o.printf("resuming from %s at step %d%n", checkpoints, resumed);
+            }
+        }
         List<RankLocation> where = new ArrayList<>();
         for (RankAssignment r : plan.ranks()) {
             where.add(new RankLocation(r.server(), r.deviceId()));
@@ -83,12 +95,15 @@ final class ParallelFinetune {
         o.flush();
         FullWeights start = FullWeights.of(m);
         Map<Long, MicroBatch> batches = new ConcurrentHashMap<>();
+        // The loader's position after each step's batch, saved next to the checkpoint of that step.
+        Map<Long, InstructionLoader.State> positions = new ConcurrentHashMap<>();
         List<double[]> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         try (VirtualCluster cluster = new VirtualCluster(new CpuBackend(layout.worldSize(), false), where,
                 VirtualCluster.configuredTimeout());
-             TrainLog log = TrainLog.create(out)) {
-            ParallelTrainer trainer = new ParallelTrainer(cluster, layout, m.config(), m.lora(), start, opts);
+             TrainLog log = resumed > 0 ? TrainLog.resume(out, resumed) : TrainLog.create(out)) {
+            ParallelTrainer trainer = new ParallelTrainer(cluster, layout, m.config(), m.lora(), start, opts)
+                    .checkpoints(checkpoints, resume);
             if (fp16) {
                 trainer.fp16(65536, 2, 1000);
             }
@@ -97,12 +112,17 @@ final class ParallelFinetune {
                 synchronized (loader) {
                     batches.keySet().removeIf(k -> k < s - 2); // ranks are never more than one step apart
                     Batch b = loader.next(layout.globalBatch());
+                    positions.put(s, loader.state());
                     return new MicroBatch(b.rows(), b.seq(), b.ids(), b.targets());
                 }
             }), (step, steps, loss, lr, norm) -> {
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double tps = tokensPerStep * step / secs;
                 log.append(new TrainLog.Entry(step, loss, lr, norm, tps));
+                boolean checkpoint = opts.checkpointEvery() > 0 && step % opts.checkpointEvery() == 0 || step == steps;
+                if (checkpoint) {
+                    writePosition(checkpoints, step, positions.get(step));
+                }
                 losses.add(new double[] {loss});
                 bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, lr, norm, tps));
             });
@@ -115,6 +135,25 @@ final class ParallelFinetune {
                 }
             }
         }
-        return new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
+        return losses.isEmpty() ? new double[] {Double.NaN, Double.NaN}
+                : new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    private static String loaderFile(long step) {
+        return String.format("loader-%08d.json", step);
+    }
+
+    /** Written before the step's checkpoint is complete, so a complete checkpoint always has one. */
+    private static void writePosition(Path checkpoints, long step, InstructionLoader.State state) {
+        try {
+            java.nio.file.Files.createDirectories(checkpoints);
+            var node = JSON.createObjectNode().put("step", step).put("epoch", state.epoch()).put("next", state.next());
+            dev.ascendj.model.io.AtomicFiles.write(checkpoints.resolve(loaderFile(step)),
+                    ch -> ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(node))));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot save the data position in " + checkpoints, e);
+        }
     }
 }

@@ -51,6 +51,18 @@ class FinetuneParallelTest {
         assertTrue(r.out().contains("on 4 virtual devices"), r.out());
         assertEquals(2, TrainLog.read(out.resolve(TrainLog.FILE)).size());
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_model.safetensors")));
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000002/manifest.json")));
+        assertTrue(Files.isRegularFile(out.resolve("checkpoints/loader-00000002.json")));
+
+        // Continue to step 3 from the step-2 checkpoint.
+        List<String> more = new java.util.ArrayList<>(args);
+        more.set(more.indexOf("--steps") + 1, "3");
+        more.add("--resume");
+        PlanCommandTest.Run again = finetune(more.toArray(String[]::new));
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("resuming from"), again.out());
+        List<TrainLog.Entry> log = TrainLog.read(out.resolve(TrainLog.FILE));
+        assertEquals(List.of(1L, 2L, 3L), log.stream().map(TrainLog.Entry::step).toList());
     }
 
     @Test

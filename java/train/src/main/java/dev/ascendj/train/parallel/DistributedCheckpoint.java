@@ -51,7 +51,7 @@ final class DistributedCheckpoint {
 
     /** Every rank calls this at the same step. Returns the checkpoint directory. */
     static Path save(Path dir, long step, ParallelLayout layout, int rank, Communicator world, StageModel stage,
-                     ParallelOptimizer optimizer) {
+                     ParallelOptimizer optimizer, int keep) {
         String name = String.format("step-%08d", step);
         Path tmp = dir.resolve("." + name + ".tmp");
         Path target = dir.resolve(name);
@@ -73,11 +73,33 @@ final class DistributedCheckpoint {
                         JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(Manifest.of(step, optimizer.steps(), layout)))));
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFiles.syncDirectory(dir);
+                prune(dir, keep);
             }
             world.barrier();
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + target, e);
+        }
+    }
+
+    /** Deletes all but the newest {@code keep} complete checkpoints. */
+    private static void prune(Path dir, int keep) throws IOException {
+        java.util.List<Path> all;
+        try (Stream<Path> s = Files.list(dir)) {
+            all = s.filter(p -> p.getFileName().toString().startsWith("step-"))
+                    .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+                    .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
+                    .toList();
+        }
+        for (Path old : all.subList(Math.min(keep, all.size()), all.size())) {
+            // The manifest goes first: a half-deleted directory is then no longer a checkpoint.
+            Files.deleteIfExists(old.resolve(MANIFEST));
+            try (Stream<Path> files = Files.list(old)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(old);
         }
     }
 

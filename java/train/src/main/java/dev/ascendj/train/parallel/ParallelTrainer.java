@@ -100,6 +100,12 @@ public final class ParallelTrainer {
         return DistributedCheckpoint.consolidate(latest, like);
     }
 
+    /** The step of the newest complete distributed checkpoint in {@code dir}, if any. */
+    public static java.util.OptionalLong latestCheckpointStep(java.nio.file.Path dir) {
+        return DistributedCheckpoint.latest(dir).map(p -> java.util.OptionalLong.of(DistributedCheckpoint.manifest(p).step()))
+                .orElse(java.util.OptionalLong.empty());
+    }
+
     /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
     public ParallelTrainer keepGradients(boolean keep) {
         this.keepGradients = keep;
@@ -198,7 +204,8 @@ public final class ParallelTrainer {
                     LOG.debug("rank {} step {} loss {} norm {}", ctx.rank(), step, loss, norm);
                     boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                     if (checkpointDir != null && (interval || step == options.steps())) {
-                        DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer);
+                        DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer,
+                                options.keepCheckpoints());
                     }
                 }
                 Map<String, float[]> weights = new LinkedHashMap<>();

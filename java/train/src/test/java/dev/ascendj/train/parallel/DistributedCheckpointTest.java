@@ -21,6 +21,7 @@ class DistributedCheckpointTest {
             ParallelLayout.of(2, 2, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
 
     private static TrainOptions options() {
+        // Equivalence.options() keeps one checkpoint: older ones are deleted.
         return Equivalence.options().withSteps(4).withCheckpointEvery(2);
     }
 
@@ -76,6 +77,8 @@ class DistributedCheckpointTest {
     @Test
     void consolidatedCheckpointHoldsTheFullWeightsAndReshardsOntoAnotherLayout(@TempDir Path dir) {
         List<ParallelTrainer.RankResult> r = run(dir, false, -1);
+        assertTrue(Files.notExists(dir.resolve("step-00000002")), "only the newest checkpoint is kept");
+        assertTrue(Files.isRegularFile(dir.resolve("step-00000004/manifest.json")));
         FullWeights start = Equivalence.start(false);
         FullWeights full = ParallelTrainer.consolidate(dir, start);
         Map<String, float[]> gathered = ParallelTrainer.gather(r, start, false);
