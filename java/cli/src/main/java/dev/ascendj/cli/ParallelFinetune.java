@@ -127,6 +127,7 @@ final class ParallelFinetune {
                 bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, lr, norm, tps));
             });
             log.plotLoss(out.resolve("loss.png"));
+            printStages(o, layout, results);
             Map<String, float[]> weights = ParallelTrainer.gather(results, start, false);
             for (Parameter p : m.parameters().values()) {
                 float[] w = weights.get(p.name());
@@ -137,6 +138,27 @@ final class ParallelFinetune {
         }
         return losses.isEmpty() ? new double[] {Double.NaN, Double.NaN}
                 : new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
+    }
+
+    /** Per pipeline stage: time computing against time in the schedule (the rest is bubble and transfers). */
+    private static void printStages(PrintWriter o, ParallelLayout layout, List<ParallelTrainer.RankResult> results) {
+        o.println();
+        for (int s = 0; s < layout.pp(); s++) {
+            double busy = 0;
+            double total = 0;
+            int n = 0;
+            for (ParallelTrainer.RankResult r : results) {
+                if (r.at().stage() == s) {
+                    busy += r.busySeconds();
+                    total += r.pipelineSeconds();
+                    n++;
+                }
+            }
+            o.printf("stage %d (layers %d..%d%s): computing %.1f s of %.1f s in the pipeline (%.0f%%), mean over %d rank(s)%n",
+                    s, layout.firstLayer(s), layout.firstLayer(s) + layout.stageLayers().get(s) - 1,
+                    (s == 0 ? ", embedding" : "") + (s == layout.pp() - 1 ? ", head" : ""), busy / n, total / n,
+                    total > 0 ? 100 * busy / total : 0, n);
+        }
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();

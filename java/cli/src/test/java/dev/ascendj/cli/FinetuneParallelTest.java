@@ -49,6 +49,7 @@ class FinetuneParallelTest {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("dp2 tp1 pp2"), r.out());
         assertTrue(r.out().contains("on 4 virtual devices"), r.out());
+        assertTrue(r.out().contains("stage 1 (layers 3..5, head): computing"), r.out());
         assertEquals(2, TrainLog.read(out.resolve(TrainLog.FILE)).size());
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_model.safetensors")));
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000002/manifest.json")));

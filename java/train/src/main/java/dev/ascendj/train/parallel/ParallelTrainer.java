@@ -55,10 +55,14 @@ public final class ParallelTrainer {
      * @param specs     how each parameter is split
      * @param lossScale the loss scale at the end (1 without FP16 emulation)
      * @param skipped   steps skipped because a gradient overflowed (NaN gradient norm in {@code gradNorms})
+     * @param pipelineSeconds time in the 1F1B schedule, all steps
+     * @param busySeconds     of which computing this stage's forward and backward passes (the rest is
+     *                        waiting for neighbours: the pipeline bubble and transfers)
      */
     public record RankResult(RankCoordinates at, List<Double> losses, List<Double> gradNorms,
                              Map<String, float[]> weights, Map<String, float[]> gradients,
-                             Map<String, ShardSpec> specs, double lossScale, long skipped) {
+                             Map<String, ShardSpec> specs, double lossScale, long skipped,
+                             double pipelineSeconds, double busySeconds) {
     }
 
     private final VirtualCluster cluster;
@@ -161,6 +165,8 @@ public final class ParallelTrainer {
                 List<Double> losses = new ArrayList<>();
                 List<Double> norms = new ArrayList<>();
                 long first = 1;
+                long[] busy = new long[1];
+                long pipelineNanos = 0;
                 if (resume && checkpointDir != null) {
                     var latest = DistributedCheckpoint.latest(checkpointDir);
                     if (latest.isPresent()) {
@@ -186,10 +192,12 @@ public final class ParallelTrainer {
                     stage.zeroGrad(ops);
                     long s = step;
                     LossSum local;
+                    long t0 = System.nanoTime();
                     try (Scope scope = Scope.open()) {
                         local = PipelineSchedule.oneForwardOneBackward(ops, stage, layout.pp() > 1 ? g.pp() : null,
-                                micro, scale, i -> passFor(s, at.dpIndex() * m + i));
+                                micro, scale, i -> passFor(s, at.dpIndex() * m + i), busy);
                     }
+                    pipelineNanos += System.nanoTime() - t0;
                     // The loss sum of each replica is on its last stage (identical on every tensor index).
                     boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
                     double sum = RankSums.sum(g.world(), ctx.device(), holdsLoss ? local.sum() : 0);
@@ -213,7 +221,8 @@ public final class ParallelTrainer {
                     weights.put(p.name(), p.value().toFloatArray());
                 }
                 return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
-                        stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps());
+                        stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps(),
+                        pipelineNanos / 1e9, busy[0] / 1e9);
             }
         });
     }

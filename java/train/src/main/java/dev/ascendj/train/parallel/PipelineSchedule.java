@@ -34,6 +34,12 @@ final class PipelineSchedule {
      */
     static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<MicroBatch> micro,
                                          float gradScale, IntFunction<Pass> passes) {
+        return oneForwardOneBackward(ops, stage, pipeline, micro, gradScale, passes, new long[1]);
+    }
+
+    /** As above; adds the nanoseconds spent computing (not waiting for the pipeline) to {@code busyNanos[0]}. */
+    static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<MicroBatch> micro,
+                                         float gradScale, IntFunction<Pass> passes, long[] busyNanos) {
         int p = pipeline == null ? 1 : pipeline.size();
         int s = pipeline == null ? 0 : pipeline.rank();
         int m = micro.size();
@@ -44,32 +50,34 @@ final class PipelineSchedule {
         int backwards = 0;
         for (int i = 0; i < warmup; i++) {
             total = total.plus(forward(ops, stage, pipeline, micro.get(forwards), forwards % slots, gradScale,
-                    passes.apply(forwards)));
+                    passes.apply(forwards), busyNanos));
             forwards++;
         }
         for (int i = 0; i < m - warmup; i++) {
             total = total.plus(forward(ops, stage, pipeline, micro.get(forwards), forwards % slots, gradScale,
-                    passes.apply(forwards)));
+                    passes.apply(forwards), busyNanos));
             forwards++;
-            backward(ops, stage, pipeline, micro.get(backwards), backwards % slots);
+            backward(ops, stage, pipeline, micro.get(backwards), backwards % slots, busyNanos);
             backwards++;
         }
         while (backwards < m) {
-            backward(ops, stage, pipeline, micro.get(backwards), backwards % slots);
+            backward(ops, stage, pipeline, micro.get(backwards), backwards % slots, busyNanos);
             backwards++;
         }
         return total;
     }
 
     private static LossSum forward(Ops ops, StageModel stage, Communicator pipeline, MicroBatch mb, int slot,
-                                   float gradScale, Pass pass) {
+                                   float gradScale, Pass pass, long[] busyNanos) {
         Tensor input = null;
         if (!stage.isFirst()) {
             input = Tensor.empty(stage.device(), DType.FP32, stage.activationShape(mb.rows(), mb.seq()));
             pipeline.recv(input, pipeline.rank() - 1);
         }
         LossSum[] loss = {LossSum.ZERO};
+        long t0 = System.nanoTime();
         Tensor out = stage.forward(ops, slot, mb, input, gradScale, pass, loss);
+        busyNanos[0] += System.nanoTime() - t0;
         if (out != null) {
             pipeline.send(out, pipeline.rank() + 1);
             out.close();
@@ -77,13 +85,16 @@ final class PipelineSchedule {
         return loss[0];
     }
 
-    private static void backward(Ops ops, StageModel stage, Communicator pipeline, MicroBatch mb, int slot) {
+    private static void backward(Ops ops, StageModel stage, Communicator pipeline, MicroBatch mb, int slot,
+                                 long[] busyNanos) {
         Tensor dy = null;
         if (!stage.isLast()) {
             dy = Tensor.empty(stage.device(), DType.FP32, stage.activationShape(mb.rows(), mb.seq()));
             pipeline.recv(dy, pipeline.rank() + 1);
         }
+        long t0 = System.nanoTime();
         Tensor dx = stage.backward(ops, slot, dy);
+        busyNanos[0] += System.nanoTime() - t0;
         if (dx != null) {
             pipeline.send(dx, pipeline.rank() - 1);
             dx.close();
