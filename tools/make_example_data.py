@@ -10,6 +10,17 @@ can be shipped and regenerated freely. Output syntax (what AscendJ's extraction 
     NER: "person: Ada Brook; location: Harlow"          (type: text pairs, "; " separated)
     RTE: "(Ada Brook, born in, Harlow); (Ada Brook, works for, Norell Labs)"
 
+It also writes examples/data/raw/: the same kind of data in the public formats that
+`ascendj data prepare` imports, to exercise its importers, cleaning and mixing:
+
+    raw/med-relations.jsonl   relation JSON (DuIE-style spo_list with @value objects), domain medical
+    raw/med-ner.conll         BIO-tagged CoNLL (DRUG, DISEASE, SYMPTOM), domain medical
+    raw/zh-ner.json           CLUENER-style span JSON (one array, inclusive end offsets), domain general-zh
+
+Each raw file carries a few deliberate faults for the cleaning steps to find: exact and near
+duplicates, an object or entity that is not in its sentence, offsets that miss their entity,
+an RTE record without triples, and one malformed record per file (so `--skip-bad` is needed).
+
 Run with any Python 3 (no packages needed):
 
     python3 tools/make_example_data.py [--seed 7] [--train 400] [--dev 60]
@@ -87,6 +98,119 @@ def example(rng, zh):
             "domain": "general-zh" if zh else "general-en"}
 
 
+DRUGS = ["metformin", "aspirin", "ibuprofen", "amoxicillin", "insulin", "lisinopril", "atorvastatin",
+         "omeprazole"]
+DISEASES = ["type 2 diabetes", "hypertension", "pneumonia", "migraine", "asthma", "gastritis",
+            "high cholesterol", "influenza"]
+SYMPTOMS = ["fever", "headache", "chest pain", "fatigue", "cough", "nausea", "dizziness"]
+MED_FACTS = [
+    ("{d} is commonly prescribed for {x}.", [("d", "treats", "x")]),
+    ("Patients with {x} often report {s}.", [("x", "has symptom", "s")]),
+    ("{d} may cause {s} in some patients.", [("d", "side effect", "s")]),
+    ("{x} can present with {s}, and {d} is a standard treatment.", [("x", "has symptom", "s"), ("d", "treats", "x")]),
+    ("Doctors treat {x} with {d}, which sometimes causes {s}.", [("d", "treats", "x"), ("d", "side effect", "s")]),
+]
+MED_TYPES = {"d": "DRUG", "x": "DISEASE", "s": "SYMPTOM"}
+
+
+def med_sentence(rng):
+    template, rels = rng.choice(MED_FACTS)
+    slots = {"d": rng.choice(DRUGS), "x": rng.choice(DISEASES), "s": rng.choice(SYMPTOMS)}
+    text = template.format(**slots)
+    return text[0].upper() + text[1:], slots, rels, template
+
+
+def write_lines(path, lines):
+    with open(path, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line + "\n")
+
+
+def med_relations(rng, n):
+    """Relation JSON lines; the record's subject/object are @value objects as in DuIE 2.0."""
+    seen, lines = set(), []
+    while len(lines) < n:
+        text, slots, rels, _ = med_sentence(rng)
+        if text in seen:
+            continue
+        seen.add(text)
+        spo = []
+        for h, r, t in rels:
+            # A name at the start of the sentence is capitalised there; the triple quotes the text.
+            head = slots[h] if text.find(slots[h]) >= 0 else slots[h][0].upper() + slots[h][1:]
+            tail = slots[t] if text.find(slots[t]) >= 0 else slots[t][0].upper() + slots[t][1:]
+            spo.append({"subject": head, "predicate": r, "object": {"@value": tail},
+                        "subject_type": MED_TYPES[h].lower(), "object_type": {"@value": MED_TYPES[t].lower()}})
+        lines.append(json.dumps({"text": text, "spo_list": spo}, ensure_ascii=False))
+    first = json.loads(lines[0])
+    lines.append(lines[3])                                              # exact duplicate
+    near = json.loads(lines[5])
+    near["text"] = near["text"].replace(".", " .")                      # near duplicate
+    lines.append(json.dumps(near, ensure_ascii=False))
+    bad_obj = json.loads(lines[7])
+    bad_obj["spo_list"][0]["object"] = {"@value": "tuberculosis"}       # object not in the sentence
+    lines.append(json.dumps(bad_obj, ensure_ascii=False))
+    lines.append(json.dumps({"text": first["text"], "spo_list": []}))   # RTE without triples
+    lines.append('{"text": "Aspirin treats headache.", "spo_list": [{"subject": "Aspirin"')  # malformed
+    return lines
+
+
+def med_conll(rng, n):
+    """BIO CoNLL: token per line, tag in the last column, blank line between sentences."""
+    seen, blocks = set(), []
+    while len(blocks) < n:
+        text, slots, _, _ = med_sentence(rng)
+        if text in seen:
+            continue
+        seen.add(text)
+        words = text[:-1].split(" ") + ["."]
+        tags = ["O"] * len(words)
+        for key, value in slots.items():
+            parts = value.split(" ")
+            for i in range(len(words) - len(parts) + 1):
+                if [w.lower() for w in words[i:i + len(parts)]] == parts:
+                    tags[i] = "B-" + MED_TYPES[key]
+                    for j in range(1, len(parts)):
+                        tags[i + j] = "I-" + MED_TYPES[key]
+        blocks.append(["%s\t%s" % (w, t) for w, t in zip(words, tags)])
+    blocks.append(list(blocks[2]))                                      # exact duplicate
+    broken = list(blocks[4])
+    broken[0] = broken[0].split("\t")[0] + "\tI-DRUG" if broken[0].endswith("\tO") else broken[0].replace("B-", "I-")
+    blocks.append(broken)                                               # I- without B-: malformed
+    lines = []
+    for b in blocks:
+        lines.extend(b)
+        lines.append("")
+    return lines
+
+
+def zh_spans(rng, n):
+    """CLUENER-style records in one JSON array: {"text", "label": {type: {entity: [[start, end]]}}}."""
+    seen, records = set(), []
+    types = {"p": "人物", "l": "地点", "o": "机构"}
+    while len(records) < n:
+        template, _ = rng.choice(ZH_FACTS)
+        slots = {"p": rng.choice(PEOPLE_ZH), "l": rng.choice(PLACES_ZH), "o": rng.choice(ORGS_ZH)}
+        text = template.format(**slots)
+        if text in seen:
+            continue
+        seen.add(text)
+        label = {}
+        for key, value in slots.items():
+            at = text.find(value)
+            if at >= 0:
+                label.setdefault(types[key], {})[value] = [[at, at + len(value) - 1]]
+        records.append({"text": text, "label": label})
+    off = json.loads(json.dumps(records[1], ensure_ascii=False))
+    kind = next(iter(off["label"]))
+    name = next(iter(off["label"][kind]))
+    off["label"][kind][name] = [[off["label"][kind][name][0][0] + 1, off["label"][kind][name][0][1] + 1]]
+    records.append(off)                                                 # offsets miss the entity
+    records.append(records[6])                                          # exact duplicate
+    records.append({"text": "王芳在青松研究院工作。", "label": {"人物": {"王芳": [[0, "1"]]}}})  # malformed offsets
+    return records
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=7)
@@ -109,6 +233,13 @@ def main():
         with open(os.path.join(args.out, name), "w", encoding="utf-8") as f:
             for r in part:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    raw = os.path.join(args.out, "raw")
+    os.makedirs(raw, exist_ok=True)
+    rng = random.Random(args.seed * 1000 + 1)
+    write_lines(os.path.join(raw, "med-relations.jsonl"), med_relations(rng, 150))
+    write_lines(os.path.join(raw, "med-ner.conll"), med_conll(rng, 120))
+    with open(os.path.join(raw, "zh-ner.json"), "w", encoding="utf-8") as f:
+        f.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in zh_spans(rng, 80)) + "\n]\n")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ import picocli.CommandLine.Spec;
             FinetuneCommand.class,
             GenerateCommand.class,
             EvaluateCommand.class,
+            DataCommand.class,
+            ExtractCommand.class,
+            EvalIeCommand.class,
             PlanCommand.class,
             dev.ascendj.launch.RanktableCommand.class,
             dev.ascendj.launch.MindformersCommand.class,
@@ -28,6 +31,7 @@ import picocli.CommandLine.Spec;
         },
         footer = {"", "Examples:",
             "  ascendj selftest          check every CPU kernel",
+            "  ascendj data prepare      clean, mix and split knowledge-graph instruction data",
             "  ascendj bench gemm        GEMM: backend vs OpenBLAS"})
 public final class AscendjCommand implements Runnable {
     @Spec

@@ -17,7 +17,7 @@ final class ErrorHandler implements IExecutionExceptionHandler {
     public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {
         LOG.debug("command failed", ex);
         String msg = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
-        cl.getErr().println(cl.getColorScheme().errorText("ascendj " + cl.getCommandName() + ": " + msg));
+        cl.getErr().println(cl.getColorScheme().errorText(cl.getCommandSpec().qualifiedName() + ": " + msg));
         return 1;
     }
 }

@@ -12,21 +12,42 @@ import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.train.Evaluator;
 import dev.ascendj.train.ModelSource;
 import dev.ascendj.train.data.InstructionRecord;
+import dev.ascendj.data.Entity;
+import dev.ascendj.data.KgSample;
+import dev.ascendj.data.ParseResult;
+import dev.ascendj.data.Schema;
+import dev.ascendj.data.Task;
+import dev.ascendj.data.Triple;
+import dev.ascendj.data.eval.IeRecord;
+import dev.ascendj.data.eval.IeScorer;
+import dev.ascendj.data.extract.Extraction;
+import dev.ascendj.data.io.BadRecords;
+import dev.ascendj.data.io.ImportOptions;
+import dev.ascendj.data.io.SourceFormat;
+import dev.ascendj.model.Generator;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code ascendj evaluate}: mean next-token loss and perplexity. */
+/** {@code ascendj evaluate}: mean next-token loss and perplexity, or (with --task) extraction scores. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Mean next-token loss and perplexity over instruction data (response tokens) or plain text.")
+        description = {"Mean next-token loss and perplexity over instruction data (response tokens) or plain text.",
+            "With --task ner|rte: extract from every example of that task in --data and score against its output"
+                + " (as eval-ie does)."},
+        footer = {"", "Examples:",
+            "  ascendj evaluate --model runs/kg/model --data data/kg/dev.jsonl",
+            "  ascendj evaluate --model runs/kg/model --data data/kg/dev.jsonl --task rte --predictions rte-pred.jsonl"})
 final class EvaluateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,10 +69,27 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "256") int seqLen;
     @Option(names = "--seed", defaultValue = "0", description = "Seed for a preset's initial weights.") long seed;
     @Option(names = "--json") boolean json;
+    @Option(names = "--task", description = "ner or rte: score extraction over the examples of this task in --data.")
+    String task;
+    @Option(names = "--max-new-tokens", defaultValue = "96", description = "With --task: answer length limit.")
+    int maxNewTokens;
+    @Option(names = "--template", description = "With --task: prompt with the task's template, not each example's instruction.")
+    boolean template;
+    @Option(names = "--schema", paramLabel = "FILE", description = "With --task: entity types and relations (JSON/YAML).")
+    Path schema;
+    @Option(names = "--limit", description = "With --task: score only the first N examples of the task.")
+    Integer limit;
+    @Option(names = "--predictions", paramLabel = "FILE", description = "With --task: also write the extractions (JSONL).")
+    Path predictions;
+    @Option(names = "--top-errors", defaultValue = "10", description = "With --task: error kinds to list.")
+    int topErrors;
 
     @Override
     public Integer call() throws Exception {
         threads.apply();
+        if (task != null) {
+            return extractionScores();
+        }
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
@@ -74,6 +112,48 @@ final class EvaluateCommand implements Callable<Integer> {
             }
             out.flush();
         }
+        return 0;
+    }
+
+    private Integer extractionScores() throws Exception {
+        if (source.data == null) {
+            throw new ParameterException(spec.commandLine(), "--task needs --data (instruction JSONL with gold outputs)");
+        }
+        Task t = Task.parse(task);
+        Schema s = schema == null ? Schema.NONE : Schema.read(schema);
+        List<KgSample> samples = SourceFormat.INSTRUCTION.read(source.data, ImportOptions.DEFAULT, BadRecords.failing());
+        List<IeScorer.Pair> pairs = new ArrayList<>();
+        List<ExtractionRun.Input> inputs = new ArrayList<>();
+        List<KgSample> chosen = new ArrayList<>();
+        for (KgSample k : samples) {
+            if (k.task() == t && (limit == null || chosen.size() < limit)) {
+                chosen.add(k);
+                inputs.add(new ExtractionRun.Input(k.id(), t, k.text(), template ? null : k.instruction()));
+            }
+        }
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException(source.data + " holds no " + t + " examples");
+        }
+        List<Extraction> ex = ExtractionRun.run(model, adapter, tokenizer, seed, Generator.Options.greedy(maxNewTokens), s,
+                inputs, spec.commandLine().getErr());
+        for (int i = 0; i < chosen.size(); i++) {
+            KgSample k = chosen.get(i);
+            Extraction e = ex.get(i);
+            IeRecord gold = new IeRecord(k.id(), k.id(), t, k.text(), k.entities().stream().map(Entity::key).toList(),
+                    k.triples().stream().map(Triple::normalized).toList(), false, 0);
+            IeRecord pred = new IeRecord(k.id(), k.id(), t, k.text(),
+                    e.parsed().entities().stream().map(Entity::key).toList(),
+                    e.parsed().triples().stream().map(Triple::normalized).toList(),
+                    e.error() != null || !e.parsed().wellFormed(),
+                    (int) e.parsed().problems().stream().filter(p -> p.kind() == ParseResult.Kind.DUPLICATE).count());
+            pairs.add(new IeScorer.Pair(gold, pred));
+        }
+        if (predictions != null) {
+            ExtractionRun.writeJsonl(predictions, ex);
+        }
+        spec.commandLine().getErr().println(ExtractionRun.summary(ex)
+                + (predictions != null ? "; wrote " + predictions : ""));
+        EvalIeCommand.print(spec, List.of(IeScorer.score(t, pairs, topErrors)), json, null);
         return 0;
     }
 }

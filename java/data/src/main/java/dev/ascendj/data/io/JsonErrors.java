@@ -1,0 +1,15 @@
+package dev.ascendj.data.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+
+/** Short JSON error messages for reports that already name the file and line. */
+public final class JsonErrors {
+    private JsonErrors() {
+    }
+
+    /** Jackson's message without its "[Source: ...]" location boilerplate. */
+    public static String message(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        return m == null ? e.toString() : m.replaceAll("\\[Source: [^;\\]]*; ", "[").replaceAll("\\s+", " ");
+    }
+}

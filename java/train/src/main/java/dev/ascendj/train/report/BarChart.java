@@ -1,0 +1,208 @@
+package dev.ascendj.train.report;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+
+/**
+ * A small grouped bar chart rendered to PNG with the JDK alone (headless AWT), the companion of
+ * {@link LineChart} for counts per category: histograms, counts per task or reason. Every series
+ * has one value per category; a category's bars stand side by side.
+ *
+ * <pre>{@code
+ * new BarChart("Example lengths", "characters", "examples")
+ *     .categories(List.of("0-49", "50-99", "100-149"))
+ *     .series("ner", new double[] {3, 10, 4})
+ *     .series("rte", new double[] {1, 8, 9})
+ *     .writePng(out.resolve("lengths.png"));
+ * }</pre>
+ */
+public final class BarChart {
+    private static final Color[] PALETTE = {
+        new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
+        new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
+    };
+
+    private record Series(String name, double[] values) {
+    }
+
+    private final String title;
+    private final String xLabel;
+    private final String yLabel;
+    private List<String> categories = List.of();
+    private final List<Series> series = new ArrayList<>();
+    private int width = 900;
+    private int height = 500;
+
+    public BarChart(String title, String xLabel, String yLabel) {
+        this.title = title;
+        this.xLabel = xLabel;
+        this.yLabel = yLabel;
+    }
+
+    /** Sets the category labels along the x axis; must come before {@link #series}. */
+    public BarChart categories(List<String> labels) {
+        if (!series.isEmpty()) {
+            throw new IllegalStateException("set the categories before adding series");
+        }
+        this.categories = List.copyOf(labels);
+        return this;
+    }
+
+    /** Adds a series: one non-negative value per category. */
+    public BarChart series(String name, double[] values) {
+        if (values.length != categories.size()) {
+            throw new IllegalArgumentException("series '" + name + "' has " + values.length + " values for "
+                    + categories.size() + " categories");
+        }
+        for (double v : values) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("series '" + name + "' has a value that is not a finite number >= 0: " + v);
+            }
+        }
+        series.add(new Series(name, values.clone()));
+        return this;
+    }
+
+    /** Sets the picture size in pixels. */
+    public BarChart size(int w, int h) {
+        if (w < 200 || h < 150) {
+            throw new IllegalArgumentException("chart too small: " + w + "x" + h);
+        }
+        this.width = w;
+        this.height = h;
+        return this;
+    }
+
+    /** Renders the chart. */
+    public BufferedImage render() {
+        System.setProperty("java.awt.headless", "true");
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            draw(g);
+        } finally {
+            g.dispose();
+        }
+        return img;
+    }
+
+    /** Writes the PNG atomically: a temporary file next to {@code file}, then a rename. */
+    public void writePng(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(render(), "png", out)) {
+                    throw new IOException("no PNG writer available");
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private void draw(Graphics2D g) {
+        double max = 0;
+        for (Series s : series) {
+            for (double v : s.values) {
+                max = Math.max(max, v);
+            }
+        }
+        double top = niceCeiling(max);
+        int left = 80;
+        int right = width - 30;
+        int plotTop = series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty()) ? 44 + 18 * series.size() : 50;
+        int bottom = height - 80;
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        g.setColor(Color.BLACK);
+        FontMetrics fm = g.getFontMetrics();
+        g.drawString(title, (width - fm.stringWidth(title)) / 2, 30);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        fm = g.getFontMetrics();
+        for (int i = 0; i <= 5; i++) {
+            int py = bottom - (int) Math.round((bottom - plotTop) * i / 5.0);
+            g.setColor(new Color(0xe0e0e0));
+            g.drawLine(left, py, right, py);
+            g.setColor(Color.DARK_GRAY);
+            String s = format(top * i / 5);
+            g.drawString(s, left - 8 - fm.stringWidth(s), py + fm.getAscent() / 2 - 1);
+        }
+        int n = Math.max(1, categories.size());
+        double slot = (right - left) / (double) n;
+        double barWidth = slot * 0.8 / Math.max(1, series.size());
+        // Label every k-th category so that labels do not overlap.
+        int widest = 1;
+        for (String c : categories) {
+            widest = Math.max(widest, fm.stringWidth(c));
+        }
+        int every = Math.max(1, (int) Math.ceil((widest + 6) / slot));
+        for (int c = 0; c < categories.size(); c++) {
+            double x0 = left + c * slot + slot * 0.1;
+            for (int s = 0; s < series.size(); s++) {
+                double v = series.get(s).values[c];
+                int h = top == 0 ? 0 : (int) Math.round(v / top * (bottom - plotTop));
+                g.setColor(PALETTE[s % PALETTE.length]);
+                g.fillRect((int) Math.round(x0 + s * barWidth), bottom - h, Math.max(1, (int) Math.floor(barWidth)), h);
+            }
+            if (c % every == 0) {
+                g.setColor(Color.DARK_GRAY);
+                String label = categories.get(c);
+                int cx = (int) Math.round(left + (c + 0.5) * slot);
+                g.drawString(label, cx - fm.stringWidth(label) / 2, bottom + 18);
+            }
+        }
+        g.setColor(Color.BLACK);
+        g.drawRect(left, plotTop, right - left, bottom - plotTop);
+        g.drawString(xLabel, (left + right - fm.stringWidth(xLabel)) / 2, height - 40);
+        Graphics2D rotated = (Graphics2D) g.create();
+        rotated.rotate(-Math.PI / 2);
+        rotated.drawString(yLabel, -(plotTop + bottom + fm.stringWidth(yLabel)) / 2, 20);
+        rotated.dispose();
+        if (series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty())) {
+            int lx = right - 150;
+            int ly = 46;
+            for (int s = 0; s < series.size(); s++) {
+                g.setColor(PALETTE[s % PALETTE.length]);
+                g.fillRect(lx, ly + s * 18 - 10, 14, 10);
+                g.setColor(Color.BLACK);
+                g.drawString(series.get(s).name, lx + 20, ly + s * 18);
+            }
+        }
+    }
+
+    /** The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least {@code v} (1 for 0). */
+    public static double niceCeiling(double v) {
+        if (v <= 0) {
+            return 1;
+        }
+        double p = Math.pow(10, Math.floor(Math.log10(v)));
+        for (double m : new double[] {1, 2, 2.5, 5, 10}) {
+            if (m * p >= v * (1 - 1e-12)) {
+                return m * p;
+            }
+        }
+        return 10 * p;
+    }
+
+    private static String format(double v) {
+        return v == Math.rint(v) ? String.format("%.0f", v) : String.format("%.3g", v);
+    }
+}
