@@ -3,6 +3,7 @@ package dev.ascendj.cpu;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import java.util.Arrays;
 
 /**
  * Softmax cross-entropy over the rows of {@code logits} [N, V] with an ignore index. Row losses
@@ -42,8 +43,8 @@ final class LossKernels {
         double[] rowLoss = new double[n];
         float[] rowLse = new float[n];
         CpuThreads.parallelFor(n, 8L * v, i -> {
-            float[] row = new float[v];
-            float[] tmp = new float[v];
+            float[] row = HeapScratch.floats(0, v);
+            float[] tmp = HeapScratch.floats(1, v);
             xs.read(i, row, 0);
             float picked = lab[i] == ignoreIndex ? 0f : row[lab[i]];
             float max = FastExp.max(row, 0, v);
@@ -103,19 +104,29 @@ final class LossKernels {
         Rows xs = Rows.of(logits);
         Rows ds = Rows.of(dLogits, fp16);
         CpuThreads.parallelFor(n, 8L * v, i -> {
-            float[] row = new float[v];
-            if (lab[i] != ignoreIndex) {
-                float[] tmp = new float[v];
+            float[] row = HeapScratch.floats(0, v);
+            if (lab[i] == ignoreIndex) {
+                Arrays.fill(row, 0, v, 0f);
+            } else {
+                float[] tmp = HeapScratch.floats(1, v);
                 xs.read(i, row, 0);
-                // softmax_j = exp(x_j - max) * exp(max - lse): the first factor in fast float
-                // arithmetic, the second in double. A saved FP32 lse carries its rounding
-                // (relative 6e-8 of |lse|) into every probability; a recomputed one stays exact.
-                float max = FastExp.max(row, 0, v);
-                double sum = expSum(row, v, max, tmp);
-                float f = lseRows != null ? (float) (factor * Math.exp(max - (double) lseRows[i]))
-                        : (float) (factor / sum);
-                for (int j = 0; j < v; j++) {
-                    row[j] *= f;
+                float rowLse = lseRows == null ? Float.NaN : lseRows[i];
+                if (Float.isFinite(rowLse)) {
+                    // softmax_j = exp(x_j - lse), scaled on the way: one pass. x_j - lse rounds
+                    // like x_j - max would (relative 6e-8 of the difference), and the saved
+                    // FP32 lse carries its own rounding (relative 6e-8 of |lse|) into every
+                    // probability alike.
+                    FastExp.expShiftedScaled(row, 0, v, rowLse, factor, tmp);
+                } else {
+                    // Recomputed (no saved lse, or one that is not finite): around the row
+                    // maximum, so that an infinite or NaN logit gives what the formula gives.
+                    float max = FastExp.max(row, 0, v);
+                    double sum = expSum(row, v, max, tmp);
+                    float f = lseRows != null ? (float) (factor * Math.exp(max - (double) rowLse))
+                            : (float) (factor / sum);
+                    for (int j = 0; j < v; j++) {
+                        row[j] *= f;
+                    }
                 }
                 row[lab[i]] -= factor;
             }

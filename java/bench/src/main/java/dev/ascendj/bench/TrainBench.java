@@ -106,11 +106,13 @@ public final class TrainBench {
                 double firstLoss = Double.NaN;
                 double lastLoss = Double.NaN;
                 long cpu0 = 0;
+                long faults0 = 0;
                 for (int s = 0; s < cfg.warmup() + cfg.steps(); s++) {
                     int[][] batch = randomBatch(data);
                     if (s == cfg.warmup()) {
                         timer.reset();
                         cpu0 = processCpuNanos();
+                        faults0 = minorFaults();
                     }
                     long t0 = System.nanoTime();
                     double loss = step(ops, model, opt, trainable, batch, tokens, s + 1);
@@ -124,6 +126,7 @@ public final class TrainBench {
                     }
                 }
                 double cpuPerStep = (processCpuNanos() - cpu0) / 1e9 / cfg.steps();
+                long faultsPerStep = (minorFaults() - faults0) / cfg.steps();
                 double median = median(seconds);
                 double mean = Arrays.stream(seconds).average().orElse(Double.NaN);
                 long params = model.parameters().values().stream().mapToLong(Parameter::numel).sum();
@@ -149,6 +152,7 @@ public final class TrainBench {
                 out.put("stepSecondsMean", mean);
                 out.put("tokensPerSecond", tokens / median);
                 out.put("cpuSecondsPerStep", cpuPerStep);
+                out.put("pageFaultsPerStep", faultsPerStep);
                 out.put("gflops", flopsPerStep / median / 1e9);
                 out.put("firstLoss", firstLoss);
                 out.put("lastLoss", lastLoss);
@@ -217,6 +221,20 @@ public final class TrainBench {
     private static long processCpuNanos() {
         var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
+    }
+
+    /**
+     * Minor page faults of this process so far (Linux), or 0 where unknown: each is a page of
+     * memory touched for the first time since it was mapped, which the kernel zeroes first.
+     */
+    private static long minorFaults() {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[7]); // field 10 of stat; fields here start at 3 (state)
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     private static double median(double[] v) {
