@@ -61,6 +61,11 @@ final class OpTimer {
                 (Float) args[6] != 0f ? " +=" : "");
     }
 
+    /** Calling-thread CPU seconds in all kernels so far. */
+    double cpuSeconds() {
+        return totals.values().stream().mapToLong(v -> v[2]).sum() / 1e9;
+    }
+
     /** Clears the totals (after warm-up). */
     void reset() {
         totals.clear();

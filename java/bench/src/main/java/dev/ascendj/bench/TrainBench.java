@@ -78,6 +78,9 @@ public final class TrainBench {
     static final double WEIGHT_DECAY = 0.01;
     static final double CLIP = 1.0;
 
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private final Config cfg;
     private final boolean opTimes;
 
@@ -106,12 +109,14 @@ public final class TrainBench {
                 double firstLoss = Double.NaN;
                 double lastLoss = Double.NaN;
                 long cpu0 = 0;
+                long mainCpu0 = 0;
                 long faults0 = 0;
                 for (int s = 0; s < cfg.warmup() + cfg.steps(); s++) {
                     int[][] batch = randomBatch(data);
                     if (s == cfg.warmup()) {
                         timer.reset();
                         cpu0 = processCpuNanos();
+                        mainCpu0 = THREADS.getCurrentThreadCpuTime();
                         faults0 = minorFaults();
                     }
                     long t0 = System.nanoTime();
@@ -126,6 +131,7 @@ public final class TrainBench {
                     }
                 }
                 double cpuPerStep = (processCpuNanos() - cpu0) / 1e9 / cfg.steps();
+                double mainCpuPerStep = (THREADS.getCurrentThreadCpuTime() - mainCpu0) / 1e9 / cfg.steps();
                 long faultsPerStep = (minorFaults() - faults0) / cfg.steps();
                 double median = median(seconds);
                 double mean = Arrays.stream(seconds).average().orElse(Double.NaN);
@@ -159,6 +165,11 @@ public final class TrainBench {
                 out.put("peakRssBytes", Timing.peakRssBytes());
                 out.put("blas", Blas.describe());
                 if (opTimes) {
+                    // The calling thread's CPU outside kernels (model code, allocation), and the
+                    // CPU of every other thread (workers, and the JVM's compiler and GC threads).
+                    out.put("mainThreadCpuSecondsPerStep", mainCpuPerStep);
+                    out.put("mainThreadCpuOutsideKernelsPerStep", mainCpuPerStep - timer.cpuSeconds() / cfg.steps());
+                    out.put("otherThreadsCpuSecondsPerStep", cpuPerStep - mainCpuPerStep);
                     out.put("opSecondsPerStep", timer.perStep(cfg.steps()));
                 }
                 return new BenchResult("training step (" + cfg.method() + ")", out);
