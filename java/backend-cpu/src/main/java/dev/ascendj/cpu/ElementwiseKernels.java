@@ -24,10 +24,11 @@ final class ElementwiseKernels {
         if (out.dtype().isFloatingPoint()) {
             Rows ro = Rows.of(out, fp16);
             Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
-                float[] row = new float[c1 - c0];
-                Arrays.fill(row, value);
+                int len = c1 - c0;
+                float[] row = HeapScratch.floats(0, len);
+                Arrays.fill(row, 0, len, value);
                 for (long r = r0; r < r1; r++) {
-                    ro.write(r, c0, row.length, row, 0);
+                    ro.write(r, c0, len, row, 0);
                 }
             });
         } else if (out.dtype().isIndex()) {
@@ -128,7 +129,7 @@ final class ElementwiseKernels {
         Rows ro = Rows.of(out, fp16);
         Tiles.of(ra).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] x = new float[len];
+            float[] x = HeapScratch.floats(0, len);
             for (long r = r0; r < r1; r++) {
                 ra.read(r, c0, len, x, 0);
                 for (int i = 0; i < len; i++) {
@@ -170,10 +171,10 @@ final class ElementwiseKernels {
         long bRows = rb.rows();
         Tiles.of(ra).forEach(2, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] x = new float[len];
-            float[] y = new float[len];
+            float[] x = HeapScratch.floats(0, len);
+            float[] y = HeapScratch.floats(1, len);
             if (scalar != null) {
-                Arrays.fill(y, scalar[0]);
+                Arrays.fill(y, 0, len, scalar[0]);
             }
             for (long r = r0; r < r1; r++) {
                 ra.read(r, c0, len, x, 0);
@@ -193,7 +194,7 @@ final class ElementwiseKernels {
         double[] partial = new double[tiles.count()];
         tiles.forEach(2, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] v = new float[len];
+            float[] v = HeapScratch.floats(0, len);
             double s = 0;
             for (long r = r0; r < r1; r++) {
                 rx.read(r, c0, len, v, 0);
@@ -240,7 +241,7 @@ final class ElementwiseKernels {
     static void copyRows(Rows src, Rows dst) {
         Tiles.of(src).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] v = new float[len];
+            float[] v = HeapScratch.floats(0, len);
             for (long r = r0; r < r1; r++) {
                 src.read(r, c0, len, v, 0);
                 dst.write(r, c0, len, v, 0);
