@@ -198,9 +198,7 @@ final class ElementwiseKernels {
             double s = 0;
             for (long r = r0; r < r1; r++) {
                 rx.read(r, c0, len, v, 0);
-                for (int i = 0; i < len; i++) {
-                    s += (double) v[i] * v[i];
-                }
+                s += squares(v, len);
             }
             partial[t] = s;
         });
@@ -209,6 +207,36 @@ final class ElementwiseKernels {
             sum += p;
         }
         return sum;
+    }
+
+    /**
+     * The sum of {@code v[i]^2} for {@code i < len} in double, with eight independent partial
+     * sums (a single running sum waits on each addition's latency); a fixed order for a given length.
+     */
+    static double squares(float[] v, int len) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
+        int i = 0;
+        for (; i + 7 < len; i += 8) {
+            s0 += (double) v[i] * v[i];
+            s1 += (double) v[i + 1] * v[i + 1];
+            s2 += (double) v[i + 2] * v[i + 2];
+            s3 += (double) v[i + 3] * v[i + 3];
+            s4 += (double) v[i + 4] * v[i + 4];
+            s5 += (double) v[i + 5] * v[i + 5];
+            s6 += (double) v[i + 6] * v[i + 6];
+            s7 += (double) v[i + 7] * v[i + 7];
+        }
+        for (; i < len; i++) {
+            s0 += (double) v[i] * v[i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     static boolean allFinite(Check c, Tensor x) {

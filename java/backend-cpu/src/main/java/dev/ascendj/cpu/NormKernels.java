@@ -40,10 +40,7 @@ final class NormKernels {
         CpuThreads.parallelFor(n, 4L * h, i -> {
             float[] row = HeapScratch.floats(0, h);
             xs.read(i, row, 0);
-            double ss = 0;
-            for (int j = 0; j < h; j++) {
-                ss += (double) row[j] * row[j];
-            }
+            double ss = ElementwiseKernels.squares(row, h);
             float rs = (float) (1.0 / Math.sqrt(ss / h + eps));
             for (int j = 0; j < h; j++) {
                 row[j] = row[j] * rs * w[j];
