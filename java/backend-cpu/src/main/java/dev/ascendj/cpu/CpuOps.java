@@ -133,6 +133,13 @@ public final class CpuOps implements Ops {
     }
 
     @Override
+    public long crossEntropyLossWithGrad(Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                                         float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
+        return LossKernels.forwardWithGrad(check("crossEntropyLossWithGrad"), fp16, logits, labels, ignoreIndex,
+                reduction, gradScale, loss, lse, dLogits);
+    }
+
+    @Override
     public void applyAdamW(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, long step) {
         OptimizerKernels.applyAdamW(check("applyAdamW"), param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);

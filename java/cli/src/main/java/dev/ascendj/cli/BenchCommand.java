@@ -6,6 +6,7 @@ import dev.ascendj.bench.BenchResult;
 import dev.ascendj.bench.BlockBench;
 import dev.ascendj.bench.CollectiveBench;
 import dev.ascendj.bench.GemmBench;
+import dev.ascendj.bench.TrainBench;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Collectives.class})
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
+            BenchCommand.Collectives.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -80,6 +82,44 @@ final class BenchCommand implements Runnable {
             threads.apply();
             BlockBench.Config cfg = new BlockBench.Config(hidden, heads, intermediate, seq, batch, runs);
             return print(spec, new BlockBench(cfg).run(), json);
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Tokens/s, step time and peak memory of whole training steps (forward, backward, "
+                    + "clipping, AdamW) of a small LLaMA2 on random tokens.",
+                "Defaults: the configuration compared with PyTorch by tools/bench_train_torch.py."})
+    static final class Train implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--hidden", defaultValue = "288") int hidden;
+        @Option(names = "--layers", defaultValue = "6") int layers;
+        @Option(names = "--heads", defaultValue = "6") int heads;
+        @Option(names = "--kv-heads", defaultValue = "6") int kvHeads;
+        @Option(names = "--intermediate", defaultValue = "768") int intermediate;
+        @Option(names = "--vocab", defaultValue = "32000") int vocab;
+        @Option(names = "--seq-len", defaultValue = "256") int seq;
+        @Option(names = "--batch", defaultValue = "8") int batch;
+        @Option(names = "--method", defaultValue = "full", description = "full or lora (default ${DEFAULT-VALUE}).")
+        String method;
+        @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
+        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
+        int steps;
+        @Option(names = "--seed", defaultValue = "42") long seed;
+        @Option(names = "--op-times", description = "Also report wall time per kernel and matmul shape.")
+        boolean opTimes;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            TrainBench.Config cfg = new TrainBench.Config(hidden, layers, heads, kvHeads, intermediate, vocab, seq,
+                    batch, method, loraRank, warmup, steps, seed);
+            return print(spec, new TrainBench(cfg, opTimes).run(), json);
         }
     }
 

@@ -154,6 +154,30 @@ public interface Ops {
     void crossEntropyLossGrad(Tensor logits, Tensor labels, Tensor lse, int ignoreIndex, Reduction reduction,
                               float gradScale, Tensor dLogits);
 
+    /**
+     * {@link #crossEntropyLoss} and {@link #crossEntropyLossGrad} in one call, for MEAN or SUM
+     * (as aclnnSoftmaxCrossEntropyWithLogits returns the loss and its gradient together): writes
+     * {@code loss} (one element), {@code lse} unless null, and {@code dLogits = gradScale *
+     * d(loss)/d(logits)}, with the same argument rules as the two kernels. A backend may compute
+     * both from one pass over the logits (the softmax of the loss is most of the gradient); the
+     * results agree with the two separate calls to float rounding. The default makes the two calls.
+     *
+     * @return the number of rows that counted
+     */
+    default long crossEntropyLossWithGrad(Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                                          float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
+        Tensor saved = lse != null ? lse : Tensor.empty(logits.device(), DType.FP32, Shape.of(logits.dim(0)));
+        try {
+            long count = crossEntropyLoss(logits, labels, ignoreIndex, reduction, loss, saved);
+            crossEntropyLossGrad(logits, labels, saved, ignoreIndex, reduction, gradScale, dLogits);
+            return count;
+        } finally {
+            if (saved != lse) {
+                saved.close();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ optimizer and reductions
 
     /**

@@ -407,12 +407,15 @@ public final class LlamaModel implements AutoCloseable {
                     Tensor t = targets.slice(0, r0, r1);
                     Tensor logits = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0, vocab));
                     ops.matmul(h, false, lmHead.value(), true, logits, 1f, 0f);
-                    Tensor lse = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0));
-                    count += ops.crossEntropyLoss(logits, t, IGNORE_INDEX, Reduction.SUM, lossOut, lse);
-                    sum += lossOut.toFloatArray()[0];
-                    if (dHidden != null) {
+                    if (dHidden == null) {
+                        count += ops.crossEntropyLoss(logits, t, IGNORE_INDEX, Reduction.SUM, lossOut, null);
+                        sum += lossOut.toFloatArray()[0];
+                    } else {
+                        // Loss and logits gradient in one call: one pass over the logits on the CPU.
                         Tensor dLogits = Tensor.empty(device, DType.FP32, logits.shape());
-                        ops.crossEntropyLossGrad(logits, t, lse, IGNORE_INDEX, Reduction.SUM, gradScale, dLogits);
+                        count += ops.crossEntropyLossWithGrad(logits, t, IGNORE_INDEX, Reduction.SUM, gradScale,
+                                lossOut, null, dLogits);
+                        sum += lossOut.toFloatArray()[0];
                         if (lmHead.trainable()) {
                             ops.matmul(dLogits, true, h, false, lmHead.grad(ops), 1f, 1f);
                         }
