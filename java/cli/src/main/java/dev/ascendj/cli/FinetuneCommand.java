@@ -74,7 +74,7 @@ final class FinetuneCommand implements Callable<Integer> {
     Double lr;
     @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default lr/10).")
     Double minLr;
-    @Option(names = "--warmup", description = "Warm-up steps (default 3% of the steps, at least 1).")
+    @Option(names = "--warmup", description = "Warm-up steps (default 3%% of the steps, at least 1).")
     Long warmup;
     @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
     @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off.")
