@@ -305,6 +305,23 @@ public final class LlamaModel implements AutoCloseable {
         return Collections.unmodifiableMap(parameters);
     }
 
+    /**
+     * This model's weights under {@code newConfig}, which may differ from {@link #config()} only in
+     * what does not change the weights: RoPE scaling (position interpolation) and
+     * max_position_embeddings. The weights are handed over, not copied: after this call use and
+     * close only the returned model, never this one.
+     *
+     * @throws IllegalArgumentException when {@code newConfig} has other shapes
+     */
+    public LlamaModel reconfigured(LlamaConfig newConfig) {
+        if (!config.sameShapeAs(newConfig) || config.rmsNormEps() != newConfig.rmsNormEps()
+                || config.ropeTheta() != newConfig.ropeTheta()) {
+            throw new IllegalArgumentException("config " + newConfig + " does not fit the weights of " + config
+                    + "; only rope_scaling and max_position_embeddings may change");
+        }
+        return new LlamaModel(newConfig, device, lora, parameters, quantized);
+    }
+
     /** Whether the linear layers are NF4-quantized (a QLoRA base). */
     public boolean isQuantized() {
         return !quantized.isEmpty();
