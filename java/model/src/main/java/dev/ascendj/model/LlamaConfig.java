@@ -213,6 +213,12 @@ public record LlamaConfig(
     public static final java.util.List<String> LINEAR_NAMES =
             java.util.List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
+    /** A copy with another {@code max_position_embeddings}. */
+    public LlamaConfig withMaxPositionEmbeddings(int n) {
+        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                vocabSize, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, n);
+    }
+
     /** A copy with linear RoPE scaling by {@code factor} (null for none). */
     public LlamaConfig withRopeScaling(RopeScaling scaling) {
         return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
