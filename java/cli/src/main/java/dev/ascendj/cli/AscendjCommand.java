@@ -14,6 +14,8 @@ import picocli.CommandLine.Spec;
             FinetuneCommand.class,
             GenerateCommand.class,
             EvaluateCommand.class,
+            QuantizeCommand.class,
+            ExperimentCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

@@ -404,6 +404,28 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * The next-token loss of every position without gradients, [batch * seq] row-major, 0 where
+     * the target is {@value #IGNORE_INDEX} (evaluation by position).
+     */
+    public float[] tokenLosses(Ops ops, Tensor ids, Tensor targets, int batch, int seq) {
+        try (Scope scope = Scope.open()) {
+            Tensor hn = hidden(ops, ids, batch, seq, 0, null);
+            int rows = hn.dim(0);
+            Tensor losses = Tensor.empty(device, DType.FP32, Shape.of(rows));
+            for (int r0 = 0; r0 < rows; r0 += HEAD_CHUNK_ROWS) {
+                int r1 = Math.min(rows, r0 + HEAD_CHUNK_ROWS);
+                try (Scope chunk = Scope.open()) {
+                    Tensor logits = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0, config.vocabSize()));
+                    ops.matmul(hn.slice(0, r0, r1), false, lmHead.value(), true, logits, 1f, 0f);
+                    ops.crossEntropyLoss(logits, targets.slice(0, r0, r1), IGNORE_INDEX, Reduction.NONE,
+                            losses.slice(0, r0, r1), null);
+                }
+            }
+            return losses.toFloatArray();
+        }
+    }
+
+    /**
      * Logits [batch, vocab] of the last position, after running {@code ids} [batch, seq] through
      * the model with the given per-layer caches (which hold everything before; they are extended).
      */
