@@ -4,6 +4,7 @@ import dev.ascendj.core.Backends;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.Checkpoint;
@@ -38,8 +39,11 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "A Hugging Face model directory, or a preset initialised from --seed.")
     String model;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output model directory.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Output model directory (required unless --estimate).")
     Path out;
+    @Option(names = "--estimate",
+            description = "Only print the predicted size of the quantized model from its config (no weights are read).")
+    boolean estimate;
     @Option(names = "--dtype", defaultValue = "bf16",
             description = "Storage of the weights that stay unquantized: bf16, fp16 or fp32 (default ${DEFAULT-VALUE}).")
     String dtype;
@@ -61,9 +65,21 @@ final class QuantizeCommand implements Callable<Integer> {
         if (ModelSource.isDirectory(model) && Files.exists(out) && Files.isSameFile(Path.of(model), out)) {
             throw new ParameterException(spec.commandLine(), "--out must differ from --model");
         }
+        PrintWriter o = spec.commandLine().getOut();
+        if (estimate) {
+            Nf4Footprint f = Nf4Footprint.predict(LlamaConfigs.resolve(model));
+            o.printf("%s quantized: %,d parameters of the linear layers in %,d bytes (%.4f bytes per parameter);"
+                    + " %,d other parameters in %,d bytes at 16 bits; %,d bytes (%.2f GiB) in all%n", model,
+                    f.quantizedParameters(), f.quantizedBytes(), f.bytesPerQuantizedParameter(), f.otherParameters(),
+                    f.otherBytes(), f.totalBytes(), f.totalBytes() / (double) (1L << 30));
+            o.flush();
+            return 0;
+        }
+        if (out == null) {
+            throw new ParameterException(spec.commandLine(), "--out DIR is required (or use --estimate)");
+        }
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
-        PrintWriter o = spec.commandLine().getOut();
         long t0 = System.nanoTime();
         try (LlamaModel m = ModelSource.load(model, null, null, device, seed, new Nf4Quantizer(ops), null)) {
             ModelFiles.save(m, out, keep);

@@ -120,6 +120,16 @@ class QloraCommandsTest {
     }
 
     @Test
+    void estimateFor7b() {
+        Run r = run("quantize", "--model", "llama2-7b", "--estimate");
+        assertEquals(0, r.code(), r.err());
+        // 32 layers x (4 x 4096^2 + 3 x 4096 x 11008) weights; 4 bits + 8/64 + 32/(64*256) bits each.
+        assertTrue(r.out().contains("6,476,005,376 parameters of the linear layers in 3,340,772,224 bytes (0.5159"),
+                r.out());
+        assertEquals(2, run("quantize", "--model", "llama2-7b").code(), "--out is needed to quantize");
+    }
+
+    @Test
     void aQuantizedBaseNeedsQlora() {
         Path q = tmp.resolve("nf4-only");
         assertEquals(0, run("quantize", "--model", dense.toString(), "--out", q.toString()).code());
