@@ -137,6 +137,31 @@ class QuantizedCheckpointTest {
     }
 
     @Test
+    void aQuantizedModelHoldsNoFp32CopyOfItsLinearLayers() {
+        Path dense = tmp.resolve("dense-mem");
+        try (LlamaModel m = LlamaModel.initialize(config(), DEV, 3, null)) {
+            ModelFiles.save(m, dense, DType.FP32);
+        }
+        long before = DEV.memoryInfo().usedBytes();
+        try (LlamaModel a = LlamaModel.initialize(config(), DEV, 3, null, new Nf4Quantizer(OPS))) {
+            Nf4Footprint f = Nf4Footprint.measure(a);
+            // Each weight's FP32 mean lives on the host: 4 bytes of its footprint that the device does not hold.
+            long offsets = 4L * a.quantizedWeights().size();
+            assertEquals(f.totalBytes() - offsets, DEV.memoryInfo().usedBytes() - before,
+                    "initialised: only NF4 + the rest");
+            assertEquals(Nf4Footprint.predict(config()).quantizedBytes(), f.quantizedBytes());
+            assertEquals(4 * f.otherParameters(), f.otherBytes(), "the rest is held as FP32 master copies");
+        }
+        assertEquals(before, DEV.memoryInfo().usedBytes());
+        try (LlamaModel b = ModelFiles.load(dense, DEV, null, 0, new Nf4Quantizer(OPS))) {
+            assertEquals(Nf4Footprint.measure(b).totalBytes() - 4L * b.quantizedWeights().size(),
+                    DEV.memoryInfo().usedBytes() - before,
+                    "quantized while loading: no dense linear weight left behind");
+        }
+        assertEquals(before, DEV.memoryInfo().usedBytes());
+    }
+
+    @Test
     void mergingAdaptersIntoNf4WeightsIsRefused() {
         LoraConfig lora = new LoraConfig(2, 4, 0f, LoraConfig.ALL_TARGETS);
         try (LlamaModel m = LlamaModel.initialize(config(), DEV, 3, lora, new Nf4Quantizer(OPS))) {
