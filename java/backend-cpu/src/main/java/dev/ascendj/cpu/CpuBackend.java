@@ -94,6 +94,29 @@ public final class CpuBackend implements Backend {
         return ops(device.defaultStream());
     }
 
+    /**
+     * In-process communicators over {@code devices}, which must be this backend's devices 0..n-1 in
+     * order (rank i on device i): a {@link dev.ascendj.cpu.collective.VirtualCluster} with one
+     * server and the configured collective timeout. Each rank must call from its own thread.
+     */
+    @Override
+    public List<dev.ascendj.core.Communicator> communicators(List<Device> devices) {
+        for (int i = 0; i < devices.size(); i++) {
+            if (devices.get(i) != device(i)) {
+                throw new IllegalArgumentException("CPU communicators need devices 0.." + (devices.size() - 1)
+                        + " of this backend in order; position " + i + " holds " + devices.get(i));
+            }
+        }
+        var cluster = new dev.ascendj.cpu.collective.VirtualCluster(this,
+                dev.ascendj.cpu.collective.VirtualCluster.uniformLayout(1, devices.size()),
+                dev.ascendj.cpu.collective.VirtualCluster.configuredTimeout());
+        List<dev.ascendj.core.Communicator> list = new java.util.ArrayList<>();
+        for (int r = 0; r < devices.size(); r++) {
+            list.add(cluster.world().communicator(r));
+        }
+        return list;
+    }
+
     @Override
     public void close() {
         // Devices own no pools; memory is released with the buffers.

@@ -38,7 +38,11 @@ import picocli.CommandLine.Spec;
         footer = {"", "Example:",
             "  ascendj finetune --model llama2-15m --tokenizer examples/tokenizer/tokenizer.json \\",
             "      --data examples/data/kg-train.jsonl --method lora --steps 60 --out runs/demo",
-            "  ascendj finetune --model llama2-60m ... --method qlora --rope-factor 4 --seq-len 1024 --out runs/long"})
+            "  ascendj finetune --model llama2-60m ... --method qlora --rope-factor 4 --seq-len 1024 --out runs/long",
+            "",
+            "On a virtual CPU cluster with a plan's partition (dp, tp, pp, 1F1B micro-batches, sharding):",
+            "  ascendj finetune ... --plan plan.json --micro-batches 4 --micro-batch-size 1",
+            "  ascendj finetune ... --cluster 1x8-cpu --auto-plan --batch 8"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -95,6 +99,20 @@ final class FinetuneCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
     boolean resume;
+    @Option(names = "--plan", paramLabel = "FILE",
+            description = "Run on a virtual CPU cluster with this plan's partition (see ascendj plan --save).")
+    Path plan;
+    @Option(names = "--cluster", paramLabel = "C",
+            description = "With --auto-plan: plan the job for this cluster (1x8-cpu, 4x8-910a, a file) and run it virtually.")
+    String cluster;
+    @Option(names = "--auto-plan", description = "Choose the partition with the planner (needs --cluster).")
+    boolean autoPlan;
+    @Option(names = "--micro-batch-size", description = "With a plan: sequences per micro-batch (default: the plan's).")
+    Integer microBatchSize;
+    @Option(names = "--micro-batches", description = "With a plan: micro-batches per step and replica (default: the plan's).")
+    Integer microBatches;
+    @Option(names = "--fp16", description = "With a plan: FP16 emulation with dynamic loss scaling (as on the 910A).")
+    boolean fp16;
     @Option(names = "--preview", defaultValue = "1",
             description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
     int preview;
@@ -114,6 +132,25 @@ final class FinetuneCommand implements Callable<Integer> {
         Double ropeFactor = rope.factor(spec.commandLine());
         if ((steps == null) == (epochs == null)) {
             throw new ParameterException(spec.commandLine(), "give exactly one of --steps and --epochs");
+        }
+        boolean parallel = plan != null || cluster != null || autoPlan;
+        if (parallel && qlora) {
+            throw new ParameterException(spec.commandLine(), "--method qlora runs on one device: the virtual-cluster"
+                    + " executor does not shard NF4 weights; drop --plan/--auto-plan");
+        }
+        if (parallel && (plan != null) == (cluster != null || autoPlan)) {
+            throw new ParameterException(spec.commandLine(), "give either --plan FILE or --cluster C --auto-plan");
+        }
+        if (parallel && plan == null && (cluster == null || !autoPlan)) {
+            throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
+        }
+        if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
+            // Every virtual device is a thread already; kernels splitting work further only contend.
+            dev.ascendj.cpu.CpuThreads.setThreads(1);
+        }
+        if (parallel && System.getProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY) == null) {
+            // Many virtual devices share few cores: a peer may legitimately compute for minutes.
+            System.setProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY, "900");
         }
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
@@ -163,6 +200,21 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             ProgressBar bar = new ProgressBar(err);
             long t0 = System.nanoTime();
+            if (parallel) {
+                var p = ParallelFinetune.plan(plan, cluster, model, m, lora != null, loraRank, seqLen,
+                        (long) batch * gradAccum);
+                var layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
+                double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                preview(o, "after training", m, ops, tok, template, samples);
+                Path exported = export(m, tok, lora != null, ropeFactor != null);
+                o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
+                        ProgressBar.format(secs), firstLast[0], firstLast[1]);
+                o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                        out.resolve("loss.png"), out.resolve("checkpoints"));
+                o.flush();
+                return 0;
+            }
             Trainer.Result r;
             try (Trainer trainer = new Trainer(m, ops, loader, opts, out)) {
                 r = trainer.run(resume, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,

@@ -28,6 +28,16 @@ public interface Backend extends AutoCloseable {
         return ops(device(0));
     }
 
+    /**
+     * One communicator per device, for a group whose rank {@code i} runs on {@code devices.get(i)}, all
+     * in this process (HCCL's {@code HcclCommInitAll}; threads of one JVM on the CPU). Each rank's
+     * collectives must then be called from its own thread. Backends without in-process groups throw
+     * {@link UnsupportedOperationException}.
+     */
+    default java.util.List<Communicator> communicators(java.util.List<Device> devices) {
+        throw new UnsupportedOperationException("the " + name() + " backend cannot build in-process communicators");
+    }
+
     /** Releases the backend's devices and pools. */
     @Override
     void close();

@@ -148,8 +148,19 @@ public final class LlamaConfigs {
             }
         }
         int heads = requiredInt(root, "num_attention_heads");
+        if (optionalDouble(root, "attention_dropout", 0) != 0) {
+            throw new ModelConfigException(null, "attention_dropout", "must be 0 (AscendJ's attention has no dropout), got "
+                    + root.get("attention_dropout").asText());
+        }
+        int hidden = requiredInt(root, "hidden_size");
+        JsonNode headDim = root.get("head_dim");
+        if (headDim != null && !headDim.isNull() && heads > 0 && toInt(headDim, "head_dim") != hidden / heads) {
+            // Newer transformers releases allow a head dimension other than hidden/heads; LLaMA2 has none.
+            throw new ModelConfigException(null, "head_dim", headDim.asText() + " differs from hidden_size/num_attention_heads = "
+                    + hidden / heads + ", which AscendJ requires");
+        }
         return new LlamaConfig(
-                requiredInt(root, "hidden_size"),
+                hidden,
                 requiredInt(root, "intermediate_size"),
                 requiredInt(root, "num_hidden_layers"),
                 heads,

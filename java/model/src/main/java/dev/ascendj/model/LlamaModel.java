@@ -249,7 +249,9 @@ public final class LlamaModel implements AutoCloseable {
             if (lora != null) {
                 SplittableRandom rnd = new SplittableRandom(seed ^ 0x10FAL);
                 for (int i = 0; i < config.numHiddenLayers(); i++) {
-                    for (String target : LoraConfig.ALL_TARGETS) {
+                    // A fixed order (not a hash set's, which changes from one JVM run to the next)
+                    // so that a seed always draws the same adapters and checkpoints list them alike.
+                    for (String target : LlamaConfig.LINEAR_NAMES) {
                         if (!lora.targetModules().contains(target)) {
                             continue;
                         }
@@ -360,6 +362,10 @@ public final class LlamaModel implements AutoCloseable {
      * @param targets INT32 [batch * seq] next-token targets, {@value #IGNORE_INDEX} where ignored
      */
     public LossSum forwardBackward(Ops ops, Tensor ids, Tensor targets, int batch, int seq, float gradScale, Pass pass) {
+        checkInputs(ids, targets, batch, seq);
+        if (!pass.training()) {
+            throw new IllegalArgumentException("forwardBackward needs a training pass, got " + pass);
+        }
         try (Scope scope = Scope.open()) {
             Tensor positions = positions(0, seq);
             List<Tensor> inputs = new ArrayList<>(layers.size() + 1);
@@ -384,6 +390,7 @@ public final class LlamaModel implements AutoCloseable {
                 dx = dIn;
             }
             if (embedding.trainable()) {
+                // dx is [tokens, hidden]: the ids must be flat too, as for the forward lookup.
                 try (Tensor dE = Tensor.empty(device, DType.FP32, embedding.value().shape());
                      Tensor flatIds = ids.reshape(batch * seq)) {
                     ops.embeddingDenseBackward(dx, flatIds, dE);
@@ -397,6 +404,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** The summed next-token loss without gradients (evaluation). */
     public LossSum loss(Ops ops, Tensor ids, Tensor targets, int batch, int seq) {
+        checkInputs(ids, targets, batch, seq);
         try (Scope scope = Scope.open()) {
             Tensor hn = hidden(ops, ids, batch, seq, 0, null);
             return head(ops, hn, targets, 0f, null);
@@ -408,6 +416,7 @@ public final class LlamaModel implements AutoCloseable {
      * the target is {@value #IGNORE_INDEX} (evaluation by position).
      */
     public float[] tokenLosses(Ops ops, Tensor ids, Tensor targets, int batch, int seq) {
+        checkInputs(ids, targets, batch, seq);
         try (Scope scope = Scope.open()) {
             Tensor hn = hidden(ops, ids, batch, seq, 0, null);
             int rows = hn.dim(0);
@@ -426,10 +435,26 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Logits [batch*seq, vocab] of every position, without gradients (row {@code b*seq + i} is
+     * the prediction after token {@code i} of sequence {@code b}). Materialises the whole
+     * batch's logits: for evaluation and tests on short inputs; training uses the chunked head.
+     */
+    public Tensor logits(Ops ops, Tensor ids, int batch, int seq) {
+        checkInputs(ids, null, batch, seq);
+        Tensor out = Tensor.empty(device, DType.FP32, Shape.of((long) batch * seq, config.vocabSize()));
+        try (Scope scope = Scope.open()) {
+            Tensor hn = hidden(ops, ids, batch, seq, 0, null);
+            ops.matmul(hn, false, lmHead.value(), true, out, 1f, 0f);
+        }
+        return out;
+    }
+
+    /**
      * Logits [batch, vocab] of the last position, after running {@code ids} [batch, seq] through
      * the model with the given per-layer caches (which hold everything before; they are extended).
      */
     public Tensor nextTokenLogits(Ops ops, Tensor ids, int batch, int seq, List<KvCache> caches) {
+        checkInputs(ids, null, batch, seq);
         Tensor logits = Tensor.empty(device, DType.FP32, Shape.of(batch, config.vocabSize()));
         try (Scope scope = Scope.open()) {
             int start = caches == null ? 0 : caches.get(0).length();
@@ -450,6 +475,21 @@ public final class LlamaModel implements AutoCloseable {
                     l.attention().headDim())));
         }
         return list;
+    }
+
+    /** Shapes that would otherwise fail deep inside a kernel, with a message about a view or slice. */
+    private static void checkInputs(Tensor ids, Tensor targets, int batch, int seq) {
+        if (batch < 1 || seq < 1) {
+            throw new IllegalArgumentException("batch and seq must be positive, got " + batch + " x " + seq);
+        }
+        if (ids.numel() != (long) batch * seq) {
+            throw new IllegalArgumentException("ids " + ids.shape() + " do not hold batch x seq = " + batch + " x "
+                    + seq + " tokens");
+        }
+        if (targets != null && !targets.shape().equals(Shape.of(batch * seq))) {
+            throw new IllegalArgumentException("targets must be [batch * seq] = [" + batch * seq + "], got "
+                    + targets.shape());
+        }
     }
 
     private Tensor hidden(Ops ops, Tensor ids, int batch, int seq, int start, List<KvCache> caches) {

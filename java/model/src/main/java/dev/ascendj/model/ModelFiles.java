@@ -57,6 +57,15 @@ public final class ModelFiles {
      * {@code quantization_config} entry.
      */
     public static void save(LlamaModel model, Path dir, DType dtype) {
+        save(model, dir, dtype, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #save(LlamaModel, Path, DType)}, split into shards of at most {@code maxShardBytes}
+     * of tensor data with a {@code model.safetensors.index.json}, as Hugging Face saves large
+     * models (a single {@code model.safetensors} when everything fits in one shard).
+     */
+    public static void save(LlamaModel model, Path dir, DType dtype, long maxShardBytes) {
         mkdirs(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
         try (Scope views = Scope.open()) {
@@ -74,7 +83,7 @@ public final class ModelFiles {
                     w.add(p.name(), p.value(), dtype);
                 }
             }
-            w.write(dir.resolve(SafetensorsWriter.SINGLE_FILE));
+            w.writeSharded(dir, maxShardBytes);
         }
         writeText(dir.resolve("config.json"), configJson(model));
     }
@@ -105,6 +114,10 @@ public final class ModelFiles {
     /**
      * Loads a model directory (config.json and weights) onto {@code device}, weights as FP32
      * master copies; adds fresh LoRA adapters when {@code lora} is set.
+     *
+     * @throws ModelConfigException naming config.json and the field when the config is invalid
+     * @throws FormatException naming the weights file and the tensor when a tensor is missing,
+     *     unexpected, of a shape the config does not give, or unreadable
      */
     public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed) {
         return load(dir, device, lora, seed, null);
@@ -117,21 +130,23 @@ public final class ModelFiles {
      * one tensor at a time as they are read, when {@code quantizer} is not null.
      */
     public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed, Nf4Quantizer quantizer) {
-        LlamaConfig config = LlamaConfigs.read(dir.resolve("config.json"));
+        Path configFile = dir.resolve("config.json");
+        LlamaConfig config = LlamaConfigs.read(configFile);
         try (Checkpoint probe = Checkpoint.open(dir)) {
             if (QuantizedCheckpoint.isQuantized(probe)) {
-                return loadQuantized(dir, config, device, lora, seed);
+                return loadQuantized(dir, configFile, config, device, lora, seed);
             }
         }
         if (quantizer != null) {
-            return loadAndQuantize(dir, config, device, lora, seed, quantizer);
+            return loadAndQuantize(dir, configFile, config, device, lora, seed, quantizer);
         }
         Map<String, Tensor> weights = new LinkedHashMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {
+            Path source = weightsFile(ck, dir);
             Map<String, Shape> expected = LlamaModel.weightShapes(config);
-            checkNoExtra(dir, ck, expected.keySet());
+            checkNoExtra(ck, configFile, config, expected.keySet());
             for (Map.Entry<String, Shape> e : expected.entrySet()) {
-                checkDense(dir, ck, e.getKey(), e.getValue());
+                checkDense(ck, source, configFile, e.getKey(), e.getValue());
                 weights.put(e.getKey(), dev.ascendj.core.Scope.untracked(
                         () -> ck.load(e.getKey(), device, DType.FP32)));
             }
@@ -142,27 +157,35 @@ public final class ModelFiles {
         return LlamaModel.fromWeights(config, device, weights, lora, seed);
     }
 
-    private static void checkNoExtra(Path dir, Checkpoint ck, Set<String> expected) {
+    /** Refuses tensors that {@code expected} (the names the config implies) does not list. */
+    private static void checkNoExtra(Checkpoint ck, Path configFile, LlamaConfig config, Set<String> expected) {
         Set<String> extra = new TreeSet<>(ck.names());
         extra.removeAll(expected);
         extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq")); // a buffer older HF exports carry
         if (!extra.isEmpty()) {
-            throw new FormatException(dir, null, "unexpected tensors for a LLaMA model: " + extra);
+            String first = extra.iterator().next();
+            String why = extra.contains("lm_head.weight") && config.tieWordEmbeddings()
+                    ? "; tie_word_embeddings is true, so the LM head is the embedding and has no weight of its own" : "";
+            throw new FormatException(ck.fileOf(first).path(), first, "unexpected for a LLaMA model of "
+                    + configFile + (extra.size() == 1 ? "" : " (" + extra.size() + " unexpected tensors: " + extra + ")")
+                    + why);
         }
     }
 
     /** Checks that {@code name} is stored with the shape the config needs. */
-    private static void checkDense(Path dir, Checkpoint ck, String name, Shape shape) {
+    private static void checkDense(Checkpoint ck, Path source, Path configFile, String name, Shape shape) {
         if (!ck.contains(name)) {
-            throw new FormatException(dir, name, "missing from the checkpoint");
+            throw new FormatException(source, name, "missing (" + configFile + " needs it, shape " + shape + ")");
         }
         Shape onDisk = ck.info(name).shape();
         if (!onDisk.equals(shape)) {
-            throw new FormatException(dir, name, "has shape " + onDisk + " but config.json needs " + shape);
+            throw new FormatException(ck.fileOf(name).path(), name, "has shape " + onDisk + " but " + configFile
+                    + " needs " + shape);
         }
     }
 
-    private static LlamaModel loadQuantized(Path dir, LlamaConfig config, Device device, LoraConfig lora, long seed) {
+    private static LlamaModel loadQuantized(Path dir, Path configFile, LlamaConfig config, Device device,
+                                            LoraConfig lora, long seed) {
         Map<String, Tensor> dense = new LinkedHashMap<>();
         Map<String, Nf4Weight> quantized = new LinkedHashMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {
@@ -173,20 +196,21 @@ public final class ModelFiles {
                 if (LlamaModel.isQuantizable(name)) {
                     QuantizedCheckpoint.SUFFIXES.forEach(s -> expected.add(name + s));
                     if (ck.contains(name)) {
-                        throw new FormatException(dir, name, "is stored both dense and quantized");
+                        throw new FormatException(ck.fileOf(name).path(), name, "is stored both dense and quantized");
                     }
                 } else {
                     expected.add(name);
                 }
             }
-            checkNoExtra(dir, ck, expected);
+            checkNoExtra(ck, configFile, config, expected);
+            Path source = weightsFile(ck, dir);
             for (Map.Entry<String, Shape> e : shapes.entrySet()) {
                 String name = e.getKey();
                 if (LlamaModel.isQuantizable(name)) {
                     quantized.put(name, dev.ascendj.core.Scope.untracked(
                             () -> QuantizedCheckpoint.load(ck, name, e.getValue(), device)));
                 } else {
-                    checkDense(dir, ck, name, e.getValue());
+                    checkDense(ck, source, configFile, name, e.getValue());
                     dense.put(name, dev.ascendj.core.Scope.untracked(() -> ck.load(name, device, DType.FP32)));
                 }
             }
@@ -198,16 +222,17 @@ public final class ModelFiles {
         return LlamaModel.fromQuantizedWeights(config, device, dense, quantized, lora, seed);
     }
 
-    private static LlamaModel loadAndQuantize(Path dir, LlamaConfig config, Device device, LoraConfig lora, long seed,
-                                              Nf4Quantizer quantizer) {
+    private static LlamaModel loadAndQuantize(Path dir, Path configFile, LlamaConfig config, Device device,
+                                              LoraConfig lora, long seed, Nf4Quantizer quantizer) {
         Map<String, Tensor> dense = new LinkedHashMap<>();
         Map<String, Nf4Weight> quantized = new LinkedHashMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {
             Map<String, Shape> shapes = LlamaModel.weightShapes(config);
-            checkNoExtra(dir, ck, shapes.keySet());
+            checkNoExtra(ck, configFile, config, shapes.keySet());
+            Path source = weightsFile(ck, dir);
             for (Map.Entry<String, Shape> e : shapes.entrySet()) {
                 String name = e.getKey();
-                checkDense(dir, ck, name, e.getValue());
+                checkDense(ck, source, configFile, name, e.getValue());
                 if (LlamaModel.isQuantizable(name)) {
                     // One dense weight at a time: peak memory is the NF4 model plus one FP32 matrix.
                     quantized.put(name, dev.ascendj.core.Scope.untracked(() -> {
@@ -225,6 +250,12 @@ public final class ModelFiles {
             throw ex;
         }
         return LlamaModel.fromQuantizedWeights(config, device, dense, quantized, lora, seed);
+    }
+
+    /** The file a reader of {@code dir} would look into: the single weights file or the shard index. */
+    private static Path weightsFile(Checkpoint ck, Path dir) {
+        Path index = dir.resolve(SafetensorsWriter.INDEX_FILE);
+        return Files.exists(index) ? index : ck.files().get(0).path();
     }
 
     /** Writes the LoRA adapters of {@code model} alone, in PEFT's layout. */
@@ -272,11 +303,18 @@ public final class ModelFiles {
             throw new FormatException(file, null, "peft_type '" + n.path("peft_type").asText()
                     + "' is not supported (only LORA)");
         }
-        if (!n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
+        if (!n.path("r").isIntegralNumber() || !n.path("r").canConvertToInt() || !n.path("lora_alpha").isNumber()) {
             throw new FormatException(file, null, "needs integer 'r' and numeric 'lora_alpha'");
         }
+        rejectUnsupported(file, n);
         Set<String> targets = new HashSet<>();
-        n.path("target_modules").forEach(t -> targets.add(t.asText()));
+        JsonNode t = n.path("target_modules");
+        if (t.isTextual()) {
+            // PEFT also takes one string: a module name, or "all-linear" for every linear but the head.
+            targets.addAll("all-linear".equals(t.textValue()) ? LoraConfig.ALL_TARGETS : Set.of(t.textValue()));
+        } else {
+            t.forEach(x -> targets.add(x.asText()));
+        }
         try {
             return new LoraConfig(n.get("r").asInt(), (float) n.get("lora_alpha").asDouble(),
                     (float) n.path("lora_dropout").asDouble(0), targets);
@@ -285,11 +323,49 @@ public final class ModelFiles {
         }
     }
 
+    /**
+     * PEFT options that change what the adapter computes (scaling, per-layer ranks, DoRA, biases,
+     * transposed weights, extra trained modules): loading such an adapter as plain LoRA would give
+     * a different model without a word, so it is refused.
+     */
+    private static void rejectUnsupported(Path file, JsonNode n) {
+        for (String flag : new String[] {"use_rslora", "use_dora", "fan_in_fan_out"}) {
+            if (n.path(flag).asBoolean(false)) {
+                throw new FormatException(file, "field", flag, "true is not supported (plain LoRA only)", null);
+            }
+        }
+        for (String map : new String[] {"rank_pattern", "alpha_pattern"}) {
+            if (n.path(map).size() > 0) {
+                throw new FormatException(file, "field", map, "per-module ranks or alphas are not supported", null);
+            }
+        }
+        for (String list : new String[] {"layers_to_transform", "modules_to_save"}) {
+            JsonNode v = n.path(list);
+            if (!v.isMissingNode() && !v.isNull() && !(v.isArray() && v.isEmpty())) {
+                throw new FormatException(file, "field", list, "is not supported (adapters on every layer, "
+                        + "no extra trained modules)", null);
+            }
+        }
+        String bias = n.path("bias").asText("none");
+        if (!"none".equals(bias)) {
+            throw new FormatException(file, "field", "bias", "'" + bias + "' is not supported (LLaMA's linears have no bias)", null);
+        }
+    }
+
     /** Copies the adapter weights saved in {@code dir} into {@code model}'s adapters (same config). */
     public static void loadAdapterWeights(LlamaModel model, Path dir) {
         Path file = dir.resolve(ADAPTER_WEIGHTS);
         try (Checkpoint ck = Checkpoint.open(file)) {
             List<String> missing = new ArrayList<>();
+            Set<String> unexpected = new TreeSet<>(ck.names());
+            for (Parameter p : model.parameters().values()) {
+                unexpected.remove(PEFT_PREFIX + p.name());
+            }
+            if (!unexpected.isEmpty()) {
+                // Adapters the config does not list would otherwise be dropped without a word.
+                throw new FormatException(file, unexpected.iterator().next(), "unexpected: not an adapter of "
+                        + model.lora() + (unexpected.size() == 1 ? "" : " (" + unexpected.size() + " unexpected tensors)"));
+            }
             for (Parameter p : model.parameters().values()) {
                 if (!p.name().contains(".lora_")) {
                     continue;

@@ -69,6 +69,10 @@ class LlamaConfigTest {
         LlamaConfig c = LlamaConfigs.parse(HF_7B, "config.json");
         assertEquals(LlamaConfigs.preset("llama2-7b"), c);
         assertEquals(4096, c.maxSequenceLength());
+        // Newer exports spell out head_dim and attention_dropout; consistent values are accepted.
+        String newer = HF_7B.replace("\"use_cache\": true,", "\"head_dim\": 128, \"attention_dropout\": 0.0,");
+        assertTrue(newer.contains("head_dim"));
+        assertEquals(c, LlamaConfigs.parse(newer, "config.json"));
     }
 
     @Test
@@ -119,7 +123,9 @@ class LlamaConfigTest {
         "not llama                | \"model_type\": \"llama\",            | \"model_type\": \"gpt2\", | model_type: 'gpt2' is not a LLaMA configuration",
         "other activation         | \"hidden_act\": \"silu\",             | \"hidden_act\": \"gelu\", | hidden_act: 'gelu' is not supported",
         "biases                   | \"use_cache\": true,                  | \"attention_bias\": true, | attention_bias: true is not supported",
-        "tie as string            | \"tie_word_embeddings\": false,       | \"tie_word_embeddings\": \"no\", | tie_word_embeddings: expected true or false"})
+        "tie as string            | \"tie_word_embeddings\": false,       | \"tie_word_embeddings\": \"no\", | tie_word_embeddings: expected true or false",
+        "other head dimension     | \"use_cache\": true,                  | \"head_dim\": 64, | head_dim: 64 differs from hidden_size/num_attention_heads = 128",
+        "attention dropout        | \"use_cache\": true,                  | \"attention_dropout\": 0.1, | attention_dropout: must be 0"})
     void rejectsBadFieldsNamingFileFieldAndProblem(String name, String from, String to, String expected) {
         String json = HF_7B.replace(from, to == null ? "" : to);
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlamaConfigs.parse(json, "/m/config.json"));

@@ -13,9 +13,9 @@ import java.util.Set;
  *                      gate_proj, up_proj, down_proj
  */
 public record LoraConfig(int rank, float alpha, float dropout, Set<String> targetModules) {
-    /** Every linear layer of a LLaMA decoder layer. */
-    public static final Set<String> ALL_TARGETS =
-            Set.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    /** Every linear layer of a LLaMA decoder layer, in the order of the layer (iteration order is fixed). */
+    public static final Set<String> ALL_TARGETS = java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(
+            java.util.List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")));
 
     public LoraConfig {
         if (rank < 1) {

@@ -1,0 +1,151 @@
+package dev.ascendj.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.plan.Plan;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PlanCommandTest {
+
+    /** Exit code, standard output and standard error of one run. */
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new PlanCommand());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void printsATableOfTheBestPlans() {
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--top", "5");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().split("\n");
+        assertTrue(lines[0].startsWith("#  dp  tp  pp  mbs  mb  "), r.out());
+        assertEquals(7, lines.length, r.out());   // header, 5 plans, summary
+        assertTrue(lines[6].contains("layouts considered"), r.out());
+    }
+
+    @Test
+    void jsonOutputUsesTheDocumentedNames() throws IOException {
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--top", "3", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(3, root.get("plans").size());
+        assertTrue(root.get("reason").isNull());
+        JsonNode best = root.get("plans").get(0);
+        for (String f : List.of("dp", "tp", "pp", "microBatchSize", "microBatches", "recompute", "optimizerShard", "memoryPerDeviceBytes",
+                "tokensPerSecondPerDevice", "stepSeconds", "mfu")) {
+            assertTrue(best.has(f), f);
+        }
+        assertTrue(best.get("tokensPerSecondPerDevice").doubleValue() >= root.get("plans").get(1).get("tokensPerSecondPerDevice").doubleValue());
+    }
+
+    @Test
+    void nothingFitsGivesAnEmptyListAndAReason() throws IOException {
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--json");
+        assertEquals(1, r.code());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(0, root.get("plans").size());
+        assertTrue(root.get("reason").textValue().startsWith("nothing fits"), root.get("reason").textValue());
+        assertTrue(root.get("suggestions").size() >= 3);
+        Run text = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--explain");
+        assertEquals(1, text.code());
+        assertTrue(text.out().startsWith("No plan: nothing fits"), text.out());
+        assertTrue(text.out().contains("suggestion: lora (rank 16"), text.out());
+        assertTrue(text.out().contains("The leanest legal layout, which does not fit:"), text.out());
+    }
+
+    @Test
+    void fixedDegreesExplainSaveAndReport(@TempDir Path dir) throws IOException {
+        Path plan = dir.resolve("plan.json");
+        Path html = dir.resolve("plan.html");
+        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--dp", "2", "--tp", "1",
+                "--pp", "4", "--micro-batch-size", "1", "--micro-batches", "16", "--recompute", "full", "--optimizer-shard", "true",
+                "--explain", "--save", plan.toString(), "--report", html.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("layout: dp2 tp1 pp4 b1 m16 full shard"), r.out());
+        assertTrue(r.out().contains("memory per device (cap 31.0 GiB)"), r.out());
+        Plan p = Plan.read(plan);
+        assertEquals(2, p.dp());
+        assertEquals(4, p.pp());
+        String page = Files.readString(html);
+        assertTrue(page.contains("<svg") && page.contains("1F1B"));
+    }
+
+    @Test
+    void lorasOptionsAndTokenBatches() {
+        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--method", "lora", "--lora-rank", "8", "--lora-targets", "q_proj,v_proj",
+                "--seq-len", "2048", "--global-batch", "64Kt", "--top", "1", "--explain");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("lora r8, seq 2048, global batch 32 sequences (65536 tokens)"), r.out());
+    }
+
+    @Test
+    void jobFilesAreReadAndOptionsOverrideThem(@TempDir Path dir) throws IOException {
+        Path job = dir.resolve("job.yaml");
+        Files.writeString(job, "method: lora\nseqLen: 1024\nglobalBatch: 16\n");
+        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--job", job.toString(), "--seq-len", "2048", "--top", "1", "--explain");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("lora r16, seq 2048, global batch 16 sequences"), r.out());
+    }
+
+    @Test
+    void badInputExitsWithTwoAndAClearMessage() {
+        Run heads = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--tp", "3");
+        assertEquals(2, heads.code());
+        assertTrue(heads.err().startsWith("ascendj plan: "), heads.err());
+        assertTrue(heads.err().contains("tp: 3 does not divide"), heads.err());
+        assertFalse(heads.err().contains("\tat "), "no stack trace");
+        Run hw = run("--cluster", "4x8-h100", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32");
+        assertEquals(2, hw.code());
+        assertTrue(hw.err().contains("unknown hardware profile 'h100'"), hw.err());
+        Run model = run("--cluster", "1x8-910a", "--model", "gpt-5", "--seq-len", "2048", "--global-batch", "32");
+        assertEquals(2, model.code());
+        assertTrue(model.err().contains("'gpt-5' is neither a preset"), model.err());
+        Run seq = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "-5", "--global-batch", "32");
+        assertEquals(2, seq.code());
+        assertTrue(seq.err().contains("seqLen: must lie in"), seq.err());
+        Run missing = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--global-batch", "32");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("seq-len: missing"), missing.err());
+        Run rank = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--lora-rank", "8");
+        assertEquals(2, rank.code());
+        Run recompute = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--recompute", "half");
+        assertEquals(2, recompute.code());
+        assertTrue(recompute.err().contains("recompute: 'half' is not one of none, selective, full"), recompute.err());
+    }
+
+    @Test
+    void saveRefusesWhenNothingFits(@TempDir Path dir) {
+        Path plan = dir.resolve("plan.json");
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--save", plan.toString());
+        assertEquals(1, r.code());
+        assertFalse(Files.exists(plan));
+        assertTrue(r.err().contains("nothing to save"), r.err());
+    }
+
+    @Test
+    void helpShowsExamples() {
+        Run r = run("--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("ascendj plan --cluster 4x8-910a --model llama2-7b"), r.out());
+    }
+}

@@ -1,0 +1,128 @@
+package dev.ascendj.launch;
+
+import dev.ascendj.plan.Plan;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code ascendj launch}: checks inventory, plan and MindFormers config together, writes one
+ * launch script per server and, without {@code --dry-run}, runs them over SSH and streams their
+ * output.
+ */
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = "Write per-server launch scripts of a MindFormers job (msrun or rank table) and run them over SSH.",
+        footer = {"", "Examples:",
+            "  ascendj launch --inventory cluster.yaml --plan plan.json --config run_llama2_7b.yaml --dry-run --out launch/",
+            "  ascendj launch --inventory cluster.yaml --plan plan.json --config run_llama2_7b.yaml --launcher msrun "
+                + "--workdir /data/job1 --mindformers-dir /opt/mindformers",
+            "", "Exit codes: 0 scripts written / every server succeeded, 1 a server failed, 2 invalid input (nothing was run)."})
+public final class LaunchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--inventory", required = true, paramLabel = "FILE", description = "Cluster inventory (YAML/JSON).")
+    Path inventory;
+
+    @Option(names = "--plan", required = true, paramLabel = "FILE", description = "The plan (ascendj plan --save).")
+    Path plan;
+
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The MindFormers YAML (ascendj mindformers).")
+    Path config;
+
+    @Option(names = "--engine", defaultValue = "mindformers", paramLabel = "ENGINE", description = "Training engine (only mindformers).")
+    String engine;
+
+    @Option(names = "--launcher", defaultValue = "ranktable", paramLabel = "msrun|ranktable",
+            description = "msrun (MindSpore dynamic networking) or ranktable (RANK_TABLE_FILE, one process per NPU; default).")
+    String launcher;
+
+    @Option(names = "--dry-run", description = "Only write the scripts.")
+    boolean dryRun;
+
+    @Option(names = "--out", defaultValue = "launch", paramLabel = "DIR", description = "Where the scripts are written (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--workdir", defaultValue = "ascendj-job", paramLabel = "DIR",
+            description = "Job directory on each server, relative to the SSH login directory or absolute (default ${DEFAULT-VALUE}).")
+    String workDir;
+
+    @Option(names = "--mindformers-dir", defaultValue = "/opt/mindformers", paramLabel = "DIR",
+            description = "MindFormers checkout on the servers (default ${DEFAULT-VALUE}).")
+    String mindformersDir;
+
+    @Option(names = "--master-port", defaultValue = "8118", paramLabel = "PORT", description = "msrun master port (default ${DEFAULT-VALUE}).")
+    int masterPort;
+
+    @Option(names = "--ssh", defaultValue = "ssh", paramLabel = "PATH", description = "The ssh executable (default ${DEFAULT-VALUE}).")
+    String ssh;
+
+    @Override
+    public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            if (!"mindformers".equals(engine)) {
+                throw new LaunchException("--engine '" + engine + "': only mindformers is launched by scripts "
+                        + "(the cpu and native engines run with ascendj finetune)");
+            }
+            LaunchScripts.Launcher l = switch (launcher.toLowerCase(Locale.ROOT)) {
+                case "msrun" -> LaunchScripts.Launcher.MSRUN;
+                case "ranktable", "rank-table" -> LaunchScripts.Launcher.RANKTABLE;
+                default -> throw new LaunchException("--launcher '" + launcher + "': expected msrun or ranktable");
+            };
+            Inventory inv = Inventory.read(inventory);
+            Plan p = MindformersCommand.readPlan(plan);
+            String yaml;
+            try {
+                if (!Files.isRegularFile(config) || Files.size(config) > MindFormersYaml.MAX_BYTES) {
+                    throw new LaunchException(config + ": no such file (or too large for a config)");
+                }
+                yaml = Files.readString(config, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new LaunchException(config + ": cannot read: " + e.getMessage(), e);
+            }
+            var findings = MindFormersCheck.check(MindFormersYaml.parse(yaml, config.toString()), inv.toCluster(), p);
+            findings.forEach(f -> err.println(config + ": " + f));
+            if (!MindFormersCheck.ok(findings)) {
+                throw new LaunchException(config + " fails the start-up checks (above); fix it or regenerate it with ascendj mindformers");
+            }
+            SshRunner runner = new SshRunner(ssh, inv.user());
+            Map<String, String> scripts = LaunchScripts.generate(inv, p, yaml, l, LaunchScripts.Options.defaults(workDir, mindformersDir)
+                    .withMasterPort(masterPort));
+            List<String> texts = new ArrayList<>();
+            int s = 0;
+            for (Map.Entry<String, String> e : scripts.entrySet()) {
+                Path f = out.resolve(e.getKey());
+                AtomicFiles.write(f, e.getValue());
+                texts.add(e.getValue());
+                o.println("wrote " + f + "   (run: " + String.join(" ", runner.command(inv.servers().get(s++))) + " < " + f + ")");
+            }
+            if (dryRun) {
+                return 0;
+            }
+            Map<String, Integer> status = runner.run(inv, texts, o);
+            boolean ok = true;
+            for (Map.Entry<String, Integer> e : status.entrySet()) {
+                o.println(e.getKey() + ": " + (e.getValue() == 0 ? "finished" : "failed with status " + e.getValue()));
+                ok &= e.getValue() == 0;
+            }
+            return ok ? 0 : 1;
+        } catch (LaunchException e) {
+            err.println("ascendj launch: " + e.getMessage());
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package dev.ascendj.launch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PreflightTest {
+
+    static final Path SAMPLES = Path.of("src/test/resources/dev/ascendj/launch/preflight");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void parsesNpuSmiInfo() throws Exception {
+        NpuSmi.Info info = NpuSmi.parse(Files.readString(SAMPLES.resolve("broken/10.0.0.12/npu-smi-info.txt")), "x");
+        assertEquals("23.0.rc3", info.version());
+        assertEquals(8, info.npus().size());
+        assertEquals(new NpuSmi.Npu(3, "910A", "OK", 30812, 32768), info.npus().get(3));
+        assertEquals("Warning", info.npus().get(6).health());
+        assertEquals(List.of(new NpuSmi.Proc(3, 48213, "python3.9", 30208)), info.processes());
+    }
+
+    @Test
+    void healthyClusterPasses() {
+        var r = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--from", SAMPLES.resolve("healthy").toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("all 81 checks passed"), r.out());
+        assertTrue(r.out().contains("10.0.0.11  MindSpore"), r.out());
+    }
+
+    @Test
+    void brokenServerFailsWithFixes() {
+        Inventory inv = Inventory.read(inv());
+        Map<String, Map<String, String>> outputs = Map.of("10.0.0.11", PreflightCommand.readDir(SAMPLES.resolve("broken/10.0.0.11")),
+                "10.0.0.12", PreflightCommand.readDir(SAMPLES.resolve("broken/10.0.0.12")));
+        List<Preflight.Result> results = new Preflight(inv, null, Compatibility.builtIn(), 500_000_000_000L).run(outputs);
+        List<String> failed = results.stream().filter(x -> !x.pass()).map(x -> x.host() + " " + x.check() + ": " + x.detail()).toList();
+        assertEquals(List.of(
+                "10.0.0.12 NPU 3 HBM: 30812 / 32768 MB in use",
+                "10.0.0.12 NPU 6 health: 910A Warning",
+                "10.0.0.12 NPU processes: 48213 python3.9 on NPU 3 (30208 MB)",
+                "10.0.0.12 NIC 5 link: DOWN",
+                "10.0.0.12 NIC 7 address: 192.168.103.199 (inventory: 192.168.103.122)",
+                "10.0.0.12 firmware: 6.4.12.1.241",
+                "10.0.0.12 disk: 123 GB free on /data, 500 GB needed",
+                "cluster same firmware: {7.0.0.5.242=[10.0.0.11], 6.4.12.1.241=[10.0.0.12]}",
+                "cluster clock skew: 3.78 s between 10.0.0.11 and 10.0.0.12"), failed);
+        String table = Preflight.table(results);
+        assertTrue(table.contains("10.0.0.12 NPU processes: left from an earlier run: kill 48213"), table);
+        assertTrue(table.contains("MindSpore 2.2 (MindFormers 1.0) needs firmware 7.0 or 7.1"), table);
+        assertTrue(table.contains("9 checks failed. Fixes:"), table);
+    }
+
+    @Test
+    void versionsOutsideTheTableAreNamed() throws Exception {
+        Inventory inv = Inventory.read(inv());
+        Map<String, String> a = PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.11"));
+        Map<String, String> b = new java.util.HashMap<>(PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.12")));
+        b.put("mindspore-version.txt", "2.3.0\n");
+        List<Preflight.Result> results = new Preflight(inv, null, Compatibility.builtIn(), 0).run(Map.of("10.0.0.11", a, "10.0.0.12", b));
+        Preflight.Result ms = results.stream().filter(x -> x.host().equals("10.0.0.12") && x.check().equals("MindSpore")).findFirst().get();
+        assertFalse(ms.pass());
+        assertTrue(ms.fix().contains("do not support ascend-910a"), ms.fix());
+        assertTrue(Compatibility.matches(List.of("2.2"), "2.2.10"));
+        assertFalse(Compatibility.matches(List.of("2.2"), "2.21.0"));
+        assertTrue(Compatibility.matches(List.of("8.0.RC1"), "8.0.rc1"));
+    }
+
+    @Test
+    void collectScriptIsValidBashAndItsSectionsParse() throws Exception {
+        Inventory inv = Inventory.read(inv());
+        String script = Preflight.collectScript(inv.servers().get(0), "/data/it's here");
+        Path f = TestPlans.write(dir, "collect.sh", script);
+        assertEquals(0, new ProcessBuilder("bash", "-n", f.toString()).start().waitFor());
+        assertTrue(script.contains("hccn_tool -i 7 -ip -g"));
+        Map<String, String> s = Preflight.sections("==> a.txt\nline 1\nline 2\n==> date.txt\n123.5\n");
+        assertEquals(Map.of("a.txt", "line 1\nline 2\n", "date.txt", "123.5\n\n"), s);
+    }
+
+    @Test
+    void minimumDiskFollowsThePlan() throws Exception {
+        Inventory inv = Inventory.read(inv());
+        long need = Preflight.defaultMinFree(inv, TestPlans.twoByEight());
+        // 5 checkpoints x 6.74e9 parameters x 16 bytes over 2 servers
+        assertEquals(5 * 6_738_415_616L * 16 / 2, need);
+    }
+
+    /** Live collection through a stand-in ssh that replays the recorded outputs of the host it is given (no network). */
+    @Test
+    void collectsOverSshAndSavesTheOutputs() throws Exception {
+        Path ssh = dir.resolve("fake-ssh");
+        Files.writeString(ssh, "#!/bin/sh\nfor a; do host=\"$prev\"; prev=\"$a\"; done\ncat > /dev/null\n"
+                + "for f in '" + SAMPLES.resolve("broken").toAbsolutePath() + "'/\"$host\"/*; do echo \"==> $(basename \"$f\")\"; cat \"$f\"; done\n");
+        Files.setPosixFilePermissions(ssh, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path saved = dir.resolve("saved");
+        var r = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--ssh", ssh.toString(), "--save", saved.toString(),
+                "--min-free-gb", "500");
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("9 checks failed"), r.out());
+        assertTrue(Files.exists(saved.resolve("10.0.0.12/npu-smi-info.txt")));
+        var again = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--from", saved.toString(), "--min-free-gb", "500");
+        assertEquals(r.out(), again.out());
+    }
+
+    /** On a machine without Ascend tools the live checks fail cleanly, one line each, with fixes. */
+    @Test
+    void localRunWithoutAscendToolsFailsCleanly() {
+        Path one = TestPlans.write(dir, "one.yaml", TestPlans.inventoryYaml(1, 1));
+        var r = CommandRunner.run(new PreflightCommand(), "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());
+        var two = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--local");
+        assertEquals(2, two.code());
+    }
+
+    private Path inv() {
+        return TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8));
+    }
+}

@@ -1,0 +1,136 @@
+package dev.ascendj.launch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ascendj.plan.Plan;
+import dev.ascendj.plan.RankAssignment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RankTablesTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void rankTableMatchesGoldenFile() {
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        RankTable t = RankTables.build(inv, TestPlans.twoByEight());
+        TestPlans.assertGolden("hccl_2s_16p.json", RankTables.toJson(t));
+    }
+
+    @Test
+    void everyRankIdFollowsThePlansRankMap() {
+        Plan plan = TestPlans.twoByEight();
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        RankTable t = RankTables.build(inv, plan);
+        Map<String, String> rankByServerDevice = new HashMap<>();
+        for (RankTable.Server s : t.serverList()) {
+            for (RankTable.Device d : s.device()) {
+                rankByServerDevice.put(s.serverId() + "/" + d.deviceId(), d.rankId());
+            }
+        }
+        assertEquals(16, rankByServerDevice.size());
+        for (RankAssignment r : plan.ranks()) {
+            String host = inv.servers().get(r.server()).host();
+            assertEquals(String.valueOf(r.rank()), rankByServerDevice.get(host + "/" + r.deviceId()), "rank " + r.rank());
+        }
+        assertEquals("2", t.serverCount());
+        assertEquals("completed", t.status());
+        assertEquals("1.0", t.version());
+    }
+
+    @Test
+    void allValuesAreStringsAndTheTableReadsBack() throws Exception {
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        RankTable t = RankTables.build(inv, TestPlans.twoByEight());
+        Path f = dir.resolve("out/hccl.json");
+        RankTables.write(t, f);
+        assertEquals(t, RankTables.read(f));
+        String json = Files.readString(f);
+        assertTrue(!json.matches("(?s).*:\\s*\\d.*"), "a bare number in " + json);
+        Path bad = TestPlans.write(dir, "bad.json", json.replace("\"server_count\" : \"2\"", "\"server_count\" : 2"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.read(bad));
+        assertTrue(e.getMessage().contains("server_count: 2 must be a string"), e.getMessage());
+    }
+
+    @Test
+    void serverCountMustMatchThePlan() {
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(3, 8)));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
+        assertEquals("c.yaml: 3 servers, but the plan is for 2 (16 devices: dp 4 x tp 1 x pp 4)", e.getMessage());
+    }
+
+    @Test
+    void npuCountMustMatchThePlan() {
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 4)));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
+        assertEquals("c.yaml: 4 NPUs per server, but the plan uses 8 per server", e.getMessage());
+    }
+
+    @Test
+    void planMadeFromAnInventoryMustListTheSameHosts() {
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        Plan plan = TestPlans.plan(inv.toCluster(), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
+        assertEquals(16, RankTables.build(inv, plan).rankCount());
+        Inventory swapped = new Inventory(inv.name(), inv.hardware(), null, List.of(inv.servers().get(1), inv.servers().get(0)));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(swapped, plan, "c.yaml"));
+        assertTrue(e.getMessage().startsWith("c.yaml: servers[0].host is 10.0.0.12, but the plan's server 0 is 10.0.0.11"), e.getMessage());
+    }
+
+    @Test
+    void mergeRenumbersRanksInArgumentOrderLikeMergeHccl() {
+        RankTable a = RankTables.parse(single("10.0.0.12", 101), "a");
+        RankTable b = RankTables.parse(single("10.0.0.11", 102), "b");
+        RankTable m = RankTables.merge(List.of(a, b));
+        assertEquals("2", m.serverCount());
+        assertEquals("10.0.0.12", m.serverList().get(0).serverId());
+        assertEquals("0", m.serverList().get(0).device().get(0).rankId());
+        assertEquals("8", m.serverList().get(1).device().get(0).rankId());
+        assertEquals("15", m.serverList().get(1).device().get(7).rankId());
+        assertEquals("hccl_2s_16p.json", RankTables.mergedFileName(m));
+        TestPlans.assertGolden("merged_2s_16p.json", RankTables.toJson(m));
+    }
+
+    @Test
+    void mergeRefusesDuplicateDeviceIps() {
+        RankTable a = RankTables.parse(single("10.0.0.11", 101), "a");
+        RankTable b = RankTables.parse(single("10.0.0.12", 101), "b");
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.merge(List.of(a, b)));
+        assertTrue(e.getMessage().contains("server_list[1].device[0].device_ip: 192.168.100.101 is already server_list[0].device[0]"),
+                e.getMessage());
+    }
+
+    @Test
+    void tableChecksNameTheField() {
+        String ok = single("10.0.0.11", 101);
+        assertMessage(ok.replace("\"completed\"", "\"initializing\""), "status: 'initializing'; HCCL needs \"completed\"");
+        assertMessage(ok.replace("\"device_id\": \"7\"", "\"device_id\": \"9\""), "device_id: 9 is outside 0-7");
+        assertMessage(ok.replace("\"rank_id\": \"7\"", "\"rank_id\": \"6\""), "rank_id: rank 6 appears twice");
+        assertMessage(ok.replace("\"server_count\": \"1\"", "\"server_count\": \"2\""), "server_count: '2' but server_list has 1 servers");
+        assertMessage(ok.replace("192.168.103.101", "192.168.103.301"), "device_ip: '192.168.103.301' is not an IPv4 address");
+    }
+
+    private static void assertMessage(String json, String expected) {
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.parse(json, "t.json"));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    /** A single-server table as hccl_tools.py writes it. */
+    static String single(String server, int ipLast) {
+        StringBuilder sb = new StringBuilder("{\"version\": \"1.0\", \"server_count\": \"1\", \"server_list\": [{\"server_id\": \"")
+                .append(server).append("\", \"device\": [");
+        for (int d = 0; d < 8; d++) {
+            sb.append(d == 0 ? "" : ", ").append("{\"device_id\": \"").append(d).append("\", \"device_ip\": \"192.168.")
+                    .append(100 + d % 4).append('.').append(ipLast + (d / 4) * 100).append("\", \"rank_id\": \"").append(d).append("\"}");
+        }
+        return sb.append("], \"host_nic_ip\": \"reserve\"}], \"status\": \"completed\"}").toString();
+    }
+}

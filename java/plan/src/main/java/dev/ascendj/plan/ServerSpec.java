@@ -1,0 +1,46 @@
+package dev.ascendj.plan;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One server of a cluster: its address (the rank table's {@code server_id}), its hardware
+ * profile, and its devices sorted by id.
+ *
+ * @param host     the server's address (IP or host name) as the other servers reach it
+ * @param hardware hardware profile name, or null to inherit the cluster's
+ * @param devices  the devices of this server that take part
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ServerSpec(
+        @JsonProperty(value = "host", required = true) String host,
+        @JsonProperty("hardware") String hardware,
+        @JsonProperty(value = "devices", required = true) List<DeviceSpec> devices) {
+
+    public ServerSpec {
+        if (host == null || host.isBlank() || host.length() > 253 || host.chars().anyMatch(Character::isWhitespace)) {
+            throw new PlanException("host", "'" + host + "' is not a host name or address");
+        }
+        if (devices == null || devices.isEmpty()) {
+            throw new PlanException("devices", "a server needs at least one device");
+        }
+        Set<Integer> ids = new HashSet<>();
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceSpec d = devices.get(i);
+            if (d == null) {
+                throw new PlanException("devices[" + i + "]", "must not be null");
+            }
+            if (!ids.add(d.id())) {
+                throw new PlanException("devices[" + i + "].id", "device " + d.id() + " is listed twice");
+            }
+        }
+        List<DeviceSpec> sorted = new ArrayList<>(devices);
+        sorted.sort(Comparator.comparingInt(DeviceSpec::id));
+        devices = List.copyOf(sorted);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.ascendj.train.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ascendj.model.tokenizer.LlamaTokenizer;
+import dev.ascendj.model.tokenizer.PromptTemplate;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class InstructionDataTest {
+    private static LlamaTokenizer tokenizer;
+    private static final PromptTemplate TEMPLATE = PromptTemplate.llama2();
+
+    @BeforeAll
+    static void load() {
+        tokenizer = LlamaTokenizer.load(Path.of("../../examples/tokenizer/tokenizer.json"));
+    }
+
+    @AfterAll
+    static void close() {
+        tokenizer.close();
+    }
+
+    private static List<InstructionRecord> records(int n) {
+        List<InstructionRecord> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            list.add(new InstructionRecord("Extract the triples.", "Ada Brook was born in Harlow " + i + ".",
+                    "(Ada Brook, born in, Harlow)"));
+        }
+        return list;
+    }
+
+    @Test
+    void readsJsonLinesSkippingBlankLinesAndExtraFields(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("d.jsonl");
+        Files.writeString(f, "{\"instruction\": \"a\", \"input\": \"b\", \"output\": \"c\", \"task\": \"ner\"}\n\n"
+                + "{\"instruction\": \"d\", \"output\": \"e\"}\n", StandardCharsets.UTF_8);
+        List<InstructionRecord> r = InstructionRecord.readJsonl(f);
+        assertEquals(List.of(new InstructionRecord("a", "b", "c"), new InstructionRecord("d", "", "e")), r);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"instruction\": \"a\", \"input\": \"b\"}                       | :2: missing field 'output'",
+        "{\"instruction\": \"a\", \"output\": 3}                           | :2: field 'output' must be a string",
+        "{\"instruction\": \" \", \"output\": \"x\"}                        | :2: field 'instruction' is empty",
+        "[1, 2]                                                           | :2: expected a JSON object",
+        "{\"instruction\": \"a\", \"output\": \"b\"                         | :2: not JSON",
+    })
+    void badLinesAreNamedWithFileAndLine(String line, String expected, @TempDir Path dir) throws Exception {
+        Path f = dir.resolve("bad.jsonl");
+        Files.writeString(f, "{\"instruction\": \"ok\", \"output\": \"ok\"}\n" + line + "\n", StandardCharsets.UTF_8);
+        DataFormatException e = assertThrows(DataFormatException.class, () -> InstructionRecord.readJsonl(f));
+        assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains(expected.trim()), e.getMessage());
+    }
+
+    @Test
+    void emptyOrMissingFilesAreRejected(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("empty.jsonl");
+        Files.writeString(f, "\n\n");
+        assertTrue(assertThrows(DataFormatException.class, () -> InstructionRecord.readJsonl(f)).getMessage()
+                .contains("holds no examples"));
+        assertTrue(assertThrows(DataFormatException.class, () -> InstructionRecord.readJsonl(dir.resolve("nope")))
+                .getMessage().contains("no such data file"));
+    }
+
+    @Test
+    void paddedRowsTakeLossOnlyOnTheShiftedResponse() {
+        List<InstructionRecord> recs = records(1);
+        InstructionLoader loader = new InstructionLoader(recs, tokenizer, TEMPLATE, 96, InstructionLoader.Mode.PADDED, 1);
+        Batch b = loader.next(1);
+        PromptTemplate.Example e = TEMPLATE.encode(tokenizer, recs.get(0).instruction(), recs.get(0).input(),
+                recs.get(0).output());
+        int[] ids = e.ids();
+        int[] labels = e.labels();
+        assertTrue(ids.length <= 97, "example fits the row");
+        for (int i = 0; i < 96; i++) {
+            int expectedId = i < ids.length ? ids[i] : tokenizer.eosId();
+            int expectedTarget = i + 1 < ids.length ? labels[i + 1] : -100;
+            assertEquals(expectedId, b.ids()[i], "id " + i);
+            assertEquals(expectedTarget, b.targets()[i], "target " + i);
+        }
+        assertEquals(e.length() - e.promptLength(), b.lossTokens(), "the response and EOS carry loss");
+    }
+
+    @Test
+    void packedRowsHoldSeveralExamplesWithoutCrossTargets() {
+        InstructionLoader loader = new InstructionLoader(records(8), tokenizer, TEMPLATE, 200,
+                InstructionLoader.Mode.PACKED, 1);
+        Batch b = loader.next(1);
+        int bos = 0;
+        for (int i = 0; i < 200; i++) {
+            if (b.ids()[i] == tokenizer.bosId()) {
+                bos++;
+                if (i > 0) {
+                    assertEquals(-100, b.targets()[i - 1], "no position predicts the next example's BOS");
+                }
+            }
+        }
+        assertTrue(bos >= 2, "several examples in one packed row, got " + bos);
+    }
+
+    @Test
+    void shufflingIsSeededAndTheStateRestoresExactly() {
+        InstructionLoader a = new InstructionLoader(records(20), tokenizer, TEMPLATE, 64, InstructionLoader.Mode.PADDED, 3);
+        InstructionLoader b = new InstructionLoader(records(20), tokenizer, TEMPLATE, 64, InstructionLoader.Mode.PADDED, 3);
+        InstructionLoader c = new InstructionLoader(records(20), tokenizer, TEMPLATE, 64, InstructionLoader.Mode.PADDED, 4);
+        assertArrayEquals(a.next(4).ids(), b.next(4).ids());
+        assertNotEquals(java.util.Arrays.toString(b.next(4).ids()), java.util.Arrays.toString(c.next(4).ids()));
+        for (int i = 0; i < 7; i++) {
+            a.next(4); // crosses an epoch boundary (20 examples)
+        }
+        InstructionLoader.State s = a.state();
+        assertTrue(s.epoch() >= 1);
+        Batch expected = a.next(4);
+        b.restore(s);
+        Batch again = b.next(4);
+        assertArrayEquals(expected.ids(), again.ids());
+        assertArrayEquals(expected.targets(), again.targets());
+    }
+}

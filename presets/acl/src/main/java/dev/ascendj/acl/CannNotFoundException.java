@@ -1,0 +1,16 @@
+package dev.ascendj.acl;
+
+/**
+ * The CANN libraries (or the JNI glue built against them) cannot be loaded on this machine. The
+ * message is always {@value #MESSAGE}; the cause says what exactly failed to load.
+ */
+public class CannNotFoundException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** The message of every instance. */
+    public static final String MESSAGE = "CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh";
+
+    public CannNotFoundException(Throwable cause) {
+        super(MESSAGE, cause);
+    }
+}

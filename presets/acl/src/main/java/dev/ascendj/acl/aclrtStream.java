@@ -1,0 +1,26 @@
+package dev.ascendj.acl;
+
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.annotation.Name;
+import org.bytedeco.javacpp.annotation.Opaque;
+import org.bytedeco.javacpp.annotation.Properties;
+
+/**
+ * ACL's {@code aclrtStream} handle: a stream, an ordered queue of work on one device. In C it is a {@code void*}; this class keeps it a type of its
+ * own in Java so that handles cannot be mixed up. Created by {@link dev.ascendj.acl.global.acl#aclrtCreateStream},
+ * released by {@link dev.ascendj.acl.global.acl#aclrtDestroyStream}.
+ */
+@Name("void")
+@Opaque
+@Properties(inherit = dev.ascendj.acl.presets.acl.class)
+public class aclrtStream extends Pointer {
+    /** A null handle, to be filled in by a create call. */
+    public aclrtStream() {
+        super((Pointer) null);
+    }
+
+    /** Views the address held by {@code p} as this handle type. */
+    public aclrtStream(Pointer p) {
+        super(p);
+    }
+}
