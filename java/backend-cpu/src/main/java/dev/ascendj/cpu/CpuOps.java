@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Stream;
@@ -153,6 +154,11 @@ public final class CpuOps implements Ops {
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, Tensor out) {
         QuantKernels.nf4Dequantize(check("nf4Dequantize"), fp16, packed, absmax, out);
+    }
+
+    @Override
+    public void nf4Matmul(Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha, float beta) {
+        Nf4MatmulKernel.nf4Matmul(check("nf4Matmul"), fp16, x, w, transW, out, alpha, beta);
     }
 
     @Override

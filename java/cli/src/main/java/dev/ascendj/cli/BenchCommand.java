@@ -17,9 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives.",
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
-            BenchCommand.Collectives.class})
+            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -133,6 +133,43 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             return print(spec, CollectiveBench.standard().run(), json);
+        }
+    }
+
+    @Command(name = "attention-memory", mixinStandardHelpOptions = true,
+            description = "Peak memory of causal attention forward + backward at several sequence lengths: tensors,"
+                    + " kernel scratch, and the full score matrix the kernels never form.")
+    static final class AttentionMemoryCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--seq-len", split = ",", defaultValue = "1024,4096",
+                description = "Sequence lengths (default ${DEFAULT-VALUE}).")
+        int[] seqLens;
+        @Option(names = "--heads", defaultValue = "8") int heads;
+        @Option(names = "--head-dim", defaultValue = "64") int headDim;
+        @Option(names = "--batch", defaultValue = "1") int batch;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            dev.ascendj.core.Backend b = dev.ascendj.core.Backends.get("cpu");
+            dev.ascendj.core.Ops ops = b.ops(b.device(0));
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("heads", heads);
+            m.put("headDim", headDim);
+            m.put("batch", batch);
+            m.put("threads", dev.ascendj.cpu.CpuThreads.threads());
+            for (int s : seqLens) {
+                dev.ascendj.bench.AttentionMemory.Result r =
+                        dev.ascendj.bench.AttentionMemory.measure(ops, batch, s, heads, heads, headDim);
+                m.put("S" + s + ".tensorBytes", r.tensorBytes());
+                m.put("S" + s + ".scratchBytes", r.scratchBytes());
+                m.put("S" + s + ".fullScoreBytes", r.fullScoreBytes());
+            }
+            return print(spec, new BenchResult("attention memory (forward + backward)", m), json);
         }
     }
 }

@@ -5,9 +5,12 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.model.Generator;
+import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.quant.Nf4Footprint;
+import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.train.ModelSource;
@@ -29,12 +32,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code ascendj finetune}: full or LoRA fine-tuning on the CPU backend. */
+/** {@code ascendj finetune}: full, LoRA or QLoRA fine-tuning on the CPU backend, with optional position interpolation. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune a LLaMA2 model on instruction data (JSON Lines with instruction, input, output).",
         footer = {"", "Example:",
             "  ascendj finetune --model llama2-15m --tokenizer examples/tokenizer/tokenizer.json \\",
             "      --data examples/data/kg-train.jsonl --method lora --steps 60 --out runs/demo",
+            "  ascendj finetune --model llama2-60m ... --method qlora --rope-factor 4 --seq-len 1024 --out runs/long",
             "",
             "On a virtual CPU cluster with a plan's partition (dp, tp, pp, 1F1B micro-batches, sharding):",
             "  ascendj finetune ... --plan plan.json --micro-batches 4 --micro-batch-size 1",
@@ -44,6 +48,8 @@ final class FinetuneCommand implements Callable<Integer> {
     CommandSpec spec;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    RopeOptions rope;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "A Hugging Face model directory, or a preset (llama2-15m, llama2-60m, ...) initialised from --seed.")
@@ -52,7 +58,9 @@ final class FinetuneCommand implements Callable<Integer> {
     Path tokenizer;
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data, JSON Lines.")
     Path data;
-    @Option(names = "--method", defaultValue = "lora", description = "full or lora (default ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "lora",
+            description = "full, lora, or qlora (LoRA on the base's linear layers quantized to NF4 with double"
+                    + " quantization; a directory from 'ascendj quantize' is used as it is) (default ${DEFAULT-VALUE}).")
     String method;
     @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
@@ -116,13 +124,20 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         LoraConfig lora = switch (method) {
             case "full" -> null;
-            case "lora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
-            default -> throw new ParameterException(spec.commandLine(), "--method must be full or lora, got '" + method + "'");
+            case "lora", "qlora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
+            default -> throw new ParameterException(spec.commandLine(), "--method must be full, lora or qlora, got '"
+                    + method + "'");
         };
+        boolean qlora = method.equals("qlora");
+        Double ropeFactor = rope.factor(spec.commandLine());
         if ((steps == null) == (epochs == null)) {
             throw new ParameterException(spec.commandLine(), "give exactly one of --steps and --epochs");
         }
         boolean parallel = plan != null || cluster != null || autoPlan;
+        if (parallel && qlora) {
+            throw new ParameterException(spec.commandLine(), "--method qlora runs on one device: the virtual-cluster"
+                    + " executor does not shard NF4 weights; drop --plan/--auto-plan");
+        }
         if (parallel && (plan != null) == (cluster != null || autoPlan)) {
             throw new ParameterException(spec.commandLine(), "give either --plan FILE or --cluster C --auto-plan");
         }
@@ -141,8 +156,16 @@ final class FinetuneCommand implements Callable<Integer> {
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
-             LlamaModel m = ModelSource.load(model, null, lora, device, seed)) {
+             LlamaModel m = ModelSource.load(model, null, lora, device, seed, qlora ? new Nf4Quantizer(ops) : null,
+                     ropeFactor)) {
+            if (m.isQuantized() && !qlora) {
+                throw new IllegalArgumentException("model " + model + " is NF4-quantized; fine-tune it with --method qlora");
+            }
             ModelSource.checkVocabulary(m.config(), tok);
+            if (seqLen > m.config().maxSequenceLength()) {
+                err.printf("warning: --seq-len %d exceeds the model's context of %d positions%s%n", seqLen,
+                        m.config().maxSequenceLength(), ropeFactor == null ? " (see --rope-factor)" : "");
+            }
             PromptTemplate template = PromptTemplate.llama2();
             InstructionLoader loader = new InstructionLoader(records, tok, template, seqLen,
                     pack ? InstructionLoader.Mode.PACKED : InstructionLoader.Mode.PADDED, seed);
@@ -155,8 +178,19 @@ final class FinetuneCommand implements Callable<Integer> {
             long trainable = m.trainableParameters().stream().mapToLong(p -> p.numel()).sum();
             long total = m.parameters().values().stream().mapToLong(p -> p.numel()).sum();
             o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
-                    lora == null ? "full fine-tuning" : "LoRA rank " + loraRank + " on " + lora.targetModules().size()
-                            + " linear layer types");
+                    lora == null ? "full fine-tuning" : (qlora ? "QLoRA" : "LoRA") + " rank " + loraRank + " on "
+                            + lora.targetModules().size() + " linear layer types");
+            if (m.isQuantized()) {
+                Nf4Footprint f = Nf4Footprint.measure(m);
+                o.printf("NF4 base: %,d weights of the linear layers in %s (%.4f bytes each); other weights %s%n",
+                        f.quantizedParameters(), mib(f.quantizedBytes()), f.bytesPerQuantizedParameter(),
+                        mib(f.otherBytes()));
+            }
+            if (m.config().ropeScaling() != null) {
+                o.printf("position interpolation: RoPE factor %s, context %,d -> %,d positions%n",
+                        m.config().ropeScaling().factor(), m.config().originalMaxPositionEmbeddings(),
+                        m.config().maxSequenceLength());
+            }
             o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
                     data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
                     dev.ascendj.cpu.CpuThreads.threads());
@@ -173,7 +207,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume);
                 double secs = (System.nanoTime() - t0) / 1e9;
                 preview(o, "after training", m, ops, tok, template, samples);
-                Path exported = export(m, tok, lora != null);
+                Path exported = export(m, tok, lora != null, ropeFactor != null);
                 o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
                         ProgressBar.format(secs), firstLast[0], firstLast[1]);
                 o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
@@ -188,18 +222,26 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             preview(o, "after training", m, ops, tok, template, samples);
-            Path exported = export(m, tok, lora != null);
+            Path exported = export(m, tok, lora != null, ropeFactor != null);
             o.printf("%nsteps %d..%d in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", r.firstStep(), r.lastStep(),
                     ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
             o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                     out.resolve("loss.png"), out.resolve("checkpoints"));
+            long rss = dev.ascendj.bench.Timing.peakRssBytes();
+            o.printf("peak memory: %s resident (process), %s of tensors%n", rss < 0 ? "unknown" : mib(rss),
+                    mib(device.memoryInfo().peakBytes()));
             o.flush();
         }
         return 0;
     }
 
-    /** Writes the trained model (full) or the adapter plus its base (LoRA) in Hugging Face layout. */
-    private Path export(LlamaModel m, LlamaTokenizer tok, boolean isLora) throws IOException {
+    /**
+     * Writes the trained model (full) or the adapter plus its base (LoRA, QLoRA) in Hugging Face
+     * layout. A QLoRA base from a preset is written quantized, as it was trained. An adapter trained
+     * with position interpolation carries the model's config.json, whose rope_scaling and
+     * max_position_embeddings {@code generate} and {@code evaluate} apply when they load it.
+     */
+    private Path export(LlamaModel m, LlamaTokenizer tok, boolean isLora, boolean interpolated) throws IOException {
         Path base = ModelSource.isDirectory(model) ? Path.of(model) : out.resolve("base-model");
         if (isLora) {
             if (!ModelSource.isDirectory(model)) {
@@ -209,12 +251,19 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             Path adapter = out.resolve("adapter");
             ModelFiles.saveAdapter(m, adapter, base.toAbsolutePath().toString());
+            if (interpolated) {
+                ModelFiles.writeText(adapter.resolve(ModelSource.ADAPTER_MODEL_CONFIG), LlamaConfigs.toJson(m.config()));
+            }
             return adapter;
         }
         Path dir = out.resolve("model");
         ModelFiles.save(m, dir, DType.FP32);
         copyTokenizer(tok, dir);
         return dir;
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / 1048576.0);
     }
 
     private static void copyTokenizer(LlamaTokenizer tok, Path dir) throws IOException {
