@@ -41,7 +41,7 @@ LR, BETA1, BETA2, EPS, WEIGHT_DECAY, CLIP = 1e-4, 0.9, 0.95, 1e-8, 0.01, 1.0
 # Options shared by both benchmarks, with the flag names of `ascendj bench train`.
 SHAPE_OPTIONS = [
     ("hidden", 288), ("layers", 6), ("heads", 6), ("kv-heads", 6), ("intermediate", 768),
-    ("vocab", 32000), ("seq-len", 256), ("batch", 8), ("lora-rank", 8), ("warmup", 2), ("steps", 5),
+    ("vocab", 32000), ("seq-len", 256), ("batch", 8), ("lora-rank", 8), ("warmup", 3), ("steps", 5),
     ("seed", 42),
 ]
 

@@ -42,7 +42,10 @@ final class FastExp {
         }
     }
 
-    /** The first half of {@link #expShifted}: {@code tmp[i] = exp(r)}, {@code a[i]} = the rounded {@code x / ln 2} in its low bits. */
+    /**
+     * The first half of {@link #expShifted}: {@code tmp[i] = exp(r)}, and {@code a[i]} holds the
+     * rounded {@code x / ln 2} in its low mantissa bits.
+     */
     private static void expPolynomial(float[] a, int from, int to, float shift, float[] tmp) {
         for (int i = from; i < to; i++) {
             float x = Math.min(Math.max(a[i] - shift, MIN_ARG), MAX_ARG);

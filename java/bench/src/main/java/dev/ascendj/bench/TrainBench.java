@@ -56,7 +56,7 @@ public final class TrainBench {
 
         /** The configuration the issue fixes: the small LLaMA2 compared with PyTorch. */
         public static Config standard() {
-            return new Config(288, 6, 6, 6, 768, 32000, 256, 8, "full", 8, 2, 5, 42);
+            return new Config(288, 6, 6, 6, 768, 32000, 256, 8, "full", 8, 3, 5, 42);
         }
 
         LlamaConfig model() {

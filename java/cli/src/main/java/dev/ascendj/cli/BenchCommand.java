@@ -105,7 +105,8 @@ final class BenchCommand implements Runnable {
         @Option(names = "--method", defaultValue = "full", description = "full or lora (default ${DEFAULT-VALUE}).")
         String method;
         @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
-        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", defaultValue = "3",
+                description = "Untimed steps first, while JIT compilation settles (default ${DEFAULT-VALUE}).")
         int warmup;
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
         int steps;
