@@ -40,7 +40,8 @@ import java.util.SplittableRandom;
  * extrapolation breaks down: past position L.
  *
  * <p>Everything is a function of the options and the seed (data windows, initialisation), and the
- * kernels reduce in a fixed order, so a run repeats exactly.
+ * kernels reduce in a fixed order, so a run repeats exactly with the same thread count (across
+ * thread counts the last bits of some products differ, and training amplifies that).
  */
 public final class PositionInterpolationExperiment {
     /**
