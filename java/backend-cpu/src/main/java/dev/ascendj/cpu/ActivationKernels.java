@@ -30,12 +30,12 @@ final class ActivationKernels {
         Rows us = Rows.of(up);
         Rows os = Rows.of(out, fp16);
         forChunks(gs, (r, col, len) -> {
-            float[] g = new float[len];
-            float[] u = new float[len];
-            float[] e = new float[len];
+            float[] g = HeapScratch.floats(0, len);
+            float[] u = HeapScratch.floats(1, len);
+            float[] e = HeapScratch.floats(2, len);
             gs.read(r, col, len, g, 0);
             us.read(r, col, len, u, 0);
-            expOfMinus(g, e, len, new float[len]);
+            expOfMinus(g, e, len, HeapScratch.floats(3, len));
             for (int i = 0; i < len; i++) {
                 g[i] = g[i] / (1f + e[i]) * u[i];
             }
@@ -66,14 +66,14 @@ final class ActivationKernels {
         Rows dgs = Rows.of(dGate, fp16);
         Rows dus = Rows.of(dUp, fp16);
         forChunks(gs, (r, col, len) -> {
-            float[] d = new float[len];
-            float[] g = new float[len];
-            float[] u = new float[len];
+            float[] d = HeapScratch.floats(0, len);
+            float[] g = HeapScratch.floats(1, len);
+            float[] u = HeapScratch.floats(2, len);
             ds.read(r, col, len, d, 0);
             gs.read(r, col, len, g, 0);
             us.read(r, col, len, u, 0);
-            float[] e = new float[len];
-            expOfMinus(g, e, len, new float[len]);
+            float[] e = HeapScratch.floats(3, len);
+            expOfMinus(g, e, len, HeapScratch.floats(4, len));
             for (int i = 0; i < len; i++) {
                 float x = g[i];
                 float s = 1f / (1f + e[i]);

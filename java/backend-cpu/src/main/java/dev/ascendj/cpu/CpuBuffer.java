@@ -9,7 +9,7 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * Off-heap memory for the CPU backend. Native rather than Java-heap memory so that OpenBLAS
  * reads it in place (JavaCPP copies Java arrays on every call) and so that it is released
- * deterministically, as device memory is.
+ * deterministically, as device memory is. Large blocks are recycled through {@link BufferPool}.
  */
 public final class CpuBuffer extends Buffer {
     /** Kernels index buffers with int offsets through {@link ByteBuffer}s, hence the cap. */
@@ -17,13 +17,15 @@ public final class CpuBuffer extends Buffer {
 
     private final CpuDevice cpuDevice;
     private final BytePointer memory;
+    private final long blockBytes;
     private final ByteBuffer bytes;
 
     CpuBuffer(CpuDevice device, long byteSize) {
         super(device, byteSize);
         this.cpuDevice = device;
-        // malloc(0) may return null; keep one byte so every buffer has an address.
-        this.memory = new BytePointer(Math.max(byteSize, 1));
+        // malloc(0) may return null; a block has at least one byte so every buffer has an address.
+        this.blockBytes = BufferPool.blockSize(byteSize);
+        this.memory = BufferPool.shared().take(blockBytes);
         if (memory.isNull()) {
             throw new OutOfMemoryError("cannot allocate " + byteSize + " bytes of native memory on " + device);
         }
@@ -88,7 +90,7 @@ public final class CpuBuffer extends Buffer {
 
     @Override
     protected void free() {
-        memory.deallocate();
+        BufferPool.shared().give(memory, blockBytes);
         cpuDevice.released(byteSize());
     }
 }

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Stream;
@@ -133,6 +134,13 @@ public final class CpuOps implements Ops {
     }
 
     @Override
+    public long crossEntropyLossWithGrad(Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                                         float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
+        return LossKernels.forwardWithGrad(check("crossEntropyLossWithGrad"), fp16, logits, labels, ignoreIndex,
+                reduction, gradScale, loss, lse, dLogits);
+    }
+
+    @Override
     public void applyAdamW(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, long step) {
         OptimizerKernels.applyAdamW(check("applyAdamW"), param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
@@ -146,6 +154,11 @@ public final class CpuOps implements Ops {
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, Tensor out) {
         QuantKernels.nf4Dequantize(check("nf4Dequantize"), fp16, packed, absmax, out);
+    }
+
+    @Override
+    public void nf4Matmul(Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha, float beta) {
+        Nf4MatmulKernel.nf4Matmul(check("nf4Matmul"), fp16, x, w, transW, out, alpha, beta);
     }
 
     @Override

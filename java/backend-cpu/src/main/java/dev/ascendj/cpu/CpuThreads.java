@@ -6,8 +6,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
- * The worker threads of the CPU backend, shared by every kernel and by OpenBLAS. The count
- * comes from {@code -Dascendj.cpu.threads=N} and defaults to the number of cores.
+ * The worker threads of the CPU backend, shared by every kernel, matrix products included
+ * (OpenBLAS runs single-threaded on them, see {@link Blas}). The count comes from
+ * {@code -Dascendj.cpu.threads=N} and defaults to the number of cores.
  */
 public final class CpuThreads {
     private static final AtomicReference<ForkJoinPool> POOL = new AtomicReference<>();
@@ -26,7 +27,7 @@ public final class CpuThreads {
         return threads;
     }
 
-    /** Changes the number of worker threads for kernels and OpenBLAS. */
+    /** Changes the number of worker threads for kernels and matrix products. */
     public static synchronized void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("thread count must be at least 1, got " + n);
@@ -36,7 +37,6 @@ public final class CpuThreads {
         if (old != null) {
             old.shutdown();
         }
-        Blas.setThreads(n);
     }
 
     private static ForkJoinPool pool() {

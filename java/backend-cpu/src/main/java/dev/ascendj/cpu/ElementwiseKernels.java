@@ -24,10 +24,11 @@ final class ElementwiseKernels {
         if (out.dtype().isFloatingPoint()) {
             Rows ro = Rows.of(out, fp16);
             Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
-                float[] row = new float[c1 - c0];
-                Arrays.fill(row, value);
+                int len = c1 - c0;
+                float[] row = HeapScratch.floats(0, len);
+                Arrays.fill(row, 0, len, value);
                 for (long r = r0; r < r1; r++) {
-                    ro.write(r, c0, row.length, row, 0);
+                    ro.write(r, c0, len, row, 0);
                 }
             });
         } else if (out.dtype().isIndex()) {
@@ -128,7 +129,7 @@ final class ElementwiseKernels {
         Rows ro = Rows.of(out, fp16);
         Tiles.of(ra).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] x = new float[len];
+            float[] x = HeapScratch.floats(0, len);
             for (long r = r0; r < r1; r++) {
                 ra.read(r, c0, len, x, 0);
                 for (int i = 0; i < len; i++) {
@@ -170,10 +171,10 @@ final class ElementwiseKernels {
         long bRows = rb.rows();
         Tiles.of(ra).forEach(2, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] x = new float[len];
-            float[] y = new float[len];
+            float[] x = HeapScratch.floats(0, len);
+            float[] y = HeapScratch.floats(1, len);
             if (scalar != null) {
-                Arrays.fill(y, scalar[0]);
+                Arrays.fill(y, 0, len, scalar[0]);
             }
             for (long r = r0; r < r1; r++) {
                 ra.read(r, c0, len, x, 0);
@@ -193,13 +194,11 @@ final class ElementwiseKernels {
         double[] partial = new double[tiles.count()];
         tiles.forEach(2, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] v = new float[len];
+            float[] v = HeapScratch.floats(0, len);
             double s = 0;
             for (long r = r0; r < r1; r++) {
                 rx.read(r, c0, len, v, 0);
-                for (int i = 0; i < len; i++) {
-                    s += (double) v[i] * v[i];
-                }
+                s += squares(v, len);
             }
             partial[t] = s;
         });
@@ -208,6 +207,36 @@ final class ElementwiseKernels {
             sum += p;
         }
         return sum;
+    }
+
+    /**
+     * The sum of {@code v[i]^2} for {@code i < len} in double, with eight independent partial
+     * sums (a single running sum waits on each addition's latency); a fixed order for a given length.
+     */
+    static double squares(float[] v, int len) {
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        double s4 = 0;
+        double s5 = 0;
+        double s6 = 0;
+        double s7 = 0;
+        int i = 0;
+        for (; i + 7 < len; i += 8) {
+            s0 += (double) v[i] * v[i];
+            s1 += (double) v[i + 1] * v[i + 1];
+            s2 += (double) v[i + 2] * v[i + 2];
+            s3 += (double) v[i + 3] * v[i + 3];
+            s4 += (double) v[i + 4] * v[i + 4];
+            s5 += (double) v[i + 5] * v[i + 5];
+            s6 += (double) v[i + 6] * v[i + 6];
+            s7 += (double) v[i + 7] * v[i + 7];
+        }
+        for (; i < len; i++) {
+            s0 += (double) v[i] * v[i];
+        }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
     static boolean allFinite(Check c, Tensor x) {
@@ -240,7 +269,7 @@ final class ElementwiseKernels {
     static void copyRows(Rows src, Rows dst) {
         Tiles.of(src).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] v = new float[len];
+            float[] v = HeapScratch.floats(0, len);
             for (long r = r0; r < r1; r++) {
                 src.read(r, c0, len, v, 0);
                 dst.write(r, c0, len, v, 0);

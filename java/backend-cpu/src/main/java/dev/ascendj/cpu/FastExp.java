@@ -34,6 +34,19 @@ final class FastExp {
      * arrays alike lets the JIT vectorise the loops without proving that they do not overlap.
      */
     static void expShifted(float[] a, int from, int to, float shift, float[] tmp) {
+        expPolynomial(a, from, to, shift, tmp);
+        for (int i = from; i < to; i++) {
+            // the low mantissa bits of t hold k in two's complement; shifted into the exponent
+            // field and biased they give 2^k
+            a[i] = tmp[i] * Float.intBitsToFloat((Float.floatToRawIntBits(a[i]) << 23) + ONE_BITS);
+        }
+    }
+
+    /**
+     * The first half of {@link #expShifted}: {@code tmp[i] = exp(r)}, and {@code a[i]} holds the
+     * rounded {@code x / ln 2} in its low mantissa bits.
+     */
+    private static void expPolynomial(float[] a, int from, int to, float shift, float[] tmp) {
         for (int i = from; i < to; i++) {
             float x = Math.min(Math.max(a[i] - shift, MIN_ARG), MAX_ARG);
             float t = x * LOG2E + ROUND;
@@ -49,10 +62,19 @@ final class FastExp {
             tmp[i] = p;
             a[i] = t;
         }
-        for (int i = from; i < to; i++) {
-            // the low mantissa bits of t hold k in two's complement; shifted into the exponent
-            // field and biased they give 2^k
-            a[i] = tmp[i] * Float.intBitsToFloat((Float.floatToRawIntBits(a[i]) << 23) + ONE_BITS);
+    }
+
+    /**
+     * {@code a[i] = exp(a[i] - shift) * scale} for {@code i} in {@code [from, to)}: {@link #expShifted}
+     * with the scaling folded into its second loop (softmax times a gradient factor in one pass).
+     */
+    static void expShiftedScaled(float[] a, int from, int to, float shift, float scale, float[] tmp) {
+        for (int c = from; c < to; c += CHUNK) {
+            int end = Math.min(to, c + CHUNK);
+            expPolynomial(a, c, end, shift, tmp);
+            for (int i = c; i < end; i++) {
+                a[i] = tmp[i] * scale * Float.intBitsToFloat((Float.floatToRawIntBits(a[i]) << 23) + ONE_BITS);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ascendj.cpu;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import java.util.Arrays;
 
 /**
  * Softmax cross-entropy over the rows of {@code logits} [N, V] with an ignore index. Row losses
@@ -17,6 +18,34 @@ final class LossKernels {
 
     static long forward(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
                         Tensor loss, Tensor lse) {
+        int[] lab = checkForward(c, logits, labels, ignoreIndex, reduction, loss, lse);
+        return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, null, 0f);
+    }
+
+    /**
+     * Loss and gradient from one pass over the logits: the exponentials {@code exp(x - max)} that
+     * the row's log-sum-exp sums are, divided by that sum, the softmax of the gradient. Agrees
+     * with {@link #forward} exactly and with {@link #backward} (which recomputes them) to rounding.
+     */
+    static long forwardWithGrad(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex,
+                                Reduction reduction, float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
+        if (reduction == Reduction.NONE) {
+            throw c.fail("reduction must be MEAN or SUM, got " + reduction);
+        }
+        int[] lab = checkForward(c, logits, labels, ignoreIndex, reduction, loss, lse);
+        c.floating("dLogits", dLogits);
+        c.sameShape("dLogits", dLogits, "logits", logits);
+        c.noOverlap("dLogits", dLogits, "logits", logits);
+        c.noOverlap("dLogits", dLogits, "labels", labels);
+        c.noOverlap("dLogits", dLogits, "loss", loss);
+        if (lse != null) {
+            c.noOverlap("dLogits", dLogits, "lse", lse);
+        }
+        return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, dLogits, gradScale);
+    }
+
+    private static int[] checkForward(Check c, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                                      Tensor loss, Tensor lse) {
         c.floating("logits", logits);
         c.floating("loss", loss);
         int[] lab = checkLabels(c, logits, labels, ignoreIndex);
@@ -37,19 +66,49 @@ final class LossKernels {
             c.noOverlap("lse", lse, "labels", labels);
             c.noOverlap("lse", lse, "loss", loss);
         }
+        return lab;
+    }
+
+    /** The row losses and their reduction; with {@code dLogits} set, also the gradient rows. */
+    private static long lossRows(boolean fp16, Tensor logits, int[] lab, int ignoreIndex, Reduction reduction,
+                                 Tensor loss, Tensor lse, Tensor dLogits, float gradScale) {
+        int n = logits.dim(0);
         int v = logits.dim(1);
+        long counted = 0;
+        for (int l : lab) {
+            if (l != ignoreIndex) {
+                counted++;
+            }
+        }
+        float factor = reduction == Reduction.SUM ? gradScale
+                : counted == 0 ? 0f : (float) (gradScale / (double) counted);
         Rows xs = Rows.of(logits);
+        Rows ds = dLogits == null ? null : Rows.of(dLogits, fp16);
         double[] rowLoss = new double[n];
         float[] rowLse = new float[n];
         CpuThreads.parallelFor(n, 8L * v, i -> {
-            float[] row = new float[v];
-            float[] tmp = new float[v];
+            float[] row = HeapScratch.floats(0, v);
+            float[] tmp = HeapScratch.floats(1, v);
             xs.read(i, row, 0);
             float picked = lab[i] == ignoreIndex ? 0f : row[lab[i]];
             float max = FastExp.max(row, 0, v);
-            double l = max + Math.log(expSum(row, v, max, tmp));
+            double sum = expSum(row, v, max, tmp);
+            double l = max + Math.log(sum);
             rowLse[i] = (float) l;
             rowLoss[i] = lab[i] == ignoreIndex ? 0 : l - picked;
+            if (ds != null) {
+                if (lab[i] == ignoreIndex) {
+                    Arrays.fill(row, 0, v, 0f);
+                } else {
+                    // row holds exp(x - max); softmax = row / sum
+                    float f = (float) (factor / sum);
+                    for (int j = 0; j < v; j++) {
+                        row[j] *= f;
+                    }
+                    row[lab[i]] -= factor;
+                }
+                ds.write(i, row, 0);
+            }
         });
         long count = 0;
         double sum = 0;
@@ -103,19 +162,29 @@ final class LossKernels {
         Rows xs = Rows.of(logits);
         Rows ds = Rows.of(dLogits, fp16);
         CpuThreads.parallelFor(n, 8L * v, i -> {
-            float[] row = new float[v];
-            if (lab[i] != ignoreIndex) {
-                float[] tmp = new float[v];
+            float[] row = HeapScratch.floats(0, v);
+            if (lab[i] == ignoreIndex) {
+                Arrays.fill(row, 0, v, 0f);
+            } else {
+                float[] tmp = HeapScratch.floats(1, v);
                 xs.read(i, row, 0);
-                // softmax_j = exp(x_j - max) * exp(max - lse): the first factor in fast float
-                // arithmetic, the second in double. A saved FP32 lse carries its rounding
-                // (relative 6e-8 of |lse|) into every probability; a recomputed one stays exact.
-                float max = FastExp.max(row, 0, v);
-                double sum = expSum(row, v, max, tmp);
-                float f = lseRows != null ? (float) (factor * Math.exp(max - (double) lseRows[i]))
-                        : (float) (factor / sum);
-                for (int j = 0; j < v; j++) {
-                    row[j] *= f;
+                float rowLse = lseRows == null ? Float.NaN : lseRows[i];
+                if (Float.isFinite(rowLse)) {
+                    // softmax_j = exp(x_j - lse), scaled on the way: one pass. x_j - lse rounds
+                    // like x_j - max would (relative 6e-8 of the difference), and the saved
+                    // FP32 lse carries its own rounding (relative 6e-8 of |lse|) into every
+                    // probability alike.
+                    FastExp.expShiftedScaled(row, 0, v, rowLse, factor, tmp);
+                } else {
+                    // Recomputed (no saved lse, or one that is not finite): around the row
+                    // maximum, so that an infinite or NaN logit gives what the formula gives.
+                    float max = FastExp.max(row, 0, v);
+                    double sum = expSum(row, v, max, tmp);
+                    float f = lseRows != null ? (float) (factor * Math.exp(max - (double) rowLse))
+                            : (float) (factor / sum);
+                    for (int j = 0; j < v; j++) {
+                        row[j] *= f;
+                    }
                 }
                 row[lab[i]] -= factor;
             }

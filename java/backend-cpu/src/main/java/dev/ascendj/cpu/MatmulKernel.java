@@ -189,12 +189,12 @@ final class MatmulKernel {
     private static void call(int m, int n, int k, float alpha, Mat a, int ia, Mat b, int ib, float beta, Mat c,
                              int ic) {
         if (!c.trans()) {
-            Blas.sgemm(a.trans(), b.trans(), m, n, k, alpha, a.buffer(), a.at(ia), a.ld(), b.buffer(), b.at(ib), b.ld(),
-                    beta, c.buffer(), c.at(ic), c.ld());
+            Blas.sgemmParallel(a.trans(), b.trans(), m, n, k, alpha, a.buffer(), a.at(ia), a.ld(), b.buffer(),
+                    b.at(ib), b.ld(), beta, c.buffer(), c.at(ic), c.ld());
         } else {
             // out is stored transposed: compute out^T = op(b)^T @ op(a)^T into its row-major storage.
-            Blas.sgemm(!b.trans(), !a.trans(), n, m, k, alpha, b.buffer(), b.at(ib), b.ld(), a.buffer(), a.at(ia),
-                    a.ld(), beta, c.buffer(), c.at(ic), c.ld());
+            Blas.sgemmParallel(!b.trans(), !a.trans(), n, m, k, alpha, b.buffer(), b.at(ib), b.ld(), a.buffer(),
+                    a.at(ia), a.ld(), beta, c.buffer(), c.at(ic), c.ld());
         }
     }
 }

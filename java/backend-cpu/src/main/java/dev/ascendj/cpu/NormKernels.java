@@ -38,12 +38,9 @@ final class NormKernels {
         int n = Math.toIntExact(xs.rows());
         float[] r = new float[n];
         CpuThreads.parallelFor(n, 4L * h, i -> {
-            float[] row = new float[h];
+            float[] row = HeapScratch.floats(0, h);
             xs.read(i, row, 0);
-            double ss = 0;
-            for (int j = 0; j < h; j++) {
-                ss += (double) row[j] * row[j];
-            }
+            double ss = ElementwiseKernels.squares(row, h);
             float rs = (float) (1.0 / Math.sqrt(ss / h + eps));
             for (int j = 0; j < h; j++) {
                 row[j] = row[j] * rs * w[j];
@@ -89,8 +86,8 @@ final class NormKernels {
         int blocks = (n + blockRows - 1) / blockRows;
         double[][] partial = dWeight == null ? null : new double[blocks][];
         CpuThreads.parallelFor(blocks, 8L * h * blockRows, blk -> {
-            float[] g = new float[h];
-            float[] xr = new float[h];
+            float[] g = HeapScratch.floats(0, h);
+            float[] xr = HeapScratch.floats(1, h);
             double[] pw = partial == null ? null : new double[h];
             int end = Math.min(n, (blk + 1) * blockRows);
             for (int i = blk * blockRows; i < end; i++) {

@@ -103,13 +103,13 @@ final class RopeKernels {
                 sin = table.sin;
                 tOff = p * half;
             } else {
-                cos = new float[half];
-                sin = new float[half];
+                cos = HeapScratch.floats(2, half);
+                sin = HeapScratch.floats(3, half);
                 Table.angles(theta, scale, d, p, cos, sin, 0);
                 tOff = 0;
             }
-            float[] row = new float[d];
-            float[] res = new float[d];
+            float[] row = HeapScratch.floats(0, d);
+            float[] res = HeapScratch.floats(1, d);
             for (int hh = 0; hh < h; hh++) {
                 long r = (long) bs * h + hh;
                 src.read(r, row, 0);

@@ -26,6 +26,8 @@ public final class Rows {
     private final int[] outer;       // sizes of the leading axes
     private final long[] outerStride; // their strides, elements
     private final long colStride;
+    /** Element step from one row to the next when the leading axes collapse into one, else -1. */
+    private final long rowStride;
     private final long base;
     private final boolean roundFp16;
 
@@ -52,6 +54,7 @@ public final class Rows {
             n *= outer[i];
         }
         this.rows = n;
+        this.rowStride = collapsedStride(outer, outerStride);
         this.base = t.offset();
         this.roundFp16 = roundFp16 && dtype != DType.FP16;
     }
@@ -80,8 +83,33 @@ public final class Rows {
         return rows;
     }
 
+    /**
+     * The single stride under which the leading axes step through rows in order (the common
+     * case: a contiguous tensor, a slice of one, a head view), or -1 when they do not collapse.
+     * Axes of size 1 never matter.
+     */
+    private static long collapsedStride(int[] dims, long[] strides) {
+        long stride = -1;
+        long expected = -1; // the stride the next outer axis must have to continue the sequence
+        for (int i = dims.length - 1; i >= 0; i--) {
+            if (dims[i] == 1) {
+                continue;
+            }
+            if (stride < 0) {
+                stride = strides[i];
+            } else if (strides[i] != expected) {
+                return -1;
+            }
+            expected = strides[i] * dims[i];
+        }
+        return stride < 0 ? 0 : stride;
+    }
+
     /** Element offset of the first element of row {@code r}. */
     public long rowOffset(long r) {
+        if (rowStride >= 0) {
+            return base + r * rowStride;
+        }
         long off = base;
         for (int i = outer.length - 1; i >= 0; i--) {
             int d = outer[i];

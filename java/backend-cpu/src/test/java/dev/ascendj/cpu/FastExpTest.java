@@ -46,6 +46,27 @@ class FastExpTest {
     }
 
     @Test
+    void scaledVariantMultipliesTheShiftedExponentialAcrossChunks() {
+        Random r = new Random(2);
+        int n = 5000; // more than two chunks, the last one partial
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (r.nextGaussian() * 6);
+        }
+        float[] orig = a.clone();
+        float scale = 1f / 3072;
+        FastExp.expShiftedScaled(a, 7, n - 3, 4.25f, scale, new float[n]);
+        for (int i = 0; i < n; i++) {
+            if (i < 7 || i >= n - 3) {
+                assertEquals(orig[i], a[i], 0f, "outside the range at " + i);
+            } else {
+                double e = Math.exp(orig[i] - 4.25f) * scale;
+                assertEquals(e, a[i], 4e-7 * e, "at " + i);
+            }
+        }
+    }
+
+    @Test
     void extremesSaturateAndNanPropagates() {
         float[] a = {Float.NEGATIVE_INFINITY, -1000f, -87.5f, 0f, 88f, 1000f, Float.NaN};
         FastExp.expShifted(a, 0, a.length, 0f, new float[a.length]);

@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.KernelException;
+import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -118,6 +119,73 @@ class LossKernelsTest {
             OPS.crossEntropyLossGrad(logits, labels, null, IGNORE, red, gradScale, d2);
             assertClose("without saved lse", dl, d2.toFloatArray(), 1e-7, 1e-6);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Reduction.class, names = {"MEAN", "SUM"})
+    void lossWithGradientInOneCallAgreesWithTheTwoKernelsAndWithTheDefaultMethod(Reduction red) {
+        Random rnd = new Random(12);
+        int n = 9;
+        int v = 3000; // rows longer than one exp chunk
+        float[] x = random(rnd, n * v, 6);
+        int[] labels = {5, IGNORE, 2999, 0, 17, IGNORE, 1234, 7, 42};
+        float gradScale = 1f / 3;
+        Ops viaDefault = defaultMethodsOnly(OPS);
+        try (Scope s = Scope.open()) {
+            Tensor logits = tensor(x, n, v);
+            Tensor lab = Tensor.fromInts(DEV, Shape.of(n), labels);
+            Tensor loss = empty(1);
+            Tensor lse = empty(n);
+            assertEquals(7, OPS.crossEntropyLoss(logits, lab, IGNORE, red, loss, lse));
+            Tensor d = empty(n, v);
+            OPS.crossEntropyLossGrad(logits, lab, lse, IGNORE, red, gradScale, d);
+
+            Tensor loss2 = empty(1);
+            Tensor lse2 = empty(n);
+            Tensor d2 = empty(n, v);
+            assertEquals(7, OPS.crossEntropyLossWithGrad(logits, lab, IGNORE, red, gradScale, loss2, lse2, d2));
+            assertArrayEquals(loss.toFloatArray(), loss2.toFloatArray(), "the loss is the forward kernel's");
+            assertArrayEquals(lse.toFloatArray(), lse2.toFloatArray(), "so is the log-sum-exp");
+            assertClose("dLogits", d.toFloatArray(), d2.toFloatArray(), 1e-9, 1e-6);
+            for (int j = 0; j < v; j++) {
+                assertEquals(0f, d2.toFloatArray()[v + j], 0f, "ignored row is zero");
+            }
+
+            Tensor loss3 = empty(1);
+            Tensor d3 = empty(n, v);
+            assertEquals(7, viaDefault.crossEntropyLossWithGrad(logits, lab, IGNORE, red, gradScale, loss3, null, d3));
+            assertArrayEquals(loss.toFloatArray(), loss3.toFloatArray());
+            assertArrayEquals(d.toFloatArray(), d3.toFloatArray(), "the default makes the two calls");
+        }
+    }
+
+    @Test
+    void lossWithGradientRejectsNoneAndMismatchedShapes() {
+        try (Scope s = Scope.open()) {
+            Tensor logits = tensor(new float[N * V], N, V);
+            Tensor lab = Tensor.fromInts(DEV, Shape.of(N), LABELS);
+            KernelException none = assertThrows(KernelException.class, () -> OPS.crossEntropyLossWithGrad(logits, lab,
+                    IGNORE, Reduction.NONE, 1f, empty(N), null, empty(N, V)));
+            assertMessageNames(none, "crossEntropyLossWithGrad", "NONE");
+            KernelException shape = assertThrows(KernelException.class, () -> OPS.crossEntropyLossWithGrad(logits,
+                    lab, IGNORE, Reduction.SUM, 1f, empty(1), null, empty(N, V + 1)));
+            assertMessageNames(shape, "crossEntropyLossWithGrad", "dLogits");
+        }
+    }
+
+    /** {@code ops} seen through the interface alone, so that its default methods run instead of overrides. */
+    private static Ops defaultMethodsOnly(Ops ops) {
+        return (Ops) java.lang.reflect.Proxy.newProxyInstance(Ops.class.getClassLoader(), new Class<?>[] {Ops.class},
+                (proxy, m, args) -> {
+                    if (m.isDefault()) {
+                        return java.lang.reflect.InvocationHandler.invokeDefault(proxy, m, args);
+                    }
+                    try {
+                        return m.invoke(ops, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Test

@@ -353,4 +353,48 @@ class MatmulKernelTest {
             assertEquals(used, DEVICE.memoryInfo().usedBytes(), "the scratch was not freed");
         }
     }
+
+    static Stream<Arguments> splitShapes() {
+        // Large enough to be split over two workers, along m (m >= n) or along n; odd sizes give
+        // ragged last pieces; the last case is a transposed output (its storage is split).
+        return Stream.of(Arguments.of(300, 97, 150, false, false, false), Arguments.of(130, 400, 90, true, false, false),
+                Arguments.of(257, 129, 200, false, true, false), Arguments.of(96, 333, 140, true, true, false),
+                Arguments.of(200, 300, 70, false, true, true));
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2} transA={3} transB={4} transposedOut={5}")
+    @MethodSource("splitShapes")
+    void largeProductsSplitOverWorkersMatchTheReferenceAndAreIdenticalOnOneAndTwoThreads(int m, int n, int k,
+            boolean ta, boolean tb, boolean transposedOut) {
+        assertTrue((long) m * n * k >= 2 * Blas.MIN_PIECE_MNK, "the shape must be large enough to split");
+        Random rnd = new Random(m * 31 + n);
+        int[] as = dims(ta, m, k);
+        int[] bs = dims(tb, k, n);
+        float[] a = uniform(rnd, m * k);
+        float[] b = uniform(rnd, k * n);
+        float[] c = uniform(rnd, m * n);
+        float[] cStore = new float[m * n]; // c transposed, for the transposed output view
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                cStore[j * m + i] = c[i * n + j];
+            }
+        }
+        float[][] results = new float[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            int slot = threads - 1;
+            LayerKernelTestSupport.withThreads(threads, () -> {
+                try (Scope s = Scope.open()) {
+                    Tensor out = transposedOut
+                            ? Tensor.fromFloats(DEVICE, Shape.of(n, m), cStore).transpose(0, 1)
+                            : Tensor.fromFloats(DEVICE, Shape.of(m, n), c);
+                    ops().matmul(Tensor.fromFloats(DEVICE, Shape.of(as), a), ta, Tensor.fromFloats(DEVICE, Shape.of(bs), b),
+                            tb, out, 0.5f, 1f);
+                    results[slot] = out.toFloatArray();
+                }
+            });
+        }
+        assertClose(reference(a, 0, as[0], as[1], ta, b, 0, bs[0], bs[1], tb, 0.5, 1, c, 0), results[1], 1e-5, 1e-5,
+                "split matmul");
+        assertArrayEquals(results[0], results[1], "one and two threads must give identical products");
+    }
 }

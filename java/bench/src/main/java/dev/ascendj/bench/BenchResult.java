@@ -19,8 +19,15 @@ public record BenchResult(String name, Map<String, Object> metrics) {
     public String render() {
         StringBuilder sb = new StringBuilder(name).append('\n');
         int w = metrics.keySet().stream().mapToInt(String::length).max().orElse(0);
-        metrics.forEach((k, v) -> sb.append("  ").append(String.format("%-" + w + "s", k)).append("  ")
-                .append(v instanceof Double d ? String.format("%.4g", d) : String.valueOf(v)).append('\n'));
+        metrics.forEach((k, v) -> {
+            sb.append("  ").append(String.format("%-" + w + "s", k));
+            if (v instanceof Map<?, ?> m) {
+                sb.append('\n');
+                m.forEach((k2, v2) -> sb.append("    ").append(k2).append(": ").append(v2).append('\n'));
+            } else {
+                sb.append("  ").append(v instanceof Double d ? String.format("%.4g", d) : String.valueOf(v)).append('\n');
+            }
+        });
         return sb.toString();
     }
 }

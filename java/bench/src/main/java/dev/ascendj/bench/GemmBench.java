@@ -52,7 +52,15 @@ public final class GemmBench {
             Tensor b = Tensor.fromFloats(dev, Shape.of(k, n), hb);
             Tensor c = Tensor.empty(dev, DType.FP32, Shape.of(m, n));
             Runnable viaBackend = () -> ops.matmul(a, false, b, false, c, 1f, 0f);
-            Runnable direct = () -> Blas.sgemm(false, false, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
+            // The reference is OpenBLAS threading the whole product itself, on as many threads.
+            Runnable direct = () -> {
+                Blas.setOpenBlasThreads(CpuThreads.threads());
+                try {
+                    Blas.sgemm(false, false, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
+                } finally {
+                    Blas.setOpenBlasThreads(1);
+                }
+            };
             // Alternate rounds so drift in clock speed or load hits both sides alike.
             double tBackend = Double.MAX_VALUE;
             double tDirect = Double.MAX_VALUE;

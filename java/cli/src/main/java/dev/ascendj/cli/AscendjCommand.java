@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
             DataCommand.class,
             ExtractCommand.class,
             EvalIeCommand.class,
+            QuantizeCommand.class,
+            ExperimentCommand.class,
             PlanCommand.class,
             dev.ascendj.launch.RanktableCommand.class,
             dev.ascendj.launch.MindformersCommand.class,

@@ -6,6 +6,7 @@ import dev.ascendj.bench.BenchResult;
 import dev.ascendj.bench.BlockBench;
 import dev.ascendj.bench.CollectiveBench;
 import dev.ascendj.bench.GemmBench;
+import dev.ascendj.bench.TrainBench;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward.",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Collectives.class})
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory.",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
+            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -83,6 +85,45 @@ final class BenchCommand implements Runnable {
         }
     }
 
+    @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Tokens/s, step time and peak memory of whole training steps (forward, backward, "
+                    + "clipping, AdamW) of a small LLaMA2 on random tokens.",
+                "Defaults: the configuration compared with PyTorch by tools/bench_train_torch.py."})
+    static final class Train implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--hidden", defaultValue = "288") int hidden;
+        @Option(names = "--layers", defaultValue = "6") int layers;
+        @Option(names = "--heads", defaultValue = "6") int heads;
+        @Option(names = "--kv-heads", defaultValue = "6") int kvHeads;
+        @Option(names = "--intermediate", defaultValue = "768") int intermediate;
+        @Option(names = "--vocab", defaultValue = "32000") int vocab;
+        @Option(names = "--seq-len", defaultValue = "256") int seq;
+        @Option(names = "--batch", defaultValue = "8") int batch;
+        @Option(names = "--method", defaultValue = "full", description = "full or lora (default ${DEFAULT-VALUE}).")
+        String method;
+        @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
+        @Option(names = "--warmup", defaultValue = "3",
+                description = "Untimed steps first, while JIT compilation settles (default ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
+        int steps;
+        @Option(names = "--seed", defaultValue = "42") long seed;
+        @Option(names = "--op-times", description = "Also report wall time per kernel and matmul shape.")
+        boolean opTimes;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            TrainBench.Config cfg = new TrainBench.Config(hidden, layers, heads, kvHeads, intermediate, vocab, seq,
+                    batch, method, loraRank, warmup, steps, seed);
+            return print(spec, new TrainBench(cfg, opTimes).run(), json);
+        }
+    }
+
     @Command(name = "collectives", mixinStandardHelpOptions = true,
             description = "All-reduce of 64 MB across 8 virtual CPU devices against a plain memory copy.")
     static final class Collectives implements Callable<Integer> {
@@ -93,6 +134,43 @@ final class BenchCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             return print(spec, CollectiveBench.standard().run(), json);
+        }
+    }
+
+    @Command(name = "attention-memory", mixinStandardHelpOptions = true,
+            description = "Peak memory of causal attention forward + backward at several sequence lengths: tensors,"
+                    + " kernel scratch, and the full score matrix the kernels never form.")
+    static final class AttentionMemoryCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        ThreadsOption threads;
+        @Option(names = "--seq-len", split = ",", defaultValue = "1024,4096",
+                description = "Sequence lengths (default ${DEFAULT-VALUE}).")
+        int[] seqLens;
+        @Option(names = "--heads", defaultValue = "8") int heads;
+        @Option(names = "--head-dim", defaultValue = "64") int headDim;
+        @Option(names = "--batch", defaultValue = "1") int batch;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            threads.apply();
+            dev.ascendj.core.Backend b = dev.ascendj.core.Backends.get("cpu");
+            dev.ascendj.core.Ops ops = b.ops(b.device(0));
+            java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("heads", heads);
+            m.put("headDim", headDim);
+            m.put("batch", batch);
+            m.put("threads", dev.ascendj.cpu.CpuThreads.threads());
+            for (int s : seqLens) {
+                dev.ascendj.bench.AttentionMemory.Result r =
+                        dev.ascendj.bench.AttentionMemory.measure(ops, batch, s, heads, heads, headDim);
+                m.put("S" + s + ".tensorBytes", r.tensorBytes());
+                m.put("S" + s + ".scratchBytes", r.scratchBytes());
+                m.put("S" + s + ".fullScoreBytes", r.fullScoreBytes());
+            }
+            return print(spec, new BenchResult("attention memory (forward + backward)", m), json);
         }
     }
 }

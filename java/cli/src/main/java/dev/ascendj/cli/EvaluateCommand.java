@@ -53,6 +53,10 @@ final class EvaluateCommand implements Callable<Integer> {
     CommandSpec spec;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    RopeOptions rope;
+    @Option(names = "--nf4", description = "Quantize a dense base to NF4 on load, as QLoRA trained on it.")
+    boolean nf4;
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET") String model;
     @Option(names = "--adapter", paramLabel = "DIR") Path adapter;
     @Option(names = "--tokenizer", paramLabel = "FILE") Path tokenizer;
@@ -93,7 +97,8 @@ final class EvaluateCommand implements Callable<Integer> {
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
-             LlamaModel m = ModelSource.load(model, adapter, null, device, seed)) {
+             LlamaModel m = ModelSource.load(model, adapter, null, device, seed,
+                     nf4 ? new dev.ascendj.model.quant.Nf4Quantizer(ops) : null, rope.factor(spec.commandLine()))) {
             ModelSource.checkVocabulary(m.config(), tok);
             Evaluator ev = new Evaluator(m, ops);
             LossSum loss = source.data != null

@@ -5,9 +5,12 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.model.Generator;
+import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.quant.Nf4Footprint;
+import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.train.ModelSource;
@@ -29,17 +32,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code ascendj finetune}: full or LoRA fine-tuning on the CPU backend. */
+/** {@code ascendj finetune}: full, LoRA or QLoRA fine-tuning on the CPU backend, with optional position interpolation. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune a LLaMA2 model on instruction data (JSON Lines with instruction, input, output).",
         footer = {"", "Example:",
             "  ascendj finetune --model llama2-15m --tokenizer examples/tokenizer/tokenizer.json \\",
-            "      --data examples/data/kg-train.jsonl --method lora --steps 60 --out runs/demo"})
+            "      --data examples/data/kg-train.jsonl --method lora --steps 60 --out runs/demo",
+            "  ascendj finetune --model llama2-60m ... --method qlora --rope-factor 4 --seq-len 1024 --out runs/long",
+            "",
+            "On a virtual CPU cluster with a plan's partition (dp, tp, pp, 1F1B micro-batches, sharding):",
+            "  ascendj finetune ... --plan plan.json --micro-batches 4 --micro-batch-size 1",
+            "  ascendj finetune ... --cluster 1x8-cpu --auto-plan --batch 8"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
     @Mixin
     ThreadsOption threads;
+    @Mixin
+    RopeOptions rope;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "A Hugging Face model directory, or a preset (llama2-15m, llama2-60m, ...) initialised from --seed.")
@@ -48,7 +58,9 @@ final class FinetuneCommand implements Callable<Integer> {
     Path tokenizer;
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data, JSON Lines.")
     Path data;
-    @Option(names = "--method", defaultValue = "lora", description = "full or lora (default ${DEFAULT-VALUE}).")
+    @Option(names = "--method", defaultValue = "lora",
+            description = "full, lora, or qlora (LoRA on the base's linear layers quantized to NF4 with double"
+                    + " quantization; a directory from 'ascendj quantize' is used as it is) (default ${DEFAULT-VALUE}).")
     String method;
     @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
@@ -70,7 +82,7 @@ final class FinetuneCommand implements Callable<Integer> {
     Double lr;
     @Option(names = "--min-lr", description = "Final learning rate of the cosine decay (default lr/10).")
     Double minLr;
-    @Option(names = "--warmup", description = "Warm-up steps (default 3% of the steps, at least 1).")
+    @Option(names = "--warmup", description = "Warm-up steps (default 3%% of the steps, at least 1).")
     Long warmup;
     @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
     @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off.")
@@ -87,6 +99,20 @@ final class FinetuneCommand implements Callable<Integer> {
     Path out;
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
     boolean resume;
+    @Option(names = "--plan", paramLabel = "FILE",
+            description = "Run on a virtual CPU cluster with this plan's partition (see ascendj plan --save).")
+    Path plan;
+    @Option(names = "--cluster", paramLabel = "C",
+            description = "With --auto-plan: plan the job for this cluster (1x8-cpu, 4x8-910a, a file) and run it virtually.")
+    String cluster;
+    @Option(names = "--auto-plan", description = "Choose the partition with the planner (needs --cluster).")
+    boolean autoPlan;
+    @Option(names = "--micro-batch-size", description = "With a plan: sequences per micro-batch (default: the plan's).")
+    Integer microBatchSize;
+    @Option(names = "--micro-batches", description = "With a plan: micro-batches per step and replica (default: the plan's).")
+    Integer microBatches;
+    @Option(names = "--fp16", description = "With a plan: FP16 emulation with dynamic loss scaling (as on the 910A).")
+    boolean fp16;
     @Option(names = "--preview", defaultValue = "1",
             description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
     int preview;
@@ -98,18 +124,48 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         LoraConfig lora = switch (method) {
             case "full" -> null;
-            case "lora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
-            default -> throw new ParameterException(spec.commandLine(), "--method must be full or lora, got '" + method + "'");
+            case "lora", "qlora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
+            default -> throw new ParameterException(spec.commandLine(), "--method must be full, lora or qlora, got '"
+                    + method + "'");
         };
+        boolean qlora = method.equals("qlora");
+        Double ropeFactor = rope.factor(spec.commandLine());
         if ((steps == null) == (epochs == null)) {
             throw new ParameterException(spec.commandLine(), "give exactly one of --steps and --epochs");
+        }
+        boolean parallel = plan != null || cluster != null || autoPlan;
+        if (parallel && qlora) {
+            throw new ParameterException(spec.commandLine(), "--method qlora runs on one device: the virtual-cluster"
+                    + " executor does not shard NF4 weights; drop --plan/--auto-plan");
+        }
+        if (parallel && (plan != null) == (cluster != null || autoPlan)) {
+            throw new ParameterException(spec.commandLine(), "give either --plan FILE or --cluster C --auto-plan");
+        }
+        if (parallel && plan == null && (cluster == null || !autoPlan)) {
+            throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
+        }
+        if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
+            // Every virtual device is a thread already; kernels splitting work further only contend.
+            dev.ascendj.cpu.CpuThreads.setThreads(1);
+        }
+        if (parallel && System.getProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY) == null) {
+            // Many virtual devices share few cores: a peer may legitimately compute for minutes.
+            System.setProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY, "900");
         }
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
-             LlamaModel m = ModelSource.load(model, null, lora, device, seed)) {
+             LlamaModel m = ModelSource.load(model, null, lora, device, seed, qlora ? new Nf4Quantizer(ops) : null,
+                     ropeFactor)) {
+            if (m.isQuantized() && !qlora) {
+                throw new IllegalArgumentException("model " + model + " is NF4-quantized; fine-tune it with --method qlora");
+            }
             ModelSource.checkVocabulary(m.config(), tok);
+            if (seqLen > m.config().maxSequenceLength()) {
+                err.printf("warning: --seq-len %d exceeds the model's context of %d positions%s%n", seqLen,
+                        m.config().maxSequenceLength(), ropeFactor == null ? " (see --rope-factor)" : "");
+            }
             PromptTemplate template = PromptTemplate.llama2();
             InstructionLoader loader = new InstructionLoader(records, tok, template, seqLen,
                     pack ? InstructionLoader.Mode.PACKED : InstructionLoader.Mode.PADDED, seed);
@@ -122,8 +178,19 @@ final class FinetuneCommand implements Callable<Integer> {
             long trainable = m.trainableParameters().stream().mapToLong(p -> p.numel()).sum();
             long total = m.parameters().values().stream().mapToLong(p -> p.numel()).sum();
             o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
-                    lora == null ? "full fine-tuning" : "LoRA rank " + loraRank + " on " + lora.targetModules().size()
-                            + " linear layer types");
+                    lora == null ? "full fine-tuning" : (qlora ? "QLoRA" : "LoRA") + " rank " + loraRank + " on "
+                            + lora.targetModules().size() + " linear layer types");
+            if (m.isQuantized()) {
+                Nf4Footprint f = Nf4Footprint.measure(m);
+                o.printf("NF4 base: %,d weights of the linear layers in %s (%.4f bytes each); other weights %s%n",
+                        f.quantizedParameters(), mib(f.quantizedBytes()), f.bytesPerQuantizedParameter(),
+                        mib(f.otherBytes()));
+            }
+            if (m.config().ropeScaling() != null) {
+                o.printf("position interpolation: RoPE factor %s, context %,d -> %,d positions%n",
+                        m.config().ropeScaling().factor(), m.config().originalMaxPositionEmbeddings(),
+                        m.config().maxSequenceLength());
+            }
             o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
                     data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
                     dev.ascendj.cpu.CpuThreads.threads());
@@ -133,6 +200,21 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             ProgressBar bar = new ProgressBar(err);
             long t0 = System.nanoTime();
+            if (parallel) {
+                var p = ParallelFinetune.plan(plan, cluster, model, m, lora != null, loraRank, seqLen,
+                        (long) batch * gradAccum);
+                var layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
+                double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                preview(o, "after training", m, ops, tok, template, samples);
+                Path exported = export(m, tok, lora != null, ropeFactor != null);
+                o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
+                        ProgressBar.format(secs), firstLast[0], firstLast[1]);
+                o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                        out.resolve("loss.png"), out.resolve("checkpoints"));
+                o.flush();
+                return 0;
+            }
             Trainer.Result r;
             try (Trainer trainer = new Trainer(m, ops, loader, opts, out)) {
                 r = trainer.run(resume, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
@@ -140,18 +222,26 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             preview(o, "after training", m, ops, tok, template, samples);
-            Path exported = export(m, tok, lora != null);
+            Path exported = export(m, tok, lora != null, ropeFactor != null);
             o.printf("%nsteps %d..%d in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", r.firstStep(), r.lastStep(),
                     ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
             o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                     out.resolve("loss.png"), out.resolve("checkpoints"));
+            long rss = dev.ascendj.bench.Timing.peakRssBytes();
+            o.printf("peak memory: %s resident (process), %s of tensors%n", rss < 0 ? "unknown" : mib(rss),
+                    mib(device.memoryInfo().peakBytes()));
             o.flush();
         }
         return 0;
     }
 
-    /** Writes the trained model (full) or the adapter plus its base (LoRA) in Hugging Face layout. */
-    private Path export(LlamaModel m, LlamaTokenizer tok, boolean isLora) throws IOException {
+    /**
+     * Writes the trained model (full) or the adapter plus its base (LoRA, QLoRA) in Hugging Face
+     * layout. A QLoRA base from a preset is written quantized, as it was trained. An adapter trained
+     * with position interpolation carries the model's config.json, whose rope_scaling and
+     * max_position_embeddings {@code generate} and {@code evaluate} apply when they load it.
+     */
+    private Path export(LlamaModel m, LlamaTokenizer tok, boolean isLora, boolean interpolated) throws IOException {
         Path base = ModelSource.isDirectory(model) ? Path.of(model) : out.resolve("base-model");
         if (isLora) {
             if (!ModelSource.isDirectory(model)) {
@@ -161,12 +251,19 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             Path adapter = out.resolve("adapter");
             ModelFiles.saveAdapter(m, adapter, base.toAbsolutePath().toString());
+            if (interpolated) {
+                ModelFiles.writeText(adapter.resolve(ModelSource.ADAPTER_MODEL_CONFIG), LlamaConfigs.toJson(m.config()));
+            }
             return adapter;
         }
         Path dir = out.resolve("model");
         ModelFiles.save(m, dir, DType.FP32);
         copyTokenizer(tok, dir);
         return dir;
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / 1048576.0);
     }
 
     private static void copyTokenizer(LlamaTokenizer tok, Path dir) throws IOException {

@@ -72,8 +72,13 @@ public final class PlanCommand implements Callable<Integer> {
             description = "Adapted linears for lora/qlora (default q_proj,k_proj,v_proj,o_proj).")
     List<String> loraTargets;
 
-    @Option(names = "--seq-len", paramLabel = "TOKENS", description = "Tokens per sequence.")
+    @Option(names = "--seq-len", paramLabel = "TOKENS",
+            description = "Tokens per sequence. Beyond the model's context, position interpolation is assumed with the"
+                    + " smallest whole factor that covers it, unless --rope-factor is given.")
     Integer seqLen;
+
+    @picocli.CommandLine.Mixin
+    RopeOptions rope;
 
     @Option(names = "--global-batch", paramLabel = "N|Nt",
             description = "Sequences per optimizer step (512), or tokens with a t suffix (1048576t, 1Mt).")
@@ -138,7 +143,21 @@ public final class PlanCommand implements Callable<Integer> {
                 catalog = catalog.withUserFile(hardwareFile);
             }
             LlamaConfig config = LlamaConfigs.resolve(model);
-            PlanRequest request = new PlanRequest(model, config, ClusterSpec.parse(cluster), job());
+            JobSpec job = job();
+            Double factor = rope.factor(spec.commandLine());
+            if (factor == null && job.seqLen() > config.maxSequenceLength()) {
+                // Fine-tuning beyond the context means position interpolation (LongLoRA's scripts pick the factor so).
+                factor = Math.ceil((double) job.seqLen() / config.originalMaxPositionEmbeddings());
+                if (!json) {
+                    out.printf(Locale.ROOT, "position interpolation assumed: seq-len %d exceeds the model's %d positions;"
+                            + " planning with rope_scaling {type: linear, factor: %s} (--rope-factor to choose)%n",
+                            job.seqLen(), config.maxSequenceLength(), factor);
+                }
+            }
+            if (factor != null) {
+                config = config.withPositionInterpolation(factor);
+            }
+            PlanRequest request = new PlanRequest(model, config, ClusterSpec.parse(cluster), job);
             FixedDegrees fixed = new FixedDegrees(dp, tp, pp, microBatchSize, microBatches,
                     recompute == null ? null : Recompute.parse(recompute), optimizerShard, sequenceParallel);
             result = new Planner(catalog).plan(request, fixed, top);

@@ -154,6 +154,30 @@ public interface Ops {
     void crossEntropyLossGrad(Tensor logits, Tensor labels, Tensor lse, int ignoreIndex, Reduction reduction,
                               float gradScale, Tensor dLogits);
 
+    /**
+     * {@link #crossEntropyLoss} and {@link #crossEntropyLossGrad} in one call, for MEAN or SUM
+     * (as aclnnSoftmaxCrossEntropyWithLogits returns the loss and its gradient together): writes
+     * {@code loss} (one element), {@code lse} unless null, and {@code dLogits = gradScale *
+     * d(loss)/d(logits)}, with the same argument rules as the two kernels. A backend may compute
+     * both from one pass over the logits (the softmax of the loss is most of the gradient); the
+     * results agree with the two separate calls to float rounding. The default makes the two calls.
+     *
+     * @return the number of rows that counted
+     */
+    default long crossEntropyLossWithGrad(Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+                                          float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
+        Tensor saved = lse != null ? lse : Tensor.empty(logits.device(), DType.FP32, Shape.of(logits.dim(0)));
+        try {
+            long count = crossEntropyLoss(logits, labels, ignoreIndex, reduction, loss, saved);
+            crossEntropyLossGrad(logits, labels, saved, ignoreIndex, reduction, gradScale, dLogits);
+            return count;
+        } finally {
+            if (saved != lse) {
+                saved.close();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ optimizer and reductions
 
     /**
@@ -178,6 +202,23 @@ public interface Ops {
 
     /** Inverse of {@link #nf4Quantize}: {@code out[i] = code[packed[i]] * absmax[i / 64]}. */
     void nf4Dequantize(Tensor packed, Tensor absmax, Tensor out);
+
+    /**
+     * Matrix product with a double-quantized NF4 weight (a QLoRA base weight, see
+     * {@link Nf4Weight}): {@code out = alpha * x @ op(W) + beta * out} with FP32 accumulation, where
+     * W is the [R, C] matrix {@code w} encodes and {@code op(W)} is {@code W^T} when {@code transW}
+     * (a linear layer's forward: {@code x} [N, C], {@code out} [N, R]) or W (its input gradient:
+     * {@code x} [N, R], {@code out} [N, C]). Implementations dequantize W a band of rows at a time
+     * into scratch memory and never hold all of it in floating point. {@code beta = 0} never reads
+     * {@code out}.
+     *
+     * <p>The default throws {@link UnsupportedOperationException}, so that backends written before
+     * this kernel existed still compile; a backend that can run QLoRA overrides it.
+     */
+    default void nf4Matmul(Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha, float beta) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not implement nf4Matmul"
+                + " (QLoRA's quantized linear layers)");
+    }
 
     /** Sum of the squares of all elements, accumulated in double; synchronous. */
     double sumOfSquares(Tensor x);

@@ -26,6 +26,8 @@ public final class Scope implements AutoCloseable {
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final Thread owner = Thread.currentThread();
+    /** How deep in {@link #untracked} blocks the scope was opened: it tracks only at that depth. */
+    private final int suspendedAtOpen = SUSPENDED.get()[0];
     private boolean closed;
 
     private Scope() {
@@ -46,7 +48,8 @@ public final class Scope implements AutoCloseable {
     /**
      * Runs {@code body} with scope tracking suspended on this thread: what it creates belongs to
      * no scope and must be closed by its owner (for long-lived state such as model weights and
-     * optimizer moments created while a step's scope is open).
+     * optimizer moments created while a step's scope is open). Scopes opened inside the body track
+     * what is created in them as usual.
      */
     public static <T> T untracked(java.util.function.Supplier<T> body) {
         int[] depth = SUSPENDED.get();
@@ -60,11 +63,10 @@ public final class Scope implements AutoCloseable {
 
     /** Registers a resource with the innermost scope of this thread, if there is one. */
     static void track(AutoCloseable resource) {
-        if (SUSPENDED.get()[0] > 0) {
-            return;
-        }
         Scope s = STACK.get().peek();
-        if (s != null) {
+        // Inside an untracked block, only scopes opened within that block track: a kernel's own
+        // scope for its temporary views still closes them when the caller allocates untracked.
+        if (s != null && SUSPENDED.get()[0] <= s.suspendedAtOpen) {
             s.resources.add(resource);
         }
     }

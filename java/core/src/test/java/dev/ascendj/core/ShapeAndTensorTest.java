@@ -97,6 +97,25 @@ class ShapeAndTensorTest {
     }
 
     @Test
+    void aScopeOpenedInsideAnUntrackedBlockStillClosesItsOwnResources() {
+        Tensor owned;
+        try (Scope outer = Scope.open()) {
+            owned = Scope.untracked(() -> {
+                Tensor t = Tensor.zeros(dev, DType.FP32, Shape.of(4));
+                try (Scope inner = Scope.open()) {
+                    t.reshape(2, 2); // a temporary view, as kernels make: it must not keep t's storage alive
+                }
+                Tensor scratch = Tensor.zeros(dev, DType.FP32, Shape.of(8));
+                scratch.close();
+                return t;
+            });
+        }
+        assertFalse(owned.isClosed(), "the untracked result survives the outer scope");
+        owned.close();
+        assertEquals(0, dev.used, "the view made in the inner scope was closed with it");
+    }
+
+    @Test
     void viewsKeepStorageAliveUntilTheLastReferenceCloses() {
         Tensor base = Tensor.zeros(dev, DType.FP32, Shape.of(2, 2));
         Tensor view = base.slice(0, 0, 1);

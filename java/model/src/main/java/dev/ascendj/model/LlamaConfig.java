@@ -94,10 +94,61 @@ public record LlamaConfig(
         return numAttentionHeads / numKeyValueHeads;
     }
 
-    /** The longest sequence the model supports: max_position_embeddings times the linear RoPE factor. */
+    /**
+     * The longest sequence the model supports: max_position_embeddings when the RoPE scaling
+     * records the original context (max_position_embeddings is then the extended one), else
+     * max_position_embeddings times the linear RoPE factor.
+     */
     public long maxSequenceLength() {
-        double factor = ropeScaling == null ? 1.0 : ropeScaling.factor();
-        return (long) Math.floor(maxPositionEmbeddings * factor);
+        if (ropeScaling == null) {
+            return maxPositionEmbeddings;
+        }
+        if (ropeScaling.originalMaxPositionEmbeddings() != null) {
+            return maxPositionEmbeddings;
+        }
+        return (long) Math.floor(maxPositionEmbeddings * ropeScaling.factor());
+    }
+
+    /** The context the weights were pretrained for: the recorded original, else max_position_embeddings. */
+    public int originalMaxPositionEmbeddings() {
+        if (ropeScaling != null && ropeScaling.originalMaxPositionEmbeddings() != null) {
+            return ropeScaling.originalMaxPositionEmbeddings();
+        }
+        return maxPositionEmbeddings;
+    }
+
+    /**
+     * A copy set up for position interpolation by {@code factor} (Chen et al. 2023): linear RoPE
+     * scaling by {@code factor} relative to the original (pretraining) context, which is recorded
+     * as {@code rope_scaling.original_max_position_embeddings}, and {@code max_position_embeddings}
+     * set to the extended context, original times factor, as Hugging Face configs of
+     * interpolated models have it. A factor of 1 removes the scaling.
+     *
+     * @throws ModelConfigException for a factor that is below 1, not finite or not a number
+     */
+    public LlamaConfig withPositionInterpolation(double factor) {
+        RopeScaling.checkFactor(factor);
+        int original = originalMaxPositionEmbeddings();
+        if (factor == 1.0) {
+            return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                    vocabSize, rmsNormEps, ropeTheta, null, tieWordEmbeddings, original);
+        }
+        long extended = (long) Math.floor(original * factor);
+        if (extended > Integer.MAX_VALUE) {
+            throw new ModelConfigException(null, "rope_scaling.factor", "factor " + factor + " times the context of "
+                    + original + " exceeds the largest max_position_embeddings");
+        }
+        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                vocabSize, rmsNormEps, ropeTheta, new RopeScaling(RopeScaling.LINEAR, factor, original),
+                tieWordEmbeddings, (int) extended);
+    }
+
+    /** Whether {@code other} has the same architecture and weight shapes (RoPE scaling and context aside). */
+    public boolean sameShapeAs(LlamaConfig other) {
+        return hiddenSize == other.hiddenSize && intermediateSize == other.intermediateSize
+                && numHiddenLayers == other.numHiddenLayers && numAttentionHeads == other.numAttentionHeads
+                && numKeyValueHeads == other.numKeyValueHeads && vocabSize == other.vocabSize
+                && tieWordEmbeddings == other.tieWordEmbeddings;
     }
 
     /** Parameters of the token embedding, V x h. */
@@ -161,6 +212,12 @@ public record LlamaConfig(
     /** The seven linear layers of a decoder layer, Hugging Face names. */
     public static final java.util.List<String> LINEAR_NAMES =
             java.util.List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+    /** A copy with another {@code max_position_embeddings}. */
+    public LlamaConfig withMaxPositionEmbeddings(int n) {
+        return new LlamaConfig(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
+                vocabSize, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, n);
+    }
 
     /** A copy with linear RoPE scaling by {@code factor} (null for none). */
     public LlamaConfig withRopeScaling(RopeScaling scaling) {

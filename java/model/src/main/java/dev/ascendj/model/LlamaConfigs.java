@@ -200,7 +200,12 @@ public final class LlamaConfigs {
         if (!factor.isNumber()) {
             throw new ModelConfigException(null, "rope_scaling.factor", "expected a number, got " + kind(factor));
         }
-        return new RopeScaling(type, factor.doubleValue());
+        JsonNode original = node.get("original_max_position_embeddings");
+        Integer originalMax = null;
+        if (original != null && !original.isNull()) {
+            originalMax = toInt(original, "rope_scaling.original_max_position_embeddings");
+        }
+        return new RopeScaling(type, factor.doubleValue(), originalMax);
     }
 
     private static int requiredInt(JsonNode root, String field) {

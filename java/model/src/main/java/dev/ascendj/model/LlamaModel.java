@@ -2,6 +2,7 @@ package dev.ascendj.model;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Scope;
@@ -15,6 +16,7 @@ import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Mlp;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.model.layers.RmsNorm;
+import dev.ascendj.model.quant.Nf4Quantizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -47,16 +49,19 @@ public final class LlamaModel implements AutoCloseable {
     private final Device device;
     private final LoraConfig lora;
     private final Map<String, Parameter> parameters;
+    private final Map<String, Nf4Weight> quantized;
     private final Parameter embedding;
     private final List<DecoderLayer> layers;
     private final RmsNorm finalNorm;
     private final Parameter lmHead;
 
-    private LlamaModel(LlamaConfig config, Device device, LoraConfig lora, Map<String, Parameter> parameters) {
+    private LlamaModel(LlamaConfig config, Device device, LoraConfig lora, Map<String, Parameter> parameters,
+                       Map<String, Nf4Weight> quantized) {
         this.config = config;
         this.device = device;
         this.lora = lora;
         this.parameters = parameters;
+        this.quantized = quantized;
         this.embedding = parameters.get("model.embed_tokens.weight");
         this.lmHead = config.tieWordEmbeddings() ? embedding : parameters.get("lm_head.weight");
         float eps = (float) config.rmsNormEps();
@@ -82,11 +87,20 @@ public final class LlamaModel implements AutoCloseable {
 
     private Linear linear(String prefix, long id) {
         Parameter w = parameters.get(prefix + ".weight");
+        Nf4Weight q = quantized.get(prefix + ".weight");
         Parameter a = parameters.get(prefix + ".lora_A.weight");
         if (a == null) {
-            return new Linear(w, id);
+            return new Linear(w, q, null, null, 0f, 0f, id);
         }
-        return new Linear(w, a, parameters.get(prefix + ".lora_B.weight"), lora.scaling(), lora.dropout(), id);
+        return new Linear(w, q, a, parameters.get(prefix + ".lora_B.weight"), lora.scaling(), lora.dropout(), id);
+    }
+
+    /**
+     * Whether {@code name} is a weight QLoRA quantizes: one of the seven linear layers of a
+     * decoder layer (embedding, norms and LM head stay in floating point).
+     */
+    public static boolean isQuantizable(String name) {
+        return name.startsWith("model.layers.") && name.endsWith("_proj.weight");
     }
 
     /** The Hugging Face names and shapes of every base weight of {@code c}, in checkpoint order. */
@@ -115,8 +129,19 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A model with weights drawn as Hugging Face initialises LLaMA (normal, std 0.02; norms at 1). */
     public static LlamaModel initialize(LlamaConfig config, Device device, long seed, LoraConfig lora) {
+        return initialize(config, device, seed, lora, null);
+    }
+
+    /**
+     * As {@link #initialize(LlamaConfig, Device, long, LoraConfig)}, with the linear layers of the
+     * decoder quantized to NF4 by {@code quantizer} (QLoRA) when it is not null. The weights drawn
+     * are the same as without quantization (each is quantized, then dropped, as soon as it is
+     * drawn), and so are the adapters.
+     */
+    public static LlamaModel initialize(LlamaConfig config, Device device, long seed, LoraConfig lora,
+                                        Nf4Quantizer quantizer) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        return create(config, device, lora, seed, (entry) -> {
+        Function<Map.Entry<String, Shape>, Tensor> draw = entry -> {
             Shape s = entry.getValue();
             float[] v = new float[Math.toIntExact(s.numel())];
             if (s.rank() == 1) {
@@ -127,6 +152,11 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
             return Tensor.fromFloats(device, s, v);
+        };
+        return create(config, device, lora, seed, draw, quantizer == null ? null : entry -> {
+            try (Tensor dense = draw.apply(entry)) {
+                return quantizer.quantize(dense);
+            }
         });
     }
 
@@ -152,16 +182,69 @@ public final class LlamaModel implements AutoCloseable {
                         + " but the config needs " + entry.getValue());
             }
             return t;
-        });
+        }, null);
     }
 
+    /**
+     * A QLoRA model: the seven linear layers of each decoder layer from {@code quantized} (NF4),
+     * everything else from {@code dense}; every base weight is frozen. Each name must be in
+     * exactly one of the maps with the config's shape, else {@link IllegalArgumentException}
+     * naming it. The model takes ownership of the tensors and weights.
+     */
+    public static LlamaModel fromQuantizedWeights(LlamaConfig config, Device device, Map<String, Tensor> dense,
+                                                  Map<String, Nf4Weight> quantized, LoraConfig lora, long seed) {
+        Map<String, Shape> shapes = weightShapes(config);
+        for (String name : dense.keySet()) {
+            if (!shapes.containsKey(name) || isQuantizable(name)) {
+                throw new IllegalArgumentException("unexpected dense weight '" + name + "' for a quantized model");
+            }
+        }
+        for (String name : quantized.keySet()) {
+            if (!shapes.containsKey(name) || !isQuantizable(name)) {
+                throw new IllegalArgumentException("unexpected quantized weight '" + name + "' for this config");
+            }
+        }
+        return create(config, device, lora, seed, entry -> checked(entry, dense.get(entry.getKey()),
+                t -> t.shape()), entry -> checked(entry, quantized.get(entry.getKey()), Nf4Weight::shape));
+    }
+
+    private static <T> T checked(Map.Entry<String, Shape> entry, T value, Function<T, Shape> shape) {
+        if (value == null) {
+            throw new IllegalArgumentException("missing weight '" + entry.getKey() + "'");
+        }
+        if (!shape.apply(value).equals(entry.getValue())) {
+            throw new IllegalArgumentException("weight '" + entry.getKey() + "' has shape " + shape.apply(value)
+                    + " but the config needs " + entry.getValue());
+        }
+        return value;
+    }
+
+    /**
+     * Builds a model from a source of dense weights and, for a QLoRA model, a source of NF4 weights
+     * for the linear layers ({@code quantizedSource} null: dense model). Weights are requested
+     * one at a time in checkpoint order.
+     */
     private static LlamaModel create(LlamaConfig config, Device device, LoraConfig lora, long seed,
-                                     Function<Map.Entry<String, Shape>, Tensor> source) {
+                                     Function<Map.Entry<String, Shape>, Tensor> source,
+                                     Function<Map.Entry<String, Shape>, Nf4Weight> quantizedSource) {
         return Scope.untracked(() -> {
             Map<String, Parameter> params = new LinkedHashMap<>();
-            boolean baseTrainable = lora == null;
-            for (Map.Entry<String, Shape> e : weightShapes(config).entrySet()) {
-                params.put(e.getKey(), new Parameter(e.getKey(), source.apply(e), baseTrainable));
+            Map<String, Nf4Weight> quant = new LinkedHashMap<>();
+            boolean baseTrainable = lora == null && quantizedSource == null;
+            try {
+                for (Map.Entry<String, Shape> e : weightShapes(config).entrySet()) {
+                    if (quantizedSource != null && isQuantizable(e.getKey())) {
+                        Nf4Weight q = quantizedSource.apply(e);
+                        quant.put(e.getKey(), q);
+                        params.put(e.getKey(), new Parameter(e.getKey(), q.codes(), false));
+                    } else {
+                        params.put(e.getKey(), new Parameter(e.getKey(), source.apply(e), baseTrainable));
+                    }
+                }
+            } catch (RuntimeException ex) {
+                params.values().forEach(Parameter::close);
+                quant.values().forEach(Nf4Weight::close);
+                throw ex;
             }
             if (lora != null) {
                 SplittableRandom rnd = new SplittableRandom(seed ^ 0x10FAL);
@@ -190,7 +273,7 @@ public final class LlamaModel implements AutoCloseable {
                     }
                 }
             }
-            return new LlamaModel(config, device, lora, params);
+            return new LlamaModel(config, device, lora, params, quant);
         });
     }
 
@@ -222,6 +305,33 @@ public final class LlamaModel implements AutoCloseable {
     /** Every parameter by name, in checkpoint order (base weights, then adapters). */
     public Map<String, Parameter> parameters() {
         return Collections.unmodifiableMap(parameters);
+    }
+
+    /**
+     * This model's weights under {@code newConfig}, which may differ from {@link #config()} only in
+     * what does not change the weights: RoPE scaling (position interpolation) and
+     * max_position_embeddings. The weights are handed over, not copied: after this call use and
+     * close only the returned model, never this one.
+     *
+     * @throws IllegalArgumentException when {@code newConfig} has other shapes
+     */
+    public LlamaModel reconfigured(LlamaConfig newConfig) {
+        if (!config.sameShapeAs(newConfig) || config.rmsNormEps() != newConfig.rmsNormEps()
+                || config.ropeTheta() != newConfig.ropeTheta()) {
+            throw new IllegalArgumentException("config " + newConfig + " does not fit the weights of " + config
+                    + "; only rope_scaling and max_position_embeddings may change");
+        }
+        return new LlamaModel(newConfig, device, lora, parameters, quantized);
+    }
+
+    /** Whether the linear layers are NF4-quantized (a QLoRA base). */
+    public boolean isQuantized() {
+        return !quantized.isEmpty();
+    }
+
+    /** The NF4 weights of the linear layers by Hugging Face name (empty for a dense model). */
+    public Map<String, Nf4Weight> quantizedWeights() {
+        return Collections.unmodifiableMap(quantized);
     }
 
     /** The parameters the optimizer updates. */
@@ -298,6 +408,29 @@ public final class LlamaModel implements AutoCloseable {
         try (Scope scope = Scope.open()) {
             Tensor hn = hidden(ops, ids, batch, seq, 0, null);
             return head(ops, hn, targets, 0f, null);
+        }
+    }
+
+    /**
+     * The next-token loss of every position without gradients, [batch * seq] row-major, 0 where
+     * the target is {@value #IGNORE_INDEX} (evaluation by position).
+     */
+    public float[] tokenLosses(Ops ops, Tensor ids, Tensor targets, int batch, int seq) {
+        checkInputs(ids, targets, batch, seq);
+        try (Scope scope = Scope.open()) {
+            Tensor hn = hidden(ops, ids, batch, seq, 0, null);
+            int rows = hn.dim(0);
+            Tensor losses = Tensor.empty(device, DType.FP32, Shape.of(rows));
+            for (int r0 = 0; r0 < rows; r0 += HEAD_CHUNK_ROWS) {
+                int r1 = Math.min(rows, r0 + HEAD_CHUNK_ROWS);
+                try (Scope chunk = Scope.open()) {
+                    Tensor logits = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0, config.vocabSize()));
+                    ops.matmul(hn.slice(0, r0, r1), false, lmHead.value(), true, logits, 1f, 0f);
+                    ops.crossEntropyLoss(logits, targets.slice(0, r0, r1), IGNORE_INDEX, Reduction.NONE,
+                            losses.slice(0, r0, r1), null);
+                }
+            }
+            return losses.toFloatArray();
         }
     }
 
@@ -407,12 +540,15 @@ public final class LlamaModel implements AutoCloseable {
                     Tensor t = targets.slice(0, r0, r1);
                     Tensor logits = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0, vocab));
                     ops.matmul(h, false, lmHead.value(), true, logits, 1f, 0f);
-                    Tensor lse = Tensor.empty(device, DType.FP32, Shape.of(r1 - r0));
-                    count += ops.crossEntropyLoss(logits, t, IGNORE_INDEX, Reduction.SUM, lossOut, lse);
-                    sum += lossOut.toFloatArray()[0];
-                    if (dHidden != null) {
+                    if (dHidden == null) {
+                        count += ops.crossEntropyLoss(logits, t, IGNORE_INDEX, Reduction.SUM, lossOut, null);
+                        sum += lossOut.toFloatArray()[0];
+                    } else {
+                        // Loss and logits gradient in one call: one pass over the logits on the CPU.
                         Tensor dLogits = Tensor.empty(device, DType.FP32, logits.shape());
-                        ops.crossEntropyLossGrad(logits, t, lse, IGNORE_INDEX, Reduction.SUM, gradScale, dLogits);
+                        count += ops.crossEntropyLossWithGrad(logits, t, IGNORE_INDEX, Reduction.SUM, gradScale,
+                                lossOut, null, dLogits);
+                        sum += lossOut.toFloatArray()[0];
                         if (lmHead.trainable()) {
                             ops.matmul(dLogits, true, h, false, lmHead.grad(ops), 1f, 1f);
                         }
@@ -427,5 +563,6 @@ public final class LlamaModel implements AutoCloseable {
     @Override
     public void close() {
         parameters.values().forEach(Parameter::close);
+        quantized.values().forEach(Nf4Weight::close);
     }
 }

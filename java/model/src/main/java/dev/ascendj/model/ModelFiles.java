@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Nf4Weight;
+import dev.ascendj.core.Scope;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
@@ -14,6 +16,8 @@ import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.FormatException;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.quant.Nf4Quantizer;
+import dev.ascendj.model.quant.QuantizedCheckpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -46,7 +50,12 @@ public final class ModelFiles {
     private ModelFiles() {
     }
 
-    /** Writes {@code config.json} and the base weights (LoRA adapters excluded) in {@code dtype}. */
+    /**
+     * Writes {@code config.json} and the base weights (LoRA adapters excluded) in {@code dtype}.
+     * The NF4 weights of a quantized model are written as they are, in the layout of
+     * {@link QuantizedCheckpoint} (the other weights in {@code dtype}), and config.json gets a
+     * {@code quantization_config} entry.
+     */
     public static void save(LlamaModel model, Path dir, DType dtype) {
         save(model, dir, dtype, Long.MAX_VALUE);
     }
@@ -59,13 +68,47 @@ public final class ModelFiles {
     public static void save(LlamaModel model, Path dir, DType dtype, long maxShardBytes) {
         mkdirs(dir);
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        for (Parameter p : model.parameters().values()) {
-            if (!p.name().contains(".lora_")) {
-                w.add(p.name(), p.value(), dtype);
+        try (Scope views = Scope.open()) {
+            if (model.isQuantized()) {
+                w.metadata(QuantizedCheckpoint.metadata());
             }
+            for (Parameter p : model.parameters().values()) {
+                if (p.name().contains(".lora_")) {
+                    continue;
+                }
+                Nf4Weight q = model.quantizedWeights().get(p.name());
+                if (q != null) {
+                    QuantizedCheckpoint.add(w, p.name(), q);
+                } else {
+                    w.add(p.name(), p.value(), dtype);
+                }
+            }
+            w.writeSharded(dir, maxShardBytes);
         }
-        w.writeSharded(dir, maxShardBytes);
-        writeText(dir.resolve("config.json"), LlamaConfigs.toJson(model.config()));
+        writeText(dir.resolve("config.json"), configJson(model));
+    }
+
+    /** config.json text for {@code model}, with a {@code quantization_config} when it is quantized. */
+    private static String configJson(LlamaModel model) {
+        String text = LlamaConfigs.toJson(model.config());
+        if (!model.isQuantized()) {
+            return text;
+        }
+        try {
+            ObjectNode n = (ObjectNode) JSON.readTree(text);
+            ObjectNode q = n.putObject("quantization_config");
+            // Not a method transformers knows: it refuses the directory instead of misreading it.
+            q.put("quant_method", "ascendj-" + QuantizedCheckpoint.METHOD);
+            q.put("quant_type", "nf4");
+            q.put("blocksize", dev.ascendj.core.Nf4.BLOCK_SIZE);
+            q.put("double_quant", true);
+            q.put("double_quant_blocksize", dev.ascendj.core.Nf4.ABSMAX_BLOCK_SIZE);
+            ArrayNode mods = q.putArray("quantized_modules");
+            LlamaConfig.LINEAR_NAMES.forEach(mods::add);
+            return n.toPrettyString();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -77,33 +120,33 @@ public final class ModelFiles {
      *     unexpected, of a shape the config does not give, or unreadable
      */
     public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed) {
+        return load(dir, device, lora, seed, null);
+    }
+
+    /**
+     * As {@link #load(Path, Device, LoraConfig, long)}, for QLoRA: a quantized directory (written by
+     * {@code ascendj quantize}, see {@link QuantizedCheckpoint}) is loaded as it is stored, without
+     * dequantizing anything; a dense one has its linear layers quantized by {@code quantizer}
+     * one tensor at a time as they are read, when {@code quantizer} is not null.
+     */
+    public static LlamaModel load(Path dir, Device device, LoraConfig lora, long seed, Nf4Quantizer quantizer) {
         Path configFile = dir.resolve("config.json");
         LlamaConfig config = LlamaConfigs.read(configFile);
+        try (Checkpoint probe = Checkpoint.open(dir)) {
+            if (QuantizedCheckpoint.isQuantized(probe)) {
+                return loadQuantized(dir, configFile, config, device, lora, seed);
+            }
+        }
+        if (quantizer != null) {
+            return loadAndQuantize(dir, configFile, config, device, lora, seed, quantizer);
+        }
         Map<String, Tensor> weights = new LinkedHashMap<>();
         try (Checkpoint ck = Checkpoint.open(dir)) {
             Path source = weightsFile(ck, dir);
             Map<String, Shape> expected = LlamaModel.weightShapes(config);
-            Set<String> extra = new TreeSet<>(ck.names());
-            extra.removeAll(expected.keySet());
-            extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq")); // a buffer older HF exports carry
-            if (!extra.isEmpty()) {
-                String first = extra.iterator().next();
-                String why = extra.contains("lm_head.weight") && config.tieWordEmbeddings()
-                        ? "; tie_word_embeddings is true, so the LM head is the embedding and has no weight of its own" : "";
-                throw new FormatException(ck.fileOf(first).path(), first, "unexpected for a LLaMA model of "
-                        + configFile + (extra.size() == 1 ? "" : " (" + extra.size() + " unexpected tensors: " + extra + ")")
-                        + why);
-            }
+            checkNoExtra(ck, configFile, config, expected.keySet());
             for (Map.Entry<String, Shape> e : expected.entrySet()) {
-                if (!ck.contains(e.getKey())) {
-                    throw new FormatException(source, e.getKey(), "missing (" + configFile + " needs it, shape "
-                            + e.getValue() + ")");
-                }
-                Shape onDisk = ck.info(e.getKey()).shape();
-                if (!onDisk.equals(e.getValue())) {
-                    throw new FormatException(ck.fileOf(e.getKey()).path(), e.getKey(), "has shape " + onDisk + " but "
-                            + configFile + " needs " + e.getValue());
-                }
+                checkDense(ck, source, configFile, e.getKey(), e.getValue());
                 weights.put(e.getKey(), dev.ascendj.core.Scope.untracked(
                         () -> ck.load(e.getKey(), device, DType.FP32)));
             }
@@ -112,6 +155,101 @@ public final class ModelFiles {
             throw ex;
         }
         return LlamaModel.fromWeights(config, device, weights, lora, seed);
+    }
+
+    /** Refuses tensors that {@code expected} (the names the config implies) does not list. */
+    private static void checkNoExtra(Checkpoint ck, Path configFile, LlamaConfig config, Set<String> expected) {
+        Set<String> extra = new TreeSet<>(ck.names());
+        extra.removeAll(expected);
+        extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq")); // a buffer older HF exports carry
+        if (!extra.isEmpty()) {
+            String first = extra.iterator().next();
+            String why = extra.contains("lm_head.weight") && config.tieWordEmbeddings()
+                    ? "; tie_word_embeddings is true, so the LM head is the embedding and has no weight of its own" : "";
+            throw new FormatException(ck.fileOf(first).path(), first, "unexpected for a LLaMA model of "
+                    + configFile + (extra.size() == 1 ? "" : " (" + extra.size() + " unexpected tensors: " + extra + ")")
+                    + why);
+        }
+    }
+
+    /** Checks that {@code name} is stored with the shape the config needs. */
+    private static void checkDense(Checkpoint ck, Path source, Path configFile, String name, Shape shape) {
+        if (!ck.contains(name)) {
+            throw new FormatException(source, name, "missing (" + configFile + " needs it, shape " + shape + ")");
+        }
+        Shape onDisk = ck.info(name).shape();
+        if (!onDisk.equals(shape)) {
+            throw new FormatException(ck.fileOf(name).path(), name, "has shape " + onDisk + " but " + configFile
+                    + " needs " + shape);
+        }
+    }
+
+    private static LlamaModel loadQuantized(Path dir, Path configFile, LlamaConfig config, Device device,
+                                            LoraConfig lora, long seed) {
+        Map<String, Tensor> dense = new LinkedHashMap<>();
+        Map<String, Nf4Weight> quantized = new LinkedHashMap<>();
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            QuantizedCheckpoint.checkMetadata(ck);
+            Map<String, Shape> shapes = LlamaModel.weightShapes(config);
+            Set<String> expected = new HashSet<>();
+            for (String name : shapes.keySet()) {
+                if (LlamaModel.isQuantizable(name)) {
+                    QuantizedCheckpoint.SUFFIXES.forEach(s -> expected.add(name + s));
+                    if (ck.contains(name)) {
+                        throw new FormatException(ck.fileOf(name).path(), name, "is stored both dense and quantized");
+                    }
+                } else {
+                    expected.add(name);
+                }
+            }
+            checkNoExtra(ck, configFile, config, expected);
+            Path source = weightsFile(ck, dir);
+            for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+                String name = e.getKey();
+                if (LlamaModel.isQuantizable(name)) {
+                    quantized.put(name, dev.ascendj.core.Scope.untracked(
+                            () -> QuantizedCheckpoint.load(ck, name, e.getValue(), device)));
+                } else {
+                    checkDense(ck, source, configFile, name, e.getValue());
+                    dense.put(name, dev.ascendj.core.Scope.untracked(() -> ck.load(name, device, DType.FP32)));
+                }
+            }
+        } catch (RuntimeException ex) {
+            dense.values().forEach(Tensor::close);
+            quantized.values().forEach(Nf4Weight::close);
+            throw ex;
+        }
+        return LlamaModel.fromQuantizedWeights(config, device, dense, quantized, lora, seed);
+    }
+
+    private static LlamaModel loadAndQuantize(Path dir, Path configFile, LlamaConfig config, Device device,
+                                              LoraConfig lora, long seed, Nf4Quantizer quantizer) {
+        Map<String, Tensor> dense = new LinkedHashMap<>();
+        Map<String, Nf4Weight> quantized = new LinkedHashMap<>();
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            Map<String, Shape> shapes = LlamaModel.weightShapes(config);
+            checkNoExtra(ck, configFile, config, shapes.keySet());
+            Path source = weightsFile(ck, dir);
+            for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+                String name = e.getKey();
+                checkDense(ck, source, configFile, name, e.getValue());
+                if (LlamaModel.isQuantizable(name)) {
+                    // One dense weight at a time: peak memory is the NF4 model plus one FP32 matrix.
+                    quantized.put(name, dev.ascendj.core.Scope.untracked(() -> {
+                        try (Tensor t = ck.load(name, device, DType.FP32)) {
+                            return quantizer.quantize(t);
+                        }
+                    }));
+                } else {
+                    dense.put(name, dev.ascendj.core.Scope.untracked(() -> ck.load(name, device, DType.FP32)));
+                }
+            }
+        } catch (RuntimeException ex) {
+            dense.values().forEach(Tensor::close);
+            quantized.values().forEach(Nf4Weight::close);
+            throw ex;
+        }
+        return LlamaModel.fromQuantizedWeights(config, device, dense, quantized, lora, seed);
     }
 
     /** The file a reader of {@code dir} would look into: the single weights file or the shard index. */
@@ -254,6 +392,10 @@ public final class ModelFiles {
         LoraConfig lora = model.lora();
         if (lora == null) {
             return;
+        }
+        if (model.isQuantized()) {
+            throw new IllegalArgumentException("cannot merge LoRA adapters into NF4-quantized base weights; load the"
+                    + " unquantized base model and merge into that");
         }
         for (Parameter a : model.parameters().values()) {
             if (!a.name().endsWith(".lora_A.weight")) {

@@ -224,7 +224,8 @@ public final class Planner {
             throw new PlanException("seqLen", job.seqLen() + " exceeds the model's " + m.maxSequenceLength() + " positions (max_position_embeddings "
                     + m.maxPositionEmbeddings() + (m.ropeScaling() != null ? " x rope factor " + m.ropeScaling().factor() : "")
                     + "); extend it with rope_scaling {type: linear, factor: "
-                    + (int) Math.ceil((double) job.seqLen() / m.maxPositionEmbeddings()) + "} in the model config");
+                    + (int) Math.ceil((double) job.seqLen() / m.originalMaxPositionEmbeddings())
+                    + "} in the model config (ascendj plan: --rope-factor)");
         }
         if (job.method().adapters()) {
             int smallest = Integer.MAX_VALUE;
@@ -358,6 +359,17 @@ public final class Planner {
         if (job.method() == Method.QLORA && hw.name().startsWith("ascend")) {
             notes.add("QLoRA on Ascend: no public source shows NF4 kernels on the NPU; this assumes a 4-bit dequantization kernel"
                     + " exists there (costmodel.md §6).");
+        }
+        if (job.method() == Method.QLORA) {
+            notes.add("Engine: MindFormers cannot run QLoRA (its pet_config has LoRA on 16-bit weights only), so 'ascendj"
+                    + " mindformers' refuses this plan; AscendJ's own engine runs it (NF4 base, 'ascendj finetune --method"
+                    + " qlora'), today on one device: the virtual-cluster executor does not shard NF4 weights yet.");
+        }
+        if (req.model().ropeScaling() != null) {
+            LlamaConfig m = req.model();
+            notes.add("Position interpolation: RoPE positions divided by " + m.ropeScaling().factor() + ", context "
+                    + m.originalMaxPositionEmbeddings() + " -> " + m.maxSequenceLength() + " positions (MindFormers:"
+                    + " extend_method PI); only a short fine-tune at the new length is needed (Chen et al. 2023).");
         }
         if (req.model().numHiddenLayers() % c.layout().pp() != 0) {
             notes.add("Uneven stages: " + c.stages().stream().map(s -> Integer.toString(s.layers())).collect(Collectors.joining("/"))

@@ -6,6 +6,7 @@ import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,11 +26,32 @@ public final class ModelSource {
     }
 
     /**
+     * Name of the config an adapter directory carries when its adapter was trained with position
+     * interpolation: the base's config.json with the {@code rope_scaling} and extended
+     * {@code max_position_embeddings} of training, applied when the adapter is loaded.
+     */
+    public static final String ADAPTER_MODEL_CONFIG = "config.json";
+
+    /**
      * Loads or initialises the model. With {@code adapterDir} the adapter's LoRA settings and
      * weights are applied (and {@code lora} must be null); otherwise {@code lora}, if set, adds
      * fresh adapters for training.
      */
     public static LlamaModel load(String spec, Path adapterDir, LoraConfig lora, Device device, long seed) {
+        return load(spec, adapterDir, lora, device, seed, null, null);
+    }
+
+    /**
+     * As {@link #load(String, Path, LoraConfig, Device, long)}, for QLoRA and position interpolation.
+     *
+     * @param quantizer  when not null, a dense base has its linear layers quantized to NF4 while it
+     *                   loads (a directory written by {@code ascendj quantize} is NF4 already)
+     * @param ropeFactor when not null, the linear position-interpolation factor to apply
+     *                   ({@link LlamaConfig#withPositionInterpolation}); when null, the RoPE scaling
+     *                   of the adapter's {@code config.json}, if it has one, else the model's own
+     */
+    public static LlamaModel load(String spec, Path adapterDir, LoraConfig lora, Device device, long seed,
+                                  Nf4Quantizer quantizer, Double ropeFactor) {
         LoraConfig effective = lora;
         if (adapterDir != null) {
             if (lora != null) {
@@ -39,20 +61,40 @@ public final class ModelSource {
         }
         LlamaModel model;
         if (isDirectory(spec)) {
-            model = ModelFiles.load(Path.of(spec), device, effective, seed);
+            model = ModelFiles.load(Path.of(spec), device, effective, seed, quantizer);
         } else {
             LlamaConfig config = LlamaConfigs.resolve(spec);
-            model = LlamaModel.initialize(config, device, seed, effective);
+            model = LlamaModel.initialize(config, device, seed, effective, quantizer);
         }
-        if (adapterDir != null) {
-            try {
-                ModelFiles.loadAdapterWeights(model, adapterDir);
-            } catch (RuntimeException e) {
-                model.close();
-                throw e;
+        try {
+            LlamaConfig wanted = ropeConfig(model.config(), adapterDir, ropeFactor);
+            if (!wanted.equals(model.config())) {
+                model = model.reconfigured(wanted);
             }
+            if (adapterDir != null) {
+                ModelFiles.loadAdapterWeights(model, adapterDir);
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
         return model;
+    }
+
+    /** The config with the requested, or the adapter's, position interpolation. */
+    private static LlamaConfig ropeConfig(LlamaConfig base, Path adapterDir, Double ropeFactor) {
+        if (ropeFactor != null) {
+            return base.withPositionInterpolation(ropeFactor);
+        }
+        if (adapterDir != null && Files.isRegularFile(adapterDir.resolve(ADAPTER_MODEL_CONFIG))) {
+            LlamaConfig trained = LlamaConfigs.read(adapterDir.resolve(ADAPTER_MODEL_CONFIG));
+            if (!trained.sameShapeAs(base)) {
+                throw new IllegalArgumentException("adapter " + adapterDir + " was trained on a model of another shape ("
+                        + adapterDir.resolve(ADAPTER_MODEL_CONFIG) + " does not match the base's config)");
+            }
+            return base.withRopeScaling(trained.ropeScaling()).withMaxPositionEmbeddings(trained.maxPositionEmbeddings());
+        }
+        return base;
     }
 
     /** The tokenizer: {@code explicit} if given, else {@code tokenizer.json} in the model directory. */

@@ -651,6 +651,39 @@ public final class ReferenceKernels {
         }
     }
 
+    /**
+     * Dequantizes a double-quantized NF4 tensor (the layout of {@link dev.ascendj.core.Nf4Weight}):
+     * {@code absmax[b] = absmaxCode[absmaxCodes[b]] * scales[b / 256] + offset} and
+     * {@code out[i] = code[nibble i of packed] * absmax[i / 64]}.
+     */
+    public static void nf4DoubleDequantize(byte[] packed, byte[] absmaxCodes, double[] scales, double offset,
+                                           double[] out) {
+        int n = out.length;
+        requireLength("nf4DoubleDequantize", "absmaxCodes", absmaxCodes.length, Nf4.blocks(n));
+        requireLength("nf4DoubleDequantize", "scales", scales, Nf4.absmaxBlocks(n));
+        double[] absmax = new double[absmaxCodes.length];
+        for (int b = 0; b < absmax.length; b++) {
+            absmax[b] = Nf4.absmaxValue(absmaxCodes[b] & 0xff) * scales[b / Nf4.ABSMAX_BLOCK_SIZE] + offset;
+        }
+        nf4Dequantize(packed, absmax, out);
+    }
+
+    /**
+     * {@code out = alpha * x @ op(W) + beta * out} for the [rows, cols] double-quantized NF4 matrix
+     * W: {@code op(W) = W^T} when {@code transW} ({@code x} [n, cols], {@code out} [n, rows]),
+     * else W ({@code x} [n, rows], {@code out} [n, cols]). W is dequantized whole, in double.
+     */
+    public static void nf4Matmul(double[] x, int n, byte[] packed, byte[] absmaxCodes, double[] scales, double offset,
+                                 int rows, int cols, boolean transW, double[] out, double alpha, double beta) {
+        double[] w = new double[rows * cols];
+        nf4DoubleDequantize(packed, absmaxCodes, scales, offset, w);
+        if (transW) {
+            matmul(x, false, w, true, out, n, cols, rows, alpha, beta);
+        } else {
+            matmul(x, false, w, false, out, n, rows, cols, alpha, beta);
+        }
+    }
+
     /** The index of the codebook value nearest to {@code x} by a linear scan; the lower index wins a tie. */
     private static int nearestCode(double x) {
         int best = 0;

@@ -3,6 +3,7 @@ package dev.ascendj.cpu.selftest;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Nf4;
+import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Scope;
@@ -351,6 +352,40 @@ public final class KernelSelftest {
         double[] want2 = new double[n];
         ReferenceKernels.nf4Dequantize(bytes, doubles(absmax), want2);
         rowFrom("nf4Dequantize", "[200], block 64", deqNanos, got, want2, TOLERANCE);
+        nf4Matmul();
+    }
+
+    /** The quantized linear product, forward (W transposed) and input gradient, on a random weight. */
+    private void nf4Matmul() {
+        int rows = 24;
+        int cols = 40; // 960 elements: 15 blocks, one of them split across rows
+        int n = 3;
+        byte[] codes = new byte[rows * cols / 2];
+        byte[] absmaxCodes = new byte[(int) Nf4.blocks(rows * cols)];
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = (byte) rnd.nextInt(256);
+        }
+        for (int i = 0; i < absmaxCodes.length; i++) {
+            absmaxCodes[i] = (byte) rnd.nextInt(256);
+        }
+        double[] scales = {0.5};
+        double offset = 0.75;
+        Tensor tc = Tensor.empty(dev, DType.NF4, Shape.of(rows, cols));
+        tc.copyFromBytes(java.nio.ByteBuffer.wrap(codes));
+        Tensor tq = Tensor.empty(dev, DType.UINT8, Shape.of(absmaxCodes.length));
+        tq.copyFromBytes(java.nio.ByteBuffer.wrap(absmaxCodes));
+        Nf4Weight w = new Nf4Weight(tc, tq, t(scales, 1), (float) offset);
+        for (boolean transW : new boolean[] {true, false}) {
+            int inner = transW ? cols : rows;
+            int outer = transW ? rows : cols;
+            double[] x = rand(n * inner);
+            Tensor out = Tensor.empty(dev, DType.FP32, Shape.of(n, outer));
+            long t0 = System.nanoTime();
+            ops.nf4Matmul(t(x, n, inner), w, transW, out, 1f, 0f);
+            double[] want = new double[n * outer];
+            ReferenceKernels.nf4Matmul(x, n, codes, absmaxCodes, scales, offset, rows, cols, transW, want, 1, 0);
+            record("nf4Matmul", "[3, " + inner + "] x NF4 [24, 40]" + (transW ? "^T" : ""), t0, out, want);
+        }
     }
 
     private void reductions() {

@@ -1,6 +1,7 @@
 package dev.ascendj.model.layers;
 
 import dev.ascendj.core.DType;
+import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
@@ -12,10 +13,15 @@ import java.util.SplittableRandom;
  * adapter: {@code y += (alpha/r) * dropout(x) A^T B^T} where A is [r, in] and B is [out, r].
  * Inputs and outputs are 2D: [tokens, features].
  *
+ * <p>The base weight W is dense, or (QLoRA) a frozen double-quantized NF4 {@link Nf4Weight}
+ * whose products go through {@link Ops#nf4Matmul}, which dequantizes it band by band and never
+ * holds it whole in floating point; the weight {@link Parameter} then holds the NF4 codes.
+ *
  * <p>Gradients accumulate into the parameters' gradient tensors; a frozen weight gets none.
  */
 public final class Linear {
     private final Parameter weight;
+    private final Nf4Weight quantized;
     private final Parameter loraA;
     private final Parameter loraB;
     private final float loraScale;
@@ -28,12 +34,27 @@ public final class Linear {
 
     /** A plain linear layer over {@code weight} [out, in]. */
     public Linear(Parameter weight, long id) {
-        this(weight, null, null, 0f, 0f, id);
+        this(weight, null, null, null, 0f, 0f, id);
     }
 
     /** A linear layer with a LoRA adapter ({@code loraA} [r, in], {@code loraB} [out, r]). */
     public Linear(Parameter weight, Parameter loraA, Parameter loraB, float loraScale, float dropout, long id) {
+        this(weight, null, loraA, loraB, loraScale, dropout, id);
+    }
+
+    /**
+     * A linear layer over a dense weight ({@code quantized} null) or an NF4 one, whose
+     * {@code weight} parameter is frozen and holds {@code quantized.codes()}; the adapter
+     * ({@code loraA}, {@code loraB}) may be null.
+     */
+    public Linear(Parameter weight, Nf4Weight quantized, Parameter loraA, Parameter loraB, float loraScale,
+                  float dropout, long id) {
+        if (quantized != null && (weight.trainable() || weight.value() != quantized.codes())) {
+            throw new IllegalArgumentException(weight.name() + ": a quantized weight must be frozen and its parameter"
+                    + " must hold the NF4 codes");
+        }
         this.weight = weight;
+        this.quantized = quantized;
         this.loraA = loraA;
         this.loraB = loraB;
         this.loraScale = loraScale;
@@ -55,6 +76,11 @@ public final class Linear {
 
     public Parameter weight() {
         return weight;
+    }
+
+    /** The NF4 base weight, or null when the weight is dense. */
+    public Nf4Weight quantized() {
+        return quantized;
     }
 
     /** The adapter's A matrix, or null. */
@@ -79,7 +105,11 @@ public final class Linear {
     public Tensor forward(Ops ops, Tensor x, Pass pass) {
         int n = x.dim(0);
         Tensor y = Tensor.empty(x.device(), DType.FP32, Shape.of(n, outFeatures()));
-        ops.matmul(x, false, weight.value(), true, y, 1f, 0f);
+        if (quantized != null) {
+            ops.nf4Matmul(x, quantized, true, y, 1f, 0f);
+        } else {
+            ops.matmul(x, false, weight.value(), true, y, 1f, 0f);
+        }
         if (loraA != null) {
             Tensor in = x;
             if (pass.training() && dropout > 0) {
@@ -110,7 +140,9 @@ public final class Linear {
         if (weight.trainable()) {
             ops.matmul(dy, true, x, false, weight.grad(ops), 1f, 1f);
         }
-        if (dx != null) {
+        if (dx != null && quantized != null) {
+            ops.nf4Matmul(dy, quantized, false, dx, 1f, accumulate ? 1f : 0f);
+        } else if (dx != null) {
             ops.matmul(dy, false, weight.value(), false, dx, 1f, accumulate ? 1f : 0f);
         }
         if (loraA != null) {

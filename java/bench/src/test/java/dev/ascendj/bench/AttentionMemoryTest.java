@@ -1,0 +1,27 @@
+package dev.ascendj.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ascendj.cpu.CpuBackend;
+import org.junit.jupiter.api.Test;
+
+/** Attention memory grows linearly with the sequence: tensors exactly, scratch at most so. */
+class AttentionMemoryTest {
+    @Test
+    void tensorsAndScratchAreLinearInTheSequenceLength() {
+        CpuBackend backend = new CpuBackend(1, false);
+        int h = 4;
+        int d = 32;
+        AttentionMemory.Result small = AttentionMemory.measure(backend.ops(), 1, 256, h, h, d);
+        AttentionMemory.Result big = AttentionMemory.measure(backend.ops(), 1, 1024, h, h, d);
+        // q, k, v, dOut, out, dq, dk, dv: 8 x S x H x D floats, plus the log-sum-exp, S x H.
+        assertEquals(4L * (8L * 256 * h * d + 256L * h), small.tensorBytes());
+        assertEquals(4 * small.tensorBytes(), big.tensorBytes());
+        assertTrue(big.peakNativeBytes() >= big.tensorBytes());
+        assertTrue(big.scratchBytes() <= 5 * Math.max(small.scratchBytes(), 64L * 1024),
+                "scratch " + small.scratchBytes() + " -> " + big.scratchBytes());
+        assertEquals(16 * small.fullScoreBytes(), big.fullScoreBytes());
+        assertTrue(big.scratchBytes() < big.fullScoreBytes() / 4, "no full score matrix: " + big.scratchBytes());
+    }
+}

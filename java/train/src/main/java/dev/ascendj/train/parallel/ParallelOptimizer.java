@@ -1,0 +1,268 @@
+package dev.ascendj.train.parallel;
+
+import dev.ascendj.core.DType;
+import dev.ascendj.core.Ops;
+import dev.ascendj.core.ReduceOp;
+import dev.ascendj.core.Scope;
+import dev.ascendj.core.Shape;
+import dev.ascendj.core.Tensor;
+import dev.ascendj.model.Parameter;
+import dev.ascendj.train.TrainOptions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW for one rank of a parallel layout: reduces the gradients (over the tensor-parallel group
+ * for replicated parameters whose gradient is partial, over the data-parallel group for all),
+ * clips them by the norm of the whole model's gradient (every shard counted once), and updates.
+ *
+ * <p>With optimizer sharding (MindSpore's parallel optimizer, ZeRO stage 1 with the gradient
+ * reduce-scatter of stage 2), each data-parallel rank reduce-scatters every gradient, keeps the
+ * AdamW moments and an FP32 copy of only its 1/dp of every parameter, updates that part and
+ * all-gathers the updated parameter. Parameters are flattened and padded to a multiple of dp.
+ */
+final class ParallelOptimizer implements AutoCloseable {
+    /** The optimizer state of one parameter. */
+    private static final class State {
+        final Parameter param;
+        final ShardSpec spec;
+        final int numel;
+        final int chunk;
+        final boolean decay;
+        Tensor m;
+        Tensor v;
+        /** Sharded mode: this rank's part of the weight, of the gradient, and a padded flat buffer. */
+        Tensor weightShard;
+        Tensor gradShard;
+        Tensor flat;
+
+        State(Parameter param, ShardSpec spec, int dp) {
+            this.param = param;
+            this.spec = spec;
+            this.numel = Math.toIntExact(param.numel());
+            this.chunk = (numel + dp - 1) / dp;
+            this.decay = param.value().rank() >= 2;
+        }
+    }
+
+    private final List<State> states = new ArrayList<>();
+    private final ProcessGroups.RankGroups groups;
+    private final TrainOptions options;
+    private final boolean sharded;
+    private final int dp;
+    private final boolean keepGradients;
+    private final dev.ascendj.core.Device device;
+    private final boolean tiedEmbeddings;
+    private final Map<String, float[]> lastGradients = new LinkedHashMap<>();
+    private long step;
+
+    ParallelOptimizer(Ops ops, StageModel stage, ProcessGroups.RankGroups groups, ParallelLayout layout,
+                      TrainOptions options, boolean keepGradients) {
+        this.groups = groups;
+        this.options = options;
+        this.dp = layout.dp();
+        this.sharded = layout.optimizerShard() && dp > 1;
+        this.keepGradients = keepGradients;
+        this.device = stage.device();
+        this.tiedEmbeddings = stage.tiedEmbeddings() && layout.pp() > 1;
+        int dpIndex = groups.coordinates().dpIndex();
+        Scope.untracked(() -> {
+            for (Map.Entry<String, Parameter> e : stage.parameters().entrySet()) {
+                Parameter p = e.getValue();
+                if (!p.trainable()) {
+                    continue;
+                }
+                State s = new State(p, stage.specs().get(e.getKey()), dp);
+                var device = p.value().device();
+                p.grad(ops);
+                if (sharded) {
+                    s.flat = Tensor.zeros(device, DType.FP32, Shape.of((long) s.chunk * dp));
+                    s.gradShard = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
+                    s.m = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
+                    s.v = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
+                    float[] w = p.value().toFloatArray();
+                    float[] part = new float[s.chunk];
+                    int from = dpIndex * s.chunk;
+                    System.arraycopy(w, Math.min(from, s.numel), part, 0, Math.max(0, Math.min(s.chunk, s.numel - from)));
+                    s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk), part);
+                } else {
+                    s.m = Tensor.zeros(device, DType.FP32, p.value().shape());
+                    s.v = Tensor.zeros(device, DType.FP32, p.value().shape());
+                }
+                states.add(s);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Reduces, clips and applies the gradients at learning rate {@code lr}; returns the global
+     * gradient norm before clipping (the same on every rank).
+     */
+    double step(Ops ops, double lr) {
+        return step(ops, lr, null);
+    }
+
+    /**
+     * As {@link #step(Ops, double)}, for gradients of a loss multiplied by {@code scaler.scale()}
+     * (when {@code scaler} is set): they are divided by it, and if any rank's gradient is not
+     * finite the update is skipped on every rank and NaN returned; the scaler is updated either way.
+     */
+    double step(Ops ops, double lr, DynamicLossScaler scaler) {
+        try (Scope scope = Scope.open()) {
+            reduceGradients(ops);
+            if (scaler != null) {
+                float unscale = (float) (1 / scaler.scale());
+                boolean finite = true;
+                for (State s : states) {
+                    Tensor g = sharded ? s.gradShard : s.param.grad(ops);
+                    ops.muls(g, unscale, g);
+                    finite &= ops.allFinite(g);
+                }
+                boolean overflow = RankSums.sum(groups.world(), device, finite ? 0 : 1) > 0;
+                if (!scaler.update(overflow)) {
+                    return Double.NaN;
+                }
+            }
+            step++;
+            if (keepGradients) {
+                snapshotGradients(ops);
+            }
+            double norm = Math.sqrt(RankSums.sum(groups.world(), device, localSquares(ops)));
+            if (options.clipNorm() > 0 && norm > options.clipNorm()) {
+                float scale = (float) (options.clipNorm() / (norm + 1e-6));
+                for (State s : states) {
+                    Tensor g = sharded ? s.gradShard : s.param.grad(ops);
+                    ops.muls(g, scale, g);
+                }
+            }
+            update(ops, lr);
+            return norm;
+        }
+    }
+
+    private void reduceGradients(Ops ops) {
+        for (State s : states) {
+            Tensor g = s.param.grad(ops);
+            if (tiedCopy(s) && groups.embedding() != null) {
+                // Tied word embeddings: the first stage's lookup and the last stage's head both contribute.
+                groups.embedding().allReduce(g, g, ReduceOp.SUM);
+            }
+            if (s.spec.gradSummedOverTp() && groups.tp().size() > 1) {
+                groups.tp().allReduce(g, g, ReduceOp.SUM);
+            }
+            if (sharded) {
+                try (Tensor flatG = g.reshape(s.numel); Tensor head = s.flat.slice(0, 0, s.numel)) {
+                    ops.cast(flatG, head);
+                }
+                groups.dp().reduceScatter(s.flat, s.gradShard, ReduceOp.SUM);
+            } else if (dp > 1) {
+                groups.dp().allReduce(g, g, ReduceOp.SUM);
+            }
+        }
+    }
+
+    /** Sum of squares of the gradient parts this rank accounts for, so that each counts once. */
+    private double localSquares(Ops ops) {
+        boolean firstTp = groups.coordinates().tpIndex() == 0;
+        boolean firstDp = groups.coordinates().dpIndex() == 0;
+        double sum = 0;
+        for (State s : states) {
+            boolean replicatedOverTp = s.spec.split() == ShardSpec.Split.REPLICATED || groups.tp().size() == 1;
+            if (replicatedOverTp && !firstTp) {
+                continue;
+            }
+            if (tiedCopy(s) && groups.coordinates().stage() != 0) {
+                continue; // the last stage's copy of a tied embedding is counted on the first stage
+            }
+            if (sharded) {
+                sum += ops.sumOfSquares(s.gradShard);
+            } else if (firstDp) {
+                sum += ops.sumOfSquares(s.param.grad(ops));
+            }
+        }
+        return sum;
+    }
+
+    /** Whether {@code s} is the word embedding held by both the first and the last stage. */
+    private boolean tiedCopy(State s) {
+        return tiedEmbeddings && s.param.name().equals("model.embed_tokens.weight");
+    }
+
+    private void update(Ops ops, double lr) {
+        float wd = (float) options.weightDecay();
+        for (State s : states) {
+            float decay = s.decay ? wd : 0f;
+            if (!sharded) {
+                ops.applyAdamW(s.param.value(), s.param.grad(ops), s.m, s.v, (float) lr, (float) options.beta1(),
+                        (float) options.beta2(), (float) options.eps(), decay, step);
+                continue;
+            }
+            ops.applyAdamW(s.weightShard, s.gradShard, s.m, s.v, (float) lr, (float) options.beta1(),
+                    (float) options.beta2(), (float) options.eps(), decay, step);
+            groups.dp().allGather(s.weightShard, s.flat);
+            try (Tensor head = s.flat.slice(0, 0, s.numel); Tensor value = s.param.value().reshape(s.numel)) {
+                ops.cast(head, value);
+            }
+        }
+    }
+
+    private void snapshotGradients(Ops ops) {
+        lastGradients.clear();
+        for (State s : states) {
+            if (sharded) {
+                try (Tensor all = Tensor.empty(s.flat.device(), DType.FP32, s.flat.shape())) {
+                    groups.dp().allGather(s.gradShard, all);
+                    float[] a = all.toFloatArray();
+                    lastGradients.put(s.param.name(), java.util.Arrays.copyOf(a, s.numel));
+                }
+            } else {
+                lastGradients.put(s.param.name(), s.param.grad(ops).toFloatArray());
+            }
+        }
+    }
+
+    /** The reduced gradients of the last step, before clipping (only when asked to keep them). */
+    Map<String, float[]> lastGradients() {
+        return lastGradients;
+    }
+
+    /** Optimizer steps taken. */
+    long steps() {
+        return step;
+    }
+
+    /** Sets the step count after restoring the state from a checkpoint. */
+    void restoreStep(long steps) {
+        this.step = steps;
+    }
+
+    /**
+     * The optimizer's tensors by checkpoint name: {@code m/NAME} and {@code v/NAME} (the moments,
+     * of this rank's shard when sharded) and, when sharded, {@code master/NAME} (the FP32 shard).
+     */
+    Map<String, Tensor> stateTensors() {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (State s : states) {
+            t.put("m/" + s.param.name(), s.m);
+            t.put("v/" + s.param.name(), s.v);
+            if (s.weightShard != null) {
+                t.put("master/" + s.param.name(), s.weightShard);
+            }
+        }
+        return t;
+    }
+
+    @Override
+    public void close() {
+        for (State s : states) {
+            for (Tensor t : new Tensor[] {s.m, s.v, s.weightShard, s.gradShard, s.flat}) {
+                if (t != null) {
+                    t.close();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+package dev.ascendj.train.parallel;
+
+/**
+ * Where a rank sits in the parallel layout: its pipeline stage, its data-parallel replica and its
+ * tensor-parallel index. Ranks are numbered as in a Plan's rank map:
+ * {@code rank = stage * dp * tp + dpIndex * tp + tpIndex}.
+ *
+ * @param rank    global rank
+ * @param dpIndex data-parallel replica, 0-based
+ * @param tpIndex position in the tensor-parallel group, 0-based
+ * @param stage   pipeline stage, 0-based
+ */
+public record RankCoordinates(int rank, int dpIndex, int tpIndex, int stage) {
+}

@@ -1,0 +1,33 @@
+package dev.ascendj.train.parallel;
+
+import dev.ascendj.core.Communicator;
+import dev.ascendj.core.Device;
+import dev.ascendj.core.Shape;
+import dev.ascendj.core.Tensor;
+
+/**
+ * Sums one double per rank over a group, identically on every rank and in rank order, without
+ * losing it to FP32: each value travels as a pair of floats (its rounding and the remainder).
+ */
+final class RankSums {
+    private RankSums() {
+    }
+
+    static double sum(Communicator group, Device device, double value) {
+        if (group == null || group.size() == 1) {
+            return value;
+        }
+        float hi = (float) value;
+        float lo = (float) (value - hi);
+        try (Tensor mine = Tensor.fromFloats(device, Shape.of(2), hi, lo);
+             Tensor all = Tensor.empty(device, dev.ascendj.core.DType.FP32, Shape.of(2L * group.size()))) {
+            group.allGather(mine, all);
+            float[] a = all.toFloatArray();
+            double s = 0;
+            for (int r = 0; r < group.size(); r++) {
+                s += (double) a[2 * r] + a[2 * r + 1];
+            }
+            return s;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.ascendj.train.report;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.Consumer;
+import javax.imageio.ImageIO;
+
+/** What the charts share: a white antialiased headless canvas, and atomic PNG writes. */
+final class Png {
+    private Png() {
+    }
+
+    /** A {@code width} x {@code height} white picture drawn by {@code draw}. */
+    static BufferedImage render(int width, int height, Consumer<Graphics2D> draw) {
+        System.setProperty("java.awt.headless", "true");
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        try {
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, height);
+            draw.accept(g);
+        } finally {
+            g.dispose();
+        }
+        return img;
+    }
+
+    /** Writes {@code img} as a PNG atomically: a temporary file next to {@code file}, then a rename. */
+    static void write(BufferedImage img, Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(img, "png", out)) {
+                    throw new IOException("no PNG writer available");
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
