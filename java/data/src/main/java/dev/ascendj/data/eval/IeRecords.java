@@ -102,7 +102,11 @@ public final class IeRecords {
             if (!items.isArray()) {
                 throw new BadLine("'" + (task == Task.NER ? "entities" : "triples") + "' must be an array");
             }
-            return task == Task.NER ? entities(id, source, text, items) : triples(id, source, text, items);
+            // What extract wrote: its own verdict on the answer says whether content was lost.
+            JsonNode wf = node.get("wellFormed");
+            boolean malformed = !gold && wf != null && wf.isBoolean() && !wf.asBoolean();
+            return task == Task.NER ? entities(id, source, text, items, malformed)
+                    : triples(id, source, text, items, malformed);
         }
         String answer = null;
         for (String f : new String[] {"output", "prediction", "generation", "response"}) {
@@ -147,7 +151,7 @@ public final class IeRecords {
         throw new BadLine("no 'task' field and no way to tell the task (give --task)");
     }
 
-    private static IeRecord entities(String id, String source, String text, JsonNode items) {
+    private static IeRecord entities(String id, String source, String text, JsonNode items, boolean malformed) {
         Set<Entity.Key> seen = new LinkedHashSet<>();
         int repeats = 0;
         for (JsonNode e : items) {
@@ -169,10 +173,10 @@ public final class IeRecords {
                 repeats++;
             }
         }
-        return new IeRecord(id, source, Task.NER, text, new ArrayList<>(seen), List.of(), false, repeats);
+        return new IeRecord(id, source, Task.NER, text, new ArrayList<>(seen), List.of(), malformed, repeats);
     }
 
-    private static IeRecord triples(String id, String source, String text, JsonNode items) {
+    private static IeRecord triples(String id, String source, String text, JsonNode items, boolean malformed) {
         Set<Triple> seen = new LinkedHashSet<>();
         int repeats = 0;
         for (JsonNode e : items) {
@@ -197,7 +201,7 @@ public final class IeRecords {
                 repeats++;
             }
         }
-        return new IeRecord(id, source, Task.RTE, text, List.of(), new ArrayList<>(seen), false, repeats);
+        return new IeRecord(id, source, Task.RTE, text, List.of(), new ArrayList<>(seen), malformed, repeats);
     }
 
     private static String str(JsonNode n, String field) {

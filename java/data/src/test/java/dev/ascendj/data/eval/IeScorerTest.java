@@ -161,7 +161,7 @@ class IeScorerTest {
                 {"id": "b", "instruction": "Extract all (head, relation, tail) triples.", "input": "Liam works for Vela.", "output": "(Liam, works for, Vela)"}
                 """);
         Files.writeString(pred, """
-                {"id": "b", "task": "rte", "text": "Liam works for Vela.", "generation": "...", "triples": [{"head": "Liam", "relation": "works for", "tail": "Vela"}]}
+                {"id": "b", "task": "rte", "text": "Liam works for Vela.", "generation": "...", "wellFormed": false, "triples": [{"head": "Liam", "relation": "works for", "tail": "Vela"}]}
                 {"id": "a", "task": "ner", "text": "Ada Brook was born in Harlow.", "entities": [{"type": "person", "text": "Ada Brook"}]}
                 """);
         List<IeRecord> g = IeRecords.read(gold, true, null, BadRecords.failing());
@@ -172,6 +172,8 @@ class IeScorerTest {
         TaskScore ner = IeScorer.score(Task.NER, pairs, 5);
         assertEquals(new Prf(1, 1, 2), ner.micro());
         assertEquals(new Prf(1, 1, 1), IeScorer.score(Task.RTE, pairs, 5).micro());
+        assertEquals(1, IeScorer.score(Task.RTE, pairs, 5).malformed());
+        assertEquals(0, ner.malformed());
 
         // Without ids: by position, so the sentences disagree.
         Path noIds = dir.resolve("noids.jsonl");
