@@ -84,6 +84,11 @@ final class ParallelFinetune {
                 var node = JSON.readTree(checkpoints.resolve(loaderFile(resumed)).toFile());
                 loader.restore(new InstructionLoader.State(node.get("epoch").asLong(), node.get("next").asInt()));
                 o.printf("resuming from %s at step %d%n", checkpoints, resumed);
+                ParallelLayout written = ParallelTrainer.latestCheckpointLayout(checkpoints).orElseThrow();
+                if (!sameSharding(written, layout)) {
+                    o.printf("re-sharding: the checkpoint was written with %s; weights and optimizer state are cut "
+                            + "to %s%n", written, layout);
+                }
             }
         }
         List<RankLocation> where = new ArrayList<>();
@@ -124,7 +129,10 @@ final class ParallelFinetune {
                     writePosition(checkpoints, step, positions.get(step));
                 }
                 losses.add(new double[] {loss});
-                bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, lr, norm, tps));
+                // With pipelining, each stage's busy share so far: where the bubble is, while it runs.
+                String stages = layout.pp() > 1 ? " stages " + trainer.activity().summary() : "";
+                bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm, tps,
+                        stages));
             });
             log.plotLoss(out.resolve("loss.png"));
             printStages(o, layout, results);
@@ -138,6 +146,11 @@ final class ParallelFinetune {
         }
         return losses.isEmpty() ? new double[] {Double.NaN, Double.NaN}
                 : new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
+    }
+
+    private static boolean sameSharding(ParallelLayout a, ParallelLayout b) {
+        return a.dp() == b.dp() && a.tp() == b.tp() && a.pp() == b.pp() && a.optimizerShard() == b.optimizerShard()
+                && a.stageLayers().equals(b.stageLayers());
     }
 
     /** Per pipeline stage: time computing against time in the schedule (the rest is bubble and transfers). */

@@ -64,6 +64,23 @@ class FinetuneParallelTest {
         assertTrue(again.out().contains("resuming from"), again.out());
         List<TrainLog.Entry> log = TrainLog.read(out.resolve(TrainLog.FILE));
         assertEquals(List.of(1L, 2L, 3L), log.stream().map(TrainLog.Entry::step).toList());
+        assertTrue(again.err().contains("% busy"), "per-stage progress: " + again.err());
+
+        // Continue to step 4 on another plan: the step-3 checkpoint is re-sharded.
+        Path other = dir.resolve("other.json");
+        p = PlanCommandTest.run("--cluster", "1x2-cpu", "--model", "llama2-15m", "--method", "lora", "--seq-len", "32",
+                "--global-batch", "4", "--dp", "1", "--tp", "2", "--pp", "1", "--micro-batch-size", "2",
+                "--micro-batches", "2", "--recompute", "full", "--optimizer-shard", "false", "--sequence-parallel", "false",
+                "--save", other.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        more.set(more.indexOf("--steps") + 1, "4");
+        more.set(more.indexOf("--plan") + 1, other.toString());
+        PlanCommandTest.Run moved = finetune(more.toArray(String[]::new));
+        assertEquals(0, moved.code(), moved.out() + moved.err());
+        assertTrue(moved.out().contains("re-sharding: the checkpoint was written with dp2 tp1 pp2"), moved.out());
+        assertTrue(moved.out().contains("dp1 tp2 pp1"), moved.out());
+        log = TrainLog.read(out.resolve(TrainLog.FILE));
+        assertEquals(List.of(1L, 2L, 3L, 4L), log.stream().map(TrainLog.Entry::step).toList());
     }
 
     @Test

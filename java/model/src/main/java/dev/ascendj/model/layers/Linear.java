@@ -27,6 +27,9 @@ public final class Linear {
     private final float loraScale;
     private final float dropout;
     private final long id;
+    /** Columns of the full layer input this layer sees (a row-parallel shard sees a window of them). */
+    private final int maskOffset;
+    private final int maskWidth;
     private final Saved saved = new Saved();
     private Tensor droppedX;
     private Tensor mask;
@@ -49,6 +52,12 @@ public final class Linear {
      */
     public Linear(Parameter weight, Nf4Weight quantized, Parameter loraA, Parameter loraB, float loraScale,
                   float dropout, long id) {
+        this(weight, quantized, loraA, loraB, loraScale, dropout, id, 0,
+                weight.value().rank() == 2 ? weight.value().dim(1) : 0);
+    }
+
+    private Linear(Parameter weight, Nf4Weight quantized, Parameter loraA, Parameter loraB, float loraScale,
+                   float dropout, long id, int maskOffset, int maskWidth) {
         if (quantized != null && (weight.trainable() || weight.value() != quantized.codes())) {
             throw new IllegalArgumentException(weight.name() + ": a quantized weight must be frozen and its parameter"
                     + " must hold the NF4 codes");
@@ -60,6 +69,8 @@ public final class Linear {
         this.loraScale = loraScale;
         this.dropout = dropout;
         this.id = id;
+        this.maskOffset = maskOffset;
+        this.maskWidth = maskWidth;
         if (weight.value().rank() != 2) {
             throw new IllegalArgumentException(weight.name() + " must be 2D [out, in], got " + weight.value().shape());
         }
@@ -72,6 +83,20 @@ public final class Linear {
                         + inFeatures() + "] and [" + outFeatures() + ", r]");
             }
         }
+    }
+
+    /**
+     * This layer as the shard of a wider one that sees input columns {@code [offset, offset +
+     * inFeatures())} of {@code fullWidth} (a row-parallel tensor-parallel shard): its LoRA dropout
+     * mask is then that window of the mask the whole layer would draw, so a split layer drops the
+     * same elements as the unsplit one.
+     */
+    public Linear asInputWindow(int offset, int fullWidth) {
+        if (offset < 0 || offset + inFeatures() > fullWidth) {
+            throw new IllegalArgumentException(weight.name() + ": input window [" + offset + ", "
+                    + (offset + inFeatures()) + ") does not fit " + fullWidth + " columns");
+        }
+        return new Linear(weight, quantized, loraA, loraB, loraScale, dropout, id, offset, fullWidth);
     }
 
     public Parameter weight() {
@@ -177,13 +202,25 @@ public final class Linear {
         projected = null;
     }
 
-    /** Inverted dropout: each element kept with probability 1-p and scaled by 1/(1-p). */
+    /**
+     * Inverted dropout: each element kept with probability 1-p and scaled by 1/(1-p). The draws
+     * run over the full input width in row-major order, so a shard's mask is a window of the
+     * whole layer's.
+     */
     private Tensor dropoutMask(Tensor like, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         float keep = 1f / (1f - dropout);
-        float[] m = new float[Math.toIntExact(like.numel())];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = rnd.nextDouble() < dropout ? 0f : keep;
+        int rows = like.dim(0);
+        int cols = like.dim(1);
+        float[] m = new float[Math.multiplyExact(rows, cols)];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < maskWidth; j++) {
+                boolean drop = rnd.nextDouble() < dropout;
+                int c = j - maskOffset;
+                if (c >= 0 && c < cols) {
+                    m[i * cols + c] = drop ? 0f : keep;
+                }
+            }
         }
         return Tensor.fromFloats(like.device(), like.shape(), m);
     }

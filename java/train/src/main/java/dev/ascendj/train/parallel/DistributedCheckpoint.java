@@ -20,20 +20,43 @@ import java.util.stream.Stream;
 /**
  * A checkpoint of a parallel run: one safetensors file per rank ({@code rank-NNNNN.safetensors}:
  * the rank's parameter shards as {@code w/NAME}, its optimizer state as {@code m/}, {@code v/}
- * and, sharded, {@code master/}) plus {@code manifest.json} naming the layout and the step. All
- * ranks write into a hidden directory; after a barrier rank 0 writes the manifest and renames the
- * directory to {@code step-NNNNNNNN}, so a checkpoint either exists whole or not at all.
+ * and, sharded, {@code master/}) plus {@code manifest.json} naming the layout, the step and the
+ * loss scaler's state. All ranks write into a hidden directory; after a barrier rank 0 writes the
+ * manifest and renames the directory to {@code step-NNNNNNNN}, so a checkpoint either exists
+ * whole or not at all.
+ *
+ * <p>A run with the same sharding restores each rank's file as it was written; a run with
+ * another layout starts from the {@linkplain #consolidateState consolidated} state: every
+ * weight and AdamW moment joined into full tensors, which each rank then cuts to its own part.
  */
 final class DistributedCheckpoint {
     static final String MANIFEST = "manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What the manifest records. */
+    /**
+     * What the manifest records. The loss-scale fields are null for a run without FP16 emulation
+     * (and in checkpoints written before they were recorded).
+     */
     record Manifest(long step, long optimizerSteps, int worldSize, int dp, int tp, int pp, int microBatchSize, int microBatches,
-                    boolean optimizerShard, java.util.List<Integer> stageLayers) {
-        static Manifest of(long step, long optimizerSteps, ParallelLayout l) {
+                    boolean optimizerShard, java.util.List<Integer> stageLayers, Double lossScale, Integer lossScaleCleanSteps,
+                    Long skippedSteps) {
+        static Manifest of(long step, long optimizerSteps, ParallelLayout l, DynamicLossScaler scaler) {
             return new Manifest(step, optimizerSteps, l.worldSize(), l.dp(), l.tp(), l.pp(), l.microBatchSize(), l.microBatches(),
-                    l.optimizerShard(), l.stageLayers());
+                    l.optimizerShard(), l.stageLayers(), scaler == null ? null : scaler.scale(),
+                    scaler == null ? null : scaler.cleanSteps(), scaler == null ? null : scaler.skippedSteps());
+        }
+
+        /** The layout the checkpoint was written with. */
+        ParallelLayout layout() {
+            return new ParallelLayout(dp, tp, pp, microBatchSize, microBatches, optimizerShard, false, stageLayers);
+        }
+
+        /** Restores {@code scaler} (when set) to the recorded state; a checkpoint without one leaves it fresh. */
+        void restoreScaler(DynamicLossScaler scaler) {
+            if (scaler != null && lossScale != null) {
+                scaler.restore(lossScale, lossScaleCleanSteps == null ? 0 : lossScaleCleanSteps,
+                        skippedSteps == null ? 0 : skippedSteps);
+            }
         }
 
         boolean sameSharding(ParallelLayout l) {
@@ -51,7 +74,7 @@ final class DistributedCheckpoint {
 
     /** Every rank calls this at the same step. Returns the checkpoint directory. */
     static Path save(Path dir, long step, ParallelLayout layout, int rank, Communicator world, StageModel stage,
-                     ParallelOptimizer optimizer, int keep) {
+                     ParallelOptimizer optimizer, DynamicLossScaler scaler, int keep) {
         String name = String.format("step-%08d", step);
         Path tmp = dir.resolve("." + name + ".tmp");
         Path target = dir.resolve(name);
@@ -70,7 +93,8 @@ final class DistributedCheckpoint {
             world.barrier();
             if (rank == 0) {
                 AtomicFiles.write(tmp.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
-                        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(Manifest.of(step, optimizer.steps(), layout)))));
+                        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+                                Manifest.of(step, optimizer.steps(), layout, scaler)))));
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFiles.syncDirectory(dir);
                 prune(dir, keep);
@@ -131,45 +155,121 @@ final class DistributedCheckpoint {
      * weights): the input of a Hugging Face export, or of a run with another layout.
      */
     static FullWeights consolidate(Path checkpoint, FullWeights like) {
-        Manifest m = manifest(checkpoint);
-        ParallelLayout layout = new ParallelLayout(m.dp(), m.tp(), m.pp(), m.microBatchSize(), m.microBatches(),
-                m.optimizerShard(), false, m.stageLayers());
-        Map<String, java.util.TreeMap<Integer, float[]>> parts = new LinkedHashMap<>();
-        for (int stage = 0; stage < m.pp(); stage++) {
-            for (int t = 0; t < m.tp(); t++) {
-                Path file = checkpoint.resolve(rankFile(layout.rank(stage, 0, t)));
-                try (SafetensorsFile f = SafetensorsFile.open(file)) {
-                    for (String name : f.names()) {
-                        if (!name.startsWith("w/")) {
-                            continue;
-                        }
-                        java.nio.FloatBuffer fb = f.bytes(name).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-                        float[] data = new float[fb.remaining()];
-                        fb.get(data);
-                        parts.computeIfAbsent(name.substring(2), k -> new java.util.TreeMap<>()).putIfAbsent(t, data);
-                    }
-                }
-            }
-        }
+        Map<String, float[]> w = join(checkpoint, manifest(checkpoint), "w/", like, like.entries().keySet());
         Map<String, FullWeights.Entry> out = new LinkedHashMap<>();
         for (Map.Entry<String, FullWeights.Entry> e : like.entries().entrySet()) {
-            var p = parts.get(e.getKey());
-            if (p == null || p.size() != m.tp()) {
-                throw new IllegalArgumentException("checkpoint " + checkpoint + " lacks parts of '" + e.getKey() + "'");
-            }
-            float[] joined = ShardSpec.of(e.getKey()).join(new java.util.ArrayList<>(p.values()), e.getValue().shape());
-            out.put(e.getKey(), new FullWeights.Entry(e.getValue().shape(), joined, e.getValue().trainable()));
+            out.put(e.getKey(), new FullWeights.Entry(e.getValue().shape(), w.get(e.getKey()), e.getValue().trainable()));
         }
         return FullWeights.of(out);
     }
 
-    /** Restores this rank's shards and optimizer state; returns the checkpoint's step. */
-    static long load(Path checkpoint, ParallelLayout layout, int rank, StageModel stage, ParallelOptimizer optimizer) {
+    /**
+     * Everything a run with another layout needs from a checkpoint: the full weights and the full
+     * AdamW moments of every trainable parameter (each DP rank's shard of a sharded optimizer
+     * joined back, padding dropped, then the tensor-parallel parts joined), with the step counts
+     * and the loss scaler's state.
+     */
+    static FullState consolidateState(Path checkpoint, FullWeights like) {
+        Manifest m = manifest(checkpoint);
+        java.util.Set<String> trained = new java.util.LinkedHashSet<>();
+        like.entries().forEach((name, e) -> {
+            if (e.trainable()) {
+                trained.add(name);
+            }
+        });
+        return new FullState(m, consolidate(checkpoint, like), join(checkpoint, m, "m/", like, trained),
+                join(checkpoint, m, "v/", like, trained));
+    }
+
+    /** A checkpoint consolidated into full tensors (see {@link #consolidateState}). */
+    record FullState(Manifest manifest, FullWeights weights, Map<String, float[]> firstMoments,
+                     Map<String, float[]> secondMoments) {
+    }
+
+    /**
+     * The tensors {@code prefix + name} of {@code names}, full: per stage and tensor index, the
+     * part (for an optimizer moment of a sharded run, the DP shards concatenated and cut to the
+     * part's size), then the parts joined along the parameter's split.
+     */
+    private static Map<String, float[]> join(Path checkpoint, Manifest m, String prefix, FullWeights like,
+                                             java.util.Set<String> names) {
+        ParallelLayout layout = m.layout();
+        boolean sharded = !prefix.equals("w/") && m.optimizerShard() && m.dp() > 1;
+        // name -> tensor index -> part; a tied embedding held by two stages is taken from the first.
+        Map<String, java.util.TreeMap<Integer, float[]>> parts = new LinkedHashMap<>();
+        for (int stage = 0; stage < m.pp(); stage++) {
+            for (int t = 0; t < m.tp(); t++) {
+                Map<String, float[]> found = read(checkpoint.resolve(rankFile(layout.rank(stage, 0, t))), prefix);
+                if (sharded) {
+                    for (int d = 1; d < m.dp(); d++) {
+                        Map<String, float[]> more = read(checkpoint.resolve(rankFile(layout.rank(stage, d, t))), prefix);
+                        found.replaceAll((name, head) -> concat(head, more.get(name), checkpoint, prefix + name));
+                    }
+                }
+                for (Map.Entry<String, float[]> e : found.entrySet()) {
+                    parts.computeIfAbsent(e.getKey(), k -> new java.util.TreeMap<>()).putIfAbsent(t, e.getValue());
+                }
+            }
+        }
+        Map<String, float[]> out = new LinkedHashMap<>();
+        for (String name : names) {
+            FullWeights.Entry e = like.get(name);
+            var p = parts.get(name);
+            if (p == null || p.size() != m.tp()) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " lacks parts of '" + prefix + name + "'");
+            }
+            ShardSpec spec = ShardSpec.of(name);
+            int partSize = java.util.Arrays.stream(spec.partShape(e.shape(), m.tp())).reduce(1, Math::multiplyExact);
+            java.util.List<float[]> cut = new java.util.ArrayList<>();
+            for (float[] part : p.values()) {
+                if (part.length < partSize || (!sharded && part.length != partSize)) {
+                    throw new IllegalArgumentException("checkpoint " + checkpoint + ": '" + prefix + name + "' has "
+                            + part.length + " elements per part; the model's shape " + java.util.Arrays.toString(e.shape())
+                            + " split " + m.tp() + " ways needs " + partSize);
+                }
+                cut.add(part.length == partSize ? part : java.util.Arrays.copyOf(part, partSize));
+            }
+            out.put(name, spec.join(cut, e.shape()));
+        }
+        return out;
+    }
+
+    private static float[] concat(float[] head, float[] tail, Path checkpoint, String name) {
+        if (tail == null) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " lacks a shard of '" + name + "'");
+        }
+        float[] out = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, out, head.length, tail.length);
+        return out;
+    }
+
+    /** The FP32 tensors of one rank file whose names start with {@code prefix}, by name without it. */
+    private static Map<String, float[]> read(Path file, String prefix) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (String name : f.names()) {
+                if (name.startsWith(prefix)) {
+                    java.nio.FloatBuffer fb = f.bytes(name).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                    float[] data = new float[fb.remaining()];
+                    fb.get(data);
+                    out.put(name.substring(prefix.length()), data);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Restores this rank's shards, optimizer state and loss scaler from a checkpoint written with
+     * the same sharding; returns the checkpoint's step.
+     */
+    static long load(Path checkpoint, ParallelLayout layout, int rank, StageModel stage, ParallelOptimizer optimizer,
+                     DynamicLossScaler scaler) {
         Manifest m = manifest(checkpoint);
         if (!m.sameSharding(layout)) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with dp" + m.dp() + " tp"
                     + m.tp() + " pp" + m.pp() + " stages " + m.stageLayers() + (m.optimizerShard() ? " sharded" : "")
-                    + "; this run is " + layout + " (re-sharding onto another plan is not supported yet)");
+                    + "; this run is " + layout + ": consolidate it to re-shard");
         }
         Map<String, Tensor> targets = new LinkedHashMap<>();
         for (Parameter p : stage.parameters().values()) {
@@ -185,6 +285,7 @@ final class DistributedCheckpoint {
             }
         }
         optimizer.restoreStep(m.optimizerSteps());
+        m.restoreScaler(scaler);
         return m.step();
     }
 }

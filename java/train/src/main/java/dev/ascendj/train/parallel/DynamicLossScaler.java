@@ -39,6 +39,25 @@ public final class DynamicLossScaler {
         return skipped;
     }
 
+    /** Clean steps since the scale last changed (the scale grows when this reaches the window). */
+    public int cleanSteps() {
+        return cleanSteps;
+    }
+
+    /**
+     * Restores the state a checkpoint recorded ({@link #scale()}, {@link #cleanSteps()},
+     * {@link #skippedSteps()}), so a resumed FP16 run scales exactly as the uninterrupted one.
+     */
+    public void restore(double scale, int cleanSteps, long skippedSteps) {
+        if (!(scale >= 1) || cleanSteps < 0 || cleanSteps >= window || skippedSteps < 0) {
+            throw new IllegalArgumentException("loss scaler state out of range: scale " + scale + ", clean steps "
+                    + cleanSteps + " (window " + window + "), skipped " + skippedSteps);
+        }
+        this.scale = scale;
+        this.cleanSteps = cleanSteps;
+        this.skipped = skippedSteps;
+    }
+
     /**
      * Records the outcome of a step and adjusts the scale; returns whether the step's update
      * should be applied (false on overflow).

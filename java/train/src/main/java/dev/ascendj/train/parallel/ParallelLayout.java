@@ -22,7 +22,8 @@ import java.util.List;
  * @param microBatchSize sequences per micro-batch
  * @param microBatches   micro-batches per step and data-parallel replica
  * @param optimizerShard whether each data-parallel rank updates only its shard of every parameter
- * @param recompute      whether decoder layers recompute their activations in the backward pass
+ * @param recompute      whether decoder layers keep only their input and re-run their forward in the
+ *                       backward pass (full recomputation)
  * @param stageLayers    decoder layers of each stage, in order
  * @param sequenceParallel whether activations outside attention and MLP are split by token over the
  *                       tensor-parallel group (Megatron's sequence parallelism)
@@ -71,10 +72,16 @@ public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int mic
         return new ParallelLayout(dp, tp, pp, microBatchSize, microBatches, optimizerShard, recompute, layers);
     }
 
-    /** The layout of a plan (selective recomputation runs as full recomputation of each layer). */
+    /**
+     * The layout of a plan. {@link Recompute#FULL} re-runs each layer's forward in its backward.
+     * {@link Recompute#SELECTIVE} (recompute only the attention core: scores, softmax, weighted
+     * sum) needs nothing from the executor: the attention kernel is flash-style and always
+     * recomputes the scores in its backward from q, k, v and the saved log-sum-exp, never keeping
+     * the [seq, seq] probabilities, which is exactly what selective recomputation saves.
+     */
     public static ParallelLayout fromPlan(Plan plan) {
         return new ParallelLayout(plan.dp(), plan.tp(), plan.pp(), plan.microBatchSize(), plan.microBatches(),
-                plan.optimizerShard(), plan.recompute() != Recompute.NONE,
+                plan.optimizerShard(), plan.recompute() == Recompute.FULL,
                 plan.stages().stream().map(Stage::layers).toList(), plan.sequenceParallel());
     }
 

@@ -45,6 +45,14 @@ final class ParallelOptimizer implements AutoCloseable {
             this.chunk = (numel + dp - 1) / dp;
             this.decay = param.value().rank() >= 2;
         }
+
+        /** Data-parallel rank {@code dpIndex}'s chunk of the flattened parameter, zero-padded at the end. */
+        float[] shardOf(float[] flat, int dpIndex) {
+            float[] part = new float[chunk];
+            int from = dpIndex * chunk;
+            System.arraycopy(flat, Math.min(from, numel), part, 0, Math.max(0, Math.min(chunk, numel - from)));
+            return part;
+        }
     }
 
     private final List<State> states = new ArrayList<>();
@@ -82,11 +90,8 @@ final class ParallelOptimizer implements AutoCloseable {
                     s.gradShard = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
                     s.m = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
                     s.v = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
-                    float[] w = p.value().toFloatArray();
-                    float[] part = new float[s.chunk];
-                    int from = dpIndex * s.chunk;
-                    System.arraycopy(w, Math.min(from, s.numel), part, 0, Math.max(0, Math.min(s.chunk, s.numel - from)));
-                    s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk), part);
+                    s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk),
+                            s.shardOf(p.value().toFloatArray(), dpIndex));
                 } else {
                     s.m = Tensor.zeros(device, DType.FP32, p.value().shape());
                     s.v = Tensor.zeros(device, DType.FP32, p.value().shape());
@@ -232,6 +237,31 @@ final class ParallelOptimizer implements AutoCloseable {
     /** Optimizer steps taken. */
     long steps() {
         return step;
+    }
+
+    /**
+     * Sets the AdamW moments from full tensors by parameter name (a checkpoint of another layout,
+     * consolidated): each parameter's tensor-parallel part, and with sharding this rank's 1/dp of
+     * it. The weights (and the FP32 master shard, taken from them) come from the stage model.
+     */
+    void restoreMoments(Map<String, float[]> first, Map<String, float[]> second, FullWeights shapes) {
+        int tpIndex = groups.coordinates().tpIndex();
+        int tp = groups.tp().size();
+        int dpIndex = groups.coordinates().dpIndex();
+        for (State s : states) {
+            int[] shape = shapes.get(s.param.name()).shape();
+            for (boolean isFirst : new boolean[] {true, false}) {
+                float[] full = (isFirst ? first : second).get(s.param.name());
+                if (full == null) {
+                    throw new IllegalArgumentException("no optimizer state for '" + s.param.name() + "'");
+                }
+                float[] part = s.spec.slice(full, shape, tpIndex, tp);
+                if (sharded) {
+                    part = s.shardOf(part, dpIndex);
+                }
+                (isFirst ? s.m : s.v).copyFrom(part);
+            }
+        }
     }
 
     /** Sets the step count after restoring the state from a checkpoint. */

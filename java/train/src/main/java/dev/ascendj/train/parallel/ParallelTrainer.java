@@ -76,6 +76,7 @@ public final class ParallelTrainer {
     private double[] lossScaling;
     private java.nio.file.Path checkpointDir;
     private boolean resume;
+    private final StageActivity activity;
 
     public ParallelTrainer(VirtualCluster cluster, ParallelLayout layout, LlamaConfig config, LoraConfig lora,
                            FullWeights start, TrainOptions options) {
@@ -91,12 +92,18 @@ public final class ParallelTrainer {
         this.start = start;
         this.options = options;
         this.groups = ProcessGroups.build(layout, CollectiveFabric.of(cluster));
+        this.activity = new StageActivity(layout.pp());
+    }
+
+    /** How busy each pipeline stage has been so far (updated by the ranks as the run goes). */
+    public StageActivity activity() {
+        return activity;
     }
 
     /**
      * The full weights stored in the newest distributed checkpoint of {@code dir} (shapes as in
-     * {@code like}): for a Hugging Face export, or to start a run with another layout from them
-     * (re-sharding; the optimizer state starts afresh).
+     * {@code like}): for a Hugging Face export. (To continue on another layout with the optimizer
+     * state, resume with {@link #checkpoints(java.nio.file.Path, boolean)} instead.)
      */
     public static FullWeights consolidate(java.nio.file.Path dir, FullWeights like) {
         java.nio.file.Path latest = DistributedCheckpoint.latest(dir)
@@ -108,6 +115,14 @@ public final class ParallelTrainer {
     public static java.util.OptionalLong latestCheckpointStep(java.nio.file.Path dir) {
         return DistributedCheckpoint.latest(dir).map(p -> java.util.OptionalLong.of(DistributedCheckpoint.manifest(p).step()))
                 .orElse(java.util.OptionalLong.empty());
+    }
+
+    /**
+     * The layout the newest complete distributed checkpoint in {@code dir} was written with (its
+     * degrees, micro-batching, sharding and stages), if any: resuming with another one re-shards.
+     */
+    public static java.util.Optional<ParallelLayout> latestCheckpointLayout(java.nio.file.Path dir) {
+        return DistributedCheckpoint.latest(dir).map(p -> DistributedCheckpoint.manifest(p).layout());
     }
 
     /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
@@ -129,8 +144,10 @@ public final class ParallelTrainer {
     /**
      * Writes a distributed checkpoint (one file per rank plus a manifest, see
      * {@code DistributedCheckpoint}) into {@code dir} every {@code options.checkpointEvery()}
-     * steps and at the end; with {@code resume}, continues from the newest one there (written
-     * with the same layout). The data of step n must be the same in the resumed run.
+     * steps and at the end; with {@code resume}, continues from the newest one there: exactly,
+     * rank by rank, when it was written with this layout's sharding, else re-sharded (weights,
+     * AdamW moments, step counts and loss scale consolidated and cut to this layout's parts).
+     * The data of step n must be the same in the resumed run.
      */
     public ParallelTrainer checkpoints(java.nio.file.Path dir, boolean resume) {
         this.checkpointDir = dir;
@@ -149,6 +166,16 @@ public final class ParallelTrainer {
      */
     public List<RankResult> run(LongFunction<MicroBatch> globalBatch, StepListener listener) {
         LrSchedule schedule = new LrSchedule(options.lr(), options.minLr(), options.warmupSteps(), options.steps());
+        java.nio.file.Path latest = resume && checkpointDir != null
+                ? DistributedCheckpoint.latest(checkpointDir).orElse(null) : null;
+        // Another layout's checkpoint is consolidated once, here; each rank then cuts its parts.
+        DistributedCheckpoint.FullState reshard = latest == null
+                || DistributedCheckpoint.manifest(latest).sameSharding(layout) ? null
+                : DistributedCheckpoint.consolidateState(latest, start);
+        if (reshard != null) {
+            LOG.info("re-sharding {} (written with {}) onto {}", latest, reshard.manifest().layout(), layout);
+        }
+        FullWeights initial = reshard != null ? reshard.weights() : start;
         return cluster.run(ctx -> {
             ProcessGroups.RankGroups g = groups.forRank(ctx.rank());
             RankCoordinates at = g.coordinates();
@@ -159,7 +186,7 @@ public final class ParallelTrainer {
             int m = layout.microBatches();
             int mbs = layout.microBatchSize();
             int slots = Math.min(layout.pp() - at.stage(), m);
-            try (StageModel stage = new StageModel(config, lora, start, layout, at, new TensorParallel(g.tp()),
+            try (StageModel stage = new StageModel(config, lora, initial, layout, at, new TensorParallel(g.tp()),
                     ctx.device(), slots);
                  ParallelOptimizer optimizer = new ParallelOptimizer(fp32, stage, g, layout, options, keepGradients)) {
                 List<Double> losses = new ArrayList<>();
@@ -167,14 +194,16 @@ public final class ParallelTrainer {
                 long first = 1;
                 long[] busy = new long[1];
                 long pipelineNanos = 0;
-                if (resume && checkpointDir != null) {
-                    var latest = DistributedCheckpoint.latest(checkpointDir);
-                    if (latest.isPresent()) {
-                        first = DistributedCheckpoint.load(latest.get(), layout, ctx.rank(), stage, optimizer) + 1;
-                        if (ctx.rank() == 0) {
-                            LOG.info("resumed from {} at step {}", latest.get(), first - 1);
-                        }
-                    }
+                if (reshard != null) {
+                    optimizer.restoreMoments(reshard.firstMoments(), reshard.secondMoments(), start);
+                    optimizer.restoreStep(reshard.manifest().optimizerSteps());
+                    reshard.manifest().restoreScaler(scaler);
+                    first = reshard.manifest().step() + 1;
+                } else if (latest != null) {
+                    first = DistributedCheckpoint.load(latest, layout, ctx.rank(), stage, optimizer, scaler) + 1;
+                }
+                if (latest != null && ctx.rank() == 0) {
+                    LOG.info("resumed from {} at step {}", latest, first - 1);
                 }
                 for (long step = first; step <= options.steps(); step++) {
                     MicroBatch global = globalBatch.apply(step);
@@ -193,11 +222,14 @@ public final class ParallelTrainer {
                     long s = step;
                     LossSum local;
                     long t0 = System.nanoTime();
+                    long busyBefore = busy[0];
                     try (Scope scope = Scope.open()) {
                         local = PipelineSchedule.oneForwardOneBackward(ops, stage, layout.pp() > 1 ? g.pp() : null,
                                 micro, scale, i -> passFor(s, at.dpIndex() * m + i), busy);
                     }
-                    pipelineNanos += System.nanoTime() - t0;
+                    long spent = System.nanoTime() - t0;
+                    pipelineNanos += spent;
+                    activity.add(at.stage(), busy[0] - busyBefore, spent);
                     // The loss sum of each replica is on its last stage (identical on every tensor index).
                     boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
                     double sum = RankSums.sum(g.world(), ctx.device(), holdsLoss ? local.sum() : 0);
@@ -213,7 +245,7 @@ public final class ParallelTrainer {
                     boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                     if (checkpointDir != null && (interval || step == options.steps())) {
                         DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer,
-                                options.keepCheckpoints());
+                                scaler, options.keepCheckpoints());
                     }
                 }
                 Map<String, float[]> weights = new LinkedHashMap<>();

@@ -100,12 +100,12 @@ final class StageModel implements AutoCloseable {
                 Attention attn = new Attention(linear(p + "self_attn.q_proj", id, loraScale, loraDropout),
                         linear(p + "self_attn.k_proj", id + 1, loraScale, loraDropout),
                         linear(p + "self_attn.v_proj", id + 2, loraScale, loraDropout),
-                        linear(p + "self_attn.o_proj", id + 3, loraScale, loraDropout),
+                        rowParallel(linear(p + "self_attn.o_proj", id + 3, loraScale, loraDropout), at, tpSize),
                         config.numAttentionHeads() / tpSize, config.numKeyValueHeads() / tpSize,
                         (float) config.ropeTheta(), ropeScale);
                 Mlp mlp = new Mlp(linear(p + "mlp.gate_proj", id + 4, loraScale, loraDropout),
                         linear(p + "mlp.up_proj", id + 5, loraScale, loraDropout),
-                        linear(p + "mlp.down_proj", id + 6, loraScale, loraDropout));
+                        rowParallel(linear(p + "mlp.down_proj", id + 6, loraScale, loraDropout), at, tpSize));
                 s[k] = new ParallelDecoderLayer.Slot(new RmsNorm(parameters.get(p + "input_layernorm.weight"), eps),
                         attn, new RmsNorm(parameters.get(p + "post_attention_layernorm.weight"), eps), mlp);
             }
@@ -136,6 +136,12 @@ final class StageModel implements AutoCloseable {
         Parameter a = parameters.get(prefix + ".lora_A.weight");
         return a == null ? new Linear(w, id)
                 : new Linear(w, a, parameters.get(prefix + ".lora_B.weight"), loraScale, dropout, id);
+    }
+
+    /** A row-parallel shard draws its LoRA dropout mask as its window of the whole layer's input. */
+    private static Linear rowParallel(Linear shard, RankCoordinates at, int tpSize) {
+        int in = shard.inFeatures();
+        return tpSize == 1 ? shard : shard.asInputWindow(at.tpIndex() * in, in * tpSize);
     }
 
     /** Whether the LM head is the word embedding (held by the first and the last stage). */

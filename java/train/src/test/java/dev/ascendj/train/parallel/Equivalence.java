@@ -85,8 +85,12 @@ final class Equivalence {
     }
 
     static FullWeights start(LlamaConfig config, boolean withLora) {
+        return start(config, withLora ? lora() : null);
+    }
+
+    static FullWeights start(LlamaConfig config, LoraConfig lora) {
         CpuBackend backend = new CpuBackend(1, false);
-        try (LlamaModel m = LlamaModel.initialize(config, backend.device(0), SEED, withLora ? lora() : null)) {
+        try (LlamaModel m = LlamaModel.initialize(config, backend.device(0), SEED, lora)) {
             return FullWeights.of(m);
         }
     }
@@ -97,25 +101,39 @@ final class Equivalence {
     }
 
     static Outcome singleDevice(LlamaConfig config, boolean withLora, boolean recompute) {
+        return singleDevice(config, withLora ? lora() : null, recompute, GLOBAL_BATCH);
+    }
+
+    /**
+     * Three steps on one device, the global batch taken in micro-batches of {@code microBatchSize}
+     * sequences with the per-micro-batch seeds of {@code Trainer} and {@link ParallelTrainer}.
+     * Random draws (LoRA dropout) then match a parallel run whose global micro-batches are the same.
+     */
+    static Outcome singleDevice(LlamaConfig config, LoraConfig lora, boolean recompute, int microBatchSize) {
         CpuBackend backend = new CpuBackend(1, false);
         Ops ops = backend.ops(backend.device(0).defaultStream());
         TrainOptions o = options();
         LrSchedule schedule = new LrSchedule(o.lr(), o.minLr(), o.warmupSteps(), o.steps());
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> grads = new LinkedHashMap<>();
-        try (LlamaModel model = LlamaModel.initialize(config, backend.device(0), SEED, withLora ? lora() : null);
+        try (LlamaModel model = LlamaModel.initialize(config, backend.device(0), SEED, lora);
              AdamW adam = new AdamW(model.trainableParameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay())) {
             model.setRecompute(recompute);
             for (long step = 1; step <= STEPS; step++) {
                 MicroBatch b = batch(step);
                 model.zeroGrad(ops);
-                try (Scope s = Scope.open()) {
-                    Tensor ids = Tensor.fromInts(model.device(), Shape.of(b.rows(), b.seq()), b.ids());
-                    Tensor targets = Tensor.fromInts(model.device(), Shape.of(b.rows() * b.seq()), b.targets());
-                    var loss = model.forwardBackward(ops, ids, targets, b.rows(), b.seq(), 1f / b.lossTokens(),
-                            new Pass(true, step));
-                    losses.add(loss.mean());
+                double lossSum = 0;
+                for (int i = 0; i * microBatchSize < b.rows(); i++) {
+                    MicroBatch mb = b.rows(i * microBatchSize, (i + 1) * microBatchSize);
+                    Pass pass = new Pass(true, new Pass(true, o.seed()).seedFor(step * 1024 + i));
+                    try (Scope s = Scope.open()) {
+                        Tensor ids = Tensor.fromInts(model.device(), Shape.of(mb.rows(), mb.seq()), mb.ids());
+                        Tensor targets = Tensor.fromInts(model.device(), Shape.of(mb.rows() * mb.seq()), mb.targets());
+                        lossSum += model.forwardBackward(ops, ids, targets, mb.rows(), mb.seq(), 1f / b.lossTokens(),
+                                pass).sum();
+                    }
                 }
+                losses.add(lossSum / b.lossTokens());
                 grads.clear();
                 for (Parameter p : model.trainableParameters()) {
                     grads.put(p.name(), p.grad(ops).toFloatArray());
@@ -137,9 +155,13 @@ final class Equivalence {
     }
 
     static Outcome parallel(LlamaConfig config, ParallelLayout layout, boolean withLora) {
-        FullWeights start = start(config, withLora);
+        return parallel(config, layout, withLora ? lora() : null);
+    }
+
+    static Outcome parallel(LlamaConfig config, ParallelLayout layout, LoraConfig lora) {
+        FullWeights start = start(config, lora);
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster, layout, config, withLora ? lora() : null,
+            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster, layout, config, lora,
                     start, options()).keepGradients(true).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
             for (ParallelTrainer.RankResult x : r) {
                 assertEquals(r.get(0).losses(), x.losses(), "every rank reports the same losses");

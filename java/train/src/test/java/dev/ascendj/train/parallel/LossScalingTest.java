@@ -3,13 +3,17 @@ package dev.ascendj.train.parallel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.cpu.collective.ClusterRunException;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.train.TrainOptions;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LossScalingTest {
 
@@ -33,11 +37,47 @@ class LossScalingTest {
     }
 
     private static List<ParallelTrainer.RankResult> fp16Run(long steps, double initialScale) {
+        return fp16Run(steps, initialScale, null, false, -1);
+    }
+
+    /** With {@code dir}: checkpoints every 10 steps (resuming when asked); rank 1 dies in step {@code failAt}. */
+    private static List<ParallelTrainer.RankResult> fp16Run(long steps, double initialScale, Path dir, boolean resume,
+                                                            long failAt) {
         ParallelLayout layout = ParallelLayout.of(2, 1, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
-        TrainOptions o = Equivalence.options().withSteps(steps);
+        TrainOptions o = Equivalence.options().withSteps(steps).withCheckpointEvery(10);
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            return new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), o)
-                    .fp16(initialScale, 2, 2).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
+            ParallelTrainer t = new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), o)
+                    .fp16(initialScale, 2, 2);
+            if (dir != null) {
+                t.checkpoints(dir, resume);
+            }
+            return t.run(step -> {
+                if (step == failAt && Thread.currentThread().getName().equals("ascendj-rank-1")) {
+                    throw new IllegalStateException("simulated device loss");
+                }
+                return Equivalence.batch(step);
+            }, ParallelTrainer.StepListener.NONE);
+        }
+    }
+
+    @Test
+    void aResumedFp16RunScalesAsTheUninterruptedOne(@TempDir Path dir) {
+        double initial = Math.pow(2, 40);
+        List<ParallelTrainer.RankResult> straight = fp16Run(30, initial);
+        assertThrows(ClusterRunException.class, () -> fp16Run(30, initial, dir, false, 15));
+        List<ParallelTrainer.RankResult> resumed = fp16Run(30, initial, dir, true, -1);
+        ParallelTrainer.RankResult a = straight.get(0);
+        ParallelTrainer.RankResult b = resumed.get(0);
+        assertTrue(a.skipped() > 0, "the run overflows at first");
+        assertEquals(a.lossScale(), b.lossScale());
+        assertEquals(a.skipped(), b.skipped(), "skipped steps counted across the restart");
+        assertEquals(a.losses().subList(10, 30), b.losses());
+        assertEquals(a.gradNorms().subList(10, 30), b.gradNorms());
+        FullWeights shapes = Equivalence.start(false);
+        Map<String, float[]> wa = ParallelTrainer.gather(straight, shapes, false);
+        Map<String, float[]> wb = ParallelTrainer.gather(resumed, shapes, false);
+        for (String name : wa.keySet()) {
+            assertArrayEquals(wa.get(name), wb.get(name), name);
         }
     }
 
