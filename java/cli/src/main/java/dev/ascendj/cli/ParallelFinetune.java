@@ -159,18 +159,21 @@ final class ParallelFinetune {
         for (int s = 0; s < layout.pp(); s++) {
             double busy = 0;
             double total = 0;
+            long peak = 0;
             int n = 0;
             for (ParallelTrainer.RankResult r : results) {
                 if (r.at().stage() == s) {
                     busy += r.busySeconds();
                     total += r.pipelineSeconds();
+                    peak = Math.max(peak, r.peakBytes());
                     n++;
                 }
             }
-            o.printf("stage %d (layers %d..%d%s): computing %.1f s of %.1f s in the pipeline (%.0f%%), mean over %d rank(s)%n",
+            o.printf("stage %d (layers %d..%d%s): computing %.1f s of %.1f s in the pipeline (%.0f%%), mean over %d "
+                            + "rank(s); peak memory %.1f MiB per rank%n",
                     s, layout.firstLayer(s), layout.firstLayer(s) + layout.stageLayers().get(s) - 1,
                     (s == 0 ? ", embedding" : "") + (s == layout.pp() - 1 ? ", head" : ""), busy / n, total / n,
-                    total > 0 ? 100 * busy / total : 0, n);
+                    total > 0 ? 100 * busy / total : 0, n, peak / (1024.0 * 1024));
         }
     }
 

@@ -58,11 +58,13 @@ public final class ParallelTrainer {
      * @param pipelineSeconds time in the 1F1B schedule, all steps
      * @param busySeconds     of which computing this stage's forward and backward passes (the rest is
      *                        waiting for neighbours: the pipeline bubble and transfers)
+     * @param peakBytes       the most memory the rank's device held at once (weights, gradients,
+     *                        optimizer state, activations and workspace)
      */
     public record RankResult(RankCoordinates at, List<Double> losses, List<Double> gradNorms,
                              Map<String, float[]> weights, Map<String, float[]> gradients,
                              Map<String, ShardSpec> specs, double lossScale, long skipped,
-                             double pipelineSeconds, double busySeconds) {
+                             double pipelineSeconds, double busySeconds, long peakBytes) {
     }
 
     private final VirtualCluster cluster;
@@ -254,7 +256,7 @@ public final class ParallelTrainer {
                 }
                 return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
                         stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps(),
-                        pipelineNanos / 1e9, busy[0] / 1e9);
+                        pipelineNanos / 1e9, busy[0] / 1e9, ctx.device().memoryInfo().peakBytes());
             }
         });
     }
