@@ -47,14 +47,16 @@ public final class DynamicLossScaler {
     /**
      * Restores the state a checkpoint recorded ({@link #scale()}, {@link #cleanSteps()},
      * {@link #skippedSteps()}), so a resumed FP16 run scales exactly as the uninterrupted one.
+     * A count of clean steps beyond this scaler's window (the run was resumed with a shorter one)
+     * makes the next clean step grow the scale.
      */
     public void restore(double scale, int cleanSteps, long skippedSteps) {
-        if (!(scale >= 1) || cleanSteps < 0 || cleanSteps >= window || skippedSteps < 0) {
+        if (!(scale >= 1) || cleanSteps < 0 || skippedSteps < 0) {
             throw new IllegalArgumentException("loss scaler state out of range: scale " + scale + ", clean steps "
-                    + cleanSteps + " (window " + window + "), skipped " + skippedSteps);
+                    + cleanSteps + ", skipped " + skippedSteps);
         }
         this.scale = scale;
-        this.cleanSteps = cleanSteps;
+        this.cleanSteps = Math.min(cleanSteps, window - 1);
         this.skipped = skippedSteps;
     }
 
