@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,8 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +51,21 @@ class KgCommandsTest {
         JsonNode report = new ObjectMapper().readTree(dir.resolve("report.json").toFile());
         assertEquals(3, report.get("rejected").get("bad-record").asInt());
         assertEquals(Files.readAllLines(dir.resolve("dev.jsonl")).size(), report.get("dev").asInt());
+
+        // One conversation writer: the operator toolkit's conversion of the prepared JSONL gives the same bytes.
+        Path mf = dir.resolve("mf");
+        Run conv = run("prepare-data", "--jsonl", dir.resolve("train.jsonl").toString(), "--seq-len", "128",
+                "--tokenizer", "tokenizer.model", "--out", mf.toString());
+        assertEquals(0, conv.code(), conv.err());
+        assertArrayEquals(Files.readAllBytes(dir.resolve("train-conversation.json")), Files.readAllBytes(mf.resolve("conversations.json")));
+
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            // Written atomically, yet with the permissions of any new file (the umask's), not owner-only.
+            String expected = PosixFilePermissions.toString(Files.getPosixFilePermissions(Files.createFile(dir.resolve("plain.txt"))));
+            for (String f : List.of("train.jsonl", "report.json", "lengths.png", "mf/conversations.json")) {
+                assertEquals(expected, PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(f))), f);
+            }
+        }
     }
 
     @Test
@@ -114,5 +132,45 @@ class KgCommandsTest {
         Run noData = run("evaluate", "--model", "llama2-15m", "--tokenizer", tok, "--text", "x.txt", "--task", "ner");
         assertEquals(2, noData.code());
         assertTrue(noData.err().contains("--task needs --data"), noData.err());
+    }
+
+    @Test
+    void loraFromAFineTunedBaseDirectoryAndExtractionWithItsAdapter(@TempDir Path dir) throws Exception {
+        // The walk-through's chain in miniature: full fine-tuning writes a model directory, LoRA
+        // trains on top of it (tokenizer taken from that directory), extract and evaluate load both.
+        String tok = EXAMPLES.resolve("tokenizer/tokenizer.json").toString();
+        String data = EXAMPLES.resolve("data/kg-train.jsonl").toString();
+        Path base = dir.resolve("base");
+        Run full = run("finetune", "--model", "llama2-15m", "--tokenizer", tok, "--data", data, "--method", "full",
+                "--seq-len", "32", "--batch", "1", "--steps", "1", "--preview", "0", "--threads", "1", "--out", base.toString());
+        assertEquals(0, full.code(), full.err());
+        Path lora = dir.resolve("lora");
+        Run adapt = run("finetune", "--model", base.resolve("model").toString(), "--data", data, "--method", "lora",
+                "--lora-rank", "2", "--seq-len", "32", "--batch", "1", "--steps", "2", "--lr", "5e-2", "--preview", "0",
+                "--threads", "1", "--out", lora.toString());
+        assertEquals(0, adapt.code(), adapt.err());
+        assertTrue(Files.isRegularFile(lora.resolve("adapter/adapter_model.safetensors")), adapt.out());
+
+        Run one = run("extract", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
+                "--task", "ner", "--text", "Ada Brook was born in Harlow.", "--max-new-tokens", "3", "--threads", "1");
+        assertEquals(0, one.code(), one.err());
+        assertEquals("ner", new ObjectMapper().readTree(one.out()).get("task").asText());
+
+        // The adapter is applied: the loss over the same data moves away from the base's.
+        String dev = EXAMPLES.resolve("data/kg-dev.jsonl").toString();
+        Run withBase = run("evaluate", "--model", base.resolve("model").toString(), "--data", dev, "--seq-len", "32", "--json",
+                "--threads", "1");
+        Run withAdapter = run("evaluate", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
+                "--data", dev, "--seq-len", "32", "--json", "--threads", "1");
+        assertEquals(0, withBase.code(), withBase.err());
+        assertEquals(0, withAdapter.code(), withAdapter.err());
+        double lossBase = new ObjectMapper().readTree(withBase.out()).get("loss").asDouble();
+        double lossAdapter = new ObjectMapper().readTree(withAdapter.out()).get("loss").asDouble();
+        assertTrue(Math.abs(lossBase - lossAdapter) > 1e-4, lossBase + " vs " + lossAdapter);
+
+        Run missing = run("extract", "--model", base.resolve("model").toString(), "--adapter", dir.resolve("nowhere").toString(),
+                "--task", "ner", "--text", "Ada Brook was born in Harlow.");
+        assertTrue(missing.code() != 0);
+        assertTrue(missing.err().contains("nowhere"), missing.err());
     }
 }

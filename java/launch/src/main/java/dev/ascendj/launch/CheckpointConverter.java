@@ -7,14 +7,14 @@ import dev.ascendj.model.io.TensorInfo;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -244,21 +244,17 @@ public final class CheckpointConverter {
         void write(OutputStream out) throws IOException;
     }
 
+    /** Through {@link dev.ascendj.model.io.AtomicFiles}: temporary file, forced to disk, renamed; umask permissions. */
     private static void writeAtomically(Path out, Body body) throws IOException {
-        Path target = out.toAbsolutePath();
-        Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
         try {
-            try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            dev.ascendj.model.io.AtomicFiles.write(out, ch -> {
+                // Not closed here: the channel belongs to AtomicFiles, which forces and closes it.
+                BufferedOutputStream os = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
                 body.write(os);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+                os.flush();
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 }

@@ -1,15 +1,10 @@
 package dev.ascendj.launch;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
+import dev.ascendj.train.data.ConversationJson;
 import dev.ascendj.train.data.DataFormatException;
 import dev.ascendj.train.data.InstructionRecord;
-import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -21,22 +16,13 @@ import java.util.List;
  */
 public final class DataPrep {
 
-    static final String PROMPT_INPUT = "Below is an instruction that describes a task, paired with an input that provides further "
-            + "context. Write a response that appropriately completes the request.\n\n### Instruction:\n%s\n\n### Input:\n%s\n\n### Response:";
-    static final String PROMPT_NO_INPUT = "Below is an instruction that describes a task. Write a response that appropriately "
-            + "completes the request.\n\n### Instruction:\n%s\n\n### Response:";
-
     private DataPrep() {
     }
 
-    /** The human turn for one example. */
-    static String prompt(InstructionRecord r) {
-        return r.input().isEmpty() ? String.format(PROMPT_NO_INPUT, r.instruction()) : String.format(PROMPT_INPUT, r.instruction(), r.input());
-    }
-
     /**
-     * Converts {@code jsonl} into {@code out} (written atomically) and returns the number of
-     * conversations.
+     * Converts {@code jsonl} into {@code out} (written atomically, by the same
+     * {@link ConversationJson} writer as {@code ascendj data prepare}'s export) and returns the
+     * number of conversations.
      */
     public static int convert(Path jsonl, Path out) {
         List<InstructionRecord> records;
@@ -45,50 +31,12 @@ public final class DataPrep {
         } catch (DataFormatException e) {
             throw new LaunchException(e.getMessage(), e);
         }
-        Path target = out.toAbsolutePath();
-        Path tmp = null;
         try {
-            Files.createDirectories(target.getParent());
-            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            try (JsonGenerator g = new JsonFactory().createGenerator(tmp.toFile(), JsonEncoding.UTF8)) {
-                g.useDefaultPrettyPrinter();
-                g.writeStartArray();
-                int id = 1;
-                for (InstructionRecord r : records) {
-                    g.writeStartObject();
-                    g.writeStringField("id", String.valueOf(id++));
-                    g.writeArrayFieldStart("conversations");
-                    g.writeStartObject();
-                    g.writeStringField("from", "human");
-                    g.writeStringField("value", prompt(r));
-                    g.writeEndObject();
-                    g.writeStartObject();
-                    g.writeStringField("from", "gpt");
-                    g.writeStringField("value", r.output());
-                    g.writeEndObject();
-                    g.writeEndArray();
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-            return records.size();
-        } catch (IOException e) {
-            throw new LaunchException(out + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // The write error is the one to report.
-                }
-            }
+            ConversationJson.write(out, records, ConversationJson.Prompt.ALPACA);
+        } catch (UncheckedIOException e) {
+            throw new LaunchException(out + ": cannot write: " + e.getCause().getMessage(), e);
         }
+        return records.size();
     }
 
     /**

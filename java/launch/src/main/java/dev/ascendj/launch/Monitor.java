@@ -247,13 +247,7 @@ public final class Monitor {
             throw new LaunchException("no rank logged a loss; nothing to plot");
         }
         try {
-            Path parent = png.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Path tmp = Files.createTempFile(parent, ".loss", ".png");
-            chart.writePng(tmp);
-            Files.move(tmp, png, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            chart.writePng(png); // atomic: a temporary file beside png, then a rename
         } catch (IOException e) {
             throw new LaunchException(png + ": cannot write: " + e.getMessage(), e);
         }

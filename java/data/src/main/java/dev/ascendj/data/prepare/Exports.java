@@ -2,10 +2,10 @@ package dev.ascendj.data.prepare;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.model.ModelFiles;
+import dev.ascendj.train.data.ConversationJson;
+import dev.ascendj.train.data.InstructionRecord;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,14 +13,6 @@ import java.util.List;
 /** Writers of prepared data: AscendJ instruction JSONL and MindFormers conversation JSON, atomically. */
 public final class Exports {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The prompt MindFormers' alpaca converter wraps around an instruction with an input (Stanford Alpaca's). */
-    static final String ALPACA_WITH_INPUT = "Below is an instruction that describes a task, paired with an input that"
-            + " provides further context. Write a response that appropriately completes the request.\n\n"
-            + "### Instruction:\n%s\n\n### Input:\n%s\n\n### Response:";
-    /** The same without an input. */
-    static final String ALPACA_NO_INPUT = "Below is an instruction that describes a task. Write a response that"
-            + " appropriately completes the request.\n\n### Instruction:\n%s\n\n### Response:";
 
     private Exports() {
     }
@@ -50,34 +42,15 @@ public final class Exports {
 
     /**
      * The conversation JSON that MindFormers' LLaMA preprocessing ({@code llama_preprocess.py
-     * --dataset_type qa}) reads, as its {@code alpaca_converter.py} writes it: a list of
-     * {@code {"id": "1", "conversations": [{"from": "human", "value": prompt}, {"from": "gpt", "value": answer}]}},
-     * ids counting from 1. With {@code alpaca} the prompt is wrapped as that converter wraps it;
-     * with {@code plain} it is the instruction and input joined by a newline.
+     * --dataset_type qa}) reads, written by {@link ConversationJson} (as {@code ascendj
+     * prepare-data} writes it). {@code prompt} is {@code alpaca} (the wrapping of MindFormers'
+     * {@code alpaca_converter.py}) or {@code plain} (instruction and input joined by a newline).
      */
     public static void writeMindFormers(Path file, List<Prepared> items, String prompt) {
-        ArrayNode list = JSON.createArrayNode();
-        int id = 1;
-        for (Prepared p : items) {
-            ObjectNode rec = list.addObject();
-            rec.put("id", Integer.toString(id++));
-            ArrayNode conv = rec.putArray("conversations");
-            conv.addObject().put("from", "human").put("value", prompt(p.instruction(), p.input(), prompt));
-            conv.addObject().put("from", "gpt").put("value", p.output());
-        }
-        try {
-            ModelFiles.writeText(file, JSON.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(list) + "\n");
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String prompt(String instruction, String input, String style) {
-        boolean hasInput = input != null && !input.isEmpty();
-        if (style.equals("plain")) {
-            return hasInput ? instruction + "\n" + input : instruction;
-        }
-        return hasInput ? String.format(ALPACA_WITH_INPUT, instruction, input) : String.format(ALPACA_NO_INPUT, instruction);
+        List<InstructionRecord> records = items.stream()
+                .map(p -> new InstructionRecord(p.instruction(), p.input(), p.output()))
+                .toList();
+        ConversationJson.write(file, records, ConversationJson.Prompt.of(prompt));
     }
 
     /** Rejected examples, one JSON object per line: source, task, domain, reason, detail, text. */

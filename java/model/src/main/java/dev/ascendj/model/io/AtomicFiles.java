@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.logging.log4j.LogManager;
@@ -18,6 +20,8 @@ import org.apache.logging.log4j.Logger;
  * file in the target's directory (same file system, so the final rename is atomic), is forced to
  * disk, and is then renamed over the target; the directory is forced too so that the rename
  * survives a crash. On any error the temporary file is deleted and the target is untouched.
+ * The file gets the permissions any newly created file gets (0666 less the process umask on POSIX
+ * systems, e.g. {@code -rw-r--r--}), not the owner-only ones of {@link Files#createTempFile}.
  *
  * <pre>{@code
  * AtomicFiles.write(Path.of("out/config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
@@ -25,6 +29,9 @@ import org.apache.logging.log4j.Logger;
  */
 public final class AtomicFiles {
     private static final Logger LOG = LogManager.getLogger(AtomicFiles.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Name collisions need a crashed writer's leftovers or a concurrent writer; a few retries are plenty. */
+    private static final int MAX_NAME_ATTEMPTS = 16;
 
     /** Writes the content of one file through a channel. */
     @FunctionalInterface
@@ -61,8 +68,8 @@ public final class AtomicFiles {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            tmp = createTemp(dir, "." + abs.getFileName() + ".");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 body.writeTo(ch);
                 ch.force(true);
             }
@@ -77,6 +84,26 @@ public final class AtomicFiles {
                 deleteQuietly(tmp);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Creates a new empty file {@code prefix + random + ".tmp"} in {@code dir}. Unlike
+     * {@link Files#createTempFile}, which makes the file owner-only (0600), no permissions are
+     * asked for, so the OS applies the umask as for any new file: the rename then gives the
+     * target the permissions users expect of a model, a JSONL file or a report.
+     */
+    private static Path createTemp(Path dir, String prefix) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Path tmp = dir.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+            try {
+                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                return tmp;
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= MAX_NAME_ATTEMPTS) {
+                    throw e;
+                }
+            }
         }
     }
 

@@ -4,11 +4,12 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import dev.ascendj.model.io.AtomicFiles;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.Consumer;
 import javax.imageio.ImageIO;
 
@@ -34,20 +35,24 @@ final class Png {
         return img;
     }
 
-    /** Writes {@code img} as a PNG atomically: a temporary file next to {@code file}, then a rename. */
+    /**
+     * Writes {@code img} as a PNG atomically ({@link AtomicFiles}: a temporary file next to
+     * {@code file}, forced to disk, then a rename), with the permissions of any new file.
+     */
     static void write(BufferedImage img, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        if (!ImageIO.write(img, "png", bytes)) {
+            throw new IOException("no PNG writer available");
+        }
         try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                if (!ImageIO.write(img, "png", out)) {
-                    throw new IOException("no PNG writer available");
+            AtomicFiles.write(file, ch -> {
+                ByteBuffer b = ByteBuffer.wrap(bytes.toByteArray());
+                while (b.hasRemaining()) {
+                    ch.write(b);
                 }
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 }
