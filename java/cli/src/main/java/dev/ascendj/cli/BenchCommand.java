@@ -200,7 +200,7 @@ final class BenchCommand implements Runnable {
                 description = "Comma-separated: 1 (single-device trainer) or degrees such as dp2, tp2, pp2, dp4-tp2-pp4"
                         + " (dp1: the executor on one rank). Default ${DEFAULT-VALUE}.")
         String shapes;
-        @Option(names = "--seq-len", defaultValue = "64", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+        @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
         int seq;
         @Option(names = "--global-batch", defaultValue = "16",
                 description = "Sequences per step, every shape (default ${DEFAULT-VALUE}).")
