@@ -71,8 +71,14 @@ import org.apache.logging.log4j.Logger;
 public final class ExecutorBench {
     private static final Logger LOG = LogManager.getLogger(ExecutorBench.class);
 
-    /** Collectives may wait this long: many ranks share few cores, and a peer may compute for minutes. */
-    static final Duration COLLECTIVE_TIMEOUT = Duration.ofSeconds(900);
+    /**
+     * Collectives wait this long unless {@value VirtualCluster#TIMEOUT_PROPERTY} says otherwise:
+     * many ranks share few cores, and a peer may compute for minutes (as in {@code ascendj finetune}).
+     */
+    static Duration collectiveTimeout() {
+        return System.getProperty(VirtualCluster.TIMEOUT_PROPERTY) == null ? Duration.ofSeconds(900)
+                : VirtualCluster.configuredTimeout();
+    }
 
     /**
      * What to run.
@@ -275,7 +281,7 @@ public final class ExecutorBench {
         Map<Long, MicroBatch> batches = new ConcurrentHashMap<>();
         List<ParallelTrainer.RankResult> results;
         try (VirtualCluster cluster = new VirtualCluster(new CpuBackend(layout.worldSize(), false),
-                VirtualCluster.uniformLayout(1, layout.worldSize()), COLLECTIVE_TIMEOUT)) {
+                VirtualCluster.uniformLayout(1, layout.worldSize()), collectiveTimeout())) {
             ParallelTrainer trainer = new ParallelTrainer(cluster, layout, cfg.model(), null, start, opts);
             stamps[0] = System.nanoTime();
             // Every rank asks for every step's batch; the first to ask draws it, so all get the
