@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ascendj.bench.BenchResult;
 import dev.ascendj.bench.BlockBench;
 import dev.ascendj.bench.CollectiveBench;
+import dev.ascendj.bench.ExecutorBench;
+import dev.ascendj.bench.ExecutorReport;
+import dev.ascendj.bench.ExecutorShape;
 import dev.ascendj.bench.GemmBench;
 import dev.ascendj.bench.TrainBench;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,9 +22,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory.",
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory, the parallel executor against the planner.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
-            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class})
+            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class, BenchCommand.Executor.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -171,6 +176,69 @@ final class BenchCommand implements Runnable {
                 m.put("S" + s + ".fullScoreBytes", r.fullScoreBytes());
             }
             return print(spec, new BenchResult("attention memory (forward + backward)", m), json);
+        }
+    }
+
+    @Command(name = "executor", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Tokens/s of whole training steps on the single-device trainer and on the parallel executor"
+                    + " (virtual CPU devices) for each shape, beside the planner's predicted step time for that exact"
+                    + " layout on the cpu profile, and the executor's overhead (dp2 against one device).",
+                "Every shape trains the same model from the same weights on the same packed examples and global batch."})
+    static final class Executor implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--model", defaultValue = "llama2-15m",
+                description = "Preset or config.json (default ${DEFAULT-VALUE}).")
+        String model;
+        @Option(names = "--tokenizer", defaultValue = "examples/tokenizer/tokenizer.json",
+                description = "tokenizer.json (default ${DEFAULT-VALUE}).")
+        Path tokenizer;
+        @Option(names = "--data", defaultValue = "examples/data/kg-train.jsonl",
+                description = "Instruction examples, JSON Lines, packed into rows (default ${DEFAULT-VALUE}).")
+        Path data;
+        @Option(names = "--shapes", defaultValue = ExecutorShape.ISSUE_SHAPES,
+                description = "Comma-separated: 1 (single-device trainer) or degrees such as dp2, tp2, pp2, dp4-tp2-pp4"
+                        + " (dp1: the executor on one rank). Default ${DEFAULT-VALUE}.")
+        String shapes;
+        @Option(names = "--seq-len", defaultValue = "128", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
+        int seq;
+        @Option(names = "--global-batch", defaultValue = "16",
+                description = "Sequences per step, every shape (default ${DEFAULT-VALUE}).")
+        int globalBatch;
+        @Option(names = "--micro-batches", defaultValue = "4",
+                description = "Micro-batches per replica of shapes with pp > 1; others take one (default ${DEFAULT-VALUE}).")
+        int microBatches;
+        @Option(names = "--device-threads", split = ",", paramLabel = "N",
+                description = "Kernel threads of the single-device runs, one run each (default: all cores, then 1).")
+        List<Integer> deviceThreads;
+        @Option(names = "--rank-threads", split = ",", defaultValue = "1", paramLabel = "N",
+                description = "Kernel threads per rank of the parallel runs, one run each (default ${DEFAULT-VALUE}).")
+        List<Integer> rankThreads;
+        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
+        int warmup;
+        @Option(names = "--steps", defaultValue = "3",
+                description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
+        int steps;
+        @Option(names = "--lr", defaultValue = "1e-4") double lr;
+        @Option(names = "--seed", defaultValue = "42") long seed;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            int cores = Runtime.getRuntime().availableProcessors();
+            List<Integer> single = deviceThreads != null ? deviceThreads
+                    : cores > 1 ? List.of(cores, 1) : List.of(1);
+            ExecutorBench.Config cfg = new ExecutorBench.Config(model, dev.ascendj.model.LlamaConfigs.resolve(model),
+                    tokenizer, data, seq, globalBatch, microBatches, ExecutorShape.parseList(shapes), single,
+                    rankThreads, warmup, steps, lr, seed);
+            ExecutorBench.Result r = new ExecutorBench(cfg).run();
+            if (json) {
+                return print(spec, ExecutorReport.figures(r), true);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(ExecutorReport.table(r));
+            out.flush();
+            return 0;
         }
     }
 }
