@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Every collective on 2, 3, 4 and 8 ranks against a serial computation. */
+/** Every collective on 2, 3, 4 and 8 ranks (all-reduce also on 32 and 64) against a serial computation. */
 @Timeout(60)
 class CollectiveCorrectnessTest {
 
@@ -48,7 +48,7 @@ class CollectiveCorrectnessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {2, 3, 4, 8})
+    @ValueSource(ints = {2, 3, 4, 8, 32, 64})
     void allReduceOfEveryOpMatchesTheSerialRingOrderBitForBit(int n) {
         Shape shape = Shape.of(5, 7); // 35 elements: chunks of unequal size
         for (ReduceOp op : ReduceOp.values()) {
@@ -66,7 +66,7 @@ class CollectiveCorrectnessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {2, 3, 4, 8})
+    @ValueSource(ints = {2, 3, 4, 8, 32, 64})
     void allReduceSumAgreesWithADoublePrecisionSum(int n) {
         int count = 20_011; // chunks of more than one block of 2048 elements
         float[][] x = randomFloats(30 + n, n, count, DType.FP32, -1, 1);
