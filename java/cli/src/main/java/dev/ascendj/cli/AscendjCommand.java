@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
             ExtractCommand.class,
             EvalIeCommand.class,
             QuantizeCommand.class,
+            ConsolidateCommand.class,
             ExperimentCommand.class,
             PlanCommand.class,
             dev.ascendj.launch.RanktableCommand.class,

@@ -22,7 +22,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -267,12 +266,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private static void copyTokenizer(LlamaTokenizer tok, Path dir) throws IOException {
-        Path src = tok.path();
-        Files.copy(src, dir.resolve(LlamaTokenizer.FILE_NAME), StandardCopyOption.REPLACE_EXISTING);
-        Path cfg = src.resolveSibling(LlamaTokenizer.CONFIG_NAME);
-        if (Files.isRegularFile(cfg)) {
-            Files.copy(cfg, dir.resolve(LlamaTokenizer.CONFIG_NAME), StandardCopyOption.REPLACE_EXISTING);
-        }
+        TokenizerFiles.copyInto(tok.path(), dir);
     }
 
     private static void preview(PrintWriter o, String when, LlamaModel m, Ops ops, LlamaTokenizer tok,

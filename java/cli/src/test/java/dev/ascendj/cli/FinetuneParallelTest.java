@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,6 +82,74 @@ class FinetuneParallelTest {
         assertTrue(moved.out().contains("dp1 tp2 pp1"), moved.out());
         log = TrainLog.read(out.resolve(TrainLog.FILE));
         assertEquals(List.of(1L, 2L, 3L, 4L), log.stream().map(TrainLog.Entry::step).toList());
+
+        // The tp2 checkpoint of step 4 joined into one checkpoint: the adapter as the run exported it ...
+        Path kept = dir.resolve("kept");
+        PlanCommandTest.Run c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", kept.toString(),
+                "--keep-adapter");
+        assertEquals(0, c.code(), c.out() + c.err());
+        assertTrue(c.out().contains("step 4, written with dp1 tp2 pp1"), c.out());
+        assertArrayEquals(Files.readAllBytes(out.resolve("adapter/adapter_model.safetensors")),
+                Files.readAllBytes(kept.resolve("adapter/adapter_model.safetensors")));
+        assertArrayEquals(Files.readAllBytes(out.resolve("base-model/model.safetensors")),
+                Files.readAllBytes(kept.resolve("base-model/model.safetensors")));
+        // ... and merged into the base: the same weights as base + adapter merged by hand.
+        Path merged = dir.resolve("merged");
+        c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", merged.toString(),
+                "--tokenizer", ROOT.resolve("examples/tokenizer/tokenizer.json").toString());
+        assertEquals(0, c.code(), c.out() + c.err());
+        assertTrue(Files.isRegularFile(merged.resolve("tokenizer.json")));
+        var device = dev.ascendj.core.Backends.get("cpu").device(0);
+        var ops = dev.ascendj.core.Backends.get("cpu").ops(device);
+        try (var want = dev.ascendj.model.ModelFiles.load(out.resolve("base-model"), device,
+                     dev.ascendj.model.ModelFiles.readAdapterConfig(out.resolve("adapter")), 0);
+             var got = dev.ascendj.model.ModelFiles.load(merged, device, null, 0)) {
+            dev.ascendj.model.ModelFiles.loadAdapterWeights(want, out.resolve("adapter"));
+            dev.ascendj.model.ModelFiles.mergeAdapters(want, ops);
+            for (var param : got.parameters().values()) {
+                assertArrayEquals(want.parameters().get(param.name()).value().toFloatArray(),
+                        param.value().toFloatArray(), param.name());
+            }
+        }
+    }
+
+    private static PlanCommandTest.Run consolidate(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new ConsolidateCommand());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        return new PlanCommandTest.Run(cl.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void consolidatesAFullFineTuningCheckpointAndRefusesBadRequests(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        List<String> args = new java.util.ArrayList<>(common(out));
+        args.set(args.indexOf("--method") + 1, "full");
+        args.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--batch", "4", "--checkpoint-every", "1"));
+        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path model = dir.resolve("model");
+        PlanCommandTest.Run c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out",
+                model.toString());
+        assertEquals(0, c.code(), c.out() + c.err());
+        assertTrue(c.out().contains("full fine-tuning"), c.out());
+        assertArrayEquals(Files.readAllBytes(out.resolve("model/model.safetensors")),
+                Files.readAllBytes(model.resolve("model.safetensors")), "the run's own export of step 2");
+        assertTrue(Files.isRegularFile(model.resolve("config.json")));
+
+        c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", model.toString(), "--step", "9");
+        assertEquals(1, c.code());
+        assertTrue(c.err().contains("no complete distributed checkpoint of step 9"), c.err());
+        c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", model.toString(),
+                "--keep-adapter");
+        assertEquals(2, c.code());
+        assertTrue(c.err().contains("has no adapter"), c.err());
+        c = consolidate("--checkpoints", dir.resolve("nowhere").toString(), "--out", model.toString());
+        assertEquals(2, c.code());
+        assertTrue(c.err().contains("no such directory"), c.err());
     }
 
     @Test

@@ -3,6 +3,9 @@ package dev.ascendj.train.parallel;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.model.LlamaConfig;
+import dev.ascendj.model.LlamaConfigs;
+import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.SafetensorsFile;
@@ -39,11 +42,26 @@ final class DistributedCheckpoint {
      */
     record Manifest(long step, long optimizerSteps, int worldSize, int dp, int tp, int pp, int microBatchSize, int microBatches,
                     boolean optimizerShard, java.util.List<Integer> stageLayers, Double lossScale, Integer lossScaleCleanSteps,
-                    Long skippedSteps) {
-        static Manifest of(long step, long optimizerSteps, ParallelLayout l, DynamicLossScaler scaler) {
-            return new Manifest(step, optimizerSteps, l.worldSize(), l.dp(), l.tp(), l.pp(), l.microBatchSize(), l.microBatches(),
-                    l.optimizerShard(), l.stageLayers(), scaler == null ? null : scaler.scale(),
-                    scaler == null ? null : scaler.cleanSteps(), scaler == null ? null : scaler.skippedSteps());
+                    Long skippedSteps, com.fasterxml.jackson.databind.JsonNode model, LoraConfig lora) {
+        static Manifest of(long step, long optimizerSteps, ParallelLayout l, DynamicLossScaler scaler, LlamaConfig model,
+                           LoraConfig lora) {
+            try {
+                return new Manifest(step, optimizerSteps, l.worldSize(), l.dp(), l.tp(), l.pp(), l.microBatchSize(),
+                        l.microBatches(), l.optimizerShard(), l.stageLayers(), scaler == null ? null : scaler.scale(),
+                        scaler == null ? null : scaler.cleanSteps(), scaler == null ? null : scaler.skippedSteps(),
+                        JSON.readTree(LlamaConfigs.toJson(model)), lora);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** The model configuration the checkpoint was trained with (Hugging Face config.json fields). */
+        LlamaConfig modelConfig(Path checkpoint) {
+            if (model == null) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " does not record its model (written by an"
+                        + " older version); resume the run with `ascendj finetune ... --resume` to export it");
+            }
+            return LlamaConfigs.parse(model.toString(), checkpoint.resolve(MANIFEST) + ": model");
         }
 
         /** The layout the checkpoint was written with. */
@@ -74,7 +92,7 @@ final class DistributedCheckpoint {
 
     /** Every rank calls this at the same step. Returns the checkpoint directory. */
     static Path save(Path dir, long step, ParallelLayout layout, int rank, Communicator world, StageModel stage,
-                     ParallelOptimizer optimizer, DynamicLossScaler scaler, int keep) {
+                     ParallelOptimizer optimizer, DynamicLossScaler scaler, LlamaConfig model, LoraConfig lora, int keep) {
         String name = String.format("step-%08d", step);
         Path tmp = dir.resolve("." + name + ".tmp");
         Path target = dir.resolve(name);
@@ -94,7 +112,7 @@ final class DistributedCheckpoint {
             if (rank == 0) {
                 AtomicFiles.write(tmp.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
                         JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-                                Manifest.of(step, optimizer.steps(), layout, scaler)))));
+                                Manifest.of(step, optimizer.steps(), layout, scaler, model, lora)))));
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFiles.syncDirectory(dir);
                 prune(dir, keep);
@@ -125,6 +143,12 @@ final class DistributedCheckpoint {
             }
             Files.deleteIfExists(old);
         }
+    }
+
+    /** The complete checkpoint of {@code step} in {@code dir}, if there is one. */
+    static Optional<Path> atStep(Path dir, long step) {
+        Path p = dir.resolve(String.format("step-%08d", step));
+        return Files.isRegularFile(p.resolve(MANIFEST)) ? Optional.of(p) : Optional.empty();
     }
 
     /** The newest complete checkpoint in {@code dir}, if any. */

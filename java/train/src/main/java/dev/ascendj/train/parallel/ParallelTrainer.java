@@ -113,6 +113,40 @@ public final class ParallelTrainer {
         return DistributedCheckpoint.consolidate(latest, like);
     }
 
+    /**
+     * What a distributed checkpoint says of itself.
+     *
+     * @param path   the checkpoint directory ({@code step-NNNNNNNN})
+     * @param step   the training step it was written after
+     * @param layout the layout it was written with
+     * @param model  the model configuration
+     * @param lora   the LoRA configuration, or null for full fine-tuning
+     */
+    public record CheckpointInfo(java.nio.file.Path path, long step, ParallelLayout layout, LlamaConfig model,
+                                 LoraConfig lora) {
+    }
+
+    /**
+     * The distributed checkpoint of {@code step} in {@code dir} (the newest when {@code step} is
+     * empty); fails naming the directory when there is none.
+     */
+    public static CheckpointInfo checkpoint(java.nio.file.Path dir, java.util.OptionalLong step) {
+        java.nio.file.Path p = (step.isPresent() ? DistributedCheckpoint.atStep(dir, step.getAsLong())
+                : DistributedCheckpoint.latest(dir)).orElseThrow(() -> new IllegalArgumentException(
+                        "no complete distributed checkpoint" + (step.isPresent() ? " of step " + step.getAsLong() : "")
+                                + " in " + dir));
+        DistributedCheckpoint.Manifest m = DistributedCheckpoint.manifest(p);
+        return new CheckpointInfo(p, m.step(), m.layout(), m.modelConfig(p), m.lora());
+    }
+
+    /**
+     * The full weights of {@code checkpoint}, joined from its shards (shapes and trained flags as in
+     * {@code like}: a model built from {@link CheckpointInfo#model()} and {@link CheckpointInfo#lora()}).
+     */
+    public static FullWeights consolidate(CheckpointInfo checkpoint, FullWeights like) {
+        return DistributedCheckpoint.consolidate(checkpoint.path(), like);
+    }
+
     /** The step of the newest complete distributed checkpoint in {@code dir}, if any. */
     public static java.util.OptionalLong latestCheckpointStep(java.nio.file.Path dir) {
         return DistributedCheckpoint.latest(dir).map(p -> java.util.OptionalLong.of(DistributedCheckpoint.manifest(p).step()))
@@ -247,7 +281,7 @@ public final class ParallelTrainer {
                     boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                     if (checkpointDir != null && (interval || step == options.steps())) {
                         DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer,
-                                scaler, options.keepCheckpoints());
+                                scaler, config, lora, options.keepCheckpoints());
                     }
                 }
                 Map<String, float[]> weights = new LinkedHashMap<>();
