@@ -498,9 +498,11 @@ final class CostModel {
                 tailOpt = opt;
             }
         }
-        double step = pipeline + tail;
-        TimeBreakdown time = new TimeBreakdown(mb * worst.gemm(), mb * worst.recompute(), mb * worst.vector(),
-                mb * worst.tp(), mb * worst.p2p(), pipeline - mb * worst.slot(), tailDp, tailOpt);
+        double scale = sharedHostScale(costs, l, pipeline);
+        double step = scale * pipeline + tail;
+        TimeBreakdown time = new TimeBreakdown(scale * mb * worst.gemm(), scale * mb * worst.recompute(),
+                scale * mb * worst.vector(), scale * mb * worst.tp(), scale * mb * worst.p2p(),
+                scale * (pipeline - mb * worst.slot()), tailDp, tailOpt);
 
         long tokensPerStep = job.tokensPerStep();
         int devices = cluster.deviceCount();
@@ -527,6 +529,31 @@ final class CostModel {
         }
         return new Estimate(worstMemory, usable, worstMemory <= usable, memory, time, step, tps, tps / devices,
                 mfu, hfu, modelFlops, fwd, bwd);
+    }
+
+    /**
+     * How much shorter the 1F1B schedule runs when the devices are threads sharing one host's
+     * cores and there are more of them than cores (1 otherwise). Each device is priced at 1/N of
+     * the host, as if it owned that share; but a rank that waits for its pipeline neighbour (the
+     * bubble, a lighter stage) leaves its core to the others, so the schedule lasts the larger of
+     * (a) every rank's work spread over the whole host, {@code m x} the mean stage slot, and (b)
+     * the critical path with each rank running alone at one core's speed (ranks compute with one
+     * kernel thread each), {@code cores / N} of the dedicated-device schedule. With no more ranks
+     * than cores nobody can take a waiting rank's core and the bubble stays.
+     */
+    private double sharedHostScale(List<StageCost> costs, Layout l, double pipeline) {
+        Integer cores = hw.compute().hostCores();
+        int devices = cluster.deviceCount();
+        if (!hw.memory().sharedByHost() || cores == null || devices <= cores || pipeline <= 0) {
+            return 1;
+        }
+        double slots = 0;
+        for (StageCost c : costs) {
+            slots += c.slot();
+        }
+        double work = l.microBatches() * slots / costs.size();
+        double criticalPath = pipeline * cores / devices;
+        return Math.min(1, Math.max(work, criticalPath) / pipeline);
     }
 
     /**

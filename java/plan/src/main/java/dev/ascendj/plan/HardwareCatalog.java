@@ -206,6 +206,7 @@ public final class HardwareCatalog {
             peaks.put("fp32", m.gemmFlops()).put("fp16", m.gemmFlops()).put("bf16", m.gemmFlops());
             ObjectNode compute = (ObjectNode) t.get("compute");
             compute.set("peakFlops", peaks);
+            compute.put("hostCores", m.threads());
             compute.set("matrixEfficiencyByGflop", Specs.json().valueToTree(m.matrixEfficiency()));
         }
         ObjectNode memory = (ObjectNode) t.get("memory");

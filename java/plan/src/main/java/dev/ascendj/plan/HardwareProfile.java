@@ -65,13 +65,20 @@ public record HardwareProfile(
      * @param matrixEfficiencyByGflop   efficiency by GFLOP per GEMM call
      * @param defaultPrecision          training precision when the job does not say; null for
      *                                  BF16 if present, else FP16, else FP32
+     * @param hostCores                 for devices that share one host ({@code memory.sharedByHost}):
+     *                                  the cores they share, {@code peakFlops} being all of them
+     *                                  together; null when unknown or not shared
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Compute(
             @JsonProperty(value = "peakFlops", required = true) Map<String, Double> peakFlops,
             @JsonProperty(value = "matrixEfficiencyByGflop", required = true) EfficiencyCurve matrixEfficiencyByGflop,
-            @JsonProperty("defaultPrecision") Precision defaultPrecision) {
+            @JsonProperty("defaultPrecision") Precision defaultPrecision,
+            @JsonProperty("hostCores") Integer hostCores) {
         public Compute {
+            if (hostCores != null && hostCores < 1) {
+                throw new PlanException("hostCores", "must be at least 1, got " + hostCores);
+            }
             if (peakFlops == null || peakFlops.isEmpty()) {
                 throw new PlanException("peakFlops", "needs at least one precision (fp16, bf16, fp32)");
             }
