@@ -150,6 +150,14 @@ class FinetuneParallelTest {
         c = consolidate("--checkpoints", dir.resolve("nowhere").toString(), "--out", model.toString());
         assertEquals(2, c.code());
         assertTrue(c.err().contains("no such directory"), c.err());
+        // A damaged manifest is named with what is wrong; nothing is written.
+        Path manifest = out.resolve("checkpoints/step-00000002/manifest.json");
+        Files.writeString(manifest, "{\"step\": 2, \"dp\": ");
+        Path none = dir.resolve("none");
+        c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", none.toString());
+        assertEquals(1, c.code());
+        assertTrue(c.err().contains(manifest + ": not a checkpoint manifest"), c.err());
+        assertTrue(Files.notExists(none));
     }
 
     @Test

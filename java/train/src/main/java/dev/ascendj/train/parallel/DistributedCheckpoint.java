@@ -168,8 +168,11 @@ final class DistributedCheckpoint {
     static Manifest manifest(Path checkpoint) {
         try {
             return JSON.readValue(checkpoint.resolve(MANIFEST).toFile(), Manifest.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": not a checkpoint manifest: "
+                    + e.getOriginalMessage(), e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST), e);
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST) + ": " + e.getMessage(), e);
         }
     }
 
