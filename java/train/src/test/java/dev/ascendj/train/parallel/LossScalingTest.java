@@ -61,6 +61,23 @@ class LossScalingTest {
     }
 
     @Test
+    void tensorParallelFp16MatchesFp32WithinFp16Rounding() {
+        // The vocabulary-parallel loss pads each rank's logits with a minus-infinity column; under
+        // FP16 rounding it must still give finite losses that follow the FP32 run.
+        ParallelLayout layout = ParallelLayout.of(1, 2, 1, 4, 2, false, false, Equivalence.TINY.numHiddenLayers());
+        List<ParallelTrainer.RankResult> r;
+        try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
+            r = new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), Equivalence.options())
+                    .fp16(1024, 2, 2).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
+        }
+        List<Double> fp32 = Equivalence.singleDevice(false, false).losses();
+        for (int i = 0; i < fp32.size(); i++) {
+            assertEquals(fp32.get(i), r.get(0).losses().get(i), 1e-2 * fp32.get(i), "step " + (i + 1));
+        }
+        assertEquals(0, r.get(0).skipped());
+    }
+
+    @Test
     void aResumedFp16RunScalesAsTheUninterruptedOne(@TempDir Path dir) {
         double initial = Math.pow(2, 40);
         List<ParallelTrainer.RankResult> straight = fp16Run(30, initial);
