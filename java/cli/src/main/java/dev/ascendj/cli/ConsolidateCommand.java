@@ -50,7 +50,7 @@ final class ConsolidateCommand implements Callable<Integer> {
             description = "For a LoRA run: write the base model to OUT/base-model and the adapter (PEFT) to OUT/adapter"
                     + " instead of merging.")
     boolean keepAdapter;
-    @Option(names = "--dtype", defaultValue = "fp32",
+    @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "DTYPE",
             description = "Storage of the written weights: fp32, bf16 or fp16 (default ${DEFAULT-VALUE}).")
     String dtype;
 
