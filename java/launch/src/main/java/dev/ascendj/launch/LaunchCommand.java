@@ -84,7 +84,7 @@ public final class LaunchCommand implements Callable<Integer> {
                 default -> throw new LaunchException("--launcher '" + launcher + "': expected msrun or ranktable");
             };
             Inventory inv = Inventory.read(inventory);
-            Plan p = MindformersCommand.readPlan(plan);
+            Plan p = PlanFiles.read(plan);
             String yaml;
             try {
                 if (!Files.isRegularFile(config) || Files.size(config) > MindFormersYaml.MAX_BYTES) {

@@ -2,7 +2,6 @@ package dev.ascendj.launch;
 
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.Plan;
-import dev.ascendj.plan.PlanException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,7 +61,7 @@ public final class MindformersCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
-            Plan p = readPlan(plan);
+            Plan p = PlanFiles.read(plan);
             if (check != null) {
                 ClusterSpec cluster = inventory != null ? Inventory.read(inventory).toCluster() : null;
                 List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersYaml.read(check), cluster, p);
@@ -94,11 +93,4 @@ public final class MindformersCommand implements Callable<Integer> {
         }
     }
 
-    static Plan readPlan(Path file) {
-        try {
-            return Plan.read(file);
-        } catch (PlanException e) {
-            throw new LaunchException(e.getMessage(), e);
-        }
-    }
 }

@@ -59,7 +59,7 @@ public final class MonitorCommand implements Callable<Integer> {
             long tokens = 0;
             int devices = 0;
             if (plan != null) {
-                Plan p = MindformersCommand.readPlan(plan);
+                Plan p = PlanFiles.read(plan);
                 tokens = p.job().tokensPerStep();
                 devices = p.cluster().deviceCount();
             }

@@ -60,7 +60,7 @@ public final class PreflightCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try {
             Inventory inv = Inventory.read(inventory);
-            Plan p = plan == null ? null : MindformersCommand.readPlan(plan);
+            Plan p = plan == null ? null : PlanFiles.read(plan);
             Map<String, Map<String, String>> outputs = new LinkedHashMap<>();
             if (from != null) {
                 for (Inventory.Server s : inv.servers()) {

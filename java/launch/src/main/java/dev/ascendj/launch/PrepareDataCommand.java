@@ -47,7 +47,7 @@ public final class PrepareDataCommand implements Callable<Integer> {
             if ((plan == null) == (seqLen == null)) {
                 throw new LaunchException("give either --plan or --seq-len");
             }
-            int seq = plan != null ? MindformersCommand.readPlan(plan).job().seqLen() : seqLen;
+            int seq = plan != null ? PlanFiles.read(plan).job().seqLen() : seqLen;
             Path conv = out.resolve("conversations.json");
             int n = DataPrep.convert(jsonl, conv);
             String cmd = DataPrep.preprocessCommand("python", mindformersDir, conv.toAbsolutePath().toString(), tokenizer, seq,

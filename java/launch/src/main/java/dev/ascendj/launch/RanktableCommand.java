@@ -1,7 +1,6 @@
 package dev.ascendj.launch;
 
 import dev.ascendj.plan.Plan;
-import dev.ascendj.plan.PlanException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +78,7 @@ public final class RanktableCommand implements Callable<Integer> {
                     throw new LaunchException("--plan is required (or --merge)");
                 }
                 Inventory inv = loadInventory(inventory, hccn, hardware);
-                Plan p = readPlan(plan);
+                Plan p = PlanFiles.read(plan);
                 table = RankTables.build(inv, p, inventory != null ? inventory.toString() : "--hccn");
             }
             Path target = output != null ? output : Path.of(RankTables.mergedFileName(table));
@@ -92,14 +91,6 @@ public final class RanktableCommand implements Callable<Integer> {
         }
     }
 
-    /** Reads a plan, turning the planner's errors into launch errors. */
-    static Plan readPlan(Path file) {
-        try {
-            return Plan.read(file);
-        } catch (PlanException e) {
-            throw new LaunchException(e.getMessage(), e);
-        }
-    }
 
     /** The inventory from a file or from {@code --hccn HOST=PATH} pairs (exactly one of the two). */
     static Inventory loadInventory(Path inventory, List<String> hccn, String hardware) {
