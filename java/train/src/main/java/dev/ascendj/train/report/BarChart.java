@@ -1,12 +1,8 @@
 package dev.ascendj.train.report;
 
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,7 +19,7 @@ import java.util.List;
  *     .writePng(out.resolve("lengths.png"));
  * }</pre>
  */
-public final class BarChart {
+public final class BarChart extends Chart<BarChart> {
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
         new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
@@ -32,18 +28,11 @@ public final class BarChart {
     private record Series(String name, double[] values) {
     }
 
-    private final String title;
-    private final String xLabel;
-    private final String yLabel;
     private List<String> categories = List.of();
     private final List<Series> series = new ArrayList<>();
-    private int width = 900;
-    private int height = 500;
 
     public BarChart(String title, String xLabel, String yLabel) {
-        this.title = title;
-        this.xLabel = xLabel;
-        this.yLabel = yLabel;
+        super(title, xLabel, yLabel);
     }
 
     /** Sets the category labels along the x axis; must come before {@link #series}. */
@@ -70,27 +59,8 @@ public final class BarChart {
         return this;
     }
 
-    /** Sets the picture size in pixels. */
-    public BarChart size(int w, int h) {
-        if (w < 200 || h < 150) {
-            throw new IllegalArgumentException("chart too small: " + w + "x" + h);
-        }
-        this.width = w;
-        this.height = h;
-        return this;
-    }
-
-    /** Renders the chart. */
-    public BufferedImage render() {
-        return Png.render(width, height, this::draw);
-    }
-
-    /** Writes the PNG atomically: a temporary file next to {@code file}, then a rename. */
-    public void writePng(Path file) throws IOException {
-        Png.write(render(), file);
-    }
-
-    private void draw(Graphics2D g) {
+    @Override
+    protected void draw(Graphics2D g) {
         double max = 0;
         for (Series s : series) {
             for (double v : s.values) {
@@ -102,12 +72,8 @@ public final class BarChart {
         int right = width - 30;
         int plotTop = series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty()) ? 44 + 18 * series.size() : 50;
         int bottom = height - 80;
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        g.setColor(Color.BLACK);
+        drawTitle(g);
         FontMetrics fm = g.getFontMetrics();
-        g.drawString(title, (width - fm.stringWidth(title)) / 2, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        fm = g.getFontMetrics();
         for (int i = 0; i <= 5; i++) {
             int py = bottom - (int) Math.round((bottom - plotTop) * i / 5.0);
             g.setColor(new Color(0xe0e0e0));
@@ -140,13 +106,7 @@ public final class BarChart {
                 g.drawString(label, cx - fm.stringWidth(label) / 2, bottom + 18);
             }
         }
-        g.setColor(Color.BLACK);
-        g.drawRect(left, plotTop, right - left, bottom - plotTop);
-        g.drawString(xLabel, (left + right - fm.stringWidth(xLabel)) / 2, height - 40);
-        Graphics2D rotated = (Graphics2D) g.create();
-        rotated.rotate(-Math.PI / 2);
-        rotated.drawString(yLabel, -(plotTop + bottom + fm.stringWidth(yLabel)) / 2, 20);
-        rotated.dispose();
+        drawFrame(g, left, plotTop, right, bottom, height - 40);
         if (series.size() > 1 || (series.size() == 1 && !series.get(0).name.isEmpty())) {
             int lx = right - 150;
             int ly = 46;

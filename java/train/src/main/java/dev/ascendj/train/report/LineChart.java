@@ -2,12 +2,8 @@ package dev.ascendj.train.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.FontMetrics;
 import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,7 +17,7 @@ import java.util.List;
  *     .writePng(out.resolve("loss.png"));
  * }</pre>
  */
-public final class LineChart {
+public final class LineChart extends Chart<LineChart> {
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e),
         new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f),
@@ -30,17 +26,10 @@ public final class LineChart {
     private record Series(String name, double[] x, double[] y) {
     }
 
-    private final String title;
-    private final String xLabel;
-    private final String yLabel;
     private final List<Series> series = new ArrayList<>();
-    private int width = 900;
-    private int height = 500;
 
     public LineChart(String title, String xLabel, String yLabel) {
-        this.title = title;
-        this.xLabel = xLabel;
-        this.yLabel = yLabel;
+        super(title, xLabel, yLabel);
     }
 
     /** Adds a series; {@code x} and {@code y} must have the same length. Non-finite points are skipped. */
@@ -53,39 +42,16 @@ public final class LineChart {
         return this;
     }
 
-    /** Sets the picture size in pixels. */
-    public LineChart size(int w, int h) {
-        if (w < 200 || h < 150) {
-            throw new IllegalArgumentException("chart too small: " + w + "x" + h);
-        }
-        this.width = w;
-        this.height = h;
-        return this;
-    }
-
-    /** Renders the chart. */
-    public BufferedImage render() {
-        return Png.render(width, height, this::draw);
-    }
-
-    /** Writes the PNG atomically: a temporary file next to {@code file}, then a rename. */
-    public void writePng(Path file) throws IOException {
-        Png.write(render(), file);
-    }
-
-    private void draw(Graphics2D g) {
+    @Override
+    protected void draw(Graphics2D g) {
         double[] xr = range(true);
         double[] yr = range(false);
         int left = 80;
         int right = width - 30;
         int top = 50;
         int bottom = height - 60;
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        g.setColor(Color.BLACK);
+        drawTitle(g);
         FontMetrics fm = g.getFontMetrics();
-        g.drawString(title, (width - fm.stringWidth(title)) / 2, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        fm = g.getFontMetrics();
         // Grid and tick labels.
         for (int i = 0; i <= 5; i++) {
             double yv = yr[0] + (yr[1] - yr[0]) * i / 5;
@@ -100,13 +66,7 @@ public final class LineChart {
             String xs = format(xv);
             g.drawString(xs, px - fm.stringWidth(xs) / 2, bottom + 18);
         }
-        g.setColor(Color.BLACK);
-        g.drawRect(left, top, right - left, bottom - top);
-        g.drawString(xLabel, (left + right - fm.stringWidth(xLabel)) / 2, height - 20);
-        Graphics2D rotated = (Graphics2D) g.create();
-        rotated.rotate(-Math.PI / 2);
-        rotated.drawString(yLabel, -(top + bottom + fm.stringWidth(yLabel)) / 2, 20);
-        rotated.dispose();
+        drawFrame(g, left, top, right, bottom, height - 20);
         // Lines.
         g.setStroke(new BasicStroke(1.8f));
         int legendY = top + 16;
