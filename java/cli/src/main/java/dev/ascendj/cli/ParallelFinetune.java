@@ -85,7 +85,7 @@ final class ParallelFinetune {
                 loader.restore(new InstructionLoader.State(node.get("epoch").asLong(), node.get("next").asInt()));
                 o.printf("resuming from %s at step %d%n", checkpoints, resumed);
                 ParallelLayout written = ParallelTrainer.latestCheckpointLayout(checkpoints).orElseThrow();
-                if (!sameSharding(written, layout)) {
+                if (!written.sameSharding(layout)) {
                     o.printf("re-sharding: the checkpoint was written with %s; weights and optimizer state are cut "
                             + "to %s%n", written, layout);
                 }
@@ -146,11 +146,6 @@ final class ParallelFinetune {
         }
         return losses.isEmpty() ? new double[] {Double.NaN, Double.NaN}
                 : new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
-    }
-
-    private static boolean sameSharding(ParallelLayout a, ParallelLayout b) {
-        return a.dp() == b.dp() && a.tp() == b.tp() && a.pp() == b.pp() && a.optimizerShard() == b.optimizerShard()
-                && a.stageLayers().equals(b.stageLayers());
     }
 
     /** Per pipeline stage: time computing against time in the schedule (the rest is bubble and transfers). */

@@ -78,8 +78,7 @@ final class DistributedCheckpoint {
         }
 
         boolean sameSharding(ParallelLayout l) {
-            return dp == l.dp() && tp == l.tp() && pp == l.pp() && optimizerShard == l.optimizerShard()
-                    && stageLayers.equals(l.stageLayers());
+            return layout().sameSharding(l);
         }
     }
 

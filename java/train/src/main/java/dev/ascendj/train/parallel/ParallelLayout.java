@@ -85,6 +85,16 @@ public record ParallelLayout(int dp, int tp, int pp, int microBatchSize, int mic
                 plan.stages().stream().map(Stage::layers).toList(), plan.sequenceParallel());
     }
 
+    /**
+     * Whether {@code other} splits parameters and optimizer state as this layout does (degrees,
+     * optimizer sharding, stages): then a checkpoint of one restores rank by rank into the other;
+     * micro-batching and recomputation do not matter.
+     */
+    public boolean sameSharding(ParallelLayout other) {
+        return dp == other.dp && tp == other.tp && pp == other.pp && optimizerShard == other.optimizerShard
+                && stageLayers.equals(other.stageLayers);
+    }
+
     /** Number of ranks: dp x tp x pp. */
     public int worldSize() {
         return dp * tp * pp;
