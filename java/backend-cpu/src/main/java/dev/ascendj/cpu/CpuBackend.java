@@ -81,7 +81,8 @@ public final class CpuBackend implements Backend {
         return ops(stream, fp16Default);
     }
 
-    /** The kernels on {@code stream}, rounding every output through FP16 when {@code fp16Emulation}. */
+    /** The kernels on {@code stream}, rounding every output through FP16 when {@code fp16Emulation} (as on the 910A). */
+    @Override
     public CpuOps ops(Stream stream, boolean fp16Emulation) {
         if (!(stream instanceof CpuStream) || !devices.contains((CpuDevice) stream.device())) {
             throw new IllegalArgumentException(stream + " does not belong to this CPU backend");
@@ -94,29 +95,6 @@ public final class CpuBackend implements Backend {
         return ops(device.defaultStream());
     }
 
-    /**
-     * In-process communicators over {@code devices}, which must be this backend's devices 0..n-1 in
-     * order (rank i on device i): a {@link dev.ascendj.cpu.collective.VirtualCluster} with one
-     * server and the configured collective timeout. Each rank must call from its own thread.
-     */
-    @Override
-    public List<dev.ascendj.core.Communicator> communicators(List<Device> devices) {
-        for (int i = 0; i < devices.size(); i++) {
-            if (devices.get(i) != device(i)) {
-                throw new IllegalArgumentException("CPU communicators need devices 0.." + (devices.size() - 1)
-                        + " of this backend in order; position " + i + " holds " + devices.get(i));
-            }
-        }
-        var cluster = new dev.ascendj.cpu.collective.VirtualCluster(this,
-                dev.ascendj.cpu.collective.VirtualCluster.uniformLayout(1, devices.size()),
-                dev.ascendj.cpu.collective.VirtualCluster.configuredTimeout());
-        List<dev.ascendj.core.Communicator> list = new java.util.ArrayList<>();
-        for (int r = 0; r < devices.size(); r++) {
-            list.add(cluster.world().communicator(r));
-        }
-        return list;
-    }
-
     @Override
     public void close() {
         // Devices own no pools; memory is released with the buffers.
@@ -127,18 +105,8 @@ public final class CpuBackend implements Backend {
         return "CpuBackend(" + devices.size() + " devices)";
     }
 
-    /** Marks a device as a {@link Device} of this backend (used in argument checks). */
-    boolean owns(Device d) {
-        return d instanceof CpuDevice && devices.contains(d);
-    }
-
     /** Devices as a list view. */
     public List<CpuDevice> devices() {
         return List.copyOf(devices);
-    }
-
-    /** Forwarded for callers that only know the interface. */
-    static Device asDevice(Device d) {
-        return d;
     }
 }

@@ -3,7 +3,9 @@ package dev.ascendj.bench;
 import dev.ascendj.core.Ops;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuThreads;
-import dev.ascendj.cpu.collective.VirtualCluster;
+import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Fabrics;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.Parameter;
@@ -14,6 +16,7 @@ import dev.ascendj.plan.CpuProfiler;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
+import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Method;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
@@ -28,8 +31,6 @@ import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.data.InstructionRecord;
 import dev.ascendj.train.parallel.FullWeights;
-import dev.ascendj.train.parallel.MicroBatch;
-import dev.ascendj.train.parallel.ParallelLayout;
 import dev.ascendj.train.parallel.ParallelTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -58,7 +59,7 @@ import org.apache.logging.log4j.Logger;
  * {@code cpu} profile is measured on this machine ({@link CpuProfiler}), a cluster
  * {@code 1xN-cpu} of the shape's N virtual devices, and every layout choice fixed (degrees,
  * micro-batching, no recomputation, no optimizer sharding, no sequence parallelism). The run then
- * uses the layout of that plan ({@link ParallelLayout#fromPlan}), stages included, as
+ * uses the layout of that plan ({@link Plan#layout()}), stages included, as
  * {@code ascendj finetune --plan} does.
  *
  * <p>Threads: every rank is a thread, and kernels may split work further over
@@ -72,12 +73,11 @@ public final class ExecutorBench {
     private static final Logger LOG = LogManager.getLogger(ExecutorBench.class);
 
     /**
-     * Collectives wait this long unless {@value VirtualCluster#TIMEOUT_PROPERTY} says otherwise:
+     * Collectives wait this long unless {@value FabricSpec#TIMEOUT_PROPERTY} says otherwise:
      * many ranks share few cores, and a peer may compute for minutes (as in {@code ascendj finetune}).
      */
     static Duration collectiveTimeout() {
-        return System.getProperty(VirtualCluster.TIMEOUT_PROPERTY) == null ? Duration.ofSeconds(900)
-                : VirtualCluster.configuredTimeout();
+        return FabricSpec.configuredTimeout(Duration.ofSeconds(900));
     }
 
     /**
@@ -276,22 +276,16 @@ public final class ExecutorBench {
 
     private Row parallel(ExecutorShape s, Plan plan, int threads, InstructionLoader loader, FullWeights start,
                          long[] stamps) {
-        ParallelLayout layout = ParallelLayout.fromPlan(plan);
+        Layout layout = plan.layout();
         TrainOptions opts = options(layout.microBatchSize(), layout.microBatches());
-        Map<Long, MicroBatch> batches = new ConcurrentHashMap<>();
         List<ParallelTrainer.RankResult> results;
-        try (VirtualCluster cluster = new VirtualCluster(new CpuBackend(layout.worldSize(), false),
-                VirtualCluster.uniformLayout(1, layout.worldSize()), collectiveTimeout())) {
-            ParallelTrainer trainer = new ParallelTrainer(cluster, layout, cfg.model(), null, start, opts);
+        try (CpuBackend backend = new CpuBackend(layout.worldSize(), false);
+             CollectiveFabric fabric = Fabrics.open(backend, FabricSpec.singleProcess(layout.worldSize(),
+                     collectiveTimeout()))) {
+            ParallelTrainer trainer = new ParallelTrainer(backend, fabric, layout, cfg.model(), null, start, opts);
             stamps[0] = System.nanoTime();
-            // Every rank asks for every step's batch; the first to ask draws it, so all get the
-            // batches the single-device trainer gets, in the same order.
-            results = trainer.run(step -> batches.computeIfAbsent(step, k -> {
-                synchronized (loader) {
-                    Batch b = loader.next(layout.globalBatch());
-                    return new MicroBatch(b.rows(), b.seq(), b.ids(), b.targets());
-                }
-            }), (step, total, loss, lr, norm) -> stamps[(int) step] = System.nanoTime());
+            // One global batch per step from the loader, as the single-device trainer draws them.
+            results = trainer.run(loader, (step, total, loss, lr, norm, tps) -> stamps[(int) step] = System.nanoTime());
         }
         double busy = 0;
         double scheduled = 0;

@@ -103,7 +103,7 @@ public final class TrainBench {
         int tokens = cfg.batch() * cfg.seq();
         try (LlamaModel model = LlamaModel.initialize(mc, dev, cfg.seed(), cfg.lora())) {
             List<Parameter> trainable = model.trainableParameters();
-            try (AdamW opt = new AdamW(trainable, BETA1, BETA2, EPS, WEIGHT_DECAY)) {
+            try (AdamW opt = new AdamW(ops, trainable, BETA1, BETA2, EPS, WEIGHT_DECAY)) {
                 SplittableRandom data = new SplittableRandom(cfg.seed() ^ 0xDA7AL);
                 double[] seconds = new double[cfg.steps()];
                 double firstLoss = Double.NaN;

@@ -147,9 +147,9 @@ final class FinetuneCommand implements Callable<Integer> {
             // Every virtual device is a thread already; kernels splitting work further only contend.
             dev.ascendj.cpu.CpuThreads.setThreads(1);
         }
-        if (parallel && System.getProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY) == null) {
+        if (parallel && System.getProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY) == null) {
             // Many virtual devices share few cores: a peer may legitimately compute for minutes.
-            System.setProperty(dev.ascendj.cpu.collective.VirtualCluster.TIMEOUT_PROPERTY, "900");
+            System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "900");
         }
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
@@ -203,12 +203,13 @@ final class FinetuneCommand implements Callable<Integer> {
                 var p = ParallelFinetune.plan(plan, cluster, model, m, lora != null, loraRank, seqLen,
                         (long) batch * gradAccum);
                 var layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
-                double[] firstLast = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume);
+                ParallelFinetune.Outcome r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
+                        ParallelFinetune.Node.single(p));
                 double secs = (System.nanoTime() - t0) / 1e9;
                 preview(o, "after training", m, ops, tok, template, samples);
                 Path exported = export(m, tok, lora != null, ropeFactor != null);
                 o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
-                        ProgressBar.format(secs), firstLast[0], firstLast[1]);
+                        ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
                 o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                         out.resolve("loss.png"), out.resolve("checkpoints"));
                 o.flush();

@@ -1,41 +1,43 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Fabrics;
+import dev.ascendj.core.Rendezvous;
 import dev.ascendj.cpu.CpuBackend;
-import dev.ascendj.cpu.collective.RankLocation;
-import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
+import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Method;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
-import dev.ascendj.plan.RankAssignment;
 import dev.ascendj.train.TrainOptions;
-import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.parallel.FullWeights;
-import dev.ascendj.train.parallel.MicroBatch;
-import dev.ascendj.train.parallel.ParallelLayout;
+import dev.ascendj.train.parallel.NodePlacement;
 import dev.ascendj.train.parallel.ParallelTrainer;
 import dev.ascendj.train.report.TrainLog;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * The parallel branch of {@code ascendj finetune}: runs the job on a virtual CPU cluster with the
+ * The parallel branch of {@code ascendj finetune}: runs this process's part of the job with the
  * partition of a Plan (read from {@code --plan}, or searched for {@code --cluster} with
- * {@code --auto-plan}). The plan's degrees, micro-batching, optimizer sharding and recomputation
- * are kept; when the plan was made for another model (the reference 7B job, say), the stages are
- * re-split over this model's layers.
+ * {@code --auto-plan}) on the native engine's executor: all ranks on virtual CPU devices of this
+ * JVM, or, as one node of several, the ranks the plan puts on this node's servers. The plan's
+ * degrees, micro-batching, optimizer sharding and recomputation are kept; when the plan was made
+ * for another model (the reference 7B job, say), the stages are re-cut over this model's layers.
  */
 final class ParallelFinetune {
     private ParallelFinetune() {
@@ -57,99 +59,113 @@ final class ParallelFinetune {
         return result.plans().get(0);
     }
 
-    /** The layout to run: the plan's, with stages re-split when the model differs and optional overrides. */
-    static ParallelLayout layout(Plan plan, LlamaModel m, Integer microBatchSize, Integer microBatches) {
-        ParallelLayout l = ParallelLayout.fromPlan(plan);
-        int mbs = microBatchSize != null ? microBatchSize : l.microBatchSize();
-        int mb = microBatches != null ? microBatches : l.microBatches();
-        int layers = m.config().numHiddenLayers();
-        if (l.stageLayers().stream().mapToInt(Integer::intValue).sum() != layers) {
-            return ParallelLayout.of(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), layers)
-                    .withSequenceParallel(l.sequenceParallel());
-        }
-        return new ParallelLayout(l.dp(), l.tp(), l.pp(), mbs, mb, l.optimizerShard(), l.recompute(), l.stageLayers(),
-                l.sequenceParallel());
+    /** The layout to run: the plan's, with stages re-cut when the model differs and optional overrides. */
+    static Layout layout(Plan plan, LlamaModel m, Integer microBatchSize, Integer microBatches) {
+        Layout l = plan.layout().withLayers(m.config().numHiddenLayers());
+        return l.withMicroBatching(microBatchSize != null ? microBatchSize : l.microBatchSize(),
+                microBatches != null ? microBatches : l.microBatches());
     }
 
-    /** Trains on the virtual cluster; copies the result into {@code m}; returns first and last loss. */
-    static double[] run(PrintWriter o, ProgressBar bar, Plan plan, ParallelLayout layout, LlamaModel m,
-                        InstructionLoader loader, TrainOptions opts, Path out, boolean fp16, boolean resume)
-            throws IOException {
+    /** Where this process runs: its node of the job, and how it reaches the others. */
+    record Node(NodePlacement placement, Rendezvous rendezvous) {
+        /** The whole plan in this process. */
+        static Node single(Plan plan) {
+            return new Node(NodePlacement.of(plan, 1, 0, false), Rendezvous.SINGLE);
+        }
+
+        boolean first() {
+            return placement.node() == 0;
+        }
+    }
+
+    /** How the run went: the first and last loss this process saw, and whether it exported the model. */
+    record Outcome(double firstLoss, double lastLoss, long firstStep, boolean exported) {
+    }
+
+    /**
+     * Trains this node's ranks; node 0 keeps the training log and, at the end, copies the final
+     * checkpoint's weights into {@code m} for the export.
+     */
+    static Outcome run(PrintWriter o, ProgressBar bar, Plan plan, Layout layout, LlamaModel m, InstructionLoader loader,
+                       TrainOptions opts, Path out, boolean fp16, boolean resume, Node node) throws IOException {
         Path checkpoints = out.resolve("checkpoints");
         long resumed = 0;
         if (resume) {
-            var latest = ParallelTrainer.latestCheckpointStep(checkpoints);
+            Optional<ParallelTrainer.CheckpointInfo> latest = ParallelTrainer.latestCheckpoint(checkpoints);
             if (latest.isPresent()) {
-                resumed = latest.getAsLong();
-                var node = JSON.readTree(checkpoints.resolve(loaderFile(resumed)).toFile());
-                loader.restore(new InstructionLoader.State(node.get("epoch").asLong(), node.get("next").asInt()));
-                o.printf("resuming from %s at step %d%n", checkpoints, resumed);
-                ParallelLayout written = ParallelTrainer.latestCheckpointLayout(checkpoints).orElseThrow();
-                if (!written.sameSharding(layout)) {
+                resumed = latest.get().step();
+                o.printf("resuming from %s at step %d%n", latest.get().path(), resumed);
+                if (!latest.get().layout().sameSharding(layout)) {
                     o.printf("re-sharding: the checkpoint was written with %s; weights and optimizer state are cut "
-                            + "to %s%n", written, layout);
+                            + "to %s%n", latest.get().layout().describe(), layout.describe());
                 }
             }
         }
-        List<RankLocation> where = new ArrayList<>();
-        for (RankAssignment r : plan.ranks()) {
-            where.add(new RankLocation(r.server(), r.deviceId()));
-        }
-        o.printf("plan: %s on %d virtual devices (%d server(s) of %s); stages %s%n", layout, layout.worldSize(),
-                plan.cluster().serverCount(), plan.hardware().name(), layout.stageLayers());
+        NodePlacement place = node.placement();
+        o.printf("plan: %s on %d virtual devices (%d server(s) of %s)%s%n", layout.describe(), layout.worldSize(),
+                plan.cluster().serverCount(), plan.hardware().name(), place.nodes() == 1 ? ""
+                        : "; node " + place.node() + " of " + place.nodes() + " runs ranks " + place.ranksOf(place.node()));
         o.flush();
         FullWeights start = FullWeights.of(m);
-        Map<Long, MicroBatch> batches = new ConcurrentHashMap<>();
-        // The loader's position after each step's batch, saved next to the checkpoint of that step.
-        Map<Long, InstructionLoader.State> positions = new ConcurrentHashMap<>();
         List<double[]> losses = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (VirtualCluster cluster = new VirtualCluster(new CpuBackend(layout.worldSize(), false), where,
-                VirtualCluster.configuredTimeout());
-             TrainLog log = resumed > 0 ? TrainLog.resume(out, resumed) : TrainLog.create(out)) {
-            ParallelTrainer trainer = new ParallelTrainer(cluster, layout, m.config(), m.lora(), start, opts)
+        Duration timeout = FabricSpec.configuredTimeout(Duration.ofSeconds(900));
+        List<ParallelTrainer.RankResult> results;
+        try (CpuBackend backend = new CpuBackend(place.localRanks().length, false);
+             CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.rendezvous(), timeout));
+             TrainLog log = !node.first() ? null : resumed > 0 ? TrainLog.resume(out, resumed) : TrainLog.create(out)) {
+            ParallelTrainer trainer = new ParallelTrainer(backend, fabric, layout, m.config(), m.lora(), start, opts)
                     .checkpoints(checkpoints, resume);
             if (fp16) {
                 trainer.fp16(65536, 2, 1000);
             }
-            long tokensPerStep = (long) layout.globalBatch() * loader.seq();
-            List<ParallelTrainer.RankResult> results = trainer.run(step -> batches.computeIfAbsent(step, s -> {
-                synchronized (loader) {
-                    batches.keySet().removeIf(k -> k < s - 2); // ranks are never more than one step apart
-                    Batch b = loader.next(layout.globalBatch());
-                    positions.put(s, loader.state());
-                    return new MicroBatch(b.rows(), b.seq(), b.ids(), b.targets());
-                }
-            }), (step, steps, loss, lr, norm) -> {
-                double secs = (System.nanoTime() - t0) / 1e9;
-                double tps = tokensPerStep * step / secs;
-                log.append(new TrainLog.Entry(step, loss, lr, norm, tps));
-                boolean checkpoint = opts.checkpointEvery() > 0 && step % opts.checkpointEvery() == 0 || step == steps;
-                if (checkpoint) {
-                    writePosition(checkpoints, step, positions.get(step));
-                }
+            results = trainer.run(loader, (step, steps, loss, lr, norm, tps) -> {
                 losses.add(new double[] {loss});
+                if (log == null) {
+                    return;
+                }
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double meanTps = (double) layout.globalBatch() * loader.seq() * losses.size() / secs;
+                log.append(new dev.ascendj.train.report.TrainLog.Entry(step, loss, lr, norm, meanTps));
                 // With pipelining, each stage's busy share so far: where the bubble is, while it runs.
                 String stages = layout.pp() > 1 ? " stages " + trainer.activity().summary() : "";
-                bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm, tps,
-                        stages));
+                bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm,
+                        meanTps, stages));
             });
-            log.plotLoss(out.resolve("loss.png"));
-            printStages(o, layout, results);
-            Map<String, float[]> weights = ParallelTrainer.gather(results, start, false);
-            for (Parameter p : m.parameters().values()) {
-                float[] w = weights.get(p.name());
-                if (w != null) {
-                    p.value().copyFrom(w);
-                }
+            if (log != null) {
+                log.plotLoss(out.resolve("loss.png"));
             }
         }
-        return losses.isEmpty() ? new double[] {Double.NaN, Double.NaN}
-                : new double[] {losses.get(0)[0], losses.get(losses.size() - 1)[0]};
+        printStages(o, layout, results);
+        boolean exported = node.first() && copyFinalWeights(o, checkpoints, start, m);
+        return new Outcome(losses.isEmpty() ? Double.NaN : losses.get(0)[0],
+                losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1)[0], resumed + 1, exported);
+    }
+
+    /**
+     * The trained weights, consolidated from the run's final checkpoint (every node wrote its
+     * shards there), into {@code m}; false with a message when this node cannot see every shard.
+     */
+    private static boolean copyFinalWeights(PrintWriter o, Path checkpoints, FullWeights start, LlamaModel m) {
+        FullWeights trained;
+        try {
+            trained = ParallelTrainer.consolidate(ParallelTrainer.checkpoint(checkpoints, OptionalLong.empty()), start);
+        } catch (RuntimeException e) {
+            o.printf("%nthe final checkpoint in %s is not complete on this host (%s): with several hosts the checkpoint"
+                    + " directory must be shared; gather every node's rank files there and run 'ascendj consolidate'%n",
+                    checkpoints, e.getMessage());
+            return false;
+        }
+        for (Parameter p : m.parameters().values()) {
+            if (trained.entries().containsKey(p.name())) {
+                p.value().copyFrom(trained.get(p.name()).data());
+            }
+        }
+        return true;
     }
 
     /** Per pipeline stage: time computing against time in the schedule (the rest is bubble and transfers). */
-    private static void printStages(PrintWriter o, ParallelLayout layout, List<ParallelTrainer.RankResult> results) {
+    private static void printStages(PrintWriter o, Layout layout, List<ParallelTrainer.RankResult> results) {
         o.println();
         for (int s = 0; s < layout.pp(); s++) {
             double busy = 0;
@@ -164,29 +180,14 @@ final class ParallelFinetune {
                     n++;
                 }
             }
+            if (n == 0) {
+                continue; // a stage another node runs
+            }
             o.printf("stage %d (layers %d..%d%s): computing %.1f s of %.1f s in the pipeline (%.0f%%), mean over %d "
                             + "rank(s); peak memory %.1f MiB per rank%n",
                     s, layout.firstLayer(s), layout.firstLayer(s) + layout.stageLayers().get(s) - 1,
                     (s == 0 ? ", embedding" : "") + (s == layout.pp() - 1 ? ", head" : ""), busy / n, total / n,
                     total > 0 ? 100 * busy / total : 0, n, peak / (1024.0 * 1024));
-        }
-    }
-
-    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
-
-    private static String loaderFile(long step) {
-        return String.format("loader-%08d.json", step);
-    }
-
-    /** Written before the step's checkpoint is complete, so a complete checkpoint always has one. */
-    private static void writePosition(Path checkpoints, long step, InstructionLoader.State state) {
-        try {
-            java.nio.file.Files.createDirectories(checkpoints);
-            var node = JSON.createObjectNode().put("step", step).put("epoch", state.epoch()).put("next", state.next());
-            dev.ascendj.model.io.AtomicFiles.write(checkpoints.resolve(loaderFile(step)),
-                    ch -> ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(node))));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot save the data position in " + checkpoints, e);
         }
     }
 }

@@ -29,13 +29,44 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The kernels on {@code stream}, computing in FP16 when {@code fp16} is set: every kernel output
+     * rounded through FP16, as on the Ascend 910A (which has no BF16). Backends whose devices compute
+     * FP16 natively or not at all may refuse; the CPU backend emulates it.
+     */
+    default Ops ops(Stream stream, boolean fp16) {
+        if (fp16) {
+            throw new UnsupportedOperationException("the " + name() + " backend has no FP16 compute mode");
+        }
+        return ops(stream);
+    }
+
+    /**
      * One communicator per device, for a group whose rank {@code i} runs on {@code devices.get(i)}, all
-     * in this process (HCCL's {@code HcclCommInitAll}; threads of one JVM on the CPU). Each rank's
-     * collectives must then be called from its own thread. Backends without in-process groups throw
-     * {@link UnsupportedOperationException}.
+     * in this process (HCCL's {@code HcclCommInitAll}; threads of one JVM on the CPU), from the
+     * backend's {@link CollectiveFabric}. Each rank's collectives must then be called from its own
+     * thread. Backends without a fabric throw {@link UnsupportedOperationException}.
      */
     default java.util.List<Communicator> communicators(java.util.List<Device> devices) {
-        throw new UnsupportedOperationException("the " + name() + " backend cannot build in-process communicators");
+        int n = devices.size();
+        int[] ranks = new int[n];
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ranks[i] = i;
+            ids[i] = devices.get(i).id();
+            if (devices.get(i) != device(ids[i])) {
+                throw new IllegalArgumentException("position " + i + " holds " + devices.get(i) + ", not a device of the "
+                        + name() + " backend");
+            }
+        }
+        FabricSpec spec = new FabricSpec(n, ranks, ids, new int[n], new int[n], Rendezvous.SINGLE,
+                FabricSpec.configuredTimeout());
+        CollectiveFabric fabric = Fabrics.open(this, spec);
+        fabric.create("world", ranks);
+        java.util.List<Communicator> list = new java.util.ArrayList<>(n);
+        for (int r = 0; r < n; r++) {
+            list.add(fabric.member("world", r));
+        }
+        return list;
     }
 
     /** Releases the backend's devices and pools. */

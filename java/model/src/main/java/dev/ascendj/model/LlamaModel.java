@@ -8,6 +8,7 @@ import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Attention;
 import dev.ascendj.model.layers.DecoderLayer;
 import dev.ascendj.model.layers.KvCache;
@@ -366,25 +367,25 @@ public final class LlamaModel implements AutoCloseable {
         if (!pass.training()) {
             throw new IllegalArgumentException("forwardBackward needs a training pass, got " + pass);
         }
-        try (Scope scope = Scope.open()) {
+        try (Scope scope = Scope.open(); Activations acts = new Activations()) {
             Tensor positions = positions(0, seq);
             List<Tensor> inputs = new ArrayList<>(layers.size() + 1);
             Tensor x = embed(ops, ids, batch * seq);
             for (DecoderLayer layer : layers) {
                 inputs.add(x);
-                x = layer.forward(ops, x, positions, batch, seq, pass, null);
+                x = layer.forward(ops, x, positions, batch, seq, pass, null, acts);
             }
-            Tensor hn = finalNorm.forward(ops, x, pass);
+            Tensor hn = finalNorm.forward(ops, x, pass, acts);
             Tensor dHn = Tensor.empty(device, DType.FP32, hn.shape());
             LossSum loss = head(ops, hn, targets, gradScale, dHn);
             Tensor dx = Tensor.empty(device, DType.FP32, x.shape());
-            finalNorm.backward(ops, x, dHn, dx, false);
+            finalNorm.backward(ops, x, dHn, dx, false, acts);
             x.close();
             hn.close();
             dHn.close();
             for (int i = layers.size() - 1; i >= 0; i--) {
                 Tensor in = inputs.get(i);
-                Tensor dIn = layers.get(i).backward(ops, in, dx);
+                Tensor dIn = layers.get(i).backward(ops, in, dx, acts);
                 dx.close();
                 in.close();
                 dx = dIn;
@@ -497,11 +498,11 @@ public final class LlamaModel implements AutoCloseable {
         Tensor x = embed(ops, ids, batch * seq);
         for (int i = 0; i < layers.size(); i++) {
             Tensor next = layers.get(i).forward(ops, x, positions, batch, seq, Pass.INFERENCE,
-                    caches == null ? null : caches.get(i));
+                    caches == null ? null : caches.get(i), null);
             x.close();
             x = next;
         }
-        Tensor hn = finalNorm.forward(ops, x, Pass.INFERENCE);
+        Tensor hn = finalNorm.forward(ops, x, Pass.INFERENCE, null);
         x.close();
         return hn;
     }

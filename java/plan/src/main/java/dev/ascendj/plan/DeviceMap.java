@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * The rank -> (server, device) map of a layout on a cluster, and the shapes of the groups it
- * induces. Logical ranks follow MindSpore: {@code rank = stage*(dp*tp) + dpIndex*tp + tpIndex}.
+ * induces. Logical ranks follow {@link Layout#rank}.
  * Physical slots are the cluster's devices, server by server in id order; the
  * {@link Placement} decides which slot each rank gets.
  */
@@ -47,7 +47,7 @@ final class DeviceMap {
     }
 
     int rank(int stage, int dpIndex, int tpIndex) {
-        return stage * layout.dp() * layout.tp() + dpIndex * layout.tp() + tpIndex;
+        return layout.rank(stage, dpIndex, tpIndex);
     }
 
     private int server(int slot) {

@@ -103,17 +103,18 @@ public record Plan(
         if (stages.size() != pp) {
             throw new PlanException("stages", stages.size() + " stages listed for pp " + pp);
         }
-        int next = 0;
+        Layout layout = new Layout(dp, tp, pp, microBatchSize, microBatches, recompute, optimizerShard,
+                sequenceParallel, placement, stages.stream().map(Stage::layers).toList());
         for (int i = 0; i < stages.size(); i++) {
             Stage s = stages.get(i);
-            if (s.index() != i || s.firstLayer() != next || s.embedding() != (i == 0) || s.head() != (i == pp - 1)) {
+            if (!s.equals(layout.stages().get(i))) {
                 throw new PlanException("stages[" + i + "]", "does not continue the stages before it (index " + s.index()
-                        + ", firstLayer " + s.firstLayer() + ", expected layer " + next + ")");
+                        + ", firstLayer " + s.firstLayer() + ", expected layer " + layout.firstLayer(i) + ")");
             }
-            next += s.layers();
         }
-        if (next != modelConfig.numHiddenLayers()) {
-            throw new PlanException("stages", "hold " + next + " layers; the model has " + modelConfig.numHiddenLayers());
+        if (layout.layers() != modelConfig.numHiddenLayers()) {
+            throw new PlanException("stages", "hold " + layout.layers() + " layers; the model has "
+                    + modelConfig.numHiddenLayers());
         }
         ranks = List.copyOf(ranks);
         if (ranks.size() != cluster.deviceCount()) {
@@ -125,7 +126,8 @@ public record Plan(
             if (r.rank() != i) {
                 throw new PlanException("ranks[" + i + "].rank", "is " + r.rank() + "; ranks must be listed in order");
             }
-            if (r.stage() != i / (dp * tp) || r.dpIndex() != (i % (dp * tp)) / tp || r.tpIndex() != i % tp) {
+            RankCoordinates at = layout.coordinates(i);
+            if (r.stage() != at.stage() || r.dpIndex() != at.dpIndex() || r.tpIndex() != at.tpIndex()) {
                 throw new PlanException("ranks[" + i + "]", "stage/dpIndex/tpIndex do not follow rank order for dp " + dp + ", tp " + tp);
             }
             if (r.server() < 0 || r.server() >= cluster.serverCount()
@@ -163,9 +165,10 @@ public record Plan(
         return estimate.mfu();
     }
 
-    /** The layout part of the plan. */
+    /** The plan's layout: degrees, micro-batching, memory savers, placement and stages. */
     public Layout layout() {
-        return new Layout(dp, tp, pp, microBatchSize, microBatches, recompute, optimizerShard, sequenceParallel, placement);
+        return new Layout(dp, tp, pp, microBatchSize, microBatches, recompute, optimizerShard, sequenceParallel,
+                placement, stages.stream().map(Stage::layers).toList());
     }
 
     /** The plan as JSON. */

@@ -94,13 +94,21 @@ public final class Planner {
                     reject(rejectedCount, rejectedExample, new Violation("dp", dp + " does not divide the global batch of " + seqs + " sequences"));
                     continue;
                 }
-                List<Stage> stages = pp <= m.numHiddenLayers() ? Stage.split(m.numHiddenLayers(), pp) : null;
+                if (pp > m.numHiddenLayers()) {
+                    candidates++;
+                    reject(rejectedCount, rejectedExample, new Violation("pp", pp + " stages for " + m.numHiddenLayers()
+                            + " layers; every stage needs at least one layer"));
+                    continue;
+                }
+                List<Integer> stageLayers = Layout.split(m.numHiddenLayers(), pp);
                 for (int b : divisors(seqs / dp)) {
                     int mb = seqs / dp / b;
                     for (Recompute rc : Recompute.values()) {
                         for (boolean shard : new boolean[] {false, true}) {
                             for (boolean sp : new boolean[] {false, true}) {
-                                Layout l = new Layout(dp, tp, pp, b, mb, rc, shard, sp, Placement.STAGE_MAJOR);
+                                Layout l = new Layout(dp, tp, pp, b, mb, rc, shard, sp, Placement.STAGE_MAJOR,
+                                        stageLayers);
+                                List<Stage> stages = l.stages();
                                 if (!fixed.matches(l)) {
                                     continue;
                                 }
@@ -126,10 +134,10 @@ public final class Planner {
                                         continue;
                                     }
                                     if (!fits) {
-                                        chosen = new Candidate(lp, stages, map, null, memory, peak);
+                                        chosen = new Candidate(lp, map, null, memory, peak);
                                         break;
                                     }
-                                    Candidate c = new Candidate(lp, stages, map, cost.estimate(lp, stages, memory, map), memory, peak);
+                                    Candidate c = new Candidate(lp, map, cost.estimate(lp, stages, memory, map), memory, peak);
                                     if (chosen == null || better.compare(c, chosen) > 0) {
                                         chosen = c;
                                     }
@@ -180,9 +188,13 @@ public final class Planner {
     }
 
     /** A legal layout; {@code estimate} is null for layouts over the memory cap until one is needed. */
-    private record Candidate(Layout layout, List<Stage> stages, DeviceMap map, Estimate estimate, List<MemoryBreakdown> memory, long peak) {
+    private record Candidate(Layout layout, DeviceMap map, Estimate estimate, List<MemoryBreakdown> memory, long peak) {
         Candidate timed(CostModel cost) {
-            return estimate != null ? this : new Candidate(layout, stages, map, cost.estimate(layout, stages, memory, map), memory, peak);
+            return estimate != null ? this : new Candidate(layout, map, cost.estimate(layout, layout.stages(), memory, map), memory, peak);
+        }
+
+        List<Stage> stages() {
+            return layout.stages();
         }
     }
 
@@ -304,7 +316,7 @@ public final class Planner {
             if (n % f.tp() != 0) {
                 v.add(new Violation("tp", f.tp() + " does not divide the " + n + " devices"));
             }
-            Layout probe = new Layout(1, f.tp(), 1, 1, 1, Recompute.NONE, false, false, null);
+            Layout probe = Layout.of(1, f.tp(), 1, 1, 1, Recompute.NONE, false, false, null, m.numHiddenLayers());
             for (Violation x : violations(probe, (int) probe.devices(), m, job, hw)) {
                 if (x.field().equals("tp")) {
                     v.add(x);

@@ -38,7 +38,7 @@ class PlanMemoryTest {
     }
 
     private static Layout layout(int tp, int b, Recompute rc, boolean sp) {
-        return new Layout(8 / tp, tp, 1, b, 1, rc, false, sp, Placement.STAGE_MAJOR);
+        return Layout.of(8 / tp, tp, 1, b, 1, rc, false, sp, Placement.STAGE_MAJOR, 32);
     }
 
     @ParameterizedTest(name = "s={0}: {1} / {2} / {3} MiB per layer")
@@ -104,8 +104,8 @@ class PlanMemoryTest {
     @Test
     void firstStageHoldsPMicroBatchesUnderOneFOneB() {
         CostModel c = model(TestCatalogs.catalog().profile("ascend-910a"), 2048, Fixtures.full(2048, 32));
-        Layout l = new Layout(2, 1, 4, 1, 16, Recompute.FULL, false, false, Placement.STAGE_MAJOR);
-        List<Stage> stages = Stage.split(32, 4);
+        Layout l = Layout.of(2, 1, 4, 1, 16, Recompute.FULL, false, false, Placement.STAGE_MAJOR, 32);
+        List<Stage> stages = l.stages();
         double per = c.storedPerLayer(l);
         double work = c.layerActivations(l);
         for (Stage st : stages.subList(0, 3)) {
@@ -113,8 +113,8 @@ class PlanMemoryTest {
         }
         // pp = 1: gradient accumulation runs one micro-batch at a time, whatever m is; the only stage
         // also holds the head (FP32 final-norm input, FP16 logits and FP32 logits for the unfused loss).
-        Layout single = new Layout(8, 1, 1, 1, 4, Recompute.FULL, false, false, Placement.STAGE_MAJOR);
-        Stage only = Stage.split(32, 1).get(0);
+        Layout single = Layout.of(8, 1, 1, 1, 4, Recompute.FULL, false, false, Placement.STAGE_MAJOR, 32);
+        Stage only = single.stages().get(0);
         double head = 2048.0 * 4096 * 4 + 2048.0 * 32000 * (2 + 4);
         assertEquals(32 * c.storedPerLayer(single) + c.layerActivations(single) + head, c.activations(only, single), 1);
     }
@@ -149,8 +149,8 @@ class PlanMemoryTest {
         JobSpec job = new JobSpec(Method.QLORA, 16, null, null, 512, 8L, null, Precision.FP16, null);
         HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910b");
         CostModel c = new CostModel(seventy, job, hw, ClusterSpec.parse("1x1-910b"));
-        Layout l = new Layout(1, 1, 1, 1, 8, Recompute.FULL, false, false, Placement.STAGE_MAJOR);
-        MemoryBreakdown m = c.memory(l, Stage.split(80, 1)).get(0);
+        Layout l = Layout.of(1, 1, 1, 1, 8, Recompute.FULL, false, false, Placement.STAGE_MAJOR, 80);
+        MemoryBreakdown m = c.memory(l, l.stages()).get(0);
         assertEquals(36.4e9, m.weights(), 0.2e9);
         assertEquals(4.127 / 8, CostModel.NF4_BYTES_PER_PARAM, 1e-12);
         // The same model does not fit one 64 GB 910B for full fine-tuning, but does with QLoRA.
@@ -162,10 +162,10 @@ class PlanMemoryTest {
         LlamaConfig tiny = LlamaConfigs.preset("llama2-15m");
         CostModel c = new CostModel(tiny, Fixtures.full(256, 8).withPrecision(Precision.FP32), TestCatalogs.catalog().profile("cpu"),
                 ClusterSpec.parse("1x2-cpu"));
-        Layout one = new Layout(2, 1, 1, 1, 4, Recompute.NONE, false, false, Placement.STAGE_MAJOR);
-        assertEquals(tiny.parameterCount(), c.stageParameters(Stage.split(6, 1).get(0), one), 0.5);
-        Layout two = new Layout(1, 1, 2, 1, 8, Recompute.NONE, false, false, Placement.STAGE_MAJOR);
-        List<Stage> st = Stage.split(6, 2);
+        Layout one = Layout.of(2, 1, 1, 1, 4, Recompute.NONE, false, false, Placement.STAGE_MAJOR, 6);
+        assertEquals(tiny.parameterCount(), c.stageParameters(one.stages().get(0), one), 0.5);
+        Layout two = Layout.of(1, 1, 2, 1, 8, Recompute.NONE, false, false, Placement.STAGE_MAJOR, 6);
+        List<Stage> st = two.stages();
         assertEquals(tiny.parameterCount() + tiny.embeddingParameters(), c.stageParameters(st.get(0), two) + c.stageParameters(st.get(1), two), 0.5);
     }
 }

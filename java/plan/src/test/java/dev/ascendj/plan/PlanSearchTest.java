@@ -85,7 +85,7 @@ class PlanSearchTest {
     @Test
     void aFullyFixedLayoutIsEvaluatedAsGiven() {
         Plan p = PlanCalibrationTest.anchorPlan();
-        assertEquals(new Layout(2, 1, 4, 1, 16, Recompute.FULL, true, false, p.placement()), p.layout());
+        assertEquals(new Layout(2, 1, 4, 1, 16, Recompute.FULL, true, false, p.placement(), List.of(8, 8, 8, 8)), p.layout());
         assertEquals(List.of(8, 8, 8, 8), p.stages().stream().map(Stage::layers).toList());
     }
 

@@ -10,6 +10,7 @@ import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsWriter;
+import dev.ascendj.train.data.DataPosition;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.optim.AdamW;
 import java.io.IOException;
@@ -40,7 +41,7 @@ public final class TrainCheckpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What {@code state.json} holds. */
-    public record State(long step, InstructionLoader.State loader, long seed) {
+    public record State(long step, DataPosition loader, long seed) {
     }
 
     private TrainCheckpoint() {
@@ -106,7 +107,7 @@ public final class TrainCheckpoint {
         }
         optimizer.restoreStep(s.path("optimizerStep").asLong());
         JsonNode l = s.path("loader");
-        return new State(s.path("step").asLong(), new InstructionLoader.State(l.path("epoch").asLong(),
+        return new State(s.path("step").asLong(), new DataPosition(l.path("epoch").asLong(),
                 l.path("next").asInt()), s.path("seed").asLong());
     }
 

@@ -8,6 +8,7 @@ import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.data.DataPosition;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
@@ -61,7 +62,7 @@ public final class Trainer implements AutoCloseable {
         this.loader = loader;
         this.options = options;
         this.out = out;
-        this.optimizer = new AdamW(model.trainableParameters(), options.beta1(), options.beta2(), options.eps(),
+        this.optimizer = new AdamW(ops, model.trainableParameters(), options.beta1(), options.beta2(), options.eps(),
                 options.weightDecay());
         this.schedule = new LrSchedule(options.lr(), options.minLr(), options.warmupSteps(), options.steps());
         model.setRecompute(options.recompute());
@@ -86,7 +87,7 @@ public final class Trainer implements AutoCloseable {
                     throw new IllegalArgumentException("checkpoint " + latest.get() + " was trained with seed "
                             + s.seed() + ", not " + options.seed() + "; resuming would not reproduce the run");
                 }
-                loader.restore(s.loader());
+                loader.seek(s.loader());
                 start = s.step();
                 LOG.info("resumed from {} at step {}", latest.get(), start);
             } else {
@@ -112,7 +113,7 @@ public final class Trainer implements AutoCloseable {
                 boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                 if (interval || step == options.steps()) {
                     lastCheckpoint = TrainCheckpoint.save(out, model, optimizer,
-                            new TrainCheckpoint.State(step, loader.state(), options.seed()), options.keepCheckpoints());
+                            new TrainCheckpoint.State(step, loader.position(), options.seed()), options.keepCheckpoints());
                 }
             }
             log.plotLoss(out.resolve("loss.png"));

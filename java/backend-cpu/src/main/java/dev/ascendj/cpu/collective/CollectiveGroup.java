@@ -154,7 +154,7 @@ public final class CollectiveGroup implements AutoCloseable {
     }
 
     String rankName(int member) {
-        return "rank " + ranks[member];
+        return cluster.rankName(ranks[member]);
     }
 
     CpuDevice device(int member) {
@@ -313,13 +313,15 @@ public final class CollectiveGroup implements AutoCloseable {
         StringBuilder reason = new StringBuilder("timed out after ").append(cluster.timeoutText())
                 .append(" waiting for ").append(waitingFor);
         if (chain.indexOf(last) != chain.size() - 1) {
-            reason.append("; ranks ").append(chain.stream().map(String::valueOf).collect(Collectors.joining(" -> ")))
+            reason.append("; ranks ").append(chain.stream().map(r -> String.valueOf(cluster.jobRank(r)))
+                    .collect(Collectors.joining(" -> ")))
                     .append(" wait for each other (deadlock)");
             return failRank(a, -1, reason.toString(), null);
         }
         if (chain.size() > 1) {
-            reason.append("; ").append(chain.stream().limit(chain.size() - 1).map(r -> "rank " + r + " waits for")
-                    .collect(Collectors.joining(" "))).append(" rank ").append(last).append(", which waits for no peer: ")
+            reason.append("; ").append(chain.stream().limit(chain.size() - 1).map(r -> cluster.rankName(r) + " waits for")
+                    .collect(Collectors.joining(" "))).append(" ").append(cluster.rankName(last))
+                    .append(", which waits for no peer: ")
                     .append(cluster.whereIs(last));
         }
         return failRank(a, last, reason.toString(), null);
@@ -403,7 +405,7 @@ public final class CollectiveGroup implements AutoCloseable {
 
     private String missing(Op op, Call call) {
         List<Integer> absent = IntStream.range(0, op.joined.length).filter(q -> !op.joined[q]).boxed().toList();
-        String who = absent.stream().map(q -> String.valueOf(ranks[q])).collect(Collectors.joining(", "));
+        String who = absent.stream().map(q -> String.valueOf(cluster.jobRank(ranks[q]))).collect(Collectors.joining(", "));
         String where = absent.stream().map(this::whereIs).collect(Collectors.joining("; "));
         return (absent.size() == 1 ? "rank " : "ranks ") + who + " to call " + call.kind().label() + " #" + op.seq
                 + " (" + where + ")";

@@ -18,7 +18,7 @@ import dev.ascendj.cpu.collective.CollectiveGroup.Attempt;
 final class GroupCommunicator implements Communicator {
     private final CollectiveGroup group;
     private final int member;
-    private final CpuDevice device;
+    private final CallCheck check;
     /** Collective calls made so far; the k-th call of every member is one collective. */
     private long collectives;
     private final long[] sent;
@@ -28,7 +28,7 @@ final class GroupCommunicator implements Communicator {
     GroupCommunicator(CollectiveGroup group, int member, CpuDevice device) {
         this.group = group;
         this.member = member;
-        this.device = device;
+        this.check = new CallCheck(device, group.rankName(member), member, group.size());
         this.sent = new long[group.size()];
         this.received = new long[group.size()];
     }
@@ -47,18 +47,8 @@ final class GroupCommunicator implements Communicator {
     public void allReduce(Tensor in, Tensor out, ReduceOp op) {
         Attempt a = beginCollective("allReduce");
         try {
-            Region ri = checked(a, "in", in);
-            Region ro = checked(a, "out", out);
-            requireOp(a, op);
-            requireReducible(a, in);
-            if (in.dtype() != out.dtype() || !in.shape().equals(out.shape())) {
-                throw bad(a, "out " + out.describe() + " must have the shape and dtype of in " + in.describe());
-            }
-            if (ri.overlaps(ro) && !ri.sameMemory(ro)) {
-                throw bad(a, "out " + out.describe() + " partly overlaps in " + in.describe()
-                        + "; use the same tensor for an in-place all-reduce, or disjoint ones");
-            }
-            Ring.allReduce(group, a, new Call(Call.Kind.ALL_REDUCE, op, in.dtype(), in.shape(), in.shape(), -1), ri, ro, op);
+            CallCheck.Checked c = checked(a, () -> check.allReduce(in, out, op));
+            Ring.allReduce(group, a, c.call(), c.in(), c.out(), op);
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
         } finally {
@@ -70,24 +60,8 @@ final class GroupCommunicator implements Communicator {
     public void reduceScatter(Tensor in, Tensor out, ReduceOp op) {
         Attempt a = beginCollective("reduceScatter");
         try {
-            Region ri = checked(a, "in", in);
-            Region ro = checked(a, "out", out);
-            requireOp(a, op);
-            requireReducible(a, in);
-            int n = group.size();
-            if (in.rank() == 0 || in.dim(0) % n != 0) {
-                throw bad(a, "in " + in.describe() + " must have a first axis divisible by the group size " + n);
-            }
-            Shape part = in.shape().withDim(0, in.dim(0) / n);
-            if (out.dtype() != in.dtype() || !out.shape().equals(part)) {
-                throw bad(a, "out " + out.describe() + " must be " + part + ":" + in.dtype() + ", part "
-                        + member + " of " + n + " of in " + in.describe());
-            }
-            if (ri.overlaps(ro)) {
-                throw bad(a, "out " + out.describe() + " overlaps in " + in.describe());
-            }
-            Ring.reduceScatter(group, a, new Call(Call.Kind.REDUCE_SCATTER, op, in.dtype(), in.shape(), part, -1),
-                    ri, ro, op);
+            CallCheck.Checked c = checked(a, () -> check.reduceScatter(in, out, op));
+            Ring.reduceScatter(group, a, c.call(), c.in(), c.out(), op);
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
         } finally {
@@ -99,25 +73,8 @@ final class GroupCommunicator implements Communicator {
     public void allGather(Tensor in, Tensor out) {
         Attempt a = beginCollective("allGather");
         try {
-            Region ri = checked(a, "in", in);
-            Region ro = checked(a, "out", out);
-            int n = group.size();
-            if (in.rank() == 0) {
-                throw bad(a, "in " + in.describe() + " must have at least one axis to gather along");
-            }
-            Shape whole = in.shape().withDim(0, in.dim(0) * n);
-            if (out.dtype() != in.dtype() || !out.shape().equals(whole)) {
-                throw bad(a, "out " + out.describe() + " must be " + whole + ":" + in.dtype() + ", " + n
-                        + " parts like in " + in.describe());
-            }
-            requireWholeBytes(a, in);
-            long part = ri.byteSize();
-            Region mine = new Region(ro.buffer(), ro.byteOffset() + member * part, ri.dtype(), ri.count());
-            if (ri.overlaps(ro) && !ri.sameMemory(mine)) {
-                throw bad(a, "in " + in.describe() + " overlaps out " + out.describe()
-                        + " other than as its part " + member);
-            }
-            Ring.allGather(group, a, new Call(Call.Kind.ALL_GATHER, null, in.dtype(), in.shape(), whole, -1), ri, ro);
+            CallCheck.Checked c = checked(a, () -> check.allGather(in, out));
+            Ring.allGather(group, a, c.call(), c.in(), c.out());
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
         } finally {
@@ -129,13 +86,8 @@ final class GroupCommunicator implements Communicator {
     public void broadcast(Tensor buf, int root) {
         Attempt a = beginCollective("broadcast");
         try {
-            Region rb = checked(a, "buf", buf);
-            if (root < 0 || root >= group.size()) {
-                throw bad(a, "root " + root + " is not a rank of a group of " + group.size());
-            }
-            requireWholeBytes(a, buf);
-            Ring.broadcast(group, a, new Call(Call.Kind.BROADCAST, null, buf.dtype(), buf.shape(), buf.shape(), root),
-                    rb, root);
+            CallCheck.Checked c = checked(a, () -> check.broadcast(buf, root));
+            Ring.broadcast(group, a, c.call(), c.in(), root);
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
         } finally {
@@ -160,15 +112,10 @@ final class GroupCommunicator implements Communicator {
         checkOpen();
         boolean validPeer = peer >= 0 && peer < group.size() && peer != member;
         Attempt a = group.begin(member, -1, validPeer
-                ? "send #" + sent[peer] + " to rank " + group.globalRank(peer)
+                ? "send #" + sent[peer] + " to " + group.rankName(peer)
                 : "send to member " + peer);
         try {
-            if (!validPeer) {
-                throw bad(a, "cannot send to member " + peer + " (members 0.." + (group.size() - 1)
-                        + ", itself " + member + ")");
-            }
-            Region r = checked(a, "tensor", t);
-            requireWholeBytes(a, t);
+            Region r = checked(a, () -> check.pointToPoint("send to", t, peer));
             group.send(a, r, t.shape(), peer, sent[peer]++);
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
@@ -182,15 +129,10 @@ final class GroupCommunicator implements Communicator {
         checkOpen();
         boolean validPeer = peer >= 0 && peer < group.size() && peer != member;
         Attempt a = group.begin(member, -1, validPeer
-                ? "recv #" + received[peer] + " from rank " + group.globalRank(peer)
+                ? "recv #" + received[peer] + " from " + group.rankName(peer)
                 : "recv from member " + peer);
         try {
-            if (!validPeer) {
-                throw bad(a, "cannot receive from member " + peer + " (members 0.." + (group.size() - 1)
-                        + ", itself " + member + ")");
-            }
-            Region r = checked(a, "tensor", t);
-            requireWholeBytes(a, t);
+            Region r = checked(a, () -> check.pointToPoint("receive from", t, peer));
             group.recv(a, r, t.shape(), peer, received[peer]++);
         } catch (RuntimeException | Error e) {
             throw group.failure(a, e);
@@ -210,7 +152,7 @@ final class GroupCommunicator implements Communicator {
 
     @Override
     public String toString() {
-        return "communicator of rank " + group.globalRank(member) + " (member " + member + ") in " + group;
+        return "communicator of " + group.rankName(member) + " (member " + member + ") in " + group;
     }
 
     // ------------------------------------------------------------------ checks
@@ -223,7 +165,7 @@ final class GroupCommunicator implements Communicator {
 
     private void checkOpen() {
         if (closed) {
-            throw new CommunicatorException("the communicator of rank " + group.globalRank(member) + " in group '"
+            throw new CommunicatorException("the communicator of " + group.rankName(member) + " in group '"
                     + group.name() + "' is closed");
         }
     }
@@ -233,39 +175,12 @@ final class GroupCommunicator implements Communicator {
                 + problem, null);
     }
 
-    private Region checked(Attempt a, String name, Tensor t) {
-        if (t == null) {
-            throw bad(a, name + " is null");
-        }
-        if (t.isClosed()) {
-            throw bad(a, name + " " + t.describe() + " is closed");
-        }
-        if (t.device() != device) {
-            throw bad(a, name + " " + t.describe() + " is on " + t.device() + ", but " + group.rankName(member)
-                    + " runs on " + device);
-        }
-        if (!t.isContiguous()) {
-            throw bad(a, name + " " + t.describe() + " is not contiguous; collectives take contiguous memory"
-                    + " as HCCL does, so copy it first");
-        }
-        return Region.of(t);
-    }
-
-    private void requireOp(Attempt a, ReduceOp op) {
-        if (op == null) {
-            throw bad(a, "the reduce op is null");
-        }
-    }
-
-    private void requireReducible(Attempt a, Tensor t) {
-        if (!ChunkMath.reducible(t.dtype())) {
-            throw bad(a, t.describe() + " cannot be reduced: reductions take FP32, FP16, BF16, INT32 or INT64");
-        }
-    }
-
-    private void requireWholeBytes(Attempt a, Tensor t) {
-        if (t.dtype() == DType.NF4 && (t.numel() % 2 != 0 || t.offset() % 2 != 0)) {
-            throw bad(a, "NF4 tensor " + t.describe() + " must start on a byte and hold an even number of codes");
+    /** Runs a check of {@link CallCheck}; an invalid call fails the group naming this rank. */
+    private <T> T checked(Attempt a, java.util.function.Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (CallCheck.Invalid e) {
+            throw bad(a, e.getMessage());
         }
     }
 }

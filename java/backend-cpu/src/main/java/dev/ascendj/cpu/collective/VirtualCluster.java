@@ -1,5 +1,8 @@
 package dev.ascendj.cpu.collective;
 
+import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.Communicator;
+import dev.ascendj.core.FabricSpec;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuDevice;
 import java.time.Duration;
@@ -11,8 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -39,19 +40,16 @@ import org.apache.logging.log4j.Logger;
  * });
  * }</pre>
  *
+ * <p>It is the {@link CollectiveFabric} of a job whose ranks all run in this JVM; a job over
+ * several processes joins one per process with {@link NodeFabric}.
+ *
  * <p>Failures behave as on a real cluster: a collective whose peer does not answer fails after
- * the {@linkplain #timeout() timeout} ({@value #TIMEOUT_PROPERTY}, default 60 s, counted from
+ * the {@linkplain #timeout() timeout} ({@value FabricSpec#TIMEOUT_PROPERTY}, default 60 s, counted from
  * the start of each call, as HCCL's execution timeout is) naming the unresponsive rank; a rank that throws out of its {@link #run} task makes every group of the
  * cluster fail at once, naming it. A cluster whose run failed is spent: make a new one.
  */
-public final class VirtualCluster implements AutoCloseable {
+public final class VirtualCluster implements CollectiveFabric {
     private static final Logger LOG = LogManager.getLogger(VirtualCluster.class);
-
-    /** System property: seconds a collective waits for its peers before it fails (fractions allowed). */
-    public static final String TIMEOUT_PROPERTY = "ascendj.collective.timeoutSeconds";
-
-    /** The timeout when {@value #TIMEOUT_PROPERTY} is not set. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * Hook for tests: runs at every step of a ring collective on the stepping rank's thread, after
@@ -67,6 +65,8 @@ public final class VirtualCluster implements AutoCloseable {
     private final CpuBackend backend;
     private final List<RankLocation> layout;
     private final CpuDevice[] devices;
+    /** The job's rank of each cluster rank (the identity unless this cluster is one node of a larger job). */
+    private final int[] jobRanks;
     private final Duration timeout;
     private final CollectiveGroup world;
     private final Map<String, CollectiveGroup> groups = new LinkedHashMap<>();
@@ -80,6 +80,22 @@ public final class VirtualCluster implements AutoCloseable {
      * of {@code backend} (devices are added to the backend as needed).
      */
     public VirtualCluster(CpuBackend backend, List<RankLocation> layout, Duration timeout) {
+        this(backend, java.util.stream.IntStream.range(0, layout.size()).toArray(), layout, timeout);
+    }
+
+    /**
+     * A cluster whose rank {@code r} sits at {@code layout.get(r)} and computes on device
+     * {@code deviceIds[r]} of {@code backend} (devices are added to the backend as needed).
+     */
+    public VirtualCluster(CpuBackend backend, int[] deviceIds, List<RankLocation> layout, Duration timeout) {
+        this(backend, deviceIds, java.util.stream.IntStream.range(0, layout.size()).toArray(), layout, timeout);
+    }
+
+    /**
+     * The part of a larger job that runs in this process ({@link NodeFabric}): cluster rank
+     * {@code r} is the job's rank {@code jobRanks[r]}, which messages name.
+     */
+    VirtualCluster(CpuBackend backend, int[] deviceIds, int[] jobRanks, List<RankLocation> layout, Duration timeout) {
         if (layout.isEmpty()) {
             throw new IllegalArgumentException("a virtual cluster needs at least one rank");
         }
@@ -90,17 +106,23 @@ public final class VirtualCluster implements AutoCloseable {
                         + layout.indexOf(layout.get(r)));
             }
         }
+        if (deviceIds.length != layout.size() || java.util.Arrays.stream(deviceIds).distinct().count() != deviceIds.length
+                || java.util.Arrays.stream(deviceIds).anyMatch(d -> d < 0)) {
+            throw new IllegalArgumentException("need a distinct device for each of the " + layout.size() + " ranks, got "
+                    + java.util.Arrays.toString(deviceIds));
+        }
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the collective timeout must be positive, got " + timeout);
         }
         this.backend = backend;
+        this.jobRanks = jobRanks.clone();
         this.layout = List.copyOf(layout);
         this.timeout = timeout;
         int n = layout.size();
-        backend.ensureDevices(n);
+        backend.ensureDevices(java.util.Arrays.stream(deviceIds).max().orElse(0) + 1);
         this.devices = new CpuDevice[n];
         for (int r = 0; r < n; r++) {
-            devices[r] = backend.device(r);
+            devices[r] = backend.device(deviceIds[r]);
         }
         this.activity = new AtomicReferenceArray<>(n);
         this.waitingFor = new AtomicIntegerArray(n);
@@ -145,22 +167,9 @@ public final class VirtualCluster implements AutoCloseable {
         return l;
     }
 
-    /** The timeout from {@value #TIMEOUT_PROPERTY}, or {@link #DEFAULT_TIMEOUT}. */
+    /** The timeout from {@value FabricSpec#TIMEOUT_PROPERTY}, or the default of 60 s. */
     public static Duration configuredTimeout() {
-        String v = System.getProperty(TIMEOUT_PROPERTY);
-        if (v == null || v.isBlank()) {
-            return DEFAULT_TIMEOUT;
-        }
-        double seconds;
-        try {
-            seconds = Double.parseDouble(v.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(TIMEOUT_PROPERTY + " must be a number of seconds, got '" + v + "'", e);
-        }
-        if (!(seconds > 0) || Double.isInfinite(seconds)) {
-            throw new IllegalArgumentException(TIMEOUT_PROPERTY + " must be a positive number of seconds, got '" + v + "'");
-        }
-        return Duration.ofNanos((long) Math.min(seconds * 1e9, Long.MAX_VALUE / 4.0));
+        return FabricSpec.configuredTimeout();
     }
 
     // ------------------------------------------------------------------ topology
@@ -175,6 +184,7 @@ public final class VirtualCluster implements AutoCloseable {
     }
 
     /** The device rank {@code rank} computes on. */
+    @Override
     public CpuDevice device(int rank) {
         checkRank(rank);
         return devices[rank];
@@ -199,6 +209,7 @@ public final class VirtualCluster implements AutoCloseable {
     }
 
     /** How long a collective waits for a peer before it fails. */
+    @Override
     public Duration timeout() {
         return timeout;
     }
@@ -251,6 +262,31 @@ public final class VirtualCluster implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ as a fabric
+
+    @Override
+    public void create(String name, int[] ranks) {
+        group(name, ranks);
+    }
+
+    @Override
+    public Communicator member(String name, int rank) {
+        CollectiveGroup g;
+        synchronized (groups) {
+            g = groups.get(name);
+        }
+        if (g == null) {
+            throw new IllegalArgumentException("group '" + name + "' was never created");
+        }
+        return g.communicator(rank);
+    }
+
+    /** Ranks 0..size()-1: a virtual cluster hosts all of its ranks. */
+    @Override
+    public int[] localRanks() {
+        return java.util.stream.IntStream.range(0, size()).toArray();
+    }
+
     /** Every group made so far, the world first. */
     public List<CollectiveGroup> groups() {
         synchronized (groups) {
@@ -264,107 +300,27 @@ public final class VirtualCluster implements AutoCloseable {
      * Runs {@code task} once per rank, each on its own thread, and returns the results in rank
      * order. If a rank throws, every group is aborted naming it, so the other ranks fail fast in
      * their next or pending collective; the run then waits up to the timeout for them to stop,
-     * interrupts those still running, and throws a {@link ClusterRunException} naming the rank
+     * interrupts those still running, and throws a {@link RankFailureException} naming the rank
      * that failed first.
      */
     public <T> List<T> run(RankTask<T> task) {
-        int n = size();
-        Object[] results = new Object[n];
-        AtomicReferenceArray<Throwable> failures = new AtomicReferenceArray<>(n);
-        CountDownLatch finished = new CountDownLatch(n);
-        AtomicIntegerArray done = new AtomicIntegerArray(n);
-        Thread[] threads = new Thread[n];
-        for (int r = 0; r < n; r++) {
-            final int rank = r;
-            threads[r] = new Thread(() -> {
-                try {
-                    results[rank] = task.run(new RankContext(this, rank));
-                } catch (Throwable t) {
-                    failures.set(rank, t);
-                    abort(rank, t);
-                } finally {
-                    done.set(rank, 1);
-                    finished.countDown();
-                }
-            }, "ascendj-rank-" + r);
-            threads[r].setDaemon(true);
-        }
-        for (Thread t : threads) {
-            t.start();
-        }
-        List<Integer> stillRunning = awaitRanks(threads, finished, failures, done);
-        TreeMap<Integer, Throwable> failed = new TreeMap<>();
-        for (int r = 0; r < n; r++) {
-            if (failures.get(r) != null) {
-                failed.put(r, failures.get(r));
-            }
-        }
-        if (failed.isEmpty() && stillRunning.isEmpty()) {
-            List<T> out = new ArrayList<>(n);
-            for (Object o : results) {
-                @SuppressWarnings("unchecked")
-                T t = (T) o;
-                out.add(t);
-            }
-            return out;
-        }
-        throw runFailure(failed, stillRunning);
+        return dev.ascendj.core.RankThreads.run(localRanks(), rank -> task.run(new RankContext(this, rank)),
+                this::abort, timeout, outcome -> runFailure(new TreeMap<>(outcome.failed()), outcome.stillRunning()));
     }
 
-    private List<Integer> awaitRanks(Thread[] threads, CountDownLatch finished, AtomicReferenceArray<Throwable> failures,
-                                     AtomicIntegerArray done) {
-        try {
-            while (!finished.await(50, TimeUnit.MILLISECONDS)) {
-                if (anyFailed(failures)) {
-                    // Every group is aborted: ranks in collectives stop at once, ranks computing at
-                    // their next call. Give them the collective timeout, then interrupt them.
-                    if (!finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                        for (Thread t : threads) {
-                            t.interrupt();
-                        }
-                        finished.await(Math.min(timeout.toNanos(), TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS);
-                    }
-                    break;
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            for (Thread t : threads) {
-                t.interrupt();
-            }
-            abort(-1, e);
-        }
-        List<Integer> alive = new ArrayList<>();
-        for (int r = 0; r < threads.length; r++) {
-            if (done.get(r) == 0) {
-                alive.add(r);
-            }
-        }
-        return alive;
-    }
-
-    private static boolean anyFailed(AtomicReferenceArray<Throwable> failures) {
-        for (int r = 0; r < failures.length(); r++) {
-            if (failures.get(r) != null) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private ClusterRunException runFailure(TreeMap<Integer, Throwable> failed, List<Integer> stillRunning) {
+    private dev.ascendj.core.RankFailureException runFailure(TreeMap<Integer, Throwable> failed, List<Integer> stillRunning) {
         Failure first = firstFailure.get();
         int origin = first != null ? first.rank() : failed.isEmpty() ? -1 : failed.firstKey();
         String what = first != null ? first.reason()
                 : failed.isEmpty() ? "ranks did not finish" : describe(failed.firstEntry().getValue());
-        StringBuilder msg = new StringBuilder(origin >= 0 ? "rank " + origin + " failed first: " : "collectives failed: ")
+        StringBuilder msg = new StringBuilder(origin >= 0 ? rankName(origin) + " failed first: " : "collectives failed: ")
                 .append(what).append(" (failed ranks: ").append(failed.keySet()).append(')');
         if (!stillRunning.isEmpty()) {
             msg.append("; ranks ").append(stillRunning).append(" did not stop even when interrupted");
         }
         Throwable cause = failed.containsKey(origin) ? failed.get(origin)
                 : failed.isEmpty() ? null : failed.firstEntry().getValue();
-        return new ClusterRunException(msg.toString(), cause, origin, failed, stillRunning);
+        return new dev.ascendj.core.RankFailureException(msg.toString(), cause, origin, failed, stillRunning);
     }
 
     /**
@@ -372,8 +328,13 @@ public final class VirtualCluster implements AutoCloseable {
      * cluster is aborted, so every pending and later collective fails naming it. {@link #run} does
      * this when a rank's task throws; call it when ranks run on threads of your own.
      */
+    @Override
     public void abort(int rank, Throwable cause) {
-        String reason = (rank >= 0 ? "rank " + rank : "the cluster") + " failed: " + describe(cause);
+        abort(rank, (rank >= 0 ? rankName(rank) : "the cluster") + " failed: " + describe(cause), cause);
+    }
+
+    /** Aborts every group with {@code reason}, blaming cluster rank {@code rank} (-1: none of this cluster's). */
+    void abort(int rank, String reason, Throwable cause) {
         noteFailure(rank, reason);
         for (CollectiveGroup g : groups()) {
             g.abort(reason, cause, rank);
@@ -426,7 +387,7 @@ public final class VirtualCluster implements AutoCloseable {
     /** What rank {@code rank} is doing, for messages. */
     String whereIs(int rank) {
         String act = activity.get(rank);
-        return "rank " + rank + (act == null ? " is not in a communicator call" : " is in " + act);
+        return rankName(rank) + (act == null ? " is not in a communicator call" : " is in " + act);
     }
 
     long deadline() {
@@ -458,6 +419,16 @@ public final class VirtualCluster implements AutoCloseable {
         if (h != null) {
             h.atStep(rank, collective, step);
         }
+    }
+
+    /** Cluster rank {@code rank} as messages name it: by its rank in the job. */
+    String rankName(int rank) {
+        return "rank " + jobRanks[rank];
+    }
+
+    /** The job's rank of cluster rank {@code rank}. */
+    int jobRank(int rank) {
+        return jobRanks[rank];
     }
 
     static String describe(Throwable t) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.DType;
@@ -27,8 +28,8 @@ import org.junit.jupiter.api.Timeout;
 class CollectiveFailureTest {
 
     /** Runs an all-reduce of 4096 floats on every rank; {@code before} runs first on each rank. */
-    private static ClusterRunException failingAllReduce(VirtualCluster cluster, Consumer<RankContext> before) {
-        return assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+    private static RankFailureException failingAllReduce(VirtualCluster cluster, Consumer<RankContext> before) {
+        return assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             before.accept(rank);
             try (Scope s = Scope.open()) {
                 Tensor t = Tensor.zeros(rank.device(), DType.FP32, Shape.of(4096));
@@ -38,7 +39,7 @@ class CollectiveFailureTest {
         }));
     }
 
-    private static void assertAllPeersBlame(ClusterRunException e, int culprit, int n, String... fragments) {
+    private static void assertAllPeersBlame(RankFailureException e, int culprit, int n, String... fragments) {
         assertEquals(culprit, e.originRank(), e.getMessage());
         assertTrue(e.getMessage().contains("rank " + culprit), e.getMessage());
         for (int r = 0; r < n; r++) {
@@ -62,7 +63,7 @@ class CollectiveFailureTest {
             }
         });
         long start = System.nanoTime();
-        ClusterRunException e = failingAllReduce(cluster, r -> { });
+        RankFailureException e = failingAllReduce(cluster, r -> { });
         assertTrue(System.nanoTime() - start < 10e9, "peers must not wait for the 30 s timeout");
         assertEquals(4, e.failures().size());
         assertAllPeersBlame(e, 2, 4, "rank 2 failed in allReduce #0", "injected fault");
@@ -73,7 +74,7 @@ class CollectiveFailureTest {
     void aRankThrowingOutsideAnyCollectiveFailsPeersWaitingForIt() {
         VirtualCluster cluster = new VirtualCluster(3, Duration.ofSeconds(30));
         long start = System.nanoTime();
-        ClusterRunException e = failingAllReduce(cluster, rank -> {
+        RankFailureException e = failingAllReduce(cluster, rank -> {
             if (rank.rank() == 1) {
                 throw new ArithmeticException("loss is NaN");
             }
@@ -87,7 +88,7 @@ class CollectiveFailureTest {
     void aSilentRankMakesItsPeersTimeOutNamingIt() {
         VirtualCluster cluster = new VirtualCluster(4, Duration.ofMillis(400));
         long start = System.nanoTime();
-        ClusterRunException e = failingAllReduce(cluster, rank -> {
+        RankFailureException e = failingAllReduce(cluster, rank -> {
             if (rank.rank() == 3) {
                 CollectiveTesting.sleep(60_000); // interrupted by the run once its peers have failed
             }
@@ -106,7 +107,7 @@ class CollectiveFailureTest {
                 CollectiveTesting.sleep(60_000);
             }
         });
-        ClusterRunException e = failingAllReduce(cluster, r -> { });
+        RankFailureException e = failingAllReduce(cluster, r -> { });
         // ranks 2, 3, 0 wait in a chain; whichever times out first follows it to rank 1
         assertAllPeersBlame(e, 1, 4, "timed out after 400 ms", "rank 1 is in allReduce #0");
         String m = e.failures().get(3).getMessage();
@@ -116,7 +117,7 @@ class CollectiveFailureTest {
     @Test
     void ranksWaitingForEachOtherAreReportedAsADeadlock() {
         VirtualCluster cluster = new VirtualCluster(2, Duration.ofMillis(300));
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor t = Tensor.zeros(rank.device(), DType.FP32, Shape.of(4));
                 rank.world().recv(t, 1 - rank.rank()); // both receive first
@@ -134,7 +135,7 @@ class CollectiveFailureTest {
         CollectiveGroup a = cluster.group("a", 0, 1);
         CollectiveGroup b = cluster.group("b", 2, 3);
         long start = System.nanoTime();
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             int r = rank.rank();
             if (r == 3) {
                 CollectiveTesting.sleep(50);
@@ -159,7 +160,7 @@ class CollectiveFailureTest {
     @Test
     void mismatchedCollectivesFailOnEveryRankDescribingBothCalls() {
         VirtualCluster cluster = new VirtualCluster(2, Duration.ofSeconds(30));
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor t = Tensor.zeros(rank.device(), DType.FP32, Shape.of(4));
                 if (rank.rank() == 0) {
@@ -182,7 +183,7 @@ class CollectiveFailureTest {
     void differentSizesOrOpsAcrossRanksAreMismatches() {
         for (boolean sizes : new boolean[] {true, false}) {
             VirtualCluster cluster = new VirtualCluster(3, Duration.ofSeconds(30));
-            ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+            RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
                 try (Scope s = Scope.open()) {
                     int len = sizes && rank.rank() == 2 ? 5 : 4;
                     ReduceOp op = !sizes && rank.rank() == 1 ? ReduceOp.MAX : ReduceOp.SUM;
@@ -201,7 +202,7 @@ class CollectiveFailureTest {
     private static void rejected(java.util.function.Function<RankContext, Tensor> bad, String fragment) {
         VirtualCluster cluster = new VirtualCluster(2, Duration.ofSeconds(30));
         long start = System.nanoTime();
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor t = rank.rank() == 1 ? bad.apply(rank) : Tensor.zeros(rank.device(), DType.FP32, Shape.of(4, 2));
                 rank.world().allReduce(t, t, ReduceOp.SUM);
@@ -246,7 +247,7 @@ class CollectiveFailureTest {
     @Test
     void badShapesForReduceScatterAndAllGatherAreRejected() {
         VirtualCluster cluster = new VirtualCluster(3, Duration.ofSeconds(30));
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor in = Tensor.zeros(rank.device(), DType.FP32, Shape.of(4, 2));
                 rank.world().reduceScatter(in, Tensor.zeros(rank.device(), DType.FP32, Shape.of(1, 2)), ReduceOp.SUM);
@@ -255,7 +256,7 @@ class CollectiveFailureTest {
         }));
         assertTrue(e.getMessage().contains("first axis divisible by the group size 3"), e.getMessage());
         VirtualCluster cluster2 = new VirtualCluster(2, Duration.ofSeconds(30));
-        e = assertThrows(ClusterRunException.class, () -> cluster2.run(rank -> {
+        e = assertThrows(RankFailureException.class, () -> cluster2.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor in = Tensor.zeros(rank.device(), DType.FP32, Shape.of(4, 2));
                 rank.world().allGather(in, Tensor.zeros(rank.device(), DType.FP32, Shape.of(4, 4)));
@@ -268,7 +269,7 @@ class CollectiveFailureTest {
     @Test
     void runningOutOfDeviceMemoryForScratchFailsPeersNamingTheRank() {
         VirtualCluster cluster = new VirtualCluster(3, Duration.ofSeconds(30));
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             try (Scope s = Scope.open()) {
                 Tensor t = Tensor.zeros(rank.device(), DType.FP16, Shape.of(1000));
                 if (rank.rank() == 2) {
@@ -287,7 +288,7 @@ class CollectiveFailureTest {
     @Test
     void aClosedCommunicatorFailsPeersThatWaitForItAndCannotBeUsed() {
         VirtualCluster cluster = new VirtualCluster(2, Duration.ofSeconds(30));
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> cluster.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> cluster.run(rank -> {
             Communicator c = rank.world();
             if (rank.rank() == 1) {
                 c.close();

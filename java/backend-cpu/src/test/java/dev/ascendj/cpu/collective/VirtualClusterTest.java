@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.ReduceOp;
 import dev.ascendj.core.Scope;
@@ -113,24 +114,24 @@ class VirtualClusterTest {
 
     @Test
     void theTimeoutComesFromASystemProperty() {
-        String old = System.getProperty(VirtualCluster.TIMEOUT_PROPERTY);
+        String old = System.getProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY);
         try {
-            System.clearProperty(VirtualCluster.TIMEOUT_PROPERTY);
-            assertEquals(VirtualCluster.DEFAULT_TIMEOUT, VirtualCluster.configuredTimeout());
+            System.clearProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY);
+            assertEquals(dev.ascendj.core.FabricSpec.DEFAULT_TIMEOUT, VirtualCluster.configuredTimeout());
             assertEquals(Duration.ofSeconds(60), new VirtualCluster(2).timeout());
-            System.setProperty(VirtualCluster.TIMEOUT_PROPERTY, "0.25");
+            System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "0.25");
             assertEquals(Duration.ofMillis(250), VirtualCluster.configuredTimeout());
             for (String bad : new String[] {"soon", "-1", "0", "NaN"}) {
-                System.setProperty(VirtualCluster.TIMEOUT_PROPERTY, bad);
+                System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, bad);
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, VirtualCluster::configuredTimeout);
-                assertTrue(e.getMessage().contains(VirtualCluster.TIMEOUT_PROPERTY) && e.getMessage().contains(bad),
+                assertTrue(e.getMessage().contains(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY) && e.getMessage().contains(bad),
                         e.getMessage());
             }
         } finally {
             if (old == null) {
-                System.clearProperty(VirtualCluster.TIMEOUT_PROPERTY);
+                System.clearProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY);
             } else {
-                System.setProperty(VirtualCluster.TIMEOUT_PROPERTY, old);
+                System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, old);
             }
         }
     }
@@ -139,7 +140,7 @@ class VirtualClusterTest {
     void closingTheClusterFailsRanksStillWaiting() {
         VirtualCluster c = new VirtualCluster(2, Duration.ofSeconds(30));
         long start = System.nanoTime();
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> c.run(rank -> {
+        RankFailureException e = assertThrows(RankFailureException.class, () -> c.run(rank -> {
             if (rank.rank() == 0) {
                 rank.world().barrier(); // rank 1 never comes; the cluster is closed under it
             } else {

@@ -20,15 +20,19 @@ public final class Attention {
     private final int headDim;
     private final float ropeTheta;
     private final float ropeScale;
-    private final Saved saved = new Saved();
-    private Tensor qr;
-    private Tensor kr;
-    private Tensor vv;
-    private Tensor attn;
-    private Tensor lse;
-    private Tensor positions;
-    private int batch;
-    private int seq;
+
+    /**
+     * What a training forward keeps: the rotated queries and keys, the values, the attention
+     * output and its log-sum-exp (the flash-style kernel recomputes the scores from these), and
+     * the positions and shape they were computed for (the caller keeps {@code positions} alive).
+     */
+    private record Kept(Tensor qr, Tensor kr, Tensor vv, Tensor attn, Tensor lse, Tensor positions, int batch,
+                        int seq) implements Activations.Kept {
+        @Override
+        public void close() {
+            Activations.closeAll(qr, kr, vv, attn, lse);
+        }
+    }
 
     public Attention(Linear q, Linear k, Linear v, Linear o, int heads, int kvHeads, float ropeTheta, float ropeScale) {
         this.q = q;
@@ -76,16 +80,18 @@ public final class Attention {
     /**
      * Returns the attention output [batch*seq, hidden] for {@code x} [batch*seq, hidden] at
      * {@code positions} [seq]. With a {@code cache}, the new keys and values are appended to it
-     * and the queries attend to everything cached (inference only).
+     * and the queries attend to everything cached (inference only). A training pass keeps what
+     * backward needs in {@code acts}.
      */
-    public Tensor forward(Ops ops, Tensor x, Tensor positions, int batch, int seq, Pass pass, KvCache cache) {
-        this.batch = batch;
-        this.seq = seq;
-        this.positions = positions;
+    public Tensor forward(Ops ops, Tensor x, Tensor positions, int batch, int seq, Pass pass, KvCache cache,
+                          Activations acts) {
+        if (pass.training() && cache != null) {
+            throw new IllegalArgumentException("a KV cache is for inference; training passes attend within the batch");
+        }
         int n = batch * seq;
-        Tensor qp = q.forward(ops, x, pass);
-        Tensor kp = k.forward(ops, x, pass);
-        Tensor vp = v.forward(ops, x, pass);
+        Tensor qp = q.forward(ops, x, pass, acts);
+        Tensor kp = k.forward(ops, x, pass, acts);
+        Tensor vp = v.forward(ops, x, pass, acts);
         Tensor qRot = Tensor.empty(x.device(), DType.FP32, Shape.of(batch, seq, heads, headDim));
         try (qp; Tensor qh = qp.reshape(batch, seq, heads, headDim)) {
             ops.rotaryPositionEmbedding(qh, positions, ropeTheta, ropeScale, qRot);
@@ -98,6 +104,7 @@ public final class Attention {
         vp.close();
         Tensor out = Tensor.empty(x.device(), DType.FP32, Shape.of(batch, seq, heads, headDim));
         float scale = (float) (1 / Math.sqrt(headDim));
+        Tensor lse;
         if (cache != null) {
             int start = cache.length();
             if (start + seq > cache.capacity()) {
@@ -113,73 +120,54 @@ public final class Attention {
                  Tensor vc = cache.values().slice(1, 0, start + seq)) {
                 ops.flashAttentionScore(qRot, kc, vc, scale, true, out, null);
             }
+            lse = null;
         } else {
-            lse = pass.training() ? saved.keep(Tensor.empty(x.device(), DType.FP32, Shape.of(batch, heads, seq))) : null;
+            lse = pass.training() ? Tensor.empty(x.device(), DType.FP32, Shape.of(batch, heads, seq)) : null;
             ops.flashAttentionScore(qRot, kRot, vHeads, scale, true, out, lse);
         }
-        Tensor flat = out.reshape(n, heads * headDim);
-        Tensor y = o.forward(ops, flat, pass);
-        if (pass.training() && cache == null) {
-            qr = saved.keep(qRot);
-            kr = saved.keep(kRot);
-            vv = saved.keep(vHeads);
-            attn = saved.keep(out);
-            saved.keep(flat);
+        Tensor y;
+        try (Tensor flat = out.reshape(n, heads * headDim)) {
+            y = o.forward(ops, flat, pass, acts);
+        }
+        if (pass.training()) {
+            Activations.require(acts, "attention " + q.weight().name())
+                    .put(this, new Kept(qRot, kRot, vHeads, out, lse, positions, batch, seq));
         } else {
-            qRot.close();
-            kRot.close();
-            vHeads.close();
-            out.close();
-            flat.close();
+            Activations.closeAll(qRot, kRot, vHeads, out);
         }
         return y;
     }
 
-    /** Backward for the last training forward: writes or adds the input gradient into {@code dx}. */
-    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
-        if (attn == null) {
-            throw new IllegalStateException("attention backward without a training forward");
-        }
+    /**
+     * Backward of the training forward whose state {@code acts} holds: writes or adds the input
+     * gradient into {@code dx}.
+     */
+    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate, Activations acts) {
+        Kept kept = acts.take(this, Kept.class, "attention " + q.weight().name());
+        int batch = kept.batch();
+        int seq = kept.seq();
         int n = batch * seq;
         Shape qShape = Shape.of(batch, seq, heads, headDim);
         Shape kvShape = Shape.of(batch, seq, kvHeads, headDim);
         try (Tensor dAttn = Tensor.empty(x.device(), DType.FP32, Shape.of(n, heads * headDim));
              Tensor dAttnHeads = dAttn.reshape(qShape);
-             Tensor attnFlat = attn.reshape(n, heads * headDim);
              Tensor dq = Tensor.empty(x.device(), DType.FP32, qShape);
              Tensor dk = Tensor.empty(x.device(), DType.FP32, kvShape);
              Tensor dv = Tensor.empty(x.device(), DType.FP32, kvShape);
              Tensor dqFlat = dq.reshape(n, heads * headDim);
              Tensor dkFlat = dk.reshape(n, kvHeads * headDim);
              Tensor dvFlat = dv.reshape(n, kvHeads * headDim)) {
-            o.backward(ops, attnFlat, dy, dAttn, false);
-            float scale = (float) (1 / Math.sqrt(headDim));
-            ops.flashAttentionScoreGrad(dAttnHeads, qr, kr, vv, attn, lse, scale, true, dq, dk, dv);
-            dropOwn();
-            ops.rotaryPositionEmbeddingGrad(dq, positions, ropeTheta, ropeScale, dq);
-            ops.rotaryPositionEmbeddingGrad(dk, positions, ropeTheta, ropeScale, dk);
-            q.backward(ops, x, dqFlat, dx, accumulate);
-            k.backward(ops, x, dkFlat, dx, true);
-            v.backward(ops, x, dvFlat, dx, true);
+            try (kept; Tensor attnFlat = kept.attn().reshape(n, heads * headDim)) {
+                o.backward(ops, attnFlat, dy, dAttn, false, acts);
+                float scale = (float) (1 / Math.sqrt(headDim));
+                ops.flashAttentionScoreGrad(dAttnHeads, kept.qr(), kept.kr(), kept.vv(), kept.attn(), kept.lse(), scale,
+                        true, dq, dk, dv);
+            }
+            ops.rotaryPositionEmbeddingGrad(dq, kept.positions(), ropeTheta, ropeScale, dq);
+            ops.rotaryPositionEmbeddingGrad(dk, kept.positions(), ropeTheta, ropeScale, dk);
+            q.backward(ops, x, dqFlat, dx, accumulate, acts);
+            k.backward(ops, x, dkFlat, dx, true, acts);
+            v.backward(ops, x, dvFlat, dx, true, acts);
         }
-    }
-
-    /** Drops what the last forward kept. */
-    public void release() {
-        q.release();
-        k.release();
-        v.release();
-        o.release();
-        dropOwn();
-    }
-
-    /** Drops this layer's own saved activations (not those of its projections). */
-    private void dropOwn() {
-        saved.close();
-        qr = null;
-        kr = null;
-        vv = null;
-        attn = null;
-        lse = null;
     }
 }

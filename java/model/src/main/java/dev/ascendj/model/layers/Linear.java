@@ -30,10 +30,14 @@ public final class Linear {
     /** Columns of the full layer input this layer sees (a row-parallel shard sees a window of them). */
     private final int maskOffset;
     private final int maskWidth;
-    private final Saved saved = new Saved();
-    private Tensor droppedX;
-    private Tensor mask;
-    private Tensor projected;
+
+    /** What a training forward keeps for the adapter's backward (a plain layer keeps nothing). */
+    private record Kept(Tensor droppedX, Tensor mask, Tensor projected) implements Activations.Kept {
+        @Override
+        public void close() {
+            Activations.closeAll(droppedX, mask, projected);
+        }
+    }
 
     /** A plain linear layer over {@code weight} [out, in]. */
     public Linear(Parameter weight, long id) {
@@ -126,8 +130,11 @@ public final class Linear {
         return weight.value().dim(0);
     }
 
-    /** Returns {@code y} [N, out] for {@code x} [N, in]; keeps what backward needs when training. */
-    public Tensor forward(Ops ops, Tensor x, Pass pass) {
+    /**
+     * Returns {@code y} [N, out] for {@code x} [N, in]; a training pass keeps what the adapter's
+     * backward needs in {@code acts} (which may be null for inference).
+     */
+    public Tensor forward(Ops ops, Tensor x, Pass pass, Activations acts) {
         int n = x.dim(0);
         Tensor y = Tensor.empty(x.device(), DType.FP32, Shape.of(n, outFeatures()));
         if (quantized != null) {
@@ -137,9 +144,11 @@ public final class Linear {
         }
         if (loraA != null) {
             Tensor in = x;
+            Tensor mask = null;
+            Tensor droppedX = null;
             if (pass.training() && dropout > 0) {
-                mask = saved.keep(dropoutMask(x, pass.seedFor(id)));
-                droppedX = saved.keep(Tensor.empty(x.device(), DType.FP32, x.shape()));
+                mask = dropoutMask(x, pass.seedFor(id));
+                droppedX = Tensor.empty(x.device(), DType.FP32, x.shape());
                 ops.mul(x, mask, droppedX);
                 in = droppedX;
             }
@@ -148,7 +157,7 @@ public final class Linear {
             ops.matmul(in, false, loraA.value(), true, t, 1f, 0f);
             ops.matmul(t, false, loraB.value(), true, y, loraScale, 1f);
             if (pass.training()) {
-                projected = saved.keep(t);
+                Activations.require(acts, weight.name()).put(this, new Kept(droppedX, mask, t));
             } else {
                 t.close();
             }
@@ -157,11 +166,11 @@ public final class Linear {
     }
 
     /**
-     * Backward for the {@code x} given to the last {@link #forward}: accumulates weight (and
-     * adapter) gradients and writes {@code dx} (or adds to it when {@code accumulate}); {@code dx}
-     * may be null when the input gradient is not needed.
+     * Backward for the {@code x} of the training forward whose state {@code acts} holds:
+     * accumulates weight (and adapter) gradients and writes {@code dx} (or adds to it when
+     * {@code accumulate}); {@code dx} may be null when the input gradient is not needed.
      */
-    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
+    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate, Activations acts) {
         if (weight.trainable()) {
             ops.matmul(dy, true, x, false, weight.grad(ops), 1f, 1f);
         }
@@ -171,35 +180,34 @@ public final class Linear {
             ops.matmul(dy, false, weight.value(), false, dx, 1f, accumulate ? 1f : 0f);
         }
         if (loraA != null) {
-            int n = x.dim(0);
-            int r = loraA.value().dim(0);
-            Tensor in = droppedX != null ? droppedX : x;
-            ops.matmul(dy, true, projected, false, loraB.grad(ops), loraScale, 1f);
-            try (Tensor dt = Tensor.empty(x.device(), DType.FP32, Shape.of(n, r))) {
-                ops.matmul(dy, false, loraB.value(), false, dt, loraScale, 0f);
-                ops.matmul(dt, true, in, false, loraA.grad(ops), 1f, 1f);
-                if (dx != null) {
-                    if (mask == null) {
-                        ops.matmul(dt, false, loraA.value(), false, dx, 1f, 1f);
-                    } else {
-                        try (Tensor dIn = Tensor.empty(x.device(), DType.FP32, x.shape())) {
-                            ops.matmul(dt, false, loraA.value(), false, dIn, 1f, 0f);
-                            ops.mul(dIn, mask, dIn);
-                            ops.add(dx, dIn, 1f, dx);
-                        }
-                    }
+            try (Kept k = acts.take(this, Kept.class, weight.name())) {
+                adapterBackward(ops, x, dy, dx, k);
+            }
+        }
+    }
+
+    /** The adapter's part of the backward pass, from what its forward kept. */
+    private void adapterBackward(Ops ops, Tensor x, Tensor dy, Tensor dx, Kept k) {
+        int n = x.dim(0);
+        int r = loraA.value().dim(0);
+        Tensor in = k.droppedX() != null ? k.droppedX() : x;
+        ops.matmul(dy, true, k.projected(), false, loraB.grad(ops), loraScale, 1f);
+        try (Tensor dt = Tensor.empty(x.device(), DType.FP32, Shape.of(n, r))) {
+            ops.matmul(dy, false, loraB.value(), false, dt, loraScale, 0f);
+            ops.matmul(dt, true, in, false, loraA.grad(ops), 1f, 1f);
+            if (dx == null) {
+                return;
+            }
+            if (k.mask() == null) {
+                ops.matmul(dt, false, loraA.value(), false, dx, 1f, 1f);
+            } else {
+                try (Tensor dIn = Tensor.empty(x.device(), DType.FP32, x.shape())) {
+                    ops.matmul(dt, false, loraA.value(), false, dIn, 1f, 0f);
+                    ops.mul(dIn, k.mask(), dIn);
+                    ops.add(dx, dIn, 1f, dx);
                 }
             }
         }
-        release();
-    }
-
-    /** Drops what the last forward kept. */
-    public void release() {
-        saved.close();
-        droppedX = null;
-        mask = null;
-        projected = null;
     }
 
     /**

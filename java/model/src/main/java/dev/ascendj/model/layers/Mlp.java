@@ -9,10 +9,14 @@ public final class Mlp {
     private final Linear gate;
     private final Linear up;
     private final Linear down;
-    private final Saved saved = new Saved();
-    private Tensor g;
-    private Tensor u;
-    private Tensor a;
+
+    /** The gate and up projections and the gated activation a training forward keeps. */
+    private record Kept(Tensor g, Tensor u, Tensor a) implements Activations.Kept {
+        @Override
+        public void close() {
+            Activations.closeAll(g, u, a);
+        }
+    }
 
     public Mlp(Linear gate, Linear up, Linear down) {
         if (gate.outFeatures() != up.outFeatures() || down.inFeatures() != gate.outFeatures()
@@ -37,16 +41,15 @@ public final class Mlp {
         return down;
     }
 
-    public Tensor forward(Ops ops, Tensor x, Pass pass) {
-        Tensor gv = gate.forward(ops, x, pass);
-        Tensor uv = up.forward(ops, x, pass);
+    /** Returns the MLP output for {@code x}; a training pass keeps what backward needs in {@code acts}. */
+    public Tensor forward(Ops ops, Tensor x, Pass pass, Activations acts) {
+        Tensor gv = gate.forward(ops, x, pass, acts);
+        Tensor uv = up.forward(ops, x, pass, acts);
         Tensor av = Tensor.empty(x.device(), DType.FP32, gv.shape());
         ops.swiGlu(gv, uv, av);
-        Tensor y = down.forward(ops, av, pass);
+        Tensor y = down.forward(ops, av, pass, acts);
         if (pass.training()) {
-            g = saved.keep(gv);
-            u = saved.keep(uv);
-            a = saved.keep(av);
+            Activations.require(acts, "MLP").put(this, new Kept(gv, uv, av));
         } else {
             gv.close();
             uv.close();
@@ -55,34 +58,21 @@ public final class Mlp {
         return y;
     }
 
-    /** Backward for the last training forward: writes or adds the input gradient into {@code dx}. */
-    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
-        if (a == null) {
-            throw new IllegalStateException("MLP backward without a training forward");
+    /**
+     * Backward of the training forward whose state {@code acts} holds: writes or adds the input
+     * gradient into {@code dx}.
+     */
+    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate, Activations acts) {
+        Kept k = acts.take(this, Kept.class, "MLP " + gate.weight().name());
+        try (Tensor da = Tensor.empty(x.device(), DType.FP32, k.a().shape());
+             Tensor dg = Tensor.empty(x.device(), DType.FP32, k.a().shape());
+             Tensor du = Tensor.empty(x.device(), DType.FP32, k.a().shape())) {
+            try (k) {
+                down.backward(ops, k.a(), dy, da, false, acts);
+                ops.swiGluGrad(da, k.g(), k.u(), dg, du);
+            }
+            gate.backward(ops, x, dg, dx, accumulate, acts);
+            up.backward(ops, x, du, dx, true, acts);
         }
-        try (Tensor da = Tensor.empty(x.device(), DType.FP32, a.shape());
-             Tensor dg = Tensor.empty(x.device(), DType.FP32, a.shape());
-             Tensor du = Tensor.empty(x.device(), DType.FP32, a.shape())) {
-            down.backward(ops, a, dy, da, false);
-            ops.swiGluGrad(da, g, u, dg, du);
-            dropOwn();
-            gate.backward(ops, x, dg, dx, accumulate);
-            up.backward(ops, x, du, dx, true);
-        }
-    }
-
-    public void release() {
-        gate.release();
-        up.release();
-        down.release();
-        dropOwn();
-    }
-
-    /** Drops this layer's own saved activations (not those of its projections). */
-    private void dropOwn() {
-        saved.close();
-        g = null;
-        u = null;
-        a = null;
     }
 }

@@ -10,8 +10,14 @@ import dev.ascendj.model.Parameter;
 public final class RmsNorm {
     private final Parameter weight;
     private final float eps;
-    private final Saved saved = new Saved();
-    private Tensor rstd;
+
+    /** The per-row reciprocal RMS a training forward keeps. */
+    private record Kept(Tensor rstd) implements Activations.Kept {
+        @Override
+        public void close() {
+            rstd.close();
+        }
+    }
 
     public RmsNorm(Parameter weight, float eps) {
         this.weight = weight;
@@ -22,20 +28,21 @@ public final class RmsNorm {
         return weight;
     }
 
-    /** Returns the normalised {@code x}; keeps the per-row reciprocal RMS when training. */
-    public Tensor forward(Ops ops, Tensor x, Pass pass) {
+    /** Returns the normalised {@code x}; a training pass keeps the per-row reciprocal RMS in {@code acts}. */
+    public Tensor forward(Ops ops, Tensor x, Pass pass, Activations acts) {
         Tensor out = Tensor.empty(x.device(), DType.FP32, x.shape());
-        Tensor r = pass.training() ? saved.keep(Tensor.empty(x.device(), DType.FP32, Shape.of(x.dim(0)))) : null;
+        Tensor r = pass.training() ? Tensor.empty(x.device(), DType.FP32, Shape.of(x.dim(0))) : null;
         ops.rmsNorm(x, weight.value(), eps, out, r);
-        rstd = r;
+        if (r != null) {
+            Activations.require(acts, weight.name()).put(this, new Kept(r));
+        }
         return out;
     }
 
     /** Writes (or, with {@code accumulate}, adds) the input gradient into {@code dx}; accumulates the weight gradient. */
-    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate) {
-        if (rstd == null) {
-            throw new IllegalStateException("RMSNorm backward without a training forward");
-        }
+    public void backward(Ops ops, Tensor x, Tensor dy, Tensor dx, boolean accumulate, Activations acts) {
+        Kept kept = acts.take(this, Kept.class, weight.name());
+        Tensor rstd = kept.rstd();
         Tensor dw = weight.trainable() ? Tensor.empty(x.device(), DType.FP32, weight.value().shape()) : null;
         try {
             if (accumulate) {
@@ -54,12 +61,7 @@ public final class RmsNorm {
             if (dw != null) {
                 dw.close();
             }
-            release();
+            kept.close();
         }
-    }
-
-    public void release() {
-        saved.close();
-        rstd = null;
     }
 }

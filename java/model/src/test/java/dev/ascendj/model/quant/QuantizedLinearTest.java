@@ -2,6 +2,7 @@ package dev.ascendj.model.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ascendj.core.DType;
@@ -13,6 +14,7 @@ import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Linear;
 import dev.ascendj.model.layers.Pass;
 import java.util.Random;
@@ -118,10 +120,12 @@ class QuantizedLinearTest {
             float[] xf = gaussian(rnd, N * IN, 1.0);
             float[] gf = gaussian(rnd, N * OUT, 1.0);
             Tensor x = Tensor.fromFloats(DEV, Shape.of(N, IN), xf);
-            Tensor y = linear.forward(OPS, x, new Pass(true, 3));
+            Activations acts = new Activations();
+            Tensor y = linear.forward(OPS, x, new Pass(true, 3), acts);
             Tensor dy = Tensor.fromFloats(DEV, Shape.of(N, OUT), gf);
             Tensor dx = Tensor.empty(DEV, DType.FP32, Shape.of(N, IN));
-            linear.backward(OPS, x, dy, dx, false);
+            linear.backward(OPS, x, dy, dx, false, acts);
+            assertTrue(acts.isEmpty(), "the backward took what the forward kept");
 
             double[] x0 = d(xf);
             double[] a0 = d(af);
@@ -151,10 +155,10 @@ class QuantizedLinearTest {
             float[] start = gaussian(rnd, N * IN, 1.0);
             Tensor dxQ = Tensor.fromFloats(DEV, Shape.of(N, IN), start);
             Tensor dxD = Tensor.fromFloats(DEV, Shape.of(N, IN), start);
-            plain.forward(OPS, x, Pass.INFERENCE).close();
-            plain.backward(OPS, x, dy, dxQ, true);
-            dense.forward(OPS, x, Pass.INFERENCE).close();
-            dense.backward(OPS, x, dy, dxD, true);
+            plain.forward(OPS, x, Pass.INFERENCE, null).close();
+            plain.backward(OPS, x, dy, dxQ, true, null);
+            dense.forward(OPS, x, Pass.INFERENCE, null).close();
+            dense.backward(OPS, x, dy, dxD, true, null);
             assertCloseTo(d(dxD.toFloatArray()), dxQ.toFloatArray(), "dx accumulated");
         }
     }

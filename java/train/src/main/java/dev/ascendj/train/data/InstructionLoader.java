@@ -17,13 +17,9 @@ import java.util.SplittableRandom;
  * fills each row with as many whole examples as fit. The position ({@link #state()}) is two
  * numbers, so a checkpoint restores it exactly.
  */
-public final class InstructionLoader {
+public final class InstructionLoader implements BatchSource {
     /** How examples are laid into rows. */
     public enum Mode { PADDED, PACKED }
-
-    /** Where the loader is: epoch and index of the next example in that epoch's order. */
-    public record State(long epoch, int next) {
-    }
 
     private final List<PromptTemplate.Example> examples;
     private final int seq;
@@ -48,7 +44,7 @@ public final class InstructionLoader {
             ex.add(template.encode(tokenizer, r.instruction(), r.input(), r.output()).truncated(seq + 1));
         }
         this.examples = List.copyOf(ex);
-        restore(new State(0, 0));
+        seek(DataPosition.START);
     }
 
     /** Number of examples. */
@@ -61,14 +57,16 @@ public final class InstructionLoader {
     }
 
     /** The current position. */
-    public State state() {
-        return new State(epoch, next);
+    @Override
+    public DataPosition position() {
+        return new DataPosition(epoch, next);
     }
 
-    /** Moves to a position saved by {@link #state()}. */
-    public void restore(State s) {
+    /** Moves to a position saved by {@link #position()}. */
+    @Override
+    public void seek(DataPosition s) {
         if (s.epoch() < 0 || s.next() < 0 || s.next() > examples.size()) {
-            throw new IllegalArgumentException("invalid loader state " + s + " for " + examples.size() + " examples");
+            throw new IllegalArgumentException("invalid data position " + s + " for " + examples.size() + " examples");
         }
         epoch = s.epoch();
         next = s.next();
@@ -81,6 +79,7 @@ public final class InstructionLoader {
     }
 
     /** The next micro-batch of {@code rows} rows; wraps into the next epoch (reshuffled) as needed. */
+    @Override
     public Batch next(int rows) {
         int[] ids = new int[rows * seq];
         int[] targets = new int[rows * seq];

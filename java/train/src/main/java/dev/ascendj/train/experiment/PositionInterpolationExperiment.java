@@ -196,7 +196,7 @@ public final class PositionInterpolationExperiment {
         }
         SplittableRandom rnd = new SplittableRandom(options.seed() * 31 + stream);
         LrSchedule schedule = new LrSchedule(lr, cosine ? lr / 10 : lr, warmup, cosine ? steps : Long.MAX_VALUE);
-        try (AdamW adam = new AdamW(model.trainableParameters(), 0.9, 0.95, 1e-8, 0.0)) {
+        try (AdamW adam = new AdamW(ops, model.trainableParameters(), 0.9, 0.95, 1e-8, 0.0)) {
             for (int step = 1; step <= steps; step++) {
                 int[] ids = new int[batch * len];
                 int[] targets = new int[batch * len];

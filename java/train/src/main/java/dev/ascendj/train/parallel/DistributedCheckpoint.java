@@ -10,6 +10,8 @@ import dev.ascendj.model.Parameter;
 import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.train.data.DataPosition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,10 +25,12 @@ import java.util.stream.Stream;
 /**
  * A checkpoint of a parallel run: one safetensors file per rank ({@code rank-NNNNN.safetensors}:
  * the rank's parameter shards as {@code w/NAME}, its optimizer state as {@code m/}, {@code v/}
- * and, sharded, {@code master/}) plus {@code manifest.json} naming the layout, the step and the
- * loss scaler's state. All ranks write into a hidden directory; after a barrier rank 0 writes the
- * manifest and renames the directory to {@code step-NNNNNNNN}, so a checkpoint either exists
- * whole or not at all.
+ * and, sharded, {@code master/}) plus {@code manifest.json} naming the layout, the step, the data
+ * position after it, the loss scaler's state and the model. All ranks, in every process, write
+ * into a hidden directory; after a barrier over the world (every rank's file is then on disk)
+ * rank 0 writes the manifest and renames the directory to {@code step-NNNNNNNN}, so a checkpoint
+ * either exists whole or not at all. Processes on several hosts need the directory on a shared
+ * filesystem: rank 0 can only complete what it sees.
  *
  * <p>A run with the same sharding restores each rank's file as it was written; a run with
  * another layout starts from the {@linkplain #consolidateState consolidated} state: every
@@ -36,18 +40,25 @@ final class DistributedCheckpoint {
     static final String MANIFEST = "manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Version of the manifest format. */
+    static final int FORMAT = 2;
+
     /**
-     * What the manifest records. The loss-scale fields are null for a run without FP16 emulation
-     * (and in checkpoints written before they were recorded).
+     * What the manifest records. The loss-scale fields are null for a run without FP16 emulation.
+     *
+     * @param format         {@link #FORMAT}
+     * @param step           the training step the checkpoint was written after
+     * @param optimizerSteps AdamW steps taken (fewer than {@code step} when FP16 overflows skipped some)
+     * @param layout         the layout the run had
+     * @param data           the data position after {@code step}
      */
-    record Manifest(long step, long optimizerSteps, int worldSize, int dp, int tp, int pp, int microBatchSize, int microBatches,
-                    boolean optimizerShard, java.util.List<Integer> stageLayers, Double lossScale, Integer lossScaleCleanSteps,
-                    Long skippedSteps, com.fasterxml.jackson.databind.JsonNode model, LoraConfig lora) {
-        static Manifest of(long step, long optimizerSteps, ParallelLayout l, DynamicLossScaler scaler, LlamaConfig model,
-                           LoraConfig lora) {
+    record Manifest(int format, long step, long optimizerSteps, Layout layout, DataPosition data, Double lossScale,
+                    Integer lossScaleCleanSteps, Long skippedSteps, com.fasterxml.jackson.databind.JsonNode model,
+                    LoraConfig lora) {
+        static Manifest of(long step, long optimizerSteps, Layout l, DataPosition data, DynamicLossScaler scaler,
+                           LlamaConfig model, LoraConfig lora) {
             try {
-                return new Manifest(step, optimizerSteps, l.worldSize(), l.dp(), l.tp(), l.pp(), l.microBatchSize(),
-                        l.microBatches(), l.optimizerShard(), l.stageLayers(), scaler == null ? null : scaler.scale(),
+                return new Manifest(FORMAT, step, optimizerSteps, l, data, scaler == null ? null : scaler.scale(),
                         scaler == null ? null : scaler.cleanSteps(), scaler == null ? null : scaler.skippedSteps(),
                         JSON.readTree(LlamaConfigs.toJson(model)), lora);
             } catch (IOException e) {
@@ -57,16 +68,7 @@ final class DistributedCheckpoint {
 
         /** The model configuration the checkpoint was trained with (Hugging Face config.json fields). */
         LlamaConfig modelConfig(Path checkpoint) {
-            if (model == null) {
-                throw new IllegalArgumentException("checkpoint " + checkpoint + " does not record its model (written by an"
-                        + " older version); resume the run with `ascendj finetune ... --resume` to export it");
-            }
             return LlamaConfigs.parse(model.toString(), checkpoint.resolve(MANIFEST) + ": model");
-        }
-
-        /** The layout the checkpoint was written with. */
-        ParallelLayout layout() {
-            return new ParallelLayout(dp, tp, pp, microBatchSize, microBatches, optimizerShard, false, stageLayers);
         }
 
         /** Restores {@code scaler} (when set) to the recorded state; a checkpoint without one leaves it fresh. */
@@ -77,8 +79,8 @@ final class DistributedCheckpoint {
             }
         }
 
-        boolean sameSharding(ParallelLayout l) {
-            return layout().sameSharding(l);
+        boolean sameSharding(Layout l) {
+            return layout.sameSharding(l);
         }
     }
 
@@ -90,8 +92,9 @@ final class DistributedCheckpoint {
     }
 
     /** Every rank calls this at the same step. Returns the checkpoint directory. */
-    static Path save(Path dir, long step, ParallelLayout layout, int rank, Communicator world, StageModel stage,
-                     ParallelOptimizer optimizer, DynamicLossScaler scaler, LlamaConfig model, LoraConfig lora, int keep) {
+    static Path save(Path dir, long step, Layout layout, DataPosition data, int rank, Communicator world,
+                     StageModel stage, ParallelOptimizer optimizer, DynamicLossScaler scaler, LlamaConfig model,
+                     LoraConfig lora, int keep) {
         String name = String.format("step-%08d", step);
         Path tmp = dir.resolve("." + name + ".tmp");
         Path target = dir.resolve(name);
@@ -111,7 +114,7 @@ final class DistributedCheckpoint {
             if (rank == 0) {
                 AtomicFiles.write(tmp.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
                         JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-                                Manifest.of(step, optimizer.steps(), layout, scaler, model, lora)))));
+                                Manifest.of(step, optimizer.steps(), layout, data, scaler, model, lora)))));
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFiles.syncDirectory(dir);
                 prune(dir, keep);
@@ -166,7 +169,13 @@ final class DistributedCheckpoint {
 
     static Manifest manifest(Path checkpoint) {
         try {
-            return JSON.readValue(checkpoint.resolve(MANIFEST).toFile(), Manifest.class);
+            Manifest m = JSON.readValue(checkpoint.resolve(MANIFEST).toFile(), Manifest.class);
+            if (m.format() != FORMAT || m.layout() == null || m.data() == null || m.model() == null) {
+                throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": a checkpoint manifest of format "
+                        + m.format() + " (this AscendJ reads format " + FORMAT + "; the layout, data position and model"
+                        + " are required)");
+            }
+            return m;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": not a checkpoint manifest: "
                     + e.getOriginalMessage(), e);
@@ -219,15 +228,15 @@ final class DistributedCheckpoint {
      */
     private static Map<String, float[]> join(Path checkpoint, Manifest m, String prefix, FullWeights like,
                                              java.util.Set<String> names) {
-        ParallelLayout layout = m.layout();
-        boolean sharded = !prefix.equals("w/") && m.optimizerShard() && m.dp() > 1;
+        Layout layout = m.layout();
+        boolean sharded = !prefix.equals("w/") && layout.optimizerShard() && layout.dp() > 1;
         // name -> tensor index -> part; a tied embedding held by two stages is taken from the first.
         Map<String, java.util.TreeMap<Integer, float[]>> parts = new LinkedHashMap<>();
-        for (int stage = 0; stage < m.pp(); stage++) {
-            for (int t = 0; t < m.tp(); t++) {
+        for (int stage = 0; stage < layout.pp(); stage++) {
+            for (int t = 0; t < layout.tp(); t++) {
                 Map<String, float[]> found = read(checkpoint.resolve(rankFile(layout.rank(stage, 0, t))), prefix);
                 if (sharded) {
-                    for (int d = 1; d < m.dp(); d++) {
+                    for (int d = 1; d < layout.dp(); d++) {
                         Map<String, float[]> more = read(checkpoint.resolve(rankFile(layout.rank(stage, d, t))), prefix);
                         found.replaceAll((name, head) -> concat(head, more.get(name), checkpoint, prefix + name));
                     }
@@ -241,17 +250,17 @@ final class DistributedCheckpoint {
         for (String name : names) {
             FullWeights.Entry e = like.get(name);
             var p = parts.get(name);
-            if (p == null || p.size() != m.tp()) {
+            if (p == null || p.size() != layout.tp()) {
                 throw new IllegalArgumentException("checkpoint " + checkpoint + " lacks parts of '" + prefix + name + "'");
             }
             ShardSpec spec = ShardSpec.of(name);
-            int partSize = java.util.Arrays.stream(spec.partShape(e.shape(), m.tp())).reduce(1, Math::multiplyExact);
+            int partSize = java.util.Arrays.stream(spec.partShape(e.shape(), layout.tp())).reduce(1, Math::multiplyExact);
             java.util.List<float[]> cut = new java.util.ArrayList<>();
             for (float[] part : p.values()) {
                 if (part.length < partSize || (!sharded && part.length != partSize)) {
                     throw new IllegalArgumentException("checkpoint " + checkpoint + ": '" + prefix + name + "' has "
                             + part.length + " elements per part; the model's shape " + java.util.Arrays.toString(e.shape())
-                            + " split " + m.tp() + " ways needs " + partSize);
+                            + " split " + layout.tp() + " ways needs " + partSize);
                 }
                 cut.add(part.length == partSize ? part : java.util.Arrays.copyOf(part, partSize));
             }
@@ -289,13 +298,12 @@ final class DistributedCheckpoint {
      * Restores this rank's shards, optimizer state and loss scaler from a checkpoint written with
      * the same sharding; returns the checkpoint's step.
      */
-    static long load(Path checkpoint, ParallelLayout layout, int rank, StageModel stage, ParallelOptimizer optimizer,
+    static long load(Path checkpoint, Layout layout, int rank, StageModel stage, ParallelOptimizer optimizer,
                      DynamicLossScaler scaler) {
         Manifest m = manifest(checkpoint);
         if (!m.sameSharding(layout)) {
-            throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with dp" + m.dp() + " tp"
-                    + m.tp() + " pp" + m.pp() + " stages " + m.stageLayers() + (m.optimizerShard() ? " sharded" : "")
-                    + "; this run is " + layout + ": consolidate it to re-shard");
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was written with " + m.layout().describe()
+                    + "; this run is " + layout.describe() + ": consolidate it to re-shard");
         }
         Map<String, Tensor> targets = new LinkedHashMap<>();
         for (Parameter p : stage.parameters().values()) {

@@ -7,33 +7,36 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.Parameter;
+import dev.ascendj.plan.Layout;
 import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.optim.AdamW;
+import dev.ascendj.train.optim.GradClip;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * AdamW for one rank of a parallel layout: reduces the gradients (over the tensor-parallel group
- * for replicated parameters whose gradient is partial, over the data-parallel group for all),
- * clips them by the norm of the whole model's gradient (every shard counted once), and updates.
+ * One rank's optimizer step under a parallel layout: reduces the gradients (over the
+ * tensor-parallel group for replicated parameters whose gradient is partial, over the embedding
+ * group for tied word embeddings, over the data-parallel group for all), checks them for overflow
+ * under loss scaling, clips them by the norm of the whole model's gradient (every part counted
+ * once, summed over ranks) with {@link GradClip}'s rule, and updates them with {@link AdamW}.
  *
- * <p>With optimizer sharding (MindSpore's parallel optimizer, ZeRO stage 1 with the gradient
+ * <p>With optimizer sharding (MindSpore's parallel optimizer; ZeRO stage 1 with the gradient
  * reduce-scatter of stage 2), each data-parallel rank reduce-scatters every gradient, keeps the
- * AdamW moments and an FP32 copy of only its 1/dp of every parameter, updates that part and
- * all-gathers the updated parameter. Parameters are flattened and padded to a multiple of dp.
+ * AdamW moments and an FP32 master copy of only its 1/dp of every parameter (AdamW's sharded
+ * slots), updates that part and all-gathers the updated parameter. Parameters are flattened and
+ * padded to a multiple of dp.
  */
 final class ParallelOptimizer implements AutoCloseable {
-    /** The optimizer state of one parameter. */
+    /** One parameter: its split, and with sharding this rank's part and a padded flat buffer. */
     private static final class State {
         final Parameter param;
         final ShardSpec spec;
         final int numel;
         final int chunk;
-        final boolean decay;
-        Tensor m;
-        Tensor v;
-        /** Sharded mode: this rank's part of the weight, of the gradient, and a padded flat buffer. */
+        /** Sharded mode: this rank's part of the weight (the FP32 master), of the gradient, and a padded flat buffer. */
         Tensor weightShard;
         Tensor gradShard;
         Tensor flat;
@@ -43,7 +46,6 @@ final class ParallelOptimizer implements AutoCloseable {
             this.spec = spec;
             this.numel = Math.toIntExact(param.numel());
             this.chunk = (numel + dp - 1) / dp;
-            this.decay = param.value().rank() >= 2;
         }
 
         /** Data-parallel rank {@code dpIndex}'s chunk of the flattened parameter, zero-padded at the end. */
@@ -52,6 +54,11 @@ final class ParallelOptimizer implements AutoCloseable {
             int from = dpIndex * chunk;
             System.arraycopy(flat, Math.min(from, numel), part, 0, Math.max(0, Math.min(chunk, numel - from)));
             return part;
+        }
+
+        /** The gradient the update reads: the reduced shard, or the whole reduced gradient. */
+        Tensor gradient(Ops ops) {
+            return gradShard != null ? gradShard : param.grad(ops);
         }
     }
 
@@ -63,10 +70,10 @@ final class ParallelOptimizer implements AutoCloseable {
     private final boolean keepGradients;
     private final dev.ascendj.core.Device device;
     private final boolean tiedEmbeddings;
+    private final AdamW adam;
     private final Map<String, float[]> lastGradients = new LinkedHashMap<>();
-    private long step;
 
-    ParallelOptimizer(Ops ops, StageModel stage, ProcessGroups.RankGroups groups, ParallelLayout layout,
+    ParallelOptimizer(Ops ops, StageModel stage, ProcessGroups.RankGroups groups, Layout layout,
                       TrainOptions options, boolean keepGradients) {
         this.groups = groups;
         this.options = options;
@@ -76,6 +83,7 @@ final class ParallelOptimizer implements AutoCloseable {
         this.device = stage.device();
         this.tiedEmbeddings = stage.tiedEmbeddings() && layout.pp() > 1;
         int dpIndex = groups.coordinates().dpIndex();
+        List<AdamW.Slot> slots = new ArrayList<>();
         Scope.untracked(() -> {
             for (Map.Entry<String, Parameter> e : stage.parameters().entrySet()) {
                 Parameter p = e.getValue();
@@ -88,18 +96,17 @@ final class ParallelOptimizer implements AutoCloseable {
                 if (sharded) {
                     s.flat = Tensor.zeros(device, DType.FP32, Shape.of((long) s.chunk * dp));
                     s.gradShard = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
-                    s.m = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
-                    s.v = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
                     s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk),
                             s.shardOf(p.value().toFloatArray(), dpIndex));
+                    slots.add(new AdamW.Slot(p.name(), s.weightShard, s.gradShard, AdamW.decays(p)));
                 } else {
-                    s.m = Tensor.zeros(device, DType.FP32, p.value().shape());
-                    s.v = Tensor.zeros(device, DType.FP32, p.value().shape());
+                    slots.add(new AdamW.Slot(p.name(), p.value(), p.grad(ops), AdamW.decays(p)));
                 }
                 states.add(s);
             }
             return null;
         });
+        this.adam = new AdamW(slots, options.beta1(), options.beta2(), options.eps(), options.weightDecay());
     }
 
     /**
@@ -118,11 +125,14 @@ final class ParallelOptimizer implements AutoCloseable {
     double step(Ops ops, double lr, DynamicLossScaler scaler) {
         try (Scope scope = Scope.open()) {
             reduceGradients(ops);
+            List<Tensor> grads = new ArrayList<>(states.size());
+            for (State s : states) {
+                grads.add(s.gradient(ops));
+            }
             if (scaler != null) {
                 float unscale = (float) (1 / scaler.scale());
                 boolean finite = true;
-                for (State s : states) {
-                    Tensor g = sharded ? s.gradShard : s.param.grad(ops);
+                for (Tensor g : grads) {
                     ops.muls(g, unscale, g);
                     finite &= ops.allFinite(g);
                 }
@@ -131,19 +141,15 @@ final class ParallelOptimizer implements AutoCloseable {
                     return Double.NaN;
                 }
             }
-            step++;
             if (keepGradients) {
                 snapshotGradients(ops);
             }
             double norm = Math.sqrt(RankSums.sum(groups.world(), device, localSquares(ops)));
-            if (options.clipNorm() > 0 && norm > options.clipNorm()) {
-                float scale = (float) (options.clipNorm() / (norm + 1e-6));
-                for (State s : states) {
-                    Tensor g = sharded ? s.gradShard : s.param.grad(ops);
-                    ops.muls(g, scale, g);
-                }
+            GradClip.scale(ops, grads, norm, options.clipNorm());
+            adam.update(ops, lr);
+            if (sharded) {
+                gatherWeights(ops);
             }
-            update(ops, lr);
             return norm;
         }
     }
@@ -196,17 +202,9 @@ final class ParallelOptimizer implements AutoCloseable {
         return tiedEmbeddings && s.param.name().equals("model.embed_tokens.weight");
     }
 
-    private void update(Ops ops, double lr) {
-        float wd = (float) options.weightDecay();
+    /** Sharded: every rank's updated part, all-gathered into the whole parameter. */
+    private void gatherWeights(Ops ops) {
         for (State s : states) {
-            float decay = s.decay ? wd : 0f;
-            if (!sharded) {
-                ops.applyAdamW(s.param.value(), s.param.grad(ops), s.m, s.v, (float) lr, (float) options.beta1(),
-                        (float) options.beta2(), (float) options.eps(), decay, step);
-                continue;
-            }
-            ops.applyAdamW(s.weightShard, s.gradShard, s.m, s.v, (float) lr, (float) options.beta1(),
-                    (float) options.beta2(), (float) options.eps(), decay, step);
             groups.dp().allGather(s.weightShard, s.flat);
             try (Tensor head = s.flat.slice(0, 0, s.numel); Tensor value = s.param.value().reshape(s.numel)) {
                 ops.cast(head, value);
@@ -236,7 +234,7 @@ final class ParallelOptimizer implements AutoCloseable {
 
     /** Optimizer steps taken. */
     long steps() {
-        return step;
+        return adam.step();
     }
 
     /**
@@ -259,14 +257,14 @@ final class ParallelOptimizer implements AutoCloseable {
                 if (sharded) {
                     part = s.shardOf(part, dpIndex);
                 }
-                (isFirst ? s.m : s.v).copyFrom(part);
+                (isFirst ? adam.firstMoments() : adam.secondMoments()).get(s.param.name()).copyFrom(part);
             }
         }
     }
 
     /** Sets the step count after restoring the state from a checkpoint. */
     void restoreStep(long steps) {
-        this.step = steps;
+        adam.restoreStep(steps);
     }
 
     /**
@@ -276,8 +274,8 @@ final class ParallelOptimizer implements AutoCloseable {
     Map<String, Tensor> stateTensors() {
         Map<String, Tensor> t = new LinkedHashMap<>();
         for (State s : states) {
-            t.put("m/" + s.param.name(), s.m);
-            t.put("v/" + s.param.name(), s.v);
+            t.put("m/" + s.param.name(), adam.firstMoments().get(s.param.name()));
+            t.put("v/" + s.param.name(), adam.secondMoments().get(s.param.name()));
             if (s.weightShard != null) {
                 t.put("master/" + s.param.name(), s.weightShard);
             }
@@ -287,8 +285,9 @@ final class ParallelOptimizer implements AutoCloseable {
 
     @Override
     public void close() {
+        adam.close();
         for (State s : states) {
-            for (Tensor t : new Tensor[] {s.m, s.v, s.weightShard, s.gradShard, s.flat}) {
+            for (Tensor t : new Tensor[] {s.weightShard, s.gradShard, s.flat}) {
                 if (t != null) {
                     t.close();
                 }

@@ -1,48 +1,61 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.core.Backend;
+import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.core.RankFailureException;
+import dev.ascendj.core.RankThreads;
 import dev.ascendj.core.Scope;
-import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.RankCoordinates;
+import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.data.BatchSource;
 import dev.ascendj.train.optim.LrSchedule;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongFunction;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Runs fine-tuning steps of a LLaMA2 model across the ranks of a virtual cluster with a parallel
- * layout: data parallel (each replica takes its share of the global batch; gradients all-reduced
- * or, with optimizer sharding, reduce-scattered), tensor parallel (Megatron's column/row split,
+ * The parallel executor: runs fine-tuning steps of a LLaMA2 model with a {@link Layout} over the
+ * ranks a {@link CollectiveFabric} hosts in this process, on a {@link Backend}'s devices. Data
+ * parallel (each replica takes its share of the global batch; gradients all-reduced or, with
+ * optimizer sharding, reduce-scattered), tensor parallel (Megatron's column/row split,
  * vocabulary-parallel embedding and cross-entropy) and pipeline parallel (1F1B over the layout's
  * micro-batches). Every rank starts from the same {@link FullWeights}.
  *
+ * <p>The same executor runs a whole job in one process (a virtual CPU cluster) and one node's part
+ * of a job spread over processes and hosts (a fabric joined over TCP, or HCCL): each process
+ * builds every group, draws every step's global batch from an identical {@link BatchSource}, runs
+ * its ranks on threads of their own, and writes its ranks' shards of the distributed checkpoints,
+ * whose manifest (written by rank 0 once every rank's shards are on disk) records the layout, the
+ * step and the data position after it. On resume every process continues from the same
+ * checkpoint, rank by rank when it has this layout's sharding, else re-sharded.
+ *
  * <pre>{@code
- * ParallelLayout layout = ParallelLayout.of(2, 2, 2, 1, 4, true, false, config.numHiddenLayers());
- * try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
- *     List<RankResult> r = new ParallelTrainer(cluster, layout, config, null, weights, options)
- *             .run(step -> globalBatchOf(step), StepListener.NONE);
+ * try (CollectiveFabric fabric = Fabrics.open(backend, placement.fabricSpec(rendezvous, timeout))) {
+ *     List<RankResult> r = new ParallelTrainer(backend, fabric, layout, config, null, weights, options)
+ *             .checkpoints(out.resolve("checkpoints"), resume)
+ *             .run(loader, listener);
  * }
  * }</pre>
  */
 public final class ParallelTrainer {
     private static final Logger LOG = LogManager.getLogger(ParallelTrainer.class);
-
-    /** Called on the rank that holds the loss (last stage, first replica, first tensor index) after each step. */
-    @FunctionalInterface
-    public interface StepListener {
-        StepListener NONE = (step, steps, loss, lr, gradNorm) -> { };
-
-        void onStep(long step, long steps, double loss, double lr, double gradNorm);
-    }
 
     /**
      * What one rank ends with.
@@ -67,50 +80,61 @@ public final class ParallelTrainer {
                              double pipelineSeconds, double busySeconds, long peakBytes) {
     }
 
-    private final VirtualCluster cluster;
-    private final ParallelLayout layout;
+    private final Backend backend;
+    private final CollectiveFabric fabric;
+    private final Layout layout;
     private final LlamaConfig config;
     private final LoraConfig lora;
     private final FullWeights start;
     private final TrainOptions options;
     private final ProcessGroups groups;
+    private final int[] localRanks;
     private boolean keepGradients;
     private double[] lossScaling;
-    private java.nio.file.Path checkpointDir;
+    private Path checkpointDir;
     private boolean resume;
     private final StageActivity activity;
+    private volatile StepHook stepHook = (rank, step) -> { };
 
-    public ParallelTrainer(VirtualCluster cluster, ParallelLayout layout, LlamaConfig config, LoraConfig lora,
-                           FullWeights start, TrainOptions options) {
-        if (cluster.size() != layout.worldSize()) {
-            throw new IllegalArgumentException("layout " + layout + " needs " + layout.worldSize()
-                    + " ranks; the cluster has " + cluster.size());
-        }
+    /** Called by every rank at the start of every step, on its own thread: where tests inject faults. */
+    @FunctionalInterface
+    interface StepHook {
+        void atStepStart(int rank, long step);
+    }
+
+    /**
+     * An executor for the ranks {@code fabric} hosts. Builds every group of {@code layout} on the
+     * fabric (so every process of a job must construct its executor, in the same way).
+     */
+    public ParallelTrainer(Backend backend, CollectiveFabric fabric, Layout layout, LlamaConfig config,
+                           LoraConfig lora, FullWeights start, TrainOptions options) {
         layout.checkFits(config);
-        this.cluster = cluster;
+        this.localRanks = fabric.localRanks();
+        for (int r : localRanks) {
+            if (r < 0 || r >= layout.worldSize()) {
+                throw new IllegalArgumentException("layout " + layout.describe() + " has ranks 0.."
+                        + (layout.worldSize() - 1) + "; the fabric hosts rank " + r);
+            }
+        }
+        this.backend = backend;
+        this.fabric = fabric;
         this.layout = layout;
         this.config = config;
         this.lora = lora;
         this.start = start;
         this.options = options;
-        this.groups = ProcessGroups.build(layout, CollectiveFabric.of(cluster));
+        this.groups = ProcessGroups.build(layout, fabric);
         this.activity = new StageActivity(layout.pp());
     }
 
-    /** How busy each pipeline stage has been so far (updated by the ranks as the run goes). */
+    /** How busy each pipeline stage of this process has been so far (updated by the ranks as the run goes). */
     public StageActivity activity() {
         return activity;
     }
 
-    /**
-     * The full weights stored in the newest distributed checkpoint of {@code dir} (shapes as in
-     * {@code like}): for a Hugging Face export. (To continue on another layout with the optimizer
-     * state, resume with {@link #checkpoints(java.nio.file.Path, boolean)} instead.)
-     */
-    public static FullWeights consolidate(java.nio.file.Path dir, FullWeights like) {
-        java.nio.file.Path latest = DistributedCheckpoint.latest(dir)
-                .orElseThrow(() -> new IllegalArgumentException("no checkpoint in " + dir));
-        return DistributedCheckpoint.consolidate(latest, like);
+    /** The layout this executor runs. */
+    public Layout layout() {
+        return layout;
     }
 
     /**
@@ -122,21 +146,26 @@ public final class ParallelTrainer {
      * @param model  the model configuration
      * @param lora   the LoRA configuration, or null for full fine-tuning
      */
-    public record CheckpointInfo(java.nio.file.Path path, long step, ParallelLayout layout, LlamaConfig model,
-                                 LoraConfig lora) {
+    public record CheckpointInfo(Path path, long step, Layout layout, LlamaConfig model, LoraConfig lora) {
     }
 
     /**
      * The distributed checkpoint of {@code step} in {@code dir} (the newest when {@code step} is
      * empty); fails naming the directory when there is none.
      */
-    public static CheckpointInfo checkpoint(java.nio.file.Path dir, java.util.OptionalLong step) {
-        java.nio.file.Path p = (step.isPresent() ? DistributedCheckpoint.atStep(dir, step.getAsLong())
+    public static CheckpointInfo checkpoint(Path dir, OptionalLong step) {
+        Path p = (step.isPresent() ? DistributedCheckpoint.atStep(dir, step.getAsLong())
                 : DistributedCheckpoint.latest(dir)).orElseThrow(() -> new IllegalArgumentException(
                         "no complete distributed checkpoint" + (step.isPresent() ? " of step " + step.getAsLong() : "")
                                 + " in " + dir));
         DistributedCheckpoint.Manifest m = DistributedCheckpoint.manifest(p);
         return new CheckpointInfo(p, m.step(), m.layout(), m.modelConfig(p), m.lora());
+    }
+
+    /** The newest complete distributed checkpoint in {@code dir}, if any. */
+    public static Optional<CheckpointInfo> latestCheckpoint(Path dir) {
+        return DistributedCheckpoint.latest(dir).map(p -> checkpoint(dir, OptionalLong.of(
+                DistributedCheckpoint.manifest(p).step())));
     }
 
     /**
@@ -147,20 +176,6 @@ public final class ParallelTrainer {
         return DistributedCheckpoint.consolidate(checkpoint.path(), like);
     }
 
-    /** The step of the newest complete distributed checkpoint in {@code dir}, if any. */
-    public static java.util.OptionalLong latestCheckpointStep(java.nio.file.Path dir) {
-        return DistributedCheckpoint.latest(dir).map(p -> java.util.OptionalLong.of(DistributedCheckpoint.manifest(p).step()))
-                .orElse(java.util.OptionalLong.empty());
-    }
-
-    /**
-     * The layout the newest complete distributed checkpoint in {@code dir} was written with (its
-     * degrees, micro-batching, sharding and stages), if any: resuming with another one re-shards.
-     */
-    public static java.util.Optional<ParallelLayout> latestCheckpointLayout(java.nio.file.Path dir) {
-        return DistributedCheckpoint.latest(dir).map(p -> DistributedCheckpoint.manifest(p).layout());
-    }
-
     /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
     public ParallelTrainer keepGradients(boolean keep) {
         this.keepGradients = keep;
@@ -168,8 +183,8 @@ public final class ParallelTrainer {
     }
 
     /**
-     * Runs the model's kernels in FP16 emulation (every kernel output rounded through FP16, as on
-     * the 910A) with dynamic loss scaling; the optimizer keeps FP32 master weights and moments.
+     * Runs the model's kernels in FP16 (every kernel output rounded through FP16, as on the 910A)
+     * with dynamic loss scaling; the optimizer keeps FP32 master weights and moments.
      */
     public ParallelTrainer fp16(double initialScale, double factor, int window) {
         new DynamicLossScaler(initialScale, factor, window); // validates
@@ -182,12 +197,18 @@ public final class ParallelTrainer {
      * {@code DistributedCheckpoint}) into {@code dir} every {@code options.checkpointEvery()}
      * steps and at the end; with {@code resume}, continues from the newest one there: exactly,
      * rank by rank, when it was written with this layout's sharding, else re-sharded (weights,
-     * AdamW moments, step counts and loss scale consolidated and cut to this layout's parts).
-     * The data of step n must be the same in the resumed run.
+     * AdamW moments, step counts and loss scale consolidated and cut to this layout's parts), with
+     * the data position it recorded.
      */
-    public ParallelTrainer checkpoints(java.nio.file.Path dir, boolean resume) {
+    public ParallelTrainer checkpoints(Path dir, boolean resume) {
         this.checkpointDir = dir;
         this.resume = resume;
+        return this;
+    }
+
+    /** Installs a hook every rank calls at the start of every step (tests inject faults there). */
+    ParallelTrainer atStepStart(StepHook hook) {
+        this.stepHook = hook;
         return this;
     }
 
@@ -196,103 +217,136 @@ public final class ParallelTrainer {
     }
 
     /**
-     * Trains {@code options.steps()} steps; {@code globalBatch} gives the global batch of a step
-     * (1-based; {@link ParallelLayout#globalBatch()} sequences) and is called by every rank, so it
-     * must be deterministic and thread-safe. Returns each rank's result in rank order.
+     * Trains {@code options.steps()} steps, taking each step's global batch
+     * ({@link Layout#globalBatch()} sequences) from {@code data}, which must give the same
+     * sequence in every process of the job. {@code listener} hears about each step from the first
+     * rank of this process (every rank knows the loss and the gradient norm). Returns the results
+     * of this process's ranks, in rank order.
+     *
+     * @throws RankFailureException when a rank fails (here or, through the fabric, elsewhere)
      */
-    public List<RankResult> run(LongFunction<MicroBatch> globalBatch, StepListener listener) {
+    public List<RankResult> run(BatchSource data, TrainListener listener) {
         LrSchedule schedule = new LrSchedule(options.lr(), options.minLr(), options.warmupSteps(), options.steps());
-        java.nio.file.Path latest = resume && checkpointDir != null
-                ? DistributedCheckpoint.latest(checkpointDir).orElse(null) : null;
+        Path latest = resume && checkpointDir != null ? DistributedCheckpoint.latest(checkpointDir).orElse(null) : null;
+        DistributedCheckpoint.Manifest manifest = latest == null ? null : DistributedCheckpoint.manifest(latest);
         // Another layout's checkpoint is consolidated once, here; each rank then cuts its parts.
-        DistributedCheckpoint.FullState reshard = latest == null
-                || DistributedCheckpoint.manifest(latest).sameSharding(layout) ? null
+        DistributedCheckpoint.FullState reshard = manifest == null || manifest.sameSharding(layout) ? null
                 : DistributedCheckpoint.consolidateState(latest, start);
         if (reshard != null) {
-            LOG.info("re-sharding {} (written with {}) onto {}", latest, reshard.manifest().layout(), layout);
+            LOG.info("re-sharding {} (written with {}) onto {}", latest, manifest.layout().describe(), layout.describe());
         }
+        long resumedStep = manifest == null ? 0 : manifest.step();
+        if (manifest != null) {
+            data.seek(manifest.data());
+        }
+        StepBatches batches = new StepBatches(data, layout.globalBatch(), resumedStep + 1);
         FullWeights initial = reshard != null ? reshard.weights() : start;
-        return cluster.run(ctx -> {
-            ProcessGroups.RankGroups g = groups.forRank(ctx.rank());
-            RankCoordinates at = g.coordinates();
-            Ops fp32 = cluster.backend().ops(ctx.device().defaultStream());
-            Ops ops = lossScaling == null ? fp32 : cluster.backend().ops(ctx.device().defaultStream(), true);
-            DynamicLossScaler scaler = lossScaling == null ? null
-                    : new DynamicLossScaler(lossScaling[0], lossScaling[1], (int) lossScaling[2]);
-            int m = layout.microBatches();
-            int mbs = layout.microBatchSize();
-            int slots = Math.min(layout.pp() - at.stage(), m);
-            try (StageModel stage = new StageModel(config, lora, initial, layout, at, new TensorParallel(g.tp()),
-                    ctx.device(), slots);
-                 ParallelOptimizer optimizer = new ParallelOptimizer(fp32, stage, g, layout, options, keepGradients)) {
-                List<Double> losses = new ArrayList<>();
-                List<Double> norms = new ArrayList<>();
-                long first = 1;
-                long[] busy = new long[1];
-                long pipelineNanos = 0;
-                if (reshard != null) {
-                    optimizer.restoreMoments(reshard.firstMoments(), reshard.secondMoments(), start);
-                    optimizer.restoreStep(reshard.manifest().optimizerSteps());
-                    reshard.manifest().restoreScaler(scaler);
-                    first = reshard.manifest().step() + 1;
-                } else if (latest != null) {
-                    first = DistributedCheckpoint.load(latest, layout, ctx.rank(), stage, optimizer, scaler) + 1;
-                }
-                if (latest != null && ctx.rank() == 0) {
-                    LOG.info("resumed from {} at step {}", latest, first - 1);
-                }
-                for (long step = first; step <= options.steps(); step++) {
-                    MicroBatch global = globalBatch.apply(step);
-                    if (global.rows() != layout.globalBatch()) {
-                        throw new IllegalArgumentException("step " + step + " has " + global.rows()
-                                + " sequences; layout " + layout + " takes " + layout.globalBatch());
-                    }
-                    long lossTokens = global.lossTokens();
-                    float scale = lossTokens == 0 ? 0f : (float) ((scaler == null ? 1 : scaler.scale()) / lossTokens);
-                    MicroBatch mine = global.rows(at.dpIndex() * m * mbs, (at.dpIndex() + 1) * m * mbs);
-                    List<MicroBatch> micro = new ArrayList<>(m);
-                    for (int i = 0; i < m; i++) {
-                        micro.add(mine.rows(i * mbs, (i + 1) * mbs));
-                    }
-                    stage.zeroGrad(ops);
-                    long s = step;
-                    LossSum local;
-                    long t0 = System.nanoTime();
-                    long busyBefore = busy[0];
-                    try (Scope scope = Scope.open()) {
-                        local = PipelineSchedule.oneForwardOneBackward(ops, stage, layout.pp() > 1 ? g.pp() : null,
-                                micro, scale, i -> passFor(s, at.dpIndex() * m + i), busy);
-                    }
-                    long spent = System.nanoTime() - t0;
-                    pipelineNanos += spent;
-                    activity.add(at.stage(), busy[0] - busyBefore, spent);
-                    // The loss sum of each replica is on its last stage (identical on every tensor index).
-                    boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
-                    double sum = RankSums.sum(g.world(), ctx.device(), holdsLoss ? local.sum() : 0);
-                    double loss = lossTokens == 0 ? 0 : sum / lossTokens;
-                    double lr = schedule.lr(step);
-                    double norm = optimizer.step(fp32, lr, scaler);
-                    losses.add(loss);
-                    norms.add(norm);
-                    if (holdsLoss && at.dpIndex() == 0) {
-                        listener.onStep(step, options.steps(), loss, lr, norm);
-                    }
-                    LOG.debug("rank {} step {} loss {} norm {}", ctx.rank(), step, loss, norm);
-                    boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
-                    if (checkpointDir != null && (interval || step == options.steps())) {
-                        DistributedCheckpoint.save(checkpointDir, step, layout, ctx.rank(), g.world(), stage, optimizer,
-                                scaler, config, lora, options.keepCheckpoints());
-                    }
-                }
-                Map<String, float[]> weights = new LinkedHashMap<>();
-                for (Parameter p : stage.parameters().values()) {
-                    weights.put(p.name(), p.value().toFloatArray());
-                }
-                return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
-                        stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps(),
-                        pipelineNanos / 1e9, busy[0] / 1e9, ctx.device().memoryInfo().peakBytes());
+        int reporter = localRanks[0];
+        return RankThreads.run(localRanks, rank -> runRank(rank, rank == reporter ? listener : null, schedule, latest,
+                        manifest, reshard, initial, batches),
+                fabric::abort, fabric.timeout(), outcome -> new RankFailureException(outcome.describe(),
+                        outcome.failed().get(outcome.first()), outcome.first(), outcome.failed(), outcome.stillRunning()));
+    }
+
+    private RankResult runRank(int rank, TrainListener listener, LrSchedule schedule, Path latest,
+                               DistributedCheckpoint.Manifest manifest, DistributedCheckpoint.FullState reshard,
+                               FullWeights initial, StepBatches batches) {
+        ProcessGroups.RankGroups g = groups.forRank(rank);
+        RankCoordinates at = g.coordinates();
+        Device device = fabric.device(rank);
+        Ops fp32 = backend.ops(device.defaultStream(), false);
+        Ops ops = backend.ops(device.defaultStream(), lossScaling != null);
+        DynamicLossScaler scaler = lossScaling == null ? null
+                : new DynamicLossScaler(lossScaling[0], lossScaling[1], (int) lossScaling[2]);
+        int m = layout.microBatches();
+        int mbs = layout.microBatchSize();
+        int slots = Math.min(layout.pp() - at.stage(), m);
+        try (StageModel stage = new StageModel(config, lora, initial, layout, at,
+                new TensorParallel(g.tp(), layout.splitsSequence()), device, slots);
+             ParallelOptimizer optimizer = new ParallelOptimizer(fp32, stage, g, layout, options, keepGradients)) {
+            List<Double> losses = new ArrayList<>();
+            List<Double> norms = new ArrayList<>();
+            long[] busy = new long[1];
+            long pipelineNanos = 0;
+            if (reshard != null) {
+                optimizer.restoreMoments(reshard.firstMoments(), reshard.secondMoments(), start);
+                optimizer.restoreStep(reshard.manifest().optimizerSteps());
+                reshard.manifest().restoreScaler(scaler);
+            } else if (latest != null) {
+                DistributedCheckpoint.load(latest, layout, rank, stage, optimizer, scaler);
             }
-        });
+            long first = (manifest == null ? 0 : manifest.step()) + 1;
+            requireSameStart(g, device, first - 1);
+            if (latest != null && rank == 0) {
+                LOG.info("resumed from {} at step {}", latest, first - 1);
+            }
+            for (long step = first; step <= options.steps(); step++) {
+                stepHook.atStepStart(rank, step);
+                long t0 = System.nanoTime();
+                Batch global = batches.batch(step);
+                long lossTokens = global.lossTokens();
+                float scale = lossTokens == 0 ? 0f : (float) ((scaler == null ? 1 : scaler.scale()) / lossTokens);
+                Batch mine = global.rows(at.dpIndex() * m * mbs, (at.dpIndex() + 1) * m * mbs);
+                List<Batch> micro = new ArrayList<>(m);
+                for (int i = 0; i < m; i++) {
+                    micro.add(mine.rows(i * mbs, (i + 1) * mbs));
+                }
+                stage.zeroGrad(ops);
+                long s = step;
+                LossSum local;
+                long busyBefore = busy[0];
+                try (Scope scope = Scope.open()) {
+                    local = PipelineSchedule.oneForwardOneBackward(ops, stage, layout.pp() > 1 ? g.pp() : null,
+                            micro, scale, i -> passFor(s, at.dpIndex() * m + i), busy);
+                }
+                long spent = System.nanoTime() - t0;
+                pipelineNanos += spent;
+                activity.add(at.stage(), busy[0] - busyBefore, spent);
+                // The loss sum of each replica is on its last stage (identical on every tensor index).
+                boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
+                double sum = RankSums.sum(g.world(), device, holdsLoss ? local.sum() : 0);
+                double loss = lossTokens == 0 ? 0 : sum / lossTokens;
+                double lr = schedule.lr(step);
+                double norm = optimizer.step(fp32, lr, scaler);
+                losses.add(loss);
+                norms.add(norm);
+                LOG.debug("rank {} step {} loss {} norm {}", rank, step, loss, norm);
+                boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
+                if (checkpointDir != null && (interval || step == options.steps())) {
+                    DistributedCheckpoint.save(checkpointDir, step, layout, batches.positionAfter(step), rank, g.world(),
+                            stage, optimizer, scaler, config, lora, options.keepCheckpoints());
+                }
+                if (listener != null) {
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    long tokens = (long) global.rows() * global.seq();
+                    listener.onStep(step, options.steps(), loss, lr, norm, seconds > 0 ? tokens / seconds : 0);
+                }
+            }
+            Map<String, float[]> weights = new LinkedHashMap<>();
+            for (Parameter p : stage.parameters().values()) {
+                weights.put(p.name(), p.value().toFloatArray());
+            }
+            return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
+                    stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps(),
+                    pipelineNanos / 1e9, busy[0] / 1e9, device.memoryInfo().peakBytes());
+        }
+    }
+
+    /**
+     * Every rank must continue from the same step: processes that do not see the same checkpoint
+     * directory (hosts without a shared filesystem) would otherwise train different steps together.
+     */
+    private void requireSameStart(ProcessGroups.RankGroups g, Device device, long resumedAt) {
+        double[] all = RankSums.all(g.world(), device, resumedAt);
+        if (Arrays.stream(all).anyMatch(v -> v != resumedAt)) {
+            StringBuilder b = new StringBuilder();
+            for (int r = 0; r < all.length; r++) {
+                b.append(r == 0 ? "" : ", ").append("rank ").append(r).append(": ").append((long) all[r]);
+            }
+            throw new IllegalStateException("the ranks resume from different steps (" + b + "; 0 = no checkpoint):"
+                    + " every process must see the same checkpoint directory " + checkpointDir
+                    + " (a shared filesystem), or a copy of the same checkpoint");
+        }
     }
 
     /** The pass of global micro-batch {@code index} of {@code step}: the seeds the single-device trainer uses. */
@@ -302,7 +356,7 @@ public final class ParallelTrainer {
 
     /**
      * Reassembles full tensors from the ranks' shards: for each parameter, the parts of the first
-     * replica's tensor-parallel ranks joined along the split axis.
+     * replica's tensor-parallel ranks joined along the split axis (all ranks' results are needed).
      */
     public static Map<String, float[]> gather(List<RankResult> results, FullWeights shapes, boolean gradients) {
         // name -> tensor index -> part; a tied embedding held by two stages is taken from the first.

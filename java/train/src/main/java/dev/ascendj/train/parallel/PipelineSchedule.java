@@ -6,6 +6,7 @@ import dev.ascendj.core.Ops;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.layers.Pass;
+import dev.ascendj.train.data.Batch;
 import java.util.List;
 import java.util.function.IntFunction;
 
@@ -32,13 +33,13 @@ final class PipelineSchedule {
      * @param passes    the pass (dropout seed) of micro-batch i
      * @return the summed loss of the micro-batches (on the last stage; zero elsewhere)
      */
-    static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<MicroBatch> micro,
+    static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<Batch> micro,
                                          float gradScale, IntFunction<Pass> passes) {
         return oneForwardOneBackward(ops, stage, pipeline, micro, gradScale, passes, new long[1]);
     }
 
     /** As above; adds the nanoseconds spent computing (not waiting for the pipeline) to {@code busyNanos[0]}. */
-    static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<MicroBatch> micro,
+    static LossSum oneForwardOneBackward(Ops ops, StageModel stage, Communicator pipeline, List<Batch> micro,
                                          float gradScale, IntFunction<Pass> passes, long[] busyNanos) {
         int p = pipeline == null ? 1 : pipeline.size();
         int s = pipeline == null ? 0 : pipeline.rank();
@@ -67,7 +68,7 @@ final class PipelineSchedule {
         return total;
     }
 
-    private static LossSum forward(Ops ops, StageModel stage, Communicator pipeline, MicroBatch mb, int slot,
+    private static LossSum forward(Ops ops, StageModel stage, Communicator pipeline, Batch mb, int slot,
                                    float gradScale, Pass pass, long[] busyNanos) {
         Tensor input = null;
         if (!stage.isFirst()) {
@@ -85,7 +86,7 @@ final class PipelineSchedule {
         return loss[0];
     }
 
-    private static void backward(Ops ops, StageModel stage, Communicator pipeline, MicroBatch mb, int slot,
+    private static void backward(Ops ops, StageModel stage, Communicator pipeline, Batch mb, int slot,
                                  long[] busyNanos) {
         Tensor dy = null;
         if (!stage.isLast()) {

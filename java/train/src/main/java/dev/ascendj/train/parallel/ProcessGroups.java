@@ -1,6 +1,9 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.RankCoordinates;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -14,22 +17,23 @@ import java.util.Map;
  * index, in stage order), plus the world.
  *
  * <pre>{@code
- * ProcessGroups groups = ProcessGroups.build(layout, CollectiveFabric.of(cluster));
- * cluster.run(ctx -> { RankGroups g = groups.forRank(ctx.rank()); g.tp().allReduce(x, x, ReduceOp.SUM); ... });
+ * ProcessGroups groups = ProcessGroups.build(layout, fabric);     // every process, before any rank runs
+ * RankGroups g = groups.forRank(rank);                            // on the rank's thread
+ * g.tp().allReduce(x, x, ReduceOp.SUM);
  * }</pre>
  */
 public final class ProcessGroups {
-    private final ParallelLayout layout;
+    private final Layout layout;
     private final CollectiveFabric fabric;
     private final Map<String, int[]> groups = new LinkedHashMap<>();
 
-    private ProcessGroups(ParallelLayout layout, CollectiveFabric fabric) {
+    private ProcessGroups(Layout layout, CollectiveFabric fabric) {
         this.layout = layout;
         this.fabric = fabric;
     }
 
-    /** Creates every group of {@code layout} on {@code fabric}. */
-    public static ProcessGroups build(ParallelLayout layout, CollectiveFabric fabric) {
+    /** Creates every group of {@code layout} on {@code fabric} (in the same order in every process). */
+    public static ProcessGroups build(Layout layout, CollectiveFabric fabric) {
         ProcessGroups g = new ProcessGroups(layout, fabric);
         int[] world = new int[layout.worldSize()];
         for (int r = 0; r < world.length; r++) {
@@ -88,7 +92,7 @@ public final class ProcessGroups {
         return "embedding-dp" + dpIndex + "-tp" + tpIndex;
     }
 
-    public ParallelLayout layout() {
+    public Layout layout() {
         return layout;
     }
 

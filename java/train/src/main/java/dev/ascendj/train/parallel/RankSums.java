@@ -14,8 +14,17 @@ final class RankSums {
     }
 
     static double sum(Communicator group, Device device, double value) {
+        double s = 0;
+        for (double v : all(group, device, value)) {
+            s += v;
+        }
+        return s;
+    }
+
+    /** Every rank's {@code value}, in rank order (each carried as a pair of floats). */
+    static double[] all(Communicator group, Device device, double value) {
         if (group == null || group.size() == 1) {
-            return value;
+            return new double[] {value};
         }
         float hi = (float) value;
         float lo = (float) (value - hi);
@@ -23,11 +32,11 @@ final class RankSums {
              Tensor all = Tensor.empty(device, dev.ascendj.core.DType.FP32, Shape.of(2L * group.size()))) {
             group.allGather(mine, all);
             float[] a = all.toFloatArray();
-            double s = 0;
+            double[] out = new double[group.size()];
             for (int r = 0; r < group.size(); r++) {
-                s += (double) a[2 * r] + a[2 * r + 1];
+                out[r] = (double) a[2 * r] + a[2 * r + 1];
             }
-            return s;
+            return out;
         }
     }
 }

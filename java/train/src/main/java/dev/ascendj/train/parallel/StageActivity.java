@@ -33,11 +33,14 @@ public final class StageActivity {
         return total == 0 ? 0 : (double) busyNanos.get(stage) / total;
     }
 
-    /** The busy fractions as percentages, one per stage: {@code "53/16/6/94% busy"}. */
+    /**
+     * The busy fractions as percentages, one per stage: {@code "53/16/6/94% busy"}; a stage this
+     * process does not host (or that has not run yet) shows as {@code -}.
+     */
     public String summary() {
         StringBuilder b = new StringBuilder();
         for (int s = 0; s < stages(); s++) {
-            b.append(s == 0 ? "" : "/").append(Math.round(100 * busyFraction(s)));
+            b.append(s == 0 ? "" : "/").append(scheduleNanos.get(s) == 0 ? "-" : Math.round(100 * busyFraction(s)));
         }
         return b.append("% busy").toString();
     }

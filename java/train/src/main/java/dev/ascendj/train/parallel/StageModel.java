@@ -10,12 +10,17 @@ import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Attention;
+import dev.ascendj.model.layers.DecoderLayer;
 import dev.ascendj.model.layers.Linear;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Mlp;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.model.layers.RmsNorm;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.RankCoordinates;
+import dev.ascendj.train.data.Batch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,8 +31,11 @@ import java.util.Map;
  * The part of a LLaMA2 model one rank holds: the decoder layers of its pipeline stage (with the
  * embedding on the first stage, the final norm and LM head on the last), each weight cut to this
  * rank's tensor-parallel share as {@link ShardSpec} says. Parameters keep their Hugging Face
- * names. Forward and backward run per micro-batch, in a slot of their own (see
- * {@link ParallelDecoderLayer}); the last stage computes the loss and its gradient in the forward.
+ * names. The decoder layers are the model's own {@link DecoderLayer}s with this rank's
+ * {@link TensorParallel} collectives as their hook. Forward and backward run per micro-batch; a
+ * micro-batch in flight keeps its activations in its slot's {@link Activations}, so 1F1B's
+ * several micro-batches in flight share one set of modules. The last stage computes the loss and
+ * its gradient in the forward.
  */
 final class StageModel implements AutoCloseable {
     private final LlamaConfig config;
@@ -37,7 +45,7 @@ final class StageModel implements AutoCloseable {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, ShardSpec> specs = new LinkedHashMap<>();
     private final VocabParallelEmbedding embedding;
-    private final List<ParallelDecoderLayer> layers = new ArrayList<>();
+    private final List<DecoderLayer> layers = new ArrayList<>();
     private final RmsNorm finalNorm;
     private final VocabParallelCrossEntropy head;
     private final InFlight[] inFlight;
@@ -47,20 +55,18 @@ final class StageModel implements AutoCloseable {
     /** What one in-flight micro-batch keeps between its forward and its backward. */
     private static final class InFlight {
         int[] ids;
-        int batch;
-        int seq;
         Tensor positions;
         final List<Tensor> inputs = new ArrayList<>();
         Tensor dOut;
-        Pass pass;
+        final Activations activations = new Activations();
     }
 
-    StageModel(LlamaConfig config, LoraConfig lora, FullWeights full, ParallelLayout layout, RankCoordinates at,
+    StageModel(LlamaConfig config, LoraConfig lora, FullWeights full, Layout layout, RankCoordinates at,
                TensorParallel tp, Device device, int slots) {
         this.config = config;
         this.device = device;
         this.tp = tp;
-        this.sequenceParallel = layout.splitsSequence();
+        this.sequenceParallel = tp.splitsSequence();
         this.first = at.stage() == 0;
         this.last = at.stage() == layout.pp() - 1;
         int tpSize = layout.tp();
@@ -93,23 +99,21 @@ final class StageModel implements AutoCloseable {
         float loraDropout = lora == null ? 0f : lora.dropout();
         for (int i = firstLayer; i < firstLayer + layerCount; i++) {
             String p = "model.layers." + i + ".";
-            ParallelDecoderLayer.Slot[] s = new ParallelDecoderLayer.Slot[slots];
-            for (int k = 0; k < slots; k++) {
-                // The same ids as LlamaModel gives its linears, so dropout masks agree with one device.
-                long id = 7L * i;
-                Attention attn = new Attention(linear(p + "self_attn.q_proj", id, loraScale, loraDropout),
-                        linear(p + "self_attn.k_proj", id + 1, loraScale, loraDropout),
-                        linear(p + "self_attn.v_proj", id + 2, loraScale, loraDropout),
-                        rowParallel(linear(p + "self_attn.o_proj", id + 3, loraScale, loraDropout), at, tpSize),
-                        config.numAttentionHeads() / tpSize, config.numKeyValueHeads() / tpSize,
-                        (float) config.ropeTheta(), ropeScale);
-                Mlp mlp = new Mlp(linear(p + "mlp.gate_proj", id + 4, loraScale, loraDropout),
-                        linear(p + "mlp.up_proj", id + 5, loraScale, loraDropout),
-                        rowParallel(linear(p + "mlp.down_proj", id + 6, loraScale, loraDropout), at, tpSize));
-                s[k] = new ParallelDecoderLayer.Slot(new RmsNorm(parameters.get(p + "input_layernorm.weight"), eps),
-                        attn, new RmsNorm(parameters.get(p + "post_attention_layernorm.weight"), eps), mlp);
-            }
-            layers.add(new ParallelDecoderLayer(i, s, tp, layout.recompute(), sequenceParallel));
+            // The same ids as LlamaModel gives its linears, so dropout masks agree with one device.
+            long id = 7L * i;
+            Attention attn = new Attention(linear(p + "self_attn.q_proj", id, loraScale, loraDropout),
+                    linear(p + "self_attn.k_proj", id + 1, loraScale, loraDropout),
+                    linear(p + "self_attn.v_proj", id + 2, loraScale, loraDropout),
+                    rowParallel(linear(p + "self_attn.o_proj", id + 3, loraScale, loraDropout), at, tpSize),
+                    config.numAttentionHeads() / tpSize, config.numKeyValueHeads() / tpSize,
+                    (float) config.ropeTheta(), ropeScale);
+            Mlp mlp = new Mlp(linear(p + "mlp.gate_proj", id + 4, loraScale, loraDropout),
+                    linear(p + "mlp.up_proj", id + 5, loraScale, loraDropout),
+                    rowParallel(linear(p + "mlp.down_proj", id + 6, loraScale, loraDropout), at, tpSize));
+            DecoderLayer layer = new DecoderLayer(i, new RmsNorm(parameters.get(p + "input_layernorm.weight"), eps),
+                    attn, new RmsNorm(parameters.get(p + "post_attention_layernorm.weight"), eps), mlp, tp);
+            layer.setRecompute(layout.recomputesLayers());
+            layers.add(layer);
         }
         this.finalNorm = last ? new RmsNorm(parameters.get("model.norm.weight"), eps) : null;
         this.head = last ? new VocabParallelCrossEntropy(parameters.get(config.tieWordEmbeddings()
@@ -181,26 +185,23 @@ final class StageModel implements AutoCloseable {
      * {@code input} (which this stage then owns). Returns the output to send to the next stage, or,
      * on the last stage, null after computing the loss and the gradient to start the backward from.
      */
-    Tensor forward(Ops ops, int slot, MicroBatch mb, Tensor input, float gradScale, Pass pass, LossSum[] loss) {
+    Tensor forward(Ops ops, int slot, Batch mb, Tensor input, float gradScale, Pass pass, LossSum[] loss) {
         if (sequenceParallel && (mb.rows() * mb.seq()) % tp.size() != 0) {
             throw new IllegalArgumentException("sequence parallelism splits the " + mb.rows() * mb.seq()
                     + " tokens of a micro-batch over tp " + tp.size() + "; they must divide evenly");
         }
         InFlight f = inFlight[slot];
         f.ids = mb.ids();
-        f.batch = mb.rows();
-        f.seq = mb.seq();
-        f.pass = pass;
         f.positions = positions(mb.seq());
         Tensor x = first ? embedding.forward(ops, mb.ids()) : input;
-        for (ParallelDecoderLayer layer : layers) {
+        for (DecoderLayer layer : layers) {
             f.inputs.add(x);
-            x = layer.forward(ops, slot, x, f.positions, f.batch, f.seq, pass);
+            x = layer.forward(ops, x, f.positions, mb.rows(), mb.seq(), pass, null, f.activations);
         }
         if (!last) {
             return x;
         }
-        Tensor hn = finalNorm.forward(ops, x, pass);
+        Tensor hn = finalNorm.forward(ops, x, pass, f.activations);
         try (Tensor hnFull = sequenceParallel ? tp.allGatherRows(hn) : hn.share();
              Tensor dHnFull = Tensor.empty(device, DType.FP32, hnFull.shape())) {
             loss[0] = head.forwardBackward(ops, hnFull, mb.targets(), gradScale, dHnFull);
@@ -213,7 +214,7 @@ final class StageModel implements AutoCloseable {
             }
             try (dHn) {
                 f.dOut = Tensor.empty(device, DType.FP32, x.shape());
-                finalNorm.backward(ops, x, dHn, f.dOut, false);
+                finalNorm.backward(ops, x, dHn, f.dOut, false, f.activations);
             }
         } finally {
             hn.close();
@@ -232,7 +233,7 @@ final class StageModel implements AutoCloseable {
         Tensor d = last ? f.dOut : dy;
         for (int i = layers.size() - 1; i >= 0; i--) {
             Tensor in = f.inputs.get(i);
-            Tensor dIn = layers.get(i).backward(ops, slot, in, d);
+            Tensor dIn = layers.get(i).backward(ops, in, d, f.activations);
             d.close();
             in.close();
             d = dIn;
@@ -263,6 +264,9 @@ final class StageModel implements AutoCloseable {
 
     @Override
     public void close() {
+        for (InFlight f : inFlight) {
+            f.activations.close();
+        }
         parameters.values().forEach(Parameter::close);
     }
 }

@@ -3,13 +3,21 @@ package dev.ascendj.train.parallel;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.ReduceOp;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.model.layers.TensorParallelHook;
 
-/** The tensor-parallel collectives, skipped when the group has a single rank. */
-final class TensorParallel {
+/**
+ * The tensor-parallel collectives of one rank, skipped when the group has a single rank: the
+ * decoder layers' hook (Megatron's f and g, with sequence parallelism all-gather and
+ * reduce-scatter of the token rows) and the vocabulary-parallel embedding and loss's reductions.
+ */
+final class TensorParallel implements TensorParallelHook {
     private final Communicator group;
+    private final boolean sequenceParallel;
 
-    TensorParallel(Communicator group) {
+    /** The collectives over {@code group} (null: no tensor parallelism), splitting tokens with {@code sequenceParallel}. */
+    TensorParallel(Communicator group, boolean sequenceParallel) {
         this.group = group;
+        this.sequenceParallel = sequenceParallel && size() > 1;
     }
 
     int size() {
@@ -18,6 +26,29 @@ final class TensorParallel {
 
     int index() {
         return group == null ? 0 : group.rank();
+    }
+
+    /** Whether activations outside attention and MLP hold only this rank's tokens. */
+    boolean splitsSequence() {
+        return sequenceParallel;
+    }
+
+    /** The input of a column-parallel block: all ranks' tokens with sequence parallelism, else the same tensor. */
+    @Override
+    public Tensor gather(Tensor local) {
+        return sequenceParallel ? allGatherRows(local) : local.share();
+    }
+
+    /** Sums the partial results of a row-parallel block: reduce-scattered with sequence parallelism, else all-reduced. */
+    @Override
+    public Tensor reduce(Tensor partial) {
+        if (!sequenceParallel) {
+            allReduceSum(partial);
+            return partial;
+        }
+        Tensor local = reduceScatterRows(partial);
+        partial.close();
+        return local;
     }
 
     /** Sums the partial results of the group's ranks into {@code t} on every rank. */

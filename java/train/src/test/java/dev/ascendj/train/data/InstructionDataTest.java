@@ -123,10 +123,10 @@ class InstructionDataTest {
         for (int i = 0; i < 7; i++) {
             a.next(4); // crosses an epoch boundary (20 examples)
         }
-        InstructionLoader.State s = a.state();
+        DataPosition s = a.position();
         assertTrue(s.epoch() >= 1);
         Batch expected = a.next(4);
-        b.restore(s);
+        b.seek(s);
         Batch again = b.next(4);
         assertArrayEquals(expected.ids(), again.ids());
         assertArrayEquals(expected.targets(), again.targets());

@@ -1,5 +1,6 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.Layout;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +22,7 @@ class DataParallelTest {
     })
     void dataParallelEqualsOneDevice(int dp, int microBatches, boolean shard, boolean lora) {
         int mbs = Equivalence.GLOBAL_BATCH / dp / microBatches;
-        ParallelLayout layout = ParallelLayout.of(dp, 1, 1, mbs, microBatches, shard, false,
+        Layout layout = Equivalence.layout(dp, 1, 1, mbs, microBatches, shard, false,
                 Equivalence.TINY.numHiddenLayers());
         Equivalence.Outcome want = Equivalence.singleDevice(lora, false);
         Equivalence.Outcome got = Equivalence.parallel(layout, lora);

@@ -1,11 +1,13 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.train.TrainListener;
+import dev.ascendj.plan.Layout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ascendj.cpu.collective.ClusterRunException;
+import dev.ascendj.core.RankFailureException;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.train.TrainOptions;
 import java.nio.file.Files;
@@ -23,8 +25,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (re-sharded: weights and AdamW moments consolidated and cut to the new layout's parts).
  */
 class DistributedCheckpointTest {
-    private static final ParallelLayout LAYOUT =
-            ParallelLayout.of(2, 2, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
+    private static final Layout LAYOUT =
+            Equivalence.layout(2, 2, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
 
     private static TrainOptions options() {
         // Equivalence.options() keeps one checkpoint: older ones are deleted.
@@ -33,24 +35,23 @@ class DistributedCheckpointTest {
 
     private static List<ParallelTrainer.RankResult> run(Path dir, boolean resume, int failAtStep) {
         try (VirtualCluster cluster = new VirtualCluster(LAYOUT.worldSize())) {
-            ParallelTrainer t = new ParallelTrainer(cluster, LAYOUT, Equivalence.TINY, null, Equivalence.start(false),
+            ParallelTrainer t = new ParallelTrainer(cluster.backend(), cluster, LAYOUT, Equivalence.TINY, null, Equivalence.start(false),
                     options());
             if (dir != null) {
                 t.checkpoints(dir, resume);
             }
-            return t.run(step -> {
-                if (step == failAtStep && Thread.currentThread().getName().equals("ascendj-rank-5")) {
+            return t.atStepStart((rank, step) -> {
+                if (step == failAtStep && rank == 5) {
                     throw new IllegalStateException("simulated device loss");
                 }
-                return Equivalence.batch(step);
-            }, ParallelTrainer.StepListener.NONE);
+            }).run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
         }
     }
 
     @Test
     void killedRunResumesToTheSameWeights(@TempDir Path dir) throws Exception {
         List<ParallelTrainer.RankResult> straight = run(null, false, -1);
-        ClusterRunException e = assertThrows(ClusterRunException.class, () -> run(dir, false, 3));
+        RankFailureException e = assertThrows(RankFailureException.class, () -> run(dir, false, 3));
         assertEquals(5, e.originRank());
         assertTrue(Files.isRegularFile(dir.resolve("step-00000002/manifest.json")));
         assertTrue(Files.isRegularFile(dir.resolve("step-00000002/rank-00007.safetensors")));
@@ -67,10 +68,10 @@ class DistributedCheckpointTest {
     }
 
     /** Steps 3 and 4 on {@code layout}, resumed from the step-2 checkpoint in {@code dir}. */
-    private static List<ParallelTrainer.RankResult> resumeOn(ParallelLayout layout, Path dir) {
+    private static List<ParallelTrainer.RankResult> resumeOn(Layout layout, Path dir) {
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            return new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), options())
-                    .checkpoints(dir, true).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
+            return new ParallelTrainer(cluster.backend(), cluster, layout, Equivalence.TINY, null, Equivalence.start(false), options())
+                    .checkpoints(dir, true).run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
         }
     }
 
@@ -84,8 +85,8 @@ class DistributedCheckpointTest {
     void resumesOnAnotherLayoutWithTheOptimizerState(int dp, int tp, int pp, int microBatches, int mbs, boolean shard,
                                                      @TempDir Path dir) {
         List<ParallelTrainer.RankResult> straight = run(null, false, -1);
-        assertThrows(ClusterRunException.class, () -> run(dir, false, 3));
-        ParallelLayout other = ParallelLayout.of(dp, tp, pp, mbs, microBatches, shard, false,
+        assertThrows(RankFailureException.class, () -> run(dir, false, 3));
+        Layout other = Equivalence.layout(dp, tp, pp, mbs, microBatches, shard, false,
                 Equivalence.TINY.numHiddenLayers());
         assertEquals(LAYOUT.globalBatch(), other.globalBatch());
         List<ParallelTrainer.RankResult> resumed = resumeOn(other, dir);
@@ -104,13 +105,13 @@ class DistributedCheckpointTest {
     void reshardingWithoutTheMomentsWouldNotMatch(@TempDir Path dir) {
         // The test above can fail: the consolidated weights with a fresh AdamW end elsewhere.
         List<ParallelTrainer.RankResult> straight = run(null, false, -1);
-        assertThrows(ClusterRunException.class, () -> run(dir, false, 3));
+        assertThrows(RankFailureException.class, () -> run(dir, false, 3));
         FullWeights shapes = Equivalence.start(false);
-        FullWeights atStep2 = ParallelTrainer.consolidate(dir, shapes);
-        ParallelLayout other = ParallelLayout.of(1, 2, 1, 2, 4, false, false, Equivalence.TINY.numHiddenLayers());
+        FullWeights atStep2 = ParallelTrainer.consolidate(ParallelTrainer.checkpoint(dir, java.util.OptionalLong.empty()), shapes);
+        Layout other = Equivalence.layout(1, 2, 1, 2, 4, false, false, Equivalence.TINY.numHiddenLayers());
         try (VirtualCluster cluster = new VirtualCluster(other.worldSize())) {
-            List<ParallelTrainer.RankResult> fresh = new ParallelTrainer(cluster, other, Equivalence.TINY, null, atStep2,
-                    Equivalence.options().withSteps(2)).run(s -> Equivalence.batch(s + 2), ParallelTrainer.StepListener.NONE);
+            List<ParallelTrainer.RankResult> fresh = new ParallelTrainer(cluster.backend(), cluster, other, Equivalence.TINY, null, atStep2,
+                    Equivalence.options().withSteps(2)).run(Equivalence.batches(s -> Equivalence.batch(s + 2)), TrainListener.NONE);
             assertThrows(AssertionError.class, () -> Equivalence.compare(ParallelTrainer.gather(straight, shapes, false),
                     ParallelTrainer.gather(fresh, shapes, false), "fresh optimizer"));
         }
@@ -120,12 +121,12 @@ class DistributedCheckpointTest {
     void aCheckpointOfAnotherModelIsRefusedNamingTheTensor(@TempDir Path dir) {
         run(dir, false, -1);
         var wider = new dev.ascendj.model.LlamaConfig(32, 128, 4, 4, 2, 64, 1e-5, 10000, null, false, 64);
-        ParallelLayout other = ParallelLayout.of(1, 2, 1, 2, 4, false, false, wider.numHiddenLayers());
+        Layout other = Equivalence.layout(1, 2, 1, 2, 4, false, false, wider.numHiddenLayers());
         try (VirtualCluster cluster = new VirtualCluster(other.worldSize())) {
-            ParallelTrainer t = new ParallelTrainer(cluster, other, wider, null, Equivalence.start(wider, false),
+            ParallelTrainer t = new ParallelTrainer(cluster.backend(), cluster, other, wider, null, Equivalence.start(wider, false),
                     options()).checkpoints(dir, true);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> t.run(Equivalence::batch, ParallelTrainer.StepListener.NONE));
+                    () -> t.run(Equivalence.batches(Equivalence::batch), TrainListener.NONE));
             assertTrue(e.getMessage().contains("mlp.gate_proj.weight") && e.getMessage().contains("elements per part"),
                     e.getMessage());
         }
@@ -137,17 +138,17 @@ class DistributedCheckpointTest {
         assertTrue(Files.notExists(dir.resolve("step-00000002")), "only the newest checkpoint is kept");
         assertTrue(Files.isRegularFile(dir.resolve("step-00000004/manifest.json")));
         FullWeights start = Equivalence.start(false);
-        FullWeights full = ParallelTrainer.consolidate(dir, start);
+        FullWeights full = ParallelTrainer.consolidate(ParallelTrainer.checkpoint(dir, java.util.OptionalLong.empty()), start);
         Map<String, float[]> gathered = ParallelTrainer.gather(r, start, false);
         assertEquals(start.entries().keySet(), full.entries().keySet());
         for (String name : gathered.keySet()) {
             assertArrayEquals(gathered.get(name), full.get(name).data(), name);
         }
         // A new run (fresh optimizer) from the consolidated weights, on dp4 tp2 pp1.
-        ParallelLayout other = ParallelLayout.of(4, 2, 1, 1, 2, false, false, Equivalence.TINY.numHiddenLayers());
+        Layout other = Equivalence.layout(4, 2, 1, 1, 2, false, false, Equivalence.TINY.numHiddenLayers());
         try (VirtualCluster cluster = new VirtualCluster(other.worldSize())) {
-            List<ParallelTrainer.RankResult> next = new ParallelTrainer(cluster, other, Equivalence.TINY, null, full,
-                    Equivalence.options().withSteps(1)).run(s -> Equivalence.batch(5), ParallelTrainer.StepListener.NONE);
+            List<ParallelTrainer.RankResult> next = new ParallelTrainer(cluster.backend(), cluster, other, Equivalence.TINY, null, full,
+                    Equivalence.options().withSteps(1)).run(Equivalence.batches(s -> Equivalence.batch(5)), TrainListener.NONE);
             assertTrue(Double.isFinite(next.get(0).losses().get(0)));
         }
     }

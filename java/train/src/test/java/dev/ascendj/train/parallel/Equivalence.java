@@ -1,5 +1,7 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.TrainListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +16,13 @@ import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.Recompute;
+import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.data.BatchSource;
+import dev.ascendj.train.data.DataPosition;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
 import dev.ascendj.train.optim.LrSchedule;
@@ -67,8 +75,40 @@ final class Equivalence {
         return new LoraConfig(4, 8f, 0f, LoraConfig.ALL_TARGETS);
     }
 
+    /**
+     * A layout with the layers cut by {@link Layout#split}, without sequence parallelism:
+     * recompute means full recomputation.
+     */
+    static Layout layout(int dp, int tp, int pp, int microBatchSize, int microBatches, boolean optimizerShard,
+                         boolean recompute, int numLayers) {
+        return Layout.of(dp, tp, pp, microBatchSize, microBatches, recompute ? Recompute.FULL : Recompute.NONE,
+                optimizerShard, false, null, numLayers);
+    }
+
+    /** A batch source whose step {@code n} (1-based) is {@code perStep.apply(n)}; its position is the step count. */
+    static BatchSource batches(java.util.function.LongFunction<Batch> perStep) {
+        return new BatchSource() {
+            private long step;
+
+            @Override
+            public Batch next(int rows) {
+                return perStep.apply(++step);
+            }
+
+            @Override
+            public DataPosition position() {
+                return new DataPosition(0, (int) step);
+            }
+
+            @Override
+            public void seek(DataPosition position) {
+                step = position.next();
+            }
+        };
+    }
+
     /** The global batch of a step: random tokens, one target in five ignored. */
-    static MicroBatch batch(long step) {
+    static Batch batch(long step) {
         SplittableRandom rnd = new SplittableRandom(1000 + step);
         int n = GLOBAL_BATCH * SEQ;
         int[] ids = new int[n];
@@ -77,7 +117,7 @@ final class Equivalence {
             ids[i] = rnd.nextInt(TINY.vocabSize());
             targets[i] = rnd.nextInt(5) == 0 ? LlamaModel.IGNORE_INDEX : rnd.nextInt(TINY.vocabSize());
         }
-        return new MicroBatch(GLOBAL_BATCH, SEQ, ids, targets);
+        return new Batch(ids, targets, GLOBAL_BATCH, SEQ);
     }
 
     static FullWeights start(boolean withLora) {
@@ -117,14 +157,14 @@ final class Equivalence {
         List<Double> losses = new ArrayList<>();
         Map<String, float[]> grads = new LinkedHashMap<>();
         try (LlamaModel model = LlamaModel.initialize(config, backend.device(0), SEED, lora);
-             AdamW adam = new AdamW(model.trainableParameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay())) {
+             AdamW adam = new AdamW(ops, model.trainableParameters(), o.beta1(), o.beta2(), o.eps(), o.weightDecay())) {
             model.setRecompute(recompute);
             for (long step = 1; step <= STEPS; step++) {
-                MicroBatch b = batch(step);
+                Batch b = batch(step);
                 model.zeroGrad(ops);
                 double lossSum = 0;
                 for (int i = 0; i * microBatchSize < b.rows(); i++) {
-                    MicroBatch mb = b.rows(i * microBatchSize, (i + 1) * microBatchSize);
+                    Batch mb = b.rows(i * microBatchSize, (i + 1) * microBatchSize);
                     Pass pass = new Pass(true, new Pass(true, o.seed()).seedFor(step * 1024 + i));
                     try (Scope s = Scope.open()) {
                         Tensor ids = Tensor.fromInts(model.device(), Shape.of(mb.rows(), mb.seq()), mb.ids());
@@ -150,19 +190,19 @@ final class Equivalence {
     }
 
     /** Three steps with {@code layout} on a virtual cluster. */
-    static Outcome parallel(ParallelLayout layout, boolean withLora) {
+    static Outcome parallel(Layout layout, boolean withLora) {
         return parallel(TINY, layout, withLora);
     }
 
-    static Outcome parallel(LlamaConfig config, ParallelLayout layout, boolean withLora) {
+    static Outcome parallel(LlamaConfig config, Layout layout, boolean withLora) {
         return parallel(config, layout, withLora ? lora() : null);
     }
 
-    static Outcome parallel(LlamaConfig config, ParallelLayout layout, LoraConfig lora) {
+    static Outcome parallel(LlamaConfig config, Layout layout, LoraConfig lora) {
         FullWeights start = start(config, lora);
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster, layout, config, lora,
-                    start, options()).keepGradients(true).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
+            List<ParallelTrainer.RankResult> r = new ParallelTrainer(cluster.backend(), cluster, layout, config, lora,
+                    start, options()).keepGradients(true).run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
             for (ParallelTrainer.RankResult x : r) {
                 assertEquals(r.get(0).losses(), x.losses(), "every rank reports the same losses");
             }

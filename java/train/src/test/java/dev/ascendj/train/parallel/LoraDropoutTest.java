@@ -1,5 +1,6 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.Layout;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,7 +31,7 @@ class LoraDropoutTest {
     void dropoutMasksMatchOneDevice(int dp, int tp, int pp, int microBatches, boolean shard, boolean recompute,
                                     boolean sequenceParallel) {
         int mbs = Equivalence.GLOBAL_BATCH / dp / microBatches;
-        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, mbs, microBatches, shard, recompute,
+        Layout layout = Equivalence.layout(dp, tp, pp, mbs, microBatches, shard, recompute,
                 Equivalence.TINY.numHiddenLayers()).withSequenceParallel(sequenceParallel);
         Equivalence.Outcome want = Equivalence.singleDevice(Equivalence.TINY, DROPOUT, false, mbs);
         Equivalence.Outcome got = Equivalence.parallel(Equivalence.TINY, layout, DROPOUT);

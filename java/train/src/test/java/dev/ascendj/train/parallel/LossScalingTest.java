@@ -1,12 +1,14 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.train.TrainListener;
+import dev.ascendj.plan.Layout;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ascendj.cpu.collective.ClusterRunException;
+import dev.ascendj.core.RankFailureException;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.train.TrainOptions;
 import java.nio.file.Path;
@@ -43,20 +45,19 @@ class LossScalingTest {
     /** With {@code dir}: checkpoints every 10 steps (resuming when asked); rank 1 dies in step {@code failAt}. */
     private static List<ParallelTrainer.RankResult> fp16Run(long steps, double initialScale, Path dir, boolean resume,
                                                             long failAt) {
-        ParallelLayout layout = ParallelLayout.of(2, 1, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
+        Layout layout = Equivalence.layout(2, 1, 2, 2, 2, true, false, Equivalence.TINY.numHiddenLayers());
         TrainOptions o = Equivalence.options().withSteps(steps).withCheckpointEvery(10);
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            ParallelTrainer t = new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), o)
+            ParallelTrainer t = new ParallelTrainer(cluster.backend(), cluster, layout, Equivalence.TINY, null, Equivalence.start(false), o)
                     .fp16(initialScale, 2, 2);
             if (dir != null) {
                 t.checkpoints(dir, resume);
             }
-            return t.run(step -> {
-                if (step == failAt && Thread.currentThread().getName().equals("ascendj-rank-1")) {
+            return t.atStepStart((rank, step) -> {
+                if (step == failAt && rank == 1) {
                     throw new IllegalStateException("simulated device loss");
                 }
-                return Equivalence.batch(step);
-            }, ParallelTrainer.StepListener.NONE);
+            }).run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
         }
     }
 
@@ -64,11 +65,11 @@ class LossScalingTest {
     void tensorParallelFp16MatchesFp32WithinFp16Rounding() {
         // The vocabulary-parallel loss pads each rank's logits with a minus-infinity column; under
         // FP16 rounding it must still give finite losses that follow the FP32 run.
-        ParallelLayout layout = ParallelLayout.of(1, 2, 1, 4, 2, false, false, Equivalence.TINY.numHiddenLayers());
+        Layout layout = Equivalence.layout(1, 2, 1, 4, 2, false, false, Equivalence.TINY.numHiddenLayers());
         List<ParallelTrainer.RankResult> r;
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
-            r = new ParallelTrainer(cluster, layout, Equivalence.TINY, null, Equivalence.start(false), Equivalence.options())
-                    .fp16(1024, 2, 2).run(Equivalence::batch, ParallelTrainer.StepListener.NONE);
+            r = new ParallelTrainer(cluster.backend(), cluster, layout, Equivalence.TINY, null, Equivalence.start(false), Equivalence.options())
+                    .fp16(1024, 2, 2).run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
         }
         List<Double> fp32 = Equivalence.singleDevice(false, false).losses();
         for (int i = 0; i < fp32.size(); i++) {
@@ -81,7 +82,7 @@ class LossScalingTest {
     void aResumedFp16RunScalesAsTheUninterruptedOne(@TempDir Path dir) {
         double initial = Math.pow(2, 40);
         List<ParallelTrainer.RankResult> straight = fp16Run(30, initial);
-        assertThrows(ClusterRunException.class, () -> fp16Run(30, initial, dir, false, 15));
+        assertThrows(RankFailureException.class, () -> fp16Run(30, initial, dir, false, 15));
         List<ParallelTrainer.RankResult> resumed = fp16Run(30, initial, dir, true, -1);
         ParallelTrainer.RankResult a = straight.get(0);
         ParallelTrainer.RankResult b = resumed.get(0);

@@ -1,5 +1,6 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.Layout;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,7 +21,7 @@ class PipelineParallelTest {
     })
     void pipelineEqualsOneDevice(int dp, int pp, int microBatches, boolean shard, boolean recompute, boolean lora) {
         int mbs = Equivalence.GLOBAL_BATCH / dp / microBatches;
-        ParallelLayout layout = ParallelLayout.of(dp, 1, pp, mbs, microBatches, shard, recompute,
+        Layout layout = Equivalence.layout(dp, 1, pp, mbs, microBatches, shard, recompute,
                 Equivalence.TINY.numHiddenLayers());
         Equivalence.Outcome want = Equivalence.singleDevice(lora, false);
         Equivalence.Outcome got = Equivalence.parallel(layout, lora);

@@ -1,5 +1,6 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.Layout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -39,7 +40,7 @@ class PlanShapeMatrixTest {
     @MethodSource("cases")
     void everyPlanShapeEqualsOneDevice(int dp, int tp, int pp, int microBatches, boolean shard, boolean recompute,
                                        boolean lora) {
-        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
+        Layout layout = Equivalence.layout(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
                 microBatches, shard, recompute, Equivalence.TINY.numHiddenLayers());
         Equivalence.Outcome want = Equivalence.singleDevice(lora, false);
         Equivalence.Outcome got = Equivalence.parallel(layout, lora);

@@ -1,5 +1,7 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.RankCoordinates;
+import dev.ascendj.plan.Layout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -15,7 +17,7 @@ class ProcessGroupsTest {
 
     @Test
     void coordinatesFollowThePlanRankOrder() {
-        ParallelLayout l = ParallelLayout.of(4, 2, 4, 1, 4, false, false, 4);
+        Layout l = Equivalence.layout(4, 2, 4, 1, 4, false, false, 4);
         assertEquals(32, l.worldSize());
         assertEquals(new RankCoordinates(0, 0, 0, 0), l.coordinates(0));
         assertEquals(new RankCoordinates(1, 0, 1, 0), l.coordinates(1));
@@ -30,9 +32,9 @@ class ProcessGroupsTest {
 
     @Test
     void groupsHoldTheRanksThatShareTheOtherCoordinates() {
-        ParallelLayout l = ParallelLayout.of(2, 2, 2, 1, 2, false, false, 2);
+        Layout l = Equivalence.layout(2, 2, 2, 1, 2, false, false, 2);
         try (VirtualCluster cluster = new VirtualCluster(8)) {
-            ProcessGroups g = ProcessGroups.build(l, CollectiveFabric.of(cluster));
+            ProcessGroups g = ProcessGroups.build(l, cluster);
             assertEquals(List.of(1, 3), g.dpRanks(3));
             assertEquals(List.of(2, 3), g.tpRanks(3));
             assertEquals(List.of(3, 7), g.ppRanks(3));
@@ -74,8 +76,8 @@ class ProcessGroupsTest {
 
     @Test
     void layoutsThatCannotHoldTheModelAreRefused() {
-        assertThrows(IllegalArgumentException.class, () -> ParallelLayout.of(1, 1, 4, 1, 1, false, false, 3));
-        var e = assertThrows(IllegalArgumentException.class, () -> ParallelLayout.of(1, 3, 1, 1, 1, false, false, 2)
+        assertThrows(dev.ascendj.plan.PlanException.class, () -> Equivalence.layout(1, 1, 4, 1, 1, false, false, 3));
+        var e = assertThrows(dev.ascendj.plan.PlanException.class, () -> Equivalence.layout(1, 3, 1, 1, 1, false, false, 2)
                 .checkFits(new dev.ascendj.model.LlamaConfig(24, 48, 2, 4, 2, 60, 1e-5, 10000, null, false, 64)));
         assertEquals(true, e.getMessage().contains("attention heads"), e.getMessage());
     }

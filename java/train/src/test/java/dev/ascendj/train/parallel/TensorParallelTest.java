@@ -1,5 +1,6 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.plan.Layout;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -26,7 +27,7 @@ class TensorParallelTest {
     void tensorParallelEqualsOneDevice(int dp, int tp, int pp, int microBatches, boolean shard, boolean recompute,
                                        boolean lora) {
         int mbs = Equivalence.GLOBAL_BATCH / dp / microBatches;
-        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, mbs, microBatches, shard, recompute,
+        Layout layout = Equivalence.layout(dp, tp, pp, mbs, microBatches, shard, recompute,
                 Equivalence.TINY.numHiddenLayers());
         Equivalence.Outcome want = Equivalence.singleDevice(lora, false);
         Equivalence.Outcome got = Equivalence.parallel(layout, lora);
@@ -43,7 +44,7 @@ class TensorParallelTest {
     })
     void tiedEmbeddingsAcrossStagesEqualOneDevice(int dp, int tp, int pp, boolean shard, boolean lora) {
         int microBatches = 2;
-        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
+        Layout layout = Equivalence.layout(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
                 microBatches, shard, false, Equivalence.TINY_TIED.numHiddenLayers());
         Equivalence.Outcome want = Equivalence.singleDevice(Equivalence.TINY_TIED, lora, false);
         Equivalence.Outcome got = Equivalence.parallel(Equivalence.TINY_TIED, layout, lora);
@@ -63,7 +64,7 @@ class TensorParallelTest {
                                          boolean tied) {
         var config = tied ? Equivalence.TINY_TIED : Equivalence.TINY;
         int microBatches = 2;
-        ParallelLayout layout = ParallelLayout.of(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
+        Layout layout = Equivalence.layout(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / microBatches,
                 microBatches, shard, recompute, config.numHiddenLayers()).withSequenceParallel(true);
         Equivalence.Outcome want = Equivalence.singleDevice(config, lora, false);
         Equivalence.Outcome got = Equivalence.parallel(config, layout, lora);

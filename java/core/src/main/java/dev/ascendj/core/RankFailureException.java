@@ -1,25 +1,24 @@
-package dev.ascendj.cpu.collective;
+package dev.ascendj.core;
 
-import dev.ascendj.core.AscendjException;
 import java.util.Collections;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * A {@link VirtualCluster#run run} in which at least one rank failed. The message names the rank
- * that failed first (the one that threw, died or stopped answering) and what it did; the other
- * ranks' failures, usually {@link dev.ascendj.core.CommunicatorException}s caused by it, are kept
- * per rank.
+ * A run of ranks ({@link RankThreads}: a virtual cluster's, or a parallel training run's) in
+ * which at least one rank failed. The message names the rank that failed first (the one that
+ * threw, died or stopped answering, or the node that was lost) and what it did; the other ranks'
+ * failures, usually {@link CommunicatorException}s caused by it, are kept per rank.
  */
-public class ClusterRunException extends AscendjException {
+public class RankFailureException extends AscendjException {
     private static final long serialVersionUID = 1L;
 
     private final int originRank;
     private final transient SortedMap<Integer, Throwable> failures;
     private final List<Integer> stillRunning;
 
-    ClusterRunException(String message, Throwable cause, int originRank, SortedMap<Integer, Throwable> failures,
+    public RankFailureException(String message, Throwable cause, int originRank, SortedMap<Integer, Throwable> failures,
                         List<Integer> stillRunning) {
         super(message, cause);
         this.originRank = originRank;

@@ -1,9 +1,8 @@
-package dev.ascendj.train.parallel;
+package dev.ascendj.plan;
 
 /**
- * Where a rank sits in the parallel layout: its pipeline stage, its data-parallel replica and its
- * tensor-parallel index. Ranks are numbered as in a Plan's rank map:
- * {@code rank = stage * dp * tp + dpIndex * tp + tpIndex}.
+ * Where a rank sits in a {@link Layout}: its pipeline stage, its data-parallel replica and its
+ * tensor-parallel index ({@code rank = stage * dp * tp + dpIndex * tp + tpIndex}).
  *
  * @param rank    global rank
  * @param dpIndex data-parallel replica, 0-based
