@@ -18,6 +18,15 @@ import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.Trainer;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.data.InstructionRecord;
+import dev.ascendj.train.node.Coordinator;
+import dev.ascendj.train.node.CoordinatorAddress;
+import dev.ascendj.train.node.LocalLauncher;
+import dev.ascendj.train.node.NodeIdentity;
+import dev.ascendj.train.node.NodeSession;
+import dev.ascendj.train.parallel.NodePlacement;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.Plan;
+import java.util.Map;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -41,7 +50,11 @@ import picocli.CommandLine.Spec;
             "",
             "On a virtual CPU cluster with a plan's partition (dp, tp, pp, 1F1B micro-batches, sharding):",
             "  ascendj finetune ... --plan plan.json --micro-batches 4 --micro-batch-size 1",
-            "  ascendj finetune ... --cluster 1x8-cpu --auto-plan --batch 8"})
+            "  ascendj finetune ... --cluster 1x8-cpu --auto-plan --batch 8",
+            "",
+            "The same plan as 4 processes (nodes) on this machine, or as node R of 4 servers:",
+            "  ascendj finetune ... --plan plan.json --processes 4",
+            "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -49,6 +62,8 @@ final class FinetuneCommand implements Callable<Integer> {
     ThreadsOption threads;
     @Mixin
     RopeOptions rope;
+    @Mixin
+    NodeOptions nodeOptions;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "A Hugging Face model directory, or a preset (llama2-15m, llama2-60m, ...) initialised from --seed.")
@@ -143,6 +158,19 @@ final class FinetuneCommand implements Callable<Integer> {
         if (parallel && plan == null && (cluster == null || !autoPlan)) {
             throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
         }
+        NodeOptions.Place place = nodeOptions.resolve(spec.commandLine(), System.getenv());
+        if ((nodeOptions.processes != null || place.multi()) && plan == null) {
+            throw new ParameterException(spec.commandLine(), "--processes and --nodes run a plan's partition: give --plan"
+                    + " FILE");
+        }
+        if (nodeOptions.processes != null) {
+            if (place.multi() || nodeOptions.nodeRank != null || nodeOptions.coordinator != null) {
+                throw new ParameterException(spec.commandLine(), "--processes starts the nodes itself: drop --nodes,"
+                        + " --node-rank and --coordinator");
+            }
+            return launchNodes(o, err, place);
+        }
+        Plan readPlan = plan != null ? Plan.read(plan) : null; // a bad plan file fails before anything is loaded
         if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
             // Every virtual device is a thread already; kernels splitting work further only contend.
             dev.ascendj.cpu.CpuThreads.setThreads(1);
@@ -151,6 +179,43 @@ final class FinetuneCommand implements Callable<Integer> {
             // Many virtual devices share few cores: a peer may legitimately compute for minutes.
             System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "900");
         }
+        try (Coordinator coordinator = place.multi() && place.node() == 0 ? startCoordinator(o, place) : null) {
+            return train(o, err, lora, qlora, ropeFactor, parallel, readPlan, place, coordinator);
+        }
+    }
+
+    /** Node 0 of several: the coordinator, listening before the model loads so that the others can join early. */
+    private static Coordinator startCoordinator(PrintWriter o, NodeOptions.Place place) {
+        Coordinator c = Coordinator.start(place.coordinator(), place.nodes(), place.connect(), place.silence());
+        o.println(LocalLauncher.ANNOUNCEMENT + new CoordinatorAddress(place.coordinator().host(), c.port()));
+        o.flush();
+        return c;
+    }
+
+    /** {@code --processes N}: this command again as N child JVMs, nodes of one job on loopback. */
+    private int launchNodes(PrintWriter o, PrintWriter err, NodeOptions.Place place) {
+        // The command line as given (the root command's, "finetune" included) without --processes.
+        List<String> args = new java.util.ArrayList<>();
+        List<String> original = spec.commandLine().getParseResult().originalArgs();
+        for (int i = 0; i < original.size(); i++) {
+            String a = original.get(i);
+            if (a.equals("--processes")) {
+                i++;
+            } else if (!a.startsWith("--processes=")) {
+                args.add(a);
+            }
+        }
+        o.printf("starting %d nodes on this machine%n", nodeOptions.processes);
+        o.flush();
+        // A failed node makes the others fail within the silence limit; stop them after that.
+        return LocalLauncher.run(nodeOptions.processes, Main.class.getName(), args, o, err,
+                place.connect().plus(place.silence()));
+    }
+
+    private Integer train(PrintWriter o, PrintWriter err, LoraConfig lora, boolean qlora, Double ropeFactor,
+                          boolean parallel, Plan readPlan, NodeOptions.Place place, Coordinator coordinator)
+            throws Exception {
+        boolean first = place.node() == 0;
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
@@ -193,23 +258,44 @@ final class FinetuneCommand implements Callable<Integer> {
             o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
                     data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
                     dev.ascendj.cpu.CpuThreads.threads());
-            List<InstructionRecord> samples = records.subList(0, Math.min(preview, records.size()));
+            List<InstructionRecord> samples = first ? records.subList(0, Math.min(preview, records.size())) : List.of();
             if (!resume) {
                 preview(o, "before training", m, ops, tok, template, samples);
             }
             ProgressBar bar = new ProgressBar(err);
             long t0 = System.nanoTime();
             if (parallel) {
-                var p = ParallelFinetune.plan(plan, cluster, model, m, lora != null, loraRank, seqLen,
-                        (long) batch * gradAccum);
-                var layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
-                ParallelFinetune.Outcome r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
-                        ParallelFinetune.Node.single(p));
+                Plan p = readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model, m, lora != null,
+                        loraRank, seqLen, (long) batch * gradAccum);
+                Layout layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
+                ParallelFinetune.Outcome r;
+                if (place.multi()) {
+                    NodePlacement placement = NodePlacement.of(p, place.nodes(), place.node(), false);
+                    LocalLauncher.exitWithParent();
+                    try (NodeSession session = NodeSession.join(new CoordinatorAddress(place.coordinator().host(),
+                                    coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
+                            place.node(), placement.ranksOf(place.node()), identity(p, tok, m), place.connect(),
+                            place.silence())) {
+                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
+                                new ParallelFinetune.Node(placement, session));
+                    }
+                } else {
+                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
+                            ParallelFinetune.Node.single(p));
+                }
                 double secs = (System.nanoTime() - t0) / 1e9;
+                if (!r.exported()) {
+                    o.printf("%nnode %d: steps %d..%d of %d on %d virtual devices in %s: loss %.4f -> %.4f%n", place.node(),
+                            r.firstStep(), totalSteps, totalSteps, layout.worldSize(), ProgressBar.format(secs),
+                            r.firstLoss(), r.lastLoss());
+                    o.flush();
+                    return 0;
+                }
                 preview(o, "after training", m, ops, tok, template, samples);
                 Path exported = export(m, tok, lora != null, ropeFactor != null);
-                o.printf("%n%d steps on %d virtual devices in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
-                        ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
+                o.printf("%n%d steps on %d virtual devices%s in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
+                        place.multi() ? " (" + place.nodes() + " nodes)" : "", ProgressBar.format(secs), r.firstLoss(),
+                        r.lastLoss());
                 o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                         out.resolve("loss.png"), out.resolve("checkpoints"));
                 o.flush();
@@ -233,6 +319,32 @@ final class FinetuneCommand implements Callable<Integer> {
             o.flush();
         }
         return 0;
+    }
+
+    /**
+     * What every node of a job must share, for the coordinator to compare: the plan, the model, the
+     * tokenizer, the data, every option that changes the result, and the version.
+     */
+    private Map<String, String> identity(Plan p, LlamaTokenizer tok, LlamaModel m) {
+        NodeIdentity id = new NodeIdentity().text("plan", p.toJson())
+                .text("model config", dev.ascendj.model.LlamaConfigs.toJson(m.config()));
+        if (ModelSource.isDirectory(model)) {
+            id.file("model files", Path.of(model));
+        } else {
+            id.text("model preset", model + " seed " + seed);
+        }
+        id.file("tokenizer", tok.path()).file("data " + data.getFileName(), data)
+                .text("version", String.valueOf(FinetuneCommand.class.getPackage().getImplementationVersion()));
+        List<String> options = List.of("method " + method, "lora " + loraRank + "/" + loraAlpha + "/" + loraDropout + "/"
+                + loraTargets, "seq-len " + seqLen, "batch " + batch + " x " + gradAccum, "steps " + steps + " epochs "
+                + epochs, "lr " + lr + " min " + minLr + " warmup " + warmup, "weight-decay " + weightDecay, "clip " + clip,
+                "seed " + seed, "pack " + pack, "recompute " + recompute, "micro-batching " + microBatchSize + " x "
+                + microBatches, "fp16 " + fp16, "checkpoint-every " + checkpointEvery);
+        for (String option : options) {
+            int space = option.indexOf(' ');
+            id.text("option " + option.substring(0, space), option.substring(space + 1));
+        }
+        return id.fields();
     }
 
     /**

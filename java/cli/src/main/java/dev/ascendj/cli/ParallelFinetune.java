@@ -1,6 +1,7 @@
 package dev.ascendj.cli;
 
 import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Rendezvous;
@@ -18,6 +19,7 @@ import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.data.InstructionLoader;
+import dev.ascendj.train.node.NodeSession;
 import dev.ascendj.train.parallel.FullWeights;
 import dev.ascendj.train.parallel.NodePlacement;
 import dev.ascendj.train.parallel.ParallelTrainer;
@@ -114,12 +116,17 @@ final class ParallelFinetune {
         try (CpuBackend backend = new CpuBackend(place.localRanks().length, false);
              CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.rendezvous(), timeout));
              TrainLog log = !node.first() ? null : resumed > 0 ? TrainLog.resume(out, resumed) : TrainLog.create(out)) {
+            NodeSession session = node.rendezvous() instanceof NodeSession s ? s : null;
+            if (session != null) {
+                // Another node failed, died or fell silent: this node's ranks stop at their next collective.
+                session.onAbort(reason -> fabric.abort(-1, new CommunicatorException(reason)));
+            }
             ParallelTrainer trainer = new ParallelTrainer(backend, fabric, layout, m.config(), m.lora(), start, opts)
                     .checkpoints(checkpoints, resume);
             if (fp16) {
                 trainer.fp16(65536, 2, 1000);
             }
-            results = trainer.run(loader, (step, steps, loss, lr, norm, tps) -> {
+            results = runReporting(session, () -> trainer.run(loader, (step, steps, loss, lr, norm, tps) -> {
                 losses.add(new double[] {loss});
                 if (log == null) {
                     return;
@@ -131,7 +138,7 @@ final class ParallelFinetune {
                 String stages = layout.pp() > 1 ? " stages " + trainer.activity().summary() : "";
                 bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm,
                         meanTps, stages));
-            });
+            }));
             if (log != null) {
                 log.plotLoss(out.resolve("loss.png"));
             }
@@ -140,6 +147,18 @@ final class ParallelFinetune {
         boolean exported = node.first() && copyFinalWeights(o, checkpoints, start, m);
         return new Outcome(losses.isEmpty() ? Double.NaN : losses.get(0)[0],
                 losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1)[0], resumed + 1, exported);
+    }
+
+    /** Runs {@code training}; a failure here is told to the other nodes (through {@code session}) before it is thrown. */
+    private static <T> T runReporting(NodeSession session, java.util.function.Supplier<T> training) {
+        try {
+            return training.get();
+        } catch (RuntimeException | Error e) {
+            if (session != null && session.abortReason() == null) {
+                session.fail(e.getMessage() != null ? e.getMessage() : e.toString());
+            }
+            throw e;
+        }
     }
 
     /**

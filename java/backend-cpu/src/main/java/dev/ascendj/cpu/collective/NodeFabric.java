@@ -167,9 +167,16 @@ public final class NodeFabric implements CollectiveFabric {
         return spec.timeout();
     }
 
-    /** A local rank failed (or, with -1, this node as a whole): the job fails, on every node. */
+    /**
+     * A local rank failed (or, with -1, this node as a whole): the job fails, on every node. With
+     * -1 and a {@link CommunicatorException}, the job failed elsewhere and its message is the reason.
+     */
     @Override
     public void abort(int rank, Throwable cause) {
+        if (rank < 0 && cause instanceof CommunicatorException) {
+            fail(cause.getMessage(), cause);
+            return;
+        }
         String who = rank >= 0 ? "rank " + rank + " on " + describeNode(spec.rendezvous().node())
                 : describeNode(spec.rendezvous().node());
         fail(who + " failed: " + VirtualCluster.describe(cause), cause);
