@@ -194,10 +194,12 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** {@code --processes N}: this command again as N child JVMs, nodes of one job on loopback. */
     private int launchNodes(PrintWriter o, PrintWriter err, NodeOptions.Place place) {
-        // The command line as given (the root command's, "finetune" included) without --processes.
-        List<String> args = new java.util.ArrayList<>();
+        // This command's arguments as given, without --processes (run as a subcommand, the parse
+        // result holds the root's arguments too: those up to the command's name are dropped).
+        List<String> args = new java.util.ArrayList<>(List.of(spec.name()));
         List<String> original = spec.commandLine().getParseResult().originalArgs();
-        for (int i = 0; i < original.size(); i++) {
+        int from = spec.commandLine().getParent() == null ? 0 : original.indexOf(spec.name()) + 1;
+        for (int i = from; i < original.size(); i++) {
             String a = original.get(i);
             if (a.equals("--processes")) {
                 i++;
@@ -326,8 +328,8 @@ final class FinetuneCommand implements Callable<Integer> {
      * tokenizer, the data, every option that changes the result, and the version.
      */
     private Map<String, String> identity(Plan p, LlamaTokenizer tok, LlamaModel m) {
-        NodeIdentity id = new NodeIdentity().text("plan", p.toJson())
-                .text("model config", dev.ascendj.model.LlamaConfigs.toJson(m.config()));
+        NodeIdentity id = plan != null ? new NodeIdentity().file("plan", plan) : new NodeIdentity().text("plan", p.toJson());
+        id.text("model config", dev.ascendj.model.LlamaConfigs.toJson(m.config()));
         if (ModelSource.isDirectory(model)) {
             id.file("model files", Path.of(model));
         } else {

@@ -25,9 +25,19 @@ import java.util.TreeSet;
 public final class NodeIdentity {
     private final Map<String, String> fields = new LinkedHashMap<>();
 
-    /** Adds a field with a value as is. */
+    /** Adds a field with a value as is (a long one by its size and SHA-256, so that messages stay short). */
     public NodeIdentity text(String name, String value) {
-        fields.put(name, value == null ? "(none)" : value);
+        String v = value == null ? "(none)" : value;
+        if (v.length() > 80) {
+            try {
+                byte[] bytes = v.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                v = bytes.length + " bytes, sha256 " + java.util.HexFormat.of().formatHex(
+                        MessageDigest.getInstance("SHA-256").digest(bytes));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+            }
+        }
+        fields.put(name, v);
         return this;
     }
 

@@ -1,0 +1,100 @@
+package dev.ascendj.train.parallel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Fabrics;
+import dev.ascendj.cpu.CpuBackend;
+import dev.ascendj.cpu.collective.VirtualCluster;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.train.TrainListener;
+import dev.ascendj.train.node.Coordinator;
+import dev.ascendj.train.node.CoordinatorAddress;
+import dev.ascendj.train.node.NodeSession;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The executor over several nodes (each with its coordinator session, CPU backend and fabric,
+ * here threads of one JVM talking TCP over loopback) gives the same bits as in one process:
+ * losses, the last step's gradients and the final weights, with tensor-parallel and pipeline
+ * groups that cross nodes.
+ */
+class MultiNodeTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @ParameterizedTest(name = "dp{0} tp{1} pp{2} sequence-parallel {3}, nodes of ranks {4}")
+    @CsvSource({
+        "2, 2, 2, false, '0,1,0,1,1,0,1,0'", // every TP pair and every pipeline boundary crosses nodes
+        "2, 2, 2, true, '0,0,0,0,1,1,1,1'",  // stage per node: pipeline boundaries cross
+        "4, 1, 1, false, '0,1,2,0'",         // a data-parallel ring over three nodes, uneven
+    })
+    void manyNodesGiveTheBitsOfOneProcess(int dp, int tp, int pp, boolean sp, String placement) throws Exception {
+        Layout layout = Equivalence.layout(dp, tp, pp, Equivalence.GLOBAL_BATCH / dp / 2, 2, true, false,
+                Equivalence.TINY.numHiddenLayers()).withSequenceParallel(sp);
+        int[] nodeOf = Arrays.stream(placement.split(",")).mapToInt(Integer::parseInt).toArray();
+        FullWeights start = Equivalence.start(false);
+        List<ParallelTrainer.RankResult> one;
+        try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
+            one = new ParallelTrainer(cluster.backend(), cluster, layout, Equivalence.TINY, null, start,
+                    Equivalence.options()).keepGradients(true).run(Equivalence.batches(Equivalence::batch),
+                    TrainListener.NONE);
+        }
+        List<ParallelTrainer.RankResult> many = runOnNodes(layout, nodeOf, start);
+        assertEquals(one.get(0).losses(), many.get(0).losses(), "losses");
+        assertEquals(one.get(0).gradNorms(), many.get(0).gradNorms(), "gradient norms");
+        for (boolean gradients : new boolean[] {false, true}) {
+            Map<String, float[]> a = ParallelTrainer.gather(one, start, gradients);
+            Map<String, float[]> b = ParallelTrainer.gather(many, start, gradients);
+            assertEquals(a.keySet(), b.keySet());
+            for (String name : a.keySet()) {
+                assertArrayEquals(a.get(name), b.get(name), (gradients ? "gradient " : "weight ") + name);
+            }
+        }
+    }
+
+    /** Every node in a thread of its own: coordinator session, backend, fabric, executor. */
+    static List<ParallelTrainer.RankResult> runOnNodes(Layout layout, int[] nodeOf, FullWeights start) throws Exception {
+        int nodes = Arrays.stream(nodeOf).max().orElse(0) + 1;
+        ExecutorService pool = Executors.newFixedThreadPool(nodes);
+        try (Coordinator c = Coordinator.start(new CoordinatorAddress("127.0.0.1", 0), nodes, TIMEOUT, TIMEOUT)) {
+            List<Future<List<ParallelTrainer.RankResult>>> parts = new ArrayList<>();
+            for (int n = 0; n < nodes; n++) {
+                int node = n;
+                parts.add(pool.submit(() -> {
+                    int[] local = IntStream.range(0, nodeOf.length).filter(r -> nodeOf[r] == node).toArray();
+                    int[] devices = IntStream.range(0, local.length).toArray();
+                    try (NodeSession s = NodeSession.join(new CoordinatorAddress("127.0.0.1", c.port()), nodes, node,
+                            Arrays.toString(local), Map.of("job", "same"), TIMEOUT, TIMEOUT);
+                         CpuBackend backend = new CpuBackend(local.length, false);
+                         CollectiveFabric fabric = Fabrics.open(backend, new FabricSpec(nodeOf.length, local, devices,
+                                 nodeOf, nodeOf, s, TIMEOUT))) {
+                        return new ParallelTrainer(backend, fabric, layout, Equivalence.TINY, null, start,
+                                Equivalence.options()).keepGradients(true).run(Equivalence.batches(Equivalence::batch),
+                                TrainListener.NONE);
+                    }
+                }));
+            }
+            List<ParallelTrainer.RankResult> all = new ArrayList<>();
+            for (Future<List<ParallelTrainer.RankResult>> f : parts) {
+                all.addAll(f.get(300, TimeUnit.SECONDS));
+            }
+            all.sort(java.util.Comparator.comparingInt(r -> r.at().rank()));
+            return all;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
