@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ascendj.plan.Addresses;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.DeviceSpec;
 import dev.ascendj.plan.Plan;
@@ -96,7 +97,7 @@ public final class RankTables {
         checkAgainstPlan(inv, plan, invSource);
         for (int s = 0; s < inv.servers().size(); s++) {
             String host = inv.servers().get(s).host();
-            if (!Inventory.IPV4.matcher(host).matches()) {
+            if (!Addresses.isIpv4(host)) {
                 throw new LaunchException(invSource + ": servers[" + s + "].host: '" + host
                         + "' is a name; the rank table needs the server's IPv4 address as server_id");
             }
@@ -187,8 +188,7 @@ public final class RankTables {
         for (int s = 0; s < t.serverList().size(); s++) {
             RankTable.Server srv = t.serverList().get(s);
             String where = "server_list[" + s + "]";
-            if (srv.serverId() == null || !Inventory.IPV4.matcher(srv.serverId()).matches()
-                    && !Inventory.HOSTNAME.matcher(srv.serverId()).matches()) {
+            if (srv.serverId() == null || !Addresses.isHost(srv.serverId())) {
                 throw new LaunchException(source + ": " + where + ".server_id: '" + srv.serverId() + "' is not an address");
             }
             if (!serverIds.add(srv.serverId())) {
@@ -208,7 +208,7 @@ public final class RankTables {
                 if (!ids.add(dev.deviceId())) {
                     throw new LaunchException(source + ": " + dw + ".device_id: " + id + " appears twice on " + srv.serverId());
                 }
-                if (dev.deviceIp() == null || !Inventory.IPV4.matcher(dev.deviceIp()).matches()) {
+                if (dev.deviceIp() == null || !Addresses.isIpv4(dev.deviceIp())) {
                     throw new LaunchException(source + ": " + dw + ".device_ip: '" + dev.deviceIp() + "' is not an IPv4 address");
                 }
                 String prev = ips.putIfAbsent(dev.deviceIp(), dw);

@@ -30,7 +30,7 @@ public final class SshRunner {
         if (ssh == null || !ssh.matches("[A-Za-z0-9._/+-]{1,200}")) {
             throw new LaunchException("ssh: '" + ssh + "' is not an executable path");
         }
-        if (user != null && !Inventory.USER.matcher(user).matches()) {
+        if (user != null && !dev.ascendj.plan.Addresses.isUser(user)) {
             throw new LaunchException("user: '" + user + "' is not a user name");
         }
         this.ssh = ssh;
@@ -39,7 +39,7 @@ public final class SshRunner {
 
     /** The argument array for one server. */
     public List<String> command(Inventory.Server server) {
-        if (!Inventory.IPV4.matcher(server.host()).matches() && !Inventory.HOSTNAME.matcher(server.host()).matches()) {
+        if (!dev.ascendj.plan.Addresses.isHost(server.host())) {
             throw new LaunchException("host '" + server.host() + "' is not an address");
         }
         List<String> cmd = new ArrayList<>(List.of(ssh, "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=30"));
