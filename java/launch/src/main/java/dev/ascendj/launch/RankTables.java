@@ -165,7 +165,7 @@ public final class RankTables {
     /**
      * Checks a table as HCCL would need it: version 1.0, status completed, server_count matching
      * the list, IPv4 server ids and device IPs without duplicates, device ids 0-7 unique per server,
-     * rank ids exactly 0..N-1.
+     * rank ids exactly 0..N-1 and one contiguous block per server.
      */
     public static void validate(RankTable t, String source) {
         if (!RankTable.VERSION.equals(t.version())) {
@@ -229,6 +229,23 @@ public final class RankTables {
         for (int r = 0; r < total; r++) {
             if (!ranks.contains(r)) {
                 throw new LaunchException(source + ": rank ids must be 0.." + (total - 1) + "; rank " + r + " is missing");
+            }
+        }
+        // HCCL: "Cross-server rank_id interleaving is not supported" (hicann/hccl
+        // docs/en/user_guide/cluster_info_config/rank_table_config_910.md, rank_id).
+        for (int s = 0; s < t.serverList().size(); s++) {
+            RankTable.Server srv = t.serverList().get(s);
+            int lo = Integer.MAX_VALUE;
+            int hi = -1;
+            for (RankTable.Device d : srv.device()) {
+                int r = Integer.parseInt(d.rankId());
+                lo = Math.min(lo, r);
+                hi = Math.max(hi, r);
+            }
+            if (hi - lo + 1 != srv.device().size()) {
+                throw new LaunchException(source + ": server_list[" + s + "] (" + srv.serverId() + ") holds ranks " + lo + ".." + hi
+                        + " with gaps; HCCL needs each server's rank ids to be one contiguous block (plan again: this AscendJ plans "
+                        + "only such placements for Ascend)");
             }
         }
     }
