@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ascendj launch: server 1 of 2 (10.0.0.12), rank table, MindFormers 1.0, 16 ranks: dp 4 tp 1 pp 4
 set -euo pipefail
-ASCENDJ_JOB=9be1d2019965
+ASCENDJ_JOB=c03597eef28f
 CANN_ENV='/usr/local/Ascend/ascend-toolkit/set_env.sh'
 if [ -f "$CANN_ENV" ]; then set +u; source "$CANN_ENV"; set -u; fi
 mkdir -p '/data/job1'
@@ -9,14 +9,14 @@ cd '/data/job1'
 mkdir -p .ascendj
 rm -f .ascendj/pids .ascendj/stopped
 cat > .ascendj/stop.sh <<'ASCENDJ_END_OF_FILE'
-# ascendj: stop the processes of job 9be1d2019965 on this server
+# ascendj: stop the processes of job c03597eef28f on this server
 cd '/data/job1' 2>/dev/null || exit 0
 mkdir -p .ascendj && touch .ascendj/stopped
 [ -f .ascendj/pids ] || exit 0
 mine=""
 while read -r p; do
   case "$p" in ''|*[!0-9]*) continue;; esac
-  if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'ASCENDJ_JOB=9be1d2019965'; then mine="$mine $p"; fi
+  if tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qx 'ASCENDJ_JOB=c03597eef28f'; then mine="$mine $p"; fi
 done < .ascendj/pids
 for p in $mine; do kill -TERM -- -$p 2>/dev/null; done
 for i in $(seq 1 20); do
@@ -52,7 +52,7 @@ runner_config:
 optimizer:
   type: FP32StateAdamWeightDecay
   beta1: 0.9
-  beta2: 0.95
+  beta2: 0.999
   eps: 1.0E-8
   learning_rate: 1.0E-5
 lr_schedule:
