@@ -45,7 +45,7 @@ public final class MindFormersConfig {
      * @param epochs         runner_config.epochs
      * @param learningRate   peak learning rate, or null for the LLaMA2 card's (1e-5 full, 1e-4 LoRA)
      * @param outputDir      output_dir (checkpoints, strategies, logs), relative to the job directory or absolute
-     * @param sharedOutput   true when outputDir is on a filesystem every server shares (NFS, dpc or sshfs)
+     * @param sharedOutput   true when outputDir is on a disk every server shares and MindFormers recognizes (a mount of type nfs or dpc)
      * @param onlySaveStrategy write only_save_strategy: True (the job writes its strategy files and exits)
      */
     public record Options(String model, String dataDir, String loadCheckpoint, String vocabFile, int epochs, Double learningRate,
@@ -100,11 +100,12 @@ public final class MindFormersConfig {
         if (devices > threshold && !o.sharedOutput()) {
             throw new LaunchException("load-checkpoint: " + o.loadCheckpoint() + " is a whole-model checkpoint, which MindFormers "
                     + stack.mindformers() + " slices only with auto_trans_ckpt; with " + devices + " devices (more than " + threshold
-                    + ") it refuses that unless output_dir is on a shared filesystem (NFS, dpc or sshfs; run_mindformer.py with "
-                    + "tools/utils.py check_shared_disk). Either put output_dir on a shared disk and say so (--output-dir DIR "
-                    + "--shared-output), or pre-shard the checkpoint: write a strategy-only config (--only-save-strategy) and run it "
-                    + "once, collect output/strategy/ from every server, run ascendj convert hf-to-mindspore MODEL --strategy DIR "
-                    + "--out SHARDED, copy SHARDED to every server and pass --load-checkpoint SHARDED (a directory of rank_N/)");
+                    + ") it refuses that unless output_dir is on a shared disk (run_mindformer.py with tools/utils.py "
+                    + "check_shared_disk: a mount of type nfs or dpc; NFSv4 mounts, type nfs4, and ordinary sshfs mounts do not pass). "
+                    + "Either put output_dir on such a disk and say so (--output-dir DIR --shared-output), or pre-shard the checkpoint: "
+                    + "write a strategy-only config (--only-save-strategy) and run it once, collect output/strategy/ from every server, "
+                    + "run ascendj convert hf-to-mindspore MODEL SHARDED --strategy DIR, copy SHARDED to every server and pass "
+                    + "--load-checkpoint SHARDED (a directory of rank_N/)");
         }
         return true;
     }

@@ -46,7 +46,7 @@ public final class MindformersCommand implements Callable<Integer> {
             description = "output_dir on the servers (default ${DEFAULT-VALUE}, inside the job directory).")
     String outputDir;
 
-    @Option(names = "--shared-output", description = "output_dir is on a filesystem all servers share (NFS, dpc or sshfs), as "
+    @Option(names = "--shared-output", description = "output_dir is on a disk all servers share, mounted as type nfs or dpc, as "
             + "MindFormers requires for auto_trans_ckpt on more than 8 devices; ascendj preflight --config verifies it.")
     boolean sharedOutput;
 

@@ -50,7 +50,7 @@ class MindFormersConfigTest {
         Plan plan = Plan.read(CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json"));
         var notShared = new MindFormersConfig.Options("llama2-7b", "/data/d", "/models/llama2_7b.ckpt", null, 2, null, "./output", false, false);
         LaunchException e = assertThrows(LaunchException.class, () -> MindFormersConfig.generate(plan, notShared));
-        assertTrue(e.getMessage().contains("with 32 devices (more than 8) it refuses that unless output_dir is on a shared filesystem"),
+        assertTrue(e.getMessage().contains("with 32 devices (more than 8) it refuses that unless output_dir is on a shared disk"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("--only-save-strategy") && e.getMessage().contains("--strategy"), e.getMessage());
         var sharded = new MindFormersConfig.Options("llama2-7b", "/data/d", "/data/llama2_7b_sharded", null, 2, null, "./output", false, false);
