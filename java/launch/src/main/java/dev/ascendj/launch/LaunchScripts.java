@@ -162,7 +162,7 @@ public final class LaunchScripts {
                     ns.process(new NodeScript.Proc("rank " + r.rank(), env, run, "output/log/rank_" + r.rank() + "/mindformer.log"));
                 }
             }
-            scripts.put("node" + s + "_" + srv.host() + ".sh", ns.render(peers(inv, s)));
+            scripts.put("node" + s + "_" + srv.host() + ".sh", ns.render(NodeScript.peersOf(inv, s)));
         }
         scripts.put(STOP_SCRIPT, NodeScript.stopScript(o.workDir(), jobId));
         return scripts;
@@ -170,18 +170,6 @@ public final class LaunchScripts {
 
     /** The name of the stop script among {@link #generate}'s files. */
     public static final String STOP_SCRIPT = "stop.sh";
-
-    /** The servers other than {@code s}, as SSH peers. */
-    static List<NodeScript.Peer> peers(Inventory inv, int s) {
-        List<NodeScript.Peer> out = new ArrayList<>();
-        for (int i = 0; i < inv.servers().size(); i++) {
-            if (i != s) {
-                Inventory.Server p = inv.servers().get(i);
-                out.add(new NodeScript.Peer(p.host(), p.sshPort(), inv.user()));
-            }
-        }
-        return out;
-    }
 
     /** A tag for the job's processes: the same plan and config give the same id. */
     static String jobId(Plan plan, String configYaml) {

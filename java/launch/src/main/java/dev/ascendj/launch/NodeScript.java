@@ -67,6 +67,18 @@ public final class NodeScript {
     public record Peer(String host, int sshPort, String user) {
     }
 
+    /** The servers of {@code inv} other than server {@code s}, as the SSH peers its script stops on failure. */
+    public static List<Peer> peersOf(Inventory inv, int s) {
+        List<Peer> out = new ArrayList<>();
+        for (int i = 0; i < inv.servers().size(); i++) {
+            if (i != s) {
+                Inventory.Server p = inv.servers().get(i);
+                out.add(new Peer(p.host(), p.sshPort(), inv.user()));
+            }
+        }
+        return out;
+    }
+
     private final String title;
     private final String workDir;
     private final String cannEnv;

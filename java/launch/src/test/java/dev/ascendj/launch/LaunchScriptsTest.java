@@ -162,8 +162,13 @@ class LaunchScriptsTest {
 
     @Test
     void whenOneRankDiesTheServerStopsTheOthersAndTheirChildren() throws Exception {
-        Plan plan = TestPlans.plan(dev.ascendj.plan.ClusterSpec.parse("1x2-910a"), 2, 1, 1, 1, 1, dev.ascendj.plan.Recompute.NONE);
-        Inventory inv = Inventory.read(TestPlans.write(dir, "one.yaml", TestPlans.inventoryYaml(1, 2)));
+        Plan plan = TestPlans.plan(dev.ascendj.plan.ClusterSpec.parse("2x2-910a"), 4, 1, 1, 1, 1, dev.ascendj.plan.Recompute.NONE);
+        Inventory inv = Inventory.read(TestPlans.write(dir, "two.yaml", TestPlans.inventoryYaml(2, 2).replace("name: lab", "name: lab\nuser: hpc")));
+        // A stand-in for ssh on the server's PATH: records how the peer was called and what it was sent.
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Files.writeString(bin.resolve("ssh"), "#!/bin/bash\necho \"$*\" > '" + dir.resolve("peer-args") + "'\ncat > '"
+                + dir.resolve("peer-stdin") + "'\n");
+        Files.setPosixFilePermissions(bin.resolve("ssh"), PosixFilePermissions.fromString("rwx------"));
         Path job = dir.resolve("job");
         // A stand-in for python: rank 1 fails after a moment; rank 0 would run for a minute with a child of its own.
         Path python = dir.resolve("fake-python");
@@ -174,7 +179,9 @@ class LaunchScriptsTest {
                 python.toString(), 8118, 600, 600, 1800);
         String script = LaunchScripts.generate(inv, plan, "seed: 0\n", LaunchScripts.Launcher.RANKTABLE, o).get("node0_10.0.0.11.sh");
         Path f = TestPlans.write(dir, "node0.sh", script);
-        Process p = new ProcessBuilder("bash", f.toString()).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder("bash", f.toString()).redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        Process p = pb.start();
         try {
             assertTrue(p.waitFor(90, java.util.concurrent.TimeUnit.SECONDS), "the node script did not stop");
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -184,6 +191,9 @@ class LaunchScriptsTest {
             long child = Long.parseLong(Files.readString(job.resolve("rank0-child.pid")).trim());
             assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "rank 0's child survived");
             assertTrue(Files.exists(job.resolve(".ascendj/stop.sh")));
+            assertEquals("-o BatchMode=yes -o ConnectTimeout=10 -l hpc -- 10.0.0.12 bash -s", Files.readString(dir.resolve("peer-args")).trim());
+            assertTrue(Files.readString(dir.resolve("peer-stdin")).contains("# ascendj: stop the processes of job "), "stop script sent");
+            assertTrue(out.contains("stopped the ranks of 10.0.0.12"), out);
         } finally {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
