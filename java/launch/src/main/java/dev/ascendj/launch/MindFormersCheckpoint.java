@@ -90,6 +90,9 @@ public final class MindFormersCheckpoint {
      * checkpoint ({@code EPOCH_STEP}, default the latest that every rank has).
      */
     public static MindFormersCheckpoint open(Path dir, Path strategy, String step) {
+        if (!Files.isDirectory(dir)) {
+            throw new LaunchException(dir + ": no such directory (expected MindFormers' output directory or a directory of rank_N/)");
+        }
         Path root = Files.isDirectory(dir.resolve("checkpoint")) ? dir.resolve("checkpoint") : dir;
         Map<Integer, Path> rankDirs = new TreeMap<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {

@@ -326,6 +326,20 @@ class MindFormersCheckpointTest {
     }
 
     @Test
+    void theCommandConvertsARunDirectory() throws IOException {
+        List<Param> params = params(false);
+        Path run = writeRun(dir.resolve("output"), Case.TP_AND_OPT_SHARD, params, weights(params, 3));
+        var r = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", run.toString(), dir.resolve("hf").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains(params.size() + " tensors merged, " + (params.size() * 2 + 2) + " optimizer and bookkeeping entries dropped"),
+                r.out());
+        assertTrue(Files.exists(dir.resolve("hf/model.safetensors")));
+        var bad = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", dir.resolve("none").toString(), dir.resolve("x").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("none: no such directory"), bad.err());
+    }
+
+    @Test
     void badRunsAreRefusedWithTheFileAndTheProblem() throws IOException {
         List<Param> params = params(false);
         Map<String, byte[]> w = weights(params, 5);
