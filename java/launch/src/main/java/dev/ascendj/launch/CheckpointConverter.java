@@ -18,7 +18,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -160,13 +163,106 @@ public final class CheckpointConverter {
 
     /** Hugging Face safetensors (a file or a model directory) to one MindSpore .ckpt; returns the tensors written. */
     public static int hfToMindSpore(Path in, Path out) {
-        try {
+        return hfToMindSpore(in, out, null);
+    }
+
+    /**
+     * Hugging Face safetensors to one MindSpore .ckpt with MindFormers' names; {@code dtype}
+     * ({@code float16}, {@code bfloat16}, {@code float32}, or null to keep each tensor's type)
+     * casts every floating-point tensor as MindFormers' converter does: v1.0.0
+     * {@code mindformers/models/llama/convert_weight.py} loads the model in float32
+     * ({@code LlamaForCausalLM.from_pretrained}, exact for BF16 and FP16 sources) and builds each
+     * parameter as {@code ms.Tensor(value, dtype=float16)}, one round-to-nearest-even conversion.
+     */
+    public static int hfToMindSpore(Path in, Path out, String dtype) {
+        try (HfSource src = HfSource.open(in, dtype, out.toAbsolutePath().getParent())) {
+            writeAtomically(out, os -> {
+                for (MindFormersCheckpoint.Whole t : src.tensors().values()) {
+                    MsCheckpoint.writeValue(os, t.name(), t.type(), t.shape(), t.data().duplicate().position(0));
+                }
+            });
+            return src.tensors().size();
+        } catch (IOException e) {
+            throw new LaunchException(in + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Hugging Face safetensors to one checkpoint per rank, sliced for a MindFormers job's
+     * strategy ({@code output/strategy/ckpt_strategy_rank_N.ckpt} of a run of the same config with
+     * {@code only_save_strategy: True}): {@code outDir/rank_N/checkpoint_N.ckpt}, ready for
+     * {@code load_checkpoint: outDir} with {@code auto_trans_ckpt: False}. Returns the ranks written.
+     */
+    public static int hfToSharded(Path in, Path strategyDir, Path outDir, String dtype) {
+        Map<Integer, Map<String, StrategyFile.Layout>> perRank = new TreeMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(strategyDir, "*.ckpt")) {
+            for (Path f : ds) {
+                Matcher m = Pattern.compile(".*rank_(\\d+)\\.ckpt").matcher(f.getFileName().toString());
+                if (m.matches()) {
+                    perRank.put(Integer.parseInt(m.group(1)), StrategyFile.read(f));
+                }
+            }
+        } catch (IOException e) {
+            throw new LaunchException(strategyDir + ": cannot list: " + e.getMessage(), e);
+        }
+        if (perRank.isEmpty()) {
+            throw new LaunchException(strategyDir + ": no ckpt_strategy_rank_N.ckpt files; run the job once with only_save_strategy: True "
+                    + "(ascendj mindformers --only-save-strategy) and collect output/strategy/ from every server");
+        }
+        int ranks = perRank.size();
+        for (int r = 0; r < ranks; r++) {
+            if (!perRank.containsKey(r)) {
+                throw new LaunchException(strategyDir + ": the strategy file of rank " + r + " is missing (have " + perRank.keySet() + ")");
+            }
+        }
+        Map<String, StrategyFile.Layout> layouts = new LinkedHashMap<>();
+        Map<String, List<Integer>> holders = new LinkedHashMap<>();
+        perRank.forEach((r, m) -> m.forEach((name, l) -> {
+            StrategyFile.Layout prev = layouts.putIfAbsent(name, l);
+            if (prev != null && !prev.equals(l)) {
+                throw new LaunchException(strategyDir + ": " + name + " has different layouts in different ranks' files");
+            }
+            holders.computeIfAbsent(name, k -> new ArrayList<>()).add(r);
+        }));
+        try (HfSource src = HfSource.open(in, dtype, outDir.toAbsolutePath().getParent())) {
+            for (String name : src.tensors().keySet()) {
+                if (!layouts.containsKey(name)) {
+                    throw new LaunchException(in + ": " + name + " is not a parameter of the job's strategy (is it the same model and "
+                            + "config?)");
+                }
+            }
+            for (String name : layouts.keySet()) {
+                // Optimizer states start fresh; LoRA adapters start from their initializers.
+                boolean weight = MindFormersCheckpoint.kind(name, new long[] {1}) == MindFormersCheckpoint.Kind.WEIGHT;
+                if (weight && !src.tensors().containsKey(name)) {
+                    throw new LaunchException(strategyDir + ": the job has parameter " + name + ", which " + in + " lacks");
+                }
+            }
+            MindFormersCheckpoint.split(src.tensors(), layouts, holders, ranks, outDir);
+            return ranks;
+        } catch (IOException e) {
+            throw new LaunchException(in + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The tensors of a Hugging Face model under MindFormers' names, mapped (cast copies live in a scratch file). */
+    record HfSource(Map<String, MindFormersCheckpoint.Whole> tensors, List<SafetensorsFile> files, Path scratch) implements AutoCloseable {
+
+        static HfSource open(Path in, String dtype, Path scratchDir) throws IOException {
+            String target = dtype == null ? null : switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+                case "float16", "fp16" -> "Float16";
+                case "bfloat16", "bf16" -> "BFloat16";
+                case "float32", "fp32" -> "Float32";
+                default -> throw new LaunchException("--dtype '" + dtype + "': expected float16, bfloat16 or float32");
+            };
             List<SafetensorsFile> files = new ArrayList<>();
+            Path scratch = null;
             try {
                 record Src(String msName, SafetensorsFile file, TensorInfo info) {
                 }
                 List<Src> all = new ArrayList<>();
                 java.util.Set<String> seen = new java.util.HashSet<>();
+                long castBytes = 0;
                 for (Path p : safetensorsFiles(in)) {
                     SafetensorsFile f = SafetensorsFile.open(p);
                     files.add(f);
@@ -179,25 +275,71 @@ public final class CheckpointConverter {
                             throw new LaunchException(in + ": tensor " + t.name() + " appears in two files");
                         }
                         all.add(new Src(ms, f, t));
+                        if (target != null && t.dtype().isFloatingPoint() && !msType(t.dtype()).equals(target)) {
+                            castBytes += MindFormersCheckpoint.numel(t.dims()) * MsCheckpoint.TYPE_SIZES.get(target);
+                        }
                     }
                 }
                 all.sort(Comparator.comparing(Src::msName, msOrder()));
-                writeAtomically(out, os -> {
-                    for (Src s : all) {
-                        for (ByteBuffer part : mapped(s.file().path(), s.file().dataStart() + s.info().begin(), s.info().byteSize())) {
-                            // One value per tensor: pass the whole content; slicing happens in writeValue.
-                            MsCheckpoint.writeValue(os, s.msName(), msType(s.info().dtype()), s.info().dims(), part);
-                        }
-                    }
-                });
-                return all.size();
-            } finally {
-                for (SafetensorsFile f : files) {
-                    f.close();
+                ByteBuffer cast = null;
+                if (castBytes > 0) {
+                    Files.createDirectories(scratchDir);
+                    scratch = Files.createTempFile(scratchDir, ".ascendj-cast", ".tmp");
+                    cast = MindFormersCheckpoint.scratch(scratch, castBytes);
                 }
+                Map<String, MindFormersCheckpoint.Whole> out = new LinkedHashMap<>();
+                long pos = 0;
+                for (Src s : all) {
+                    ByteBuffer data = mapped(s.file().path(), s.file().dataStart() + s.info().begin(), s.info().byteSize()).get(0)
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    String type = msType(s.info().dtype());
+                    if (target != null && s.info().dtype().isFloatingPoint() && !type.equals(target)) {
+                        long n = MindFormersCheckpoint.numel(s.info().dims());
+                        int size = MsCheckpoint.TYPE_SIZES.get(target);
+                        ByteBuffer dst = cast.duplicate().position(Math.toIntExact(pos)).limit(Math.toIntExact(pos + n * size)).slice()
+                                .order(ByteOrder.LITTLE_ENDIAN);
+                        castInto(data, s.info().dtype(), dst, target, n);
+                        pos += n * size;
+                        data = dst;
+                        type = target;
+                    }
+                    out.put(s.msName(), new MindFormersCheckpoint.Whole(s.msName(), type, s.info().dims(), data));
+                }
+                return new HfSource(out, files, scratch);
+            } catch (IOException | RuntimeException e) {
+                files.forEach(SafetensorsFile::close);
+                if (scratch != null) {
+                    Files.deleteIfExists(scratch);
+                }
+                throw e;
             }
-        } catch (IOException e) {
-            throw new LaunchException(in + ": " + e.getMessage(), e);
+        }
+
+        @Override
+        public void close() throws IOException {
+            files.forEach(SafetensorsFile::close);
+            if (scratch != null) {
+                Files.deleteIfExists(scratch);
+            }
+        }
+    }
+
+    /** Element-wise cast through float32 (exact for FP16 and BF16), rounding to nearest even once. */
+    static void castInto(ByteBuffer src, SafetensorsDtype from, ByteBuffer dst, String to, long n) {
+        for (long i = 0; i < n; i++) {
+            int k = Math.toIntExact(i);
+            float v = switch (from) {
+                case F16 -> dev.ascendj.core.Half.halfToFloat(src.getShort(k * 2));
+                case BF16 -> dev.ascendj.core.Half.bfloat16ToFloat(src.getShort(k * 2));
+                case F32 -> src.getFloat(k * 4);
+                case F64 -> (float) src.getDouble(k * 8);
+                default -> throw new LaunchException("cannot cast " + from);
+            };
+            switch (to) {
+                case "Float16" -> dst.putShort(k * 2, dev.ascendj.core.Half.floatToHalf(v));
+                case "BFloat16" -> dst.putShort(k * 2, dev.ascendj.core.Half.floatToBFloat16(v));
+                default -> dst.putFloat(k * 4, v);
+            }
         }
     }
 

@@ -39,22 +39,37 @@ public final class DataPrep {
         return records.size();
     }
 
+    /** The preprocessing script's name in the output directory. */
+    public static final String SCRIPT = "preprocess.sh";
+
     /**
-     * The MindRecord preprocessing command (MindFormers v1.0
-     * {@code mindformers/tools/dataset_preprocess/llama/llama_preprocess.py}); it pads each
-     * record to seqLen + 1 tokens, as the model shifts inputs and labels by one.
+     * The script that turns the conversations into MindRecord on a server where MindFormers is
+     * installed (MindFormers v1.0
+     * {@code mindformers/tools/dataset_preprocess/llama/llama_preprocess.py}, which imports
+     * {@code mindformers} and therefore needs the checkout on {@code PYTHONPATH}). It runs from its
+     * own directory, wherever that directory is copied: the conversations and the output are
+     * named relative to it; the checkout is {@code $MINDFORMERS_DIR} or {@code mindformersDir}.
+     * Records are padded to seqLen + 1 tokens, as the model shifts inputs and labels by one.
      */
-    public static String preprocessCommand(String python, String mindformersDir, String conversations, String tokenizer, int seqLen,
-                                           String output) {
+    public static String preprocessScript(String python, String mindformersDir, String conversations, String tokenizer, int seqLen,
+                                          String output) {
         if (seqLen < 2) {
             throw new LaunchException("seq-len: " + seqLen + " is too short");
         }
         if (python == null || !python.matches("[A-Za-z0-9._/+-]{1,200}")) {
             throw new LaunchException("python: '" + python + "' is not an interpreter path");
         }
-        return python + " " + Shell.quote(mindformersDir + "/mindformers/tools/dataset_preprocess/llama/llama_preprocess.py", "mindformers-dir")
-                + " --dataset_type qa --input_glob " + Shell.quote(conversations, "conversations")
-                + " --model_file " + Shell.quote(tokenizer, "tokenizer") + " --seq_length " + seqLen
-                + " --output_file " + Shell.quote(output, "output");
+        return "#!/usr/bin/env bash\n"
+                + "# ascendj prepare-data: conversations -> MindRecord with MindFormers' llama_preprocess.py (--dataset_type qa).\n"
+                + "# Copy this directory to a server with MindFormers and run: bash " + SCRIPT + " (set MINDFORMERS_DIR if the\n"
+                + "# checkout is elsewhere). Relative paths are relative to this directory.\n"
+                + "set -euo pipefail\n"
+                + "cd \"$(dirname \"$0\")\"\n"
+                + "if [ -z \"${MINDFORMERS_DIR:-}\" ]; then MINDFORMERS_DIR=" + Shell.quote(mindformersDir, "mindformers-dir") + "; fi\n"
+                + "export PYTHONPATH=\"$MINDFORMERS_DIR${PYTHONPATH:+:$PYTHONPATH}\"\n"
+                + python + " \"$MINDFORMERS_DIR/mindformers/tools/dataset_preprocess/llama/llama_preprocess.py\" --dataset_type qa"
+                + " --input_glob " + Shell.quote(conversations, "conversations") + " --model_file " + Shell.quote(tokenizer, "tokenizer")
+                + " --seq_length " + seqLen + " --output_file " + Shell.quote(output, "output") + "\n"
+                + "echo \"MindRecord written: $PWD/" + output.replace("\"", "") + " (pass this directory to ascendj mindformers --data)\"\n";
     }
 }

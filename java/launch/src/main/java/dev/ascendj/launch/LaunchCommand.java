@@ -46,8 +46,18 @@ public final class LaunchCommand implements Callable<Integer> {
     String engine;
 
     @Option(names = "--launcher", defaultValue = "ranktable", paramLabel = "msrun|ranktable",
-            description = "msrun (MindSpore dynamic networking) or ranktable (RANK_TABLE_FILE, one process per NPU; default).")
+            description = "ranktable (RANK_TABLE_FILE, one process per NPU; every release; default) or msrun (MindFormers 1.1+ "
+                    + "with MindSpore 2.3+ only).")
     String launcher;
+
+    @Option(names = "--mindformers-version", paramLabel = "VERSION",
+            description = "MindFormers release on the servers, as in the compatibility table (default: 1.0, the release of the "
+                    + "generated field names; the only one for the 910A).")
+    String mindformersVersion;
+
+    @Option(names = "--python", defaultValue = "python", paramLabel = "PATH", description = "Python interpreter on the servers "
+            + "(default ${DEFAULT-VALUE}).")
+    String python;
 
     @Option(names = "--dry-run", description = "Only write the scripts.")
     boolean dryRun;
@@ -100,20 +110,25 @@ public final class LaunchCommand implements Callable<Integer> {
                 throw new LaunchException(config + " fails the start-up checks (above); fix it or regenerate it with ascendj mindformers");
             }
             SshRunner runner = new SshRunner(ssh, inv.user());
-            Map<String, String> scripts = LaunchScripts.generate(inv, p, yaml, l, LaunchScripts.Options.defaults(workDir, mindformersDir)
-                    .withMasterPort(masterPort));
+            Compatibility.Stack stack = Compatibility.builtIn().stackFor(p.hardware().name(), mindformersVersion);
+            Map<String, String> scripts = LaunchScripts.generate(inv, p, yaml, l, stack, LaunchScripts.Options.defaults(workDir,
+                    mindformersDir).withMasterPort(masterPort).withPython(python));
             List<String> texts = new ArrayList<>();
             int s = 0;
             for (Map.Entry<String, String> e : scripts.entrySet()) {
                 Path f = out.resolve(e.getKey());
                 AtomicFiles.write(f, e.getValue());
+                if (e.getKey().equals(LaunchScripts.STOP_SCRIPT)) {
+                    o.println("wrote " + f + "   (stops the job's processes on a server: ssh HOST bash -s < " + f + ")");
+                    continue;
+                }
                 texts.add(e.getValue());
                 o.println("wrote " + f + "   (run: " + String.join(" ", runner.command(inv.servers().get(s++))) + " < " + f + ")");
             }
             if (dryRun) {
                 return 0;
             }
-            Map<String, Integer> status = runner.run(inv, texts, o);
+            Map<String, Integer> status = runner.run(inv, texts, scripts.get(LaunchScripts.STOP_SCRIPT), o);
             boolean ok = true;
             for (Map.Entry<String, Integer> e : status.entrySet()) {
                 o.println(e.getKey() + ": " + (e.getValue() == 0 ? "finished" : "failed with status " + e.getValue()));

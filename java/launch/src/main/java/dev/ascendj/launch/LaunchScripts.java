@@ -9,14 +9,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Per-server launch scripts for a MindFormers job, for both of MindFormers' launchers:
- * {@link Launcher#MSRUN msrun} (MindSpore's dynamic networking, no rank table) and
- * {@link Launcher#RANKTABLE the rank table} ({@code run_distribute.sh} style: one
- * {@code run_mindformer.py} per NPU with {@code RANK_TABLE_FILE}, {@code DEVICE_ID},
- * {@code RANK_ID} and {@code RANK_SIZE}). Each script is self-contained: it writes the config
- * (and the rank table) into the work directory, sets the environment, starts the ranks and
- * exits non-zero if any rank fails, so it can be run over SSH as {@code bash -s}. Every
- * inventory and option value is validated beforehand and single-quoted in the script.
+ * Per-server launch scripts for a MindFormers job, built on {@link NodeScript} (environment,
+ * watchdog that stops every server when one rank dies, stop script). The launcher comes from the
+ * MindFormers release ({@link Compatibility}): {@link Launcher#RANKTABLE the rank table}
+ * ({@code scripts/run_distribute.sh} style: one {@code run_mindformer.py} per NPU with
+ * {@code RANK_TABLE_FILE}, {@code DEVICE_ID}, {@code RANK_ID} and {@code RANK_SIZE}), available in
+ * every release, or {@link Launcher#MSRUN msrun} (MindSpore's dynamic networking, MindFormers 1.1
+ * and MindSpore 2.3 or later). Each script is self-contained, so it can be run over SSH as
+ * {@code bash -s}; every inventory and option value is validated beforehand and single-quoted.
  */
 public final class LaunchScripts {
 
@@ -24,12 +24,17 @@ public final class LaunchScripts {
     public enum Launcher {
         /** {@code msrun}: ranks follow node_rank x local_worker_num + local index. */
         MSRUN,
-        /** A rank table and one process per NPU, any rank map. */
-        RANKTABLE
+        /** A rank table and one process per NPU. */
+        RANKTABLE;
+
+        /** The name in the compatibility table and on the command line. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** Heredoc delimiter; a file embedded in a script may not contain it as a line. */
-    static final String EOF_MARK = "ASCENDJ_END_OF_FILE";
+    static final String EOF_MARK = NodeScript.EOF_MARK;
 
     /**
      * Where and how to run.
@@ -65,6 +70,11 @@ public final class LaunchScripts {
             return new Options(workDir, mindformersDir, cannEnv, python, port, clusterTimeout, hcclConnectTimeout, hcclExecTimeout);
         }
 
+        /** These options with another Python interpreter. */
+        public Options withPython(String interpreter) {
+            return new Options(workDir, mindformersDir, cannEnv, interpreter, masterPort, clusterTimeout, hcclConnectTimeout, hcclExecTimeout);
+        }
+
         /** Defaults: CANN's standard install, MindFormers' msrun port 8118, HCCL timeouts for a multi-server job. */
         public static Options defaults(String workDir, String mindformersDir) {
             return new Options(workDir, mindformersDir, "/usr/local/Ascend/ascend-toolkit/set_env.sh", "python", 8118, 600, 600, 1800);
@@ -74,43 +84,57 @@ public final class LaunchScripts {
     private LaunchScripts() {
     }
 
+    /** The scripts of a job with the default release of the plan's hardware (MindFormers 1.0 on the 910A). */
+    public static Map<String, String> generate(Inventory inv, Plan plan, String configYaml, Launcher launcher, Options o) {
+        return generate(inv, plan, configYaml, launcher, Compatibility.builtIn().stackFor(plan.hardware().name(), null), o);
+    }
+
     /**
-     * One script per server, keyed by a file name ({@code node0_10.0.0.11.sh}).
+     * One script per server, keyed by a file name ({@code node0_10.0.0.11.sh}), plus the stop
+     * script under {@link #STOP_SCRIPT}.
      *
      * @param configYaml the MindFormers YAML text (ascendj mindformers)
+     * @param stack      the MindFormers release on the servers; it decides whether the launcher exists and which variables are set
      */
-    public static Map<String, String> generate(Inventory inv, Plan plan, String configYaml, Launcher launcher, Options o) {
+    public static Map<String, String> generate(Inventory inv, Plan plan, String configYaml, Launcher launcher, Compatibility.Stack stack,
+                                               Options o) {
         RankTables.checkAgainstPlan(inv, plan, "inventory");
-        checkEmbeddable(configYaml, "config");
+        NodeScript.checkEmbeddable(configYaml, "config");
+        Compatibility.requireLauncher(stack, launcher.label(), plan.hardware().name());
         RankTable table = launcher == Launcher.RANKTABLE ? RankTables.build(inv, plan) : null;
         if (launcher == Launcher.MSRUN) {
             checkMsrunOrder(inv, plan);
         }
+        String jobId = jobId(plan, configYaml);
         Map<String, String> scripts = new LinkedHashMap<>();
         for (int s = 0; s < inv.servers().size(); s++) {
             Inventory.Server srv = inv.servers().get(s);
-            StringBuilder sb = new StringBuilder();
-            sb.append("#!/usr/bin/env bash\n");
-            sb.append("# ascendj launch: server ").append(s).append(" of ").append(inv.servers().size()).append(" (").append(srv.host())
-                    .append("), ").append(launcher == Launcher.MSRUN ? "msrun" : "rank table").append(", ")
-                    .append(plan.cluster().deviceCount()).append(" ranks: dp ").append(plan.dp()).append(" tp ").append(plan.tp())
-                    .append(" pp ").append(plan.pp()).append('\n');
-            sb.append("set -euo pipefail\n");
-            sb.append("CANN_ENV=").append(Shell.quote(o.cannEnv(), "cann-env")).append('\n');
-            sb.append("if [ -f \"$CANN_ENV\" ]; then set +u; source \"$CANN_ENV\"; set -u; fi\n");
-            sb.append("mkdir -p ").append(Shell.quote(o.workDir(), "workdir")).append('\n');
-            sb.append("cd ").append(Shell.quote(o.workDir(), "workdir")).append('\n');
-            embed(sb, "ascendj_mindformers.yaml", configYaml);
-            sb.append("export PYTHONPATH=").append(Shell.quote(o.mindformersDir(), "mindformers-dir")).append("${PYTHONPATH:+:$PYTHONPATH}\n");
-            sb.append("export HCCL_CONNECT_TIMEOUT=").append(o.hcclConnectTimeout()).append('\n');
-            sb.append("export HCCL_EXEC_TIMEOUT=").append(o.hcclExecTimeout()).append('\n');
-            // Recommended by MindFormers' LLaMA2 fine-tuning guide (mindformers.md §3.4).
-            sb.append("export MS_DEV_SIDE_EFFECT_LOAD_ELIM=3\n");
-            sb.append("export MS_MEMORY_POOL_RECYCLE=1\n");
-            sb.append("export GE_NOT_CUT=1\n");
-            sb.append("export ENABLE_LAZY_INLINE=1\n");
-            sb.append("export DEVICE_NUM_PER_NODE=").append(inv.devicesPerServer()).append('\n');
-            String run = Shell.quote(o.mindformersDir() + "/run_mindformer.py", "mindformers-dir")
+            NodeScript ns = new NodeScript("ascendj launch: server " + s + " of " + inv.servers().size() + " (" + srv.host() + "), "
+                    + (launcher == Launcher.MSRUN ? "msrun" : "rank table") + ", MindFormers " + stack.mindformers() + ", "
+                    + plan.cluster().deviceCount() + " ranks: dp " + plan.dp() + " tp " + plan.tp() + " pp " + plan.pp(),
+                    o.workDir(), o.cannEnv(), jobId);
+            ns.comment("Process limit as MindFormers' launchers set it (v1.0.0:scripts/run_distribute.sh, v1.1.0:scripts/msrun_launcher.sh:"
+                    + " ulimit -u unlimited).");
+            ns.line("ulimit -u unlimited || echo \"warning: cannot lift the process limit (ulimit -u); MindFormers' launchers do\"");
+            ns.file("ascendj_mindformers.yaml", configYaml);
+            ns.comment("MindFormers on the module path, as msrun_launcher.sh sets it (v1.1.0:scripts/msrun_launcher.sh line 30).");
+            ns.line("export PYTHONPATH=" + Shell.quote(o.mindformersDir(), "mindformers-dir") + "${PYTHONPATH:+:$PYTHONPATH}");
+            ns.env("HCCL_CONNECT_TIMEOUT", String.valueOf(o.hcclConnectTimeout()), "HCCL link set-up timeout, default 120 s "
+                    + "(v1.0.0:docs/readthedocs/source_zh_cn/docs/practice/Environment.md); raised because ranks finish compiling their graphs "
+                    + "at different times before they connect.");
+            ns.env("HCCL_EXEC_TIMEOUT", String.valueOf(o.hcclExecTimeout()), "HCCL execution timeout, default 1800 s (same page); "
+                    + "the watchdog below stops the job long before it when a rank dies.");
+            for (Compatibility.EnvVar v : stack.env()) {
+                ns.env(v.name(), v.value(inv.devicesPerServer()), "MindFormers " + stack.mindformers() + ": " + v.source());
+            }
+            if (plan.pp() > 1) {
+                for (Compatibility.EnvVar v : stack.pipelineEnv()) {
+                    ns.env(v.name(), v.value(inv.devicesPerServer()), "MindFormers " + stack.mindformers() + ", pipeline_stage > 1: " + v.source());
+                }
+            }
+            ns.comment("MindFormers' log directory, as run_distribute.sh exports it (v1.0.0:scripts/run_distribute.sh; logs in rank_N/ below it).");
+            ns.line("export LOG_MF_PATH=\"$PWD/output/log\"");
+            String run = Shell.quote(o.python(), "python") + " " + Shell.quote(o.mindformersDir() + "/run_mindformer.py", "mindformers-dir")
                     + " --config \"$PWD/ascendj_mindformers.yaml\" --use_parallel True --run_mode finetune";
             List<RankAssignment> ranks = ranksOf(plan, s);
             if (launcher == Launcher.MSRUN) {
@@ -118,39 +142,45 @@ public final class LaunchScripts {
                 for (RankAssignment r : ranks) {
                     visible.append(visible.length() == 0 ? "" : ",").append(deviceOf(inv, plan, r).id());
                 }
-                sb.append("export ASCEND_RT_VISIBLE_DEVICES=").append(visible).append('\n');
-                sb.append("msrun --worker_num=").append(plan.cluster().deviceCount())
-                        .append(" --local_worker_num=").append(inv.devicesPerServer())
-                        .append(" --master_addr=").append(Shell.quote(inv.servers().get(0).host(), "host"))
-                        .append(" --master_port=").append(o.masterPort())
-                        .append(" --node_rank=").append(s)
-                        .append(" --log_dir=output/msrun_log --join=True --cluster_time_out=").append(o.clusterTimeout())
-                        .append(" \\\n  ").append(run).append('\n');
+                ns.env("ASCEND_RT_VISIBLE_DEVICES", visible.toString(), "msrun numbers the visible NPUs in order (v1.1.0:README.md: "
+                        + "msrun cannot choose device ids; rank ids follow the node's devices).");
+                String msrun = "msrun --worker_num=" + plan.cluster().deviceCount() + " --local_worker_num=" + inv.devicesPerServer()
+                        + " --master_addr=" + Shell.quote(inv.servers().get(0).host(), "host") + " --master_port=" + o.masterPort()
+                        + " --node_rank=" + s + " --log_dir=output/msrun_log --join=True --cluster_time_out=" + o.clusterTimeout()
+                        + " " + Shell.quote(o.mindformersDir() + "/run_mindformer.py", "mindformers-dir")
+                        + " --config \"$PWD/ascendj_mindformers.yaml\" --use_parallel True --run_mode finetune";
+                ns.process(new NodeScript.Proc("msrun", Map.of(), msrun, "output/msrun_log/node_" + s + ".log"));
             } else {
-                embed(sb, "ascendj_rank_table.json", RankTables.toJson(table));
-                sb.append("export RANK_TABLE_FILE=\"$PWD/ascendj_rank_table.json\"\n");
-                sb.append("export RANK_SIZE=").append(plan.cluster().deviceCount()).append('\n');
-                sb.append("pids=()\nranks=()\n");
-                sb.append("start_rank() {\n");
-                sb.append("  mkdir -p \"output/log/rank_$2\"\n");
-                sb.append("  DEVICE_ID=$1 RANK_ID=$2 ").append(Shell.quote(o.python(), "python")).append(' ').append(run)
-                        .append(" > \"output/log/rank_$2/mindformer.log\" 2>&1 &\n");
-                sb.append("  pids+=($!)\n  ranks+=($2)\n");
-                sb.append("  echo \"started rank $2 on device $1 (pid $!)\"\n");
-                sb.append("}\n");
+                ns.file("ascendj_rank_table.json", RankTables.toJson(table));
+                ns.line("export RANK_TABLE_FILE=\"$PWD/ascendj_rank_table.json\"");
+                ns.env("RANK_SIZE", String.valueOf(plan.cluster().deviceCount()), "run_distribute.sh exports RANK_SIZE, RANK_TABLE_FILE "
+                        + "and per process DEVICE_ID and RANK_ID (v1.0.0:scripts/run_distribute.sh).");
                 for (RankAssignment r : ranks) {
-                    sb.append("start_rank ").append(deviceOf(inv, plan, r).id()).append(' ').append(r.rank()).append('\n');
+                    Map<String, String> env = new LinkedHashMap<>();
+                    env.put("DEVICE_ID", String.valueOf(deviceOf(inv, plan, r).id()));
+                    env.put("RANK_ID", String.valueOf(r.rank()));
+                    ns.process(new NodeScript.Proc("rank " + r.rank(), env, run, "output/log/rank_" + r.rank() + "/mindformer.log"));
                 }
-                sb.append("failed=0\n");
-                sb.append("for i in \"${!pids[@]}\"; do\n");
-                sb.append("  if wait \"${pids[$i]}\"; then echo \"rank ${ranks[$i]} finished\"; else st=$?; "
-                        + "echo \"rank ${ranks[$i]} failed with status $st (output/log/rank_${ranks[$i]}/mindformer.log)\"; failed=1; fi\n");
-                sb.append("done\n");
-                sb.append("exit $failed\n");
             }
-            scripts.put("node" + s + "_" + srv.host() + ".sh", sb.toString());
+            scripts.put("node" + s + "_" + srv.host() + ".sh", ns.render(NodeScript.peersOf(inv, s)));
         }
+        scripts.put(STOP_SCRIPT, NodeScript.stopScript(o.workDir(), jobId));
         return scripts;
+    }
+
+    /** The name of the stop script among {@link #generate}'s files. */
+    public static final String STOP_SCRIPT = "stop.sh";
+
+    /** A tag for the job's processes: the same plan and config give the same id. */
+    static String jobId(Plan plan, String configYaml) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(configYaml.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            md.update(plan.ranks().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 12);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The plan's ranks on server {@code s}, in rank order. */
@@ -193,22 +223,5 @@ public final class LaunchScripts {
                 }
             }
         }
-    }
-
-    private static void checkEmbeddable(String text, String what) {
-        for (String line : text.split("\n", -1)) {
-            if (line.equals(EOF_MARK)) {
-                throw new LaunchException(what + ": contains the line " + EOF_MARK + ", which ends an embedded file");
-            }
-        }
-    }
-
-    private static void embed(StringBuilder sb, String file, String text) {
-        checkEmbeddable(text, file);
-        sb.append("cat > ").append(file).append(" <<'").append(EOF_MARK).append("'\n").append(text);
-        if (!text.endsWith("\n")) {
-            sb.append('\n');
-        }
-        sb.append(EOF_MARK).append('\n');
     }
 }

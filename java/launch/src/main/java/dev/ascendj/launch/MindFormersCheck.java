@@ -154,6 +154,11 @@ public final class MindFormersCheck {
                 warn("parallel.enable_parallel_optimizer", "vocab_size " + vocab + " or hidden_size " + hidden
                         + " is not divisible by the " + devices + " devices; some parameters will not be sharded");
             }
+            if (boolAt("auto_trans_ckpt", false) && devices > 8) {
+                warn("auto_trans_ckpt", "True with " + devices + " devices: MindFormers 1.0 starts only if output_dir ("
+                        + textAt("output_dir") + ") is on a mount of type nfs or dpc (run_mindformer.py, tools/utils.py check_shared_disk); "
+                        + "ascendj preflight --config checks it on every server");
+            }
             String hw = cluster.hardware();
             if ("ascend-910a".equals(hw)) {
                 if (boolAt("model.model_config.use_flash_attention", false)) {

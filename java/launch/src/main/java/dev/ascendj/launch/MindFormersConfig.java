@@ -37,12 +37,19 @@ public final class MindFormersConfig {
      *
      * @param model          model name for trainer.model_name and checkpoint_name_or_path ("llama2-7b" becomes llama2_7b)
      * @param dataDir        the MindRecord dataset directory (train_dataset.data_loader.dataset_dir)
-     * @param loadCheckpoint the checkpoint to fine-tune (load_checkpoint), or "" to take it from checkpoint_name_or_path
+     * @param loadCheckpoint the checkpoint to fine-tune (load_checkpoint): a {@code .ckpt} file holds the whole model
+     *                       (MindFormers slices it, auto_trans_ckpt), a directory holds one slice per rank in
+     *                       {@code rank_N/} (pre-sharded for this plan: no transformation); "" to take it from
+     *                       checkpoint_name_or_path
      * @param vocabFile      tokenizer.model, or null
      * @param epochs         runner_config.epochs
      * @param learningRate   peak learning rate, or null for the LLaMA2 card's (1e-5 full, 1e-4 LoRA)
+     * @param outputDir      output_dir (checkpoints, strategies, logs), relative to the job directory or absolute
+     * @param sharedOutput   true when outputDir is on a disk every server shares and MindFormers recognizes (a mount of type nfs or dpc)
+     * @param onlySaveStrategy write only_save_strategy: True (the job writes its strategy files and exits)
      */
-    public record Options(String model, String dataDir, String loadCheckpoint, String vocabFile, int epochs, Double learningRate) {
+    public record Options(String model, String dataDir, String loadCheckpoint, String vocabFile, int epochs, Double learningRate,
+                          String outputDir, boolean sharedOutput, boolean onlySaveStrategy) {
         public Options {
             if (model == null || !model.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
                 throw new LaunchException("model: '" + model + "' is not a model name (letters, digits, '.', '_', '-')");
@@ -57,16 +64,60 @@ public final class MindFormersConfig {
             if (learningRate != null && !(learningRate > 0 && learningRate < 1)) {
                 throw new LaunchException("learning rate: must lie in (0, 1), got " + learningRate);
             }
+            outputDir = outputDir == null || outputDir.isBlank() ? "./output" : outputDir;
+        }
+
+        /** Model, data, checkpoint, tokenizer, epochs and learning rate; output in ./output, not shared. */
+        public Options(String model, String dataDir, String loadCheckpoint, String vocabFile, int epochs, Double learningRate) {
+            this(model, dataDir, loadCheckpoint, vocabFile, epochs, learningRate, "./output", false, false);
         }
 
         /** Model and data only; the other options take their defaults. */
         public Options(String model, String dataDir) {
             this(model, dataDir, "", null, 2, null);
         }
+
+        /** True when load_checkpoint names one file holding the whole model. */
+        public boolean fullCheckpoint() {
+            return loadCheckpoint.endsWith(".ckpt");
+        }
+    }
+
+    /**
+     * {@code auto_trans_ckpt} as MindFormers needs it: on when a whole-model checkpoint is loaded on
+     * several devices (MindFormers slices it for the plan's strategy). MindFormers refuses to start
+     * when the job has more devices than {@code stack}'s threshold and output_dir is not on a shared
+     * filesystem (v1.0.0:run_mindformer.py lines 135-141 with {@code check_shared_disk},
+     * mindformers/tools/utils.py lines 403-411: fstype nfs or dpc, or fuse.sshfs in the mount
+     * options): such a job is refused here with the alternative.
+     */
+    static boolean autoTransCkpt(Plan plan, Options o, Compatibility.Stack stack) {
+        int devices = plan.cluster().deviceCount();
+        if (o.loadCheckpoint().isEmpty() || devices == 1 || !o.fullCheckpoint() || o.onlySaveStrategy()) {
+            return false;
+        }
+        int threshold = stack.sharedDiskThreshold(plan.cluster().devicesPerServer());
+        if (devices > threshold && !o.sharedOutput()) {
+            throw new LaunchException("load-checkpoint: " + o.loadCheckpoint() + " is a whole-model checkpoint, which MindFormers "
+                    + stack.mindformers() + " slices only with auto_trans_ckpt; with " + devices + " devices (more than " + threshold
+                    + ") it refuses that unless output_dir is on a shared disk (run_mindformer.py with tools/utils.py "
+                    + "check_shared_disk: a mount of type nfs or dpc; NFSv4 mounts, type nfs4, and ordinary sshfs mounts do not pass). "
+                    + "Either put output_dir on such a disk and say so (--output-dir DIR --shared-output), or pre-shard the checkpoint: "
+                    + "write a strategy-only config (--only-save-strategy) and run it once, collect output/strategy/ from every server, "
+                    + "run ascendj convert hf-to-mindspore MODEL SHARDED --strategy DIR, copy SHARDED to every server and pass "
+                    + "--load-checkpoint SHARDED (a directory of rank_N/)");
+        }
+        return true;
     }
 
     /** The YAML text, with a header saying where it came from. */
     public static String generate(Plan plan, Options o) {
+        requireAscend(plan);
+        return generate(plan, o, Compatibility.builtIn().stackFor(plan.hardware().name(), null));
+    }
+
+    /** {@link #generate(Plan, Options)} for a given MindFormers release. */
+    public static String generate(Plan plan, Options o, Compatibility.Stack stack) {
         HardwareProfile hw = plan.hardware();
         String header = "MindFormers config for " + o.model() + ", " + plan.job().method().label() + " fine-tuning on "
                 + plan.cluster().serverCount() + "x" + plan.cluster().devicesPerServer() + " " + hw.name() + "\n"
@@ -74,16 +125,27 @@ public final class MindFormersConfig {
                 + ", micro-batch " + plan.microBatchSize() + " x " + plan.microBatches() + ", recompute " + plan.recompute().label()
                 + ", global batch " + plan.job().sequences() + " x " + plan.job().seqLen() + " tokens\n"
                 + "Field names as MindFormers v1.0 configs/llama2 (run with run_mindformer.py --config THIS_FILE).\n";
-        return MindFormersYaml.write(tree(plan, o), header);
+        return MindFormersYaml.write(tree(plan, o, stack), header);
+    }
+
+    /** The config as nested maps in MindFormers' section order, for the default release of the plan's hardware. */
+    public static Map<String, Object> tree(Plan plan, Options o) {
+        requireAscend(plan);
+        return tree(plan, o, Compatibility.builtIn().stackFor(plan.hardware().name(), null));
+    }
+
+    private static void requireAscend(Plan plan) {
+        String hw = plan.hardware().name();
+        if (!hw.startsWith("ascend-")) {
+            throw new LaunchException("plan: hardware " + hw + " is not an Ascend NPU; MindFormers runs on Ascend (plan for ascend-910a or ascend-910b)");
+        }
     }
 
     /** The config as nested maps in MindFormers' section order. */
-    public static Map<String, Object> tree(Plan plan, Options o) {
+    public static Map<String, Object> tree(Plan plan, Options o, Compatibility.Stack stack) {
         JobSpec job = plan.job();
         HardwareProfile hw = plan.hardware();
-        if (!hw.name().startsWith("ascend-")) {
-            throw new LaunchException("plan: hardware " + hw.name() + " is not an Ascend NPU; MindFormers runs on Ascend (plan for ascend-910a or ascend-910b)");
-        }
+        requireAscend(plan);
         if (job.method() == Method.QLORA) {
             throw new LaunchException("plan: method qlora has no MindFormers equivalent (its pet_config offers LoRA on 16-bit weights); "
                     + "plan with --method lora, or use the native engine");
@@ -99,11 +161,11 @@ public final class MindFormersConfig {
 
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("seed", 0);
-        root.put("output_dir", "./output");
+        root.put("output_dir", o.outputDir());
         root.put("load_checkpoint", o.loadCheckpoint());
         root.put("src_strategy_path_or_dir", "");
-        root.put("auto_trans_ckpt", !o.loadCheckpoint().isEmpty() && devices > 1);
-        root.put("only_save_strategy", false);
+        root.put("auto_trans_ckpt", autoTransCkpt(plan, o, stack));
+        root.put("only_save_strategy", o.onlySaveStrategy());
         root.put("resume_training", false);
         root.put("run_mode", "finetune");
 
@@ -125,7 +187,9 @@ public final class MindFormersConfig {
         } else {
             opt.put("type", "FP32StateAdamWeightDecay");
             opt.put("beta1", 0.9);
-            opt.put("beta2", lora ? 0.999 : 0.95);
+            // 0.999 for full fine-tuning and LoRA alike, as v1.0.0's run_llama2_7b_910b_finetune.yaml (line 26), its
+            // LoRA config and the fine-tuning section of docs/model_cards/llama2.md (line 548); 0.95 is pre-training's.
+            opt.put("beta2", 0.999);
             opt.put("eps", 1.0e-8);
             opt.put("learning_rate", lr);
         }

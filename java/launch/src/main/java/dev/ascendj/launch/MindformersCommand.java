@@ -38,8 +38,25 @@ public final class MindformersCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Output YAML.")
     Path out;
 
-    @Option(names = "--load-checkpoint", paramLabel = "PATH", description = "Checkpoint to fine-tune (load_checkpoint).")
+    @Option(names = "--load-checkpoint", paramLabel = "PATH", description = "Checkpoint to fine-tune (load_checkpoint): a .ckpt "
+            + "file with the whole model (sliced by MindFormers: auto_trans_ckpt), or a directory of rank_N/ slices made for this plan.")
     String loadCheckpoint;
+
+    @Option(names = "--output-dir", defaultValue = "./output", paramLabel = "DIR",
+            description = "output_dir on the servers (default ${DEFAULT-VALUE}, inside the job directory).")
+    String outputDir;
+
+    @Option(names = "--shared-output", description = "output_dir is on a disk all servers share, mounted as type nfs or dpc, as "
+            + "MindFormers requires for auto_trans_ckpt on more than 8 devices; ascendj preflight --config verifies it.")
+    boolean sharedOutput;
+
+    @Option(names = "--only-save-strategy", description = "Write only_save_strategy: True: the job writes output/strategy/ and "
+            + "exits (the first step of pre-sharding a checkpoint without a shared disk).")
+    boolean onlySaveStrategy;
+
+    @Option(names = "--mindformers-version", paramLabel = "VERSION",
+            description = "MindFormers release on the servers, as in the compatibility table (default: 1.0).")
+    String mindformersVersion;
 
     @Option(names = "--vocab-file", paramLabel = "FILE", description = "tokenizer.model (processor.tokenizer.vocab_file).")
     String vocabFile;
@@ -78,8 +95,10 @@ public final class MindformersCommand implements Callable<Integer> {
                 throw new LaunchException("--data and --out are required to write a config (or give --check FILE)");
             }
             String name = model != null ? model : Path.of(p.model()).getFileName().toString();
-            var options = new MindFormersConfig.Options(name, data, loadCheckpoint, vocabFile, epochs, lr);
-            String yaml = MindFormersConfig.generate(p, options);
+            var options = new MindFormersConfig.Options(name, data, loadCheckpoint, vocabFile, epochs, lr, outputDir, sharedOutput,
+                    onlySaveStrategy);
+            String yaml = mindformersVersion == null ? MindFormersConfig.generate(p, options)
+                    : MindFormersConfig.generate(p, options, Compatibility.builtIn().stackFor(p.hardware().name(), mindformersVersion));
             List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersYaml.parse(yaml, out.toString()), null, p);
             if (!MindFormersCheck.ok(findings)) {
                 throw new LaunchException("the generated config fails its own checks: " + findings);

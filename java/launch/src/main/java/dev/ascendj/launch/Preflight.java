@@ -40,16 +40,77 @@ public final class Preflight {
     private final Plan plan;
     private final Compatibility compat;
     private final long minFreeBytes;
+    private final Job job;
     private final List<Result> results = new ArrayList<>();
+
+    /**
+     * The job the servers are checked for: the paths that must exist on every server, the
+     * MindFormers release expected and what the config asks of the output directory.
+     *
+     * @param jobDir         job directory (relative paths of the config are taken from it, as the launch scripts run there)
+     * @param mindformersDir MindFormers checkout
+     * @param stack          the MindFormers release expected on the servers
+     * @param outputDir      output_dir of the config
+     * @param autoTransCkpt  auto_trans_ckpt of the config
+     * @param loadCheckpoint load_checkpoint ("" for none): a .ckpt file, or a directory of rank_N/ slices
+     * @param datasetDir     train_dataset.data_loader.dataset_dir, or null
+     * @param vocabFile      processor.tokenizer.vocab_file, or null
+     */
+    public record Job(String jobDir, String mindformersDir, Compatibility.Stack stack, String outputDir, boolean autoTransCkpt,
+                      String loadCheckpoint, String datasetDir, String vocabFile) {
+
+        /** The job of a MindFormers config (as ascendj mindformers writes it, or any other). */
+        public static Job of(com.fasterxml.jackson.databind.JsonNode cfg, String jobDir, String mindformersDir, Compatibility.Stack stack) {
+            return new Job(jobDir, mindformersDir, stack, text(cfg, "/output_dir", "./output"), cfg.at("/auto_trans_ckpt").asBoolean(false),
+                    text(cfg, "/load_checkpoint", ""), text(cfg, "/train_dataset/data_loader/dataset_dir", null),
+                    text(cfg, "/processor/tokenizer/vocab_file", null));
+        }
+
+        private static String text(com.fasterxml.jackson.databind.JsonNode cfg, String ptr, String dflt) {
+            com.fasterxml.jackson.databind.JsonNode n = cfg.at(ptr);
+            return n.isMissingNode() || n.isNull() || n.asText().isEmpty() ? dflt : n.asText();
+        }
+
+        /** The paths every server must have, each with its kind ("file" or "dir") and a label. */
+        List<String[]> paths(List<Integer> ranksHere) {
+            List<String[]> out = new ArrayList<>();
+            out.add(new String[] {"MindFormers checkout", mindformersDir + "/run_mindformer.py", "file"});
+            if (!loadCheckpoint.isEmpty()) {
+                if (loadCheckpoint.endsWith(".ckpt")) {
+                    out.add(new String[] {"checkpoint", loadCheckpoint, "file"});
+                } else {
+                    for (int r : ranksHere) {
+                        out.add(new String[] {"checkpoint rank_" + r, loadCheckpoint + "/rank_" + r, "dir"});
+                    }
+                }
+            }
+            if (datasetDir != null) {
+                out.add(new String[] {"dataset", datasetDir, "dir"});
+            }
+            if (vocabFile != null) {
+                out.add(new String[] {"tokenizer", vocabFile, "file"});
+            }
+            return out;
+        }
+    }
 
     /**
      * @param minFreeBytes free bytes required in the job directory, or -1 to derive it from the plan
      */
     public Preflight(Inventory inv, Plan plan, Compatibility compat, long minFreeBytes) {
+        this(inv, plan, compat, minFreeBytes, null);
+    }
+
+    /**
+     * @param minFreeBytes free bytes required in the job directory, or -1 to derive it from the plan
+     * @param job          the job whose paths, MindFormers release and output directory are checked, or null
+     */
+    public Preflight(Inventory inv, Plan plan, Compatibility compat, long minFreeBytes, Job job) {
         this.inv = inv;
         this.plan = plan;
         this.compat = compat;
         this.minFreeBytes = minFreeBytes >= 0 ? minFreeBytes : defaultMinFree(inv, plan);
+        this.job = job;
     }
 
     /**
@@ -92,6 +153,9 @@ public final class Preflight {
             versions.put(h, v);
             checkVersions(h, v);
             checkDisk(h, out.get("df.txt"));
+            if (job != null) {
+                checkJob(inv.servers().indexOf(srv), h, out);
+            }
             String date = out.get("date.txt");
             if (date != null && date.trim().matches("\\d+(\\.\\d+)?")) {
                 clocks.put(h, Double.parseDouble(date.trim()));
@@ -173,6 +237,58 @@ public final class Preflight {
         }
     }
 
+    private static final Pattern SETUP_VERSION = Pattern.compile("version\\s*=\\s*['\"]([^'\"]+)['\"]");
+
+    /** Paths, the MindFormers release of the checkout and MindFormers' shared-disk rule, on one server. */
+    private void checkJob(int s, String h, Map<String, String> out) {
+        Map<String, String> found = new LinkedHashMap<>();
+        String listing = out.get("paths.txt");
+        if (listing != null) {
+            for (String line : listing.split("\n")) {
+                int tab = line.indexOf('\t');
+                if (tab > 0) {
+                    found.put(line.substring(tab + 1), line.substring(0, tab));
+                }
+            }
+        }
+        for (String[] p : job.paths(PreflightCommand.ranksOf(plan, inv, s))) {
+            String kind = found.get(p[1]);
+            add(h, p[0], p[2].equals(kind), p[1] + (kind == null ? ": not checked" : ": " + kind),
+                    "every server needs " + p[1] + " (a " + p[2] + ") at the same path" + (p[1].startsWith("/") ? ""
+                            : ", relative to the job directory " + job.jobDir()) + "; copy it there (rsync -a) or mount the shared disk");
+        }
+        String setup = out.get("mindformers-setup.txt");
+        Matcher m = setup == null ? null : SETUP_VERSION.matcher(setup);
+        String mf = m != null && m.find() ? m.group(1) : null;
+        add(h, "MindFormers", mf != null && Compatibility.matches(List.of(job.stack().mindformers()), mf),
+                mf == null ? "no version in " + job.mindformersDir() + "/setup.py" : mf + " in " + job.mindformersDir(),
+                "the launch scripts and config are for MindFormers " + job.stack().mindformers() + " (git -C " + job.mindformersDir()
+                        + " checkout v" + job.stack().mindformers() + ".0), or pass --mindformers-version for the release installed");
+        String ms = out.get("mindspore-version.txt");
+        String msv = ms == null ? null : ms.trim();
+        add(h, "MindSpore for MindFormers " + job.stack().mindformers(), Compatibility.matches(job.stack().mindspore(), msv),
+                msv == null || msv.isEmpty() ? "not found" : msv, "MindFormers " + job.stack().mindformers() + " runs on MindSpore "
+                        + String.join(" or ", job.stack().mindspore()) + "; install that wheel");
+        int devices = inv.servers().size() * inv.devicesPerServer();
+        int threshold = job.stack().sharedDiskThreshold(inv.devicesPerServer());
+        if (job.autoTransCkpt() && devices > threshold) {
+            String cwd = out.getOrDefault("jobdir.txt", "").trim();
+            String mounts = out.get("mounts.txt");
+            if (cwd.isEmpty() || mounts == null) {
+                add(h, "shared output_dir", false, "no mount table or job directory recorded", "record cat /proc/mounts and pwd -P in "
+                        + "the job directory");
+            } else {
+                String abs = SharedDisk.absolute(cwd, job.outputDir());
+                SharedDisk.Verdict v = SharedDisk.check(mounts, abs);
+                add(h, "shared output_dir", v.shared(), abs + " on " + v.describe(), "auto_trans_ckpt with " + devices + " devices: "
+                        + "MindFormers " + job.stack().mindformers() + " refuses to start unless output_dir is on a mount of type nfs or "
+                        + "dpc (v1.0.0 tools/utils.py check_shared_disk; nfs4 and fuse.sshfs do not pass). Mount a shared disk that way "
+                        + "(NFSv3: mount -t nfs -o vers=3) and point output_dir at it, or pre-shard the checkpoint and set auto_trans_ckpt "
+                        + "False (ascendj mindformers --only-save-strategy, then ascendj convert hf-to-mindspore --strategy)");
+            }
+        }
+    }
+
     private static String keyValue(String text, String key) {
         if (text == null) {
             return null;
@@ -244,6 +360,35 @@ public final class Preflight {
 
     /** The shell script that records every output on a server, in sections headed {@code ==> NAME}. */
     public static String collectScript(Inventory.Server srv, String jobDir) {
+        return collectScript(srv, jobDir, null, List.of());
+    }
+
+    /**
+     * {@link #collectScript(Inventory.Server, String)} plus, for a job, the kind of each of its
+     * paths (taken from the job directory), the mount table, the job directory's physical path and
+     * the MindFormers checkout's setup.py version.
+     */
+    public static String collectScript(Inventory.Server srv, String jobDir, Job job, List<Integer> ranks) {
+        String base = collectBase(srv, jobDir);
+        if (job == null) {
+            return base;
+        }
+        StringBuilder sb = new StringBuilder(base);
+        String jd = Shell.quote(jobDir, "job dir");
+        sb.append("echo '==> paths.txt'; ( cd ").append(jd).append(" && for p in");
+        for (String[] p : job.paths(ranks)) {
+            sb.append(' ').append(Shell.quote(p[1], p[0]));
+        }
+        sb.append("; do if [ -d \"$p\" ]; then k=dir; elif [ -f \"$p\" ]; then k=file; else k=missing; fi; printf '%s\\t%s\\n' \"$k\" \"$p\"; "
+                + "done )\n");
+        sb.append("echo '==> mounts.txt'; cat /proc/mounts 2>&1\n");
+        sb.append("echo '==> jobdir.txt'; ( cd ").append(jd).append(" && pwd -P )\n");
+        sb.append("echo '==> mindformers-setup.txt'; grep -m1 \"version=\" ").append(Shell.quote(job.mindformersDir() + "/setup.py", "mindformers-dir"))
+                .append(" 2>&1\n");
+        return sb.toString();
+    }
+
+    private static String collectBase(Inventory.Server srv, String jobDir) {
         StringBuilder sb = new StringBuilder("export PATH=\"$PATH:/usr/local/sbin:/usr/local/Ascend/driver/tools\"\n");
         sb.append("echo '==> npu-smi-info.txt'; npu-smi info 2>&1\n");
         for (Inventory.Device d : srv.devices()) {

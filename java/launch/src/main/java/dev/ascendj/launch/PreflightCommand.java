@@ -21,9 +21,11 @@ import picocli.CommandLine.Spec;
         description = "Check NPU health, leftover processes, NIC links and addresses, software versions, disk and clocks before a job.",
         footer = {"", "Examples:",
             "  ascendj preflight --inventory cluster.yaml --plan plan.json --job-dir /data/job1 --save preflight/",
+            "  ascendj preflight --inventory cluster.yaml --plan plan.json --config run_llama2_7b.yaml --job-dir /data/job1",
             "  ascendj preflight --inventory cluster.yaml --from preflight/",
             "", "--from DIR holds one directory per server (named by its host) with npu-smi-info.txt, hccn-link-N.txt, hccn-ip-N.txt,",
-            "driver-version.info, firmware-version.info, cann-version.info, mindspore-version.txt, df.txt and date.txt.",
+            "driver-version.info, firmware-version.info, cann-version.info, mindspore-version.txt, df.txt and date.txt;",
+            "with --config also paths.txt, mounts.txt, jobdir.txt and mindformers-setup.txt.",
             "Exit codes: 0 all checks passed, 1 some failed, 2 invalid input."})
 public final class PreflightCommand implements Callable<Integer> {
 
@@ -54,6 +56,19 @@ public final class PreflightCommand implements Callable<Integer> {
     @Option(names = "--ssh", defaultValue = "ssh", paramLabel = "PATH", description = "The ssh executable.")
     String ssh;
 
+    @Option(names = "--config", paramLabel = "FILE", description = "The MindFormers YAML of the job: its checkpoint, dataset and "
+            + "tokenizer must exist at the same paths on every server, and with auto_trans_ckpt its output_dir must pass MindFormers' "
+            + "shared-disk test.")
+    Path config;
+
+    @Option(names = "--mindformers-dir", defaultValue = "/opt/mindformers", paramLabel = "DIR",
+            description = "MindFormers checkout on the servers (default ${DEFAULT-VALUE}); with --config.")
+    String mindformersDir;
+
+    @Option(names = "--mindformers-version", paramLabel = "VERSION",
+            description = "MindFormers release expected on the servers (default: 1.0, the compatibility table's for the hardware).")
+    String mindformersVersion;
+
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
@@ -61,6 +76,11 @@ public final class PreflightCommand implements Callable<Integer> {
         try {
             Inventory inv = Inventory.read(inventory);
             Plan p = plan == null ? null : PlanFiles.read(plan);
+            Preflight.Job job = null;
+            if (config != null) {
+                job = Preflight.Job.of(MindFormersYaml.read(config), jobDir, mindformersDir,
+                        Compatibility.builtIn().stackFor(inv.hardware(), mindformersVersion));
+            }
             Map<String, Map<String, String>> outputs = new LinkedHashMap<>();
             if (from != null) {
                 for (Inventory.Server s : inv.servers()) {
@@ -73,7 +93,7 @@ public final class PreflightCommand implements Callable<Integer> {
                 }
                 SshRunner runner = new SshRunner(ssh, inv.user());
                 for (Inventory.Server s : inv.servers()) {
-                    String script = Preflight.collectScript(s, jobDir);
+                    String script = Preflight.collectScript(s, jobDir, job, ranksOf(p, inv, inv.servers().indexOf(s)));
                     Map<String, String> sec = Preflight.sections(local ? SshRunner.captureLocal(script) : runner.capture(s, script));
                     outputs.put(s.host(), sec);
                     if (save != null) {
@@ -84,13 +104,26 @@ public final class PreflightCommand implements Callable<Integer> {
                 }
             }
             long minFree = minFreeGb == null ? -1 : minFreeGb * 1_000_000_000L;
-            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree).run(outputs);
+            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree, job).run(outputs);
             o.print(Preflight.table(results));
             return Preflight.passed(results) ? 0 : 1;
         } catch (LaunchException e) {
             err.println("ascendj preflight: " + e.getMessage());
             return 2;
         }
+    }
+
+    /** The ranks a server holds: the plan's, or every NPU in position order. */
+    static List<Integer> ranksOf(Plan p, Inventory inv, int s) {
+        List<Integer> out = new java.util.ArrayList<>();
+        if (p != null) {
+            p.ranks().stream().filter(r -> r.server() == s).forEach(r -> out.add(r.rank()));
+        } else {
+            for (int d = 0; d < inv.devicesPerServer(); d++) {
+                out.add(s * inv.devicesPerServer() + d);
+            }
+        }
+        return out;
     }
 
     /** The recorded files of one server (missing directory: no outputs, reported per check). */

@@ -50,12 +50,12 @@ public final class PrepareDataCommand implements Callable<Integer> {
             int seq = plan != null ? PlanFiles.read(plan).job().seqLen() : seqLen;
             Path conv = out.resolve("conversations.json");
             int n = DataPrep.convert(jsonl, conv);
-            String cmd = DataPrep.preprocessCommand("python", mindformersDir, conv.toAbsolutePath().toString(), tokenizer, seq,
-                    out.toAbsolutePath().resolve("train.mindrecord").toString());
-            AtomicFiles.write(out.resolve("preprocess.sh"), "#!/usr/bin/env bash\nset -euo pipefail\n" + cmd + "\n");
+            String script = DataPrep.preprocessScript("python", mindformersDir, conv.getFileName().toString(), tokenizer, seq,
+                    "train.mindrecord");
+            AtomicFiles.write(out.resolve(DataPrep.SCRIPT), script);
             o.println(n + " conversations written to " + conv);
-            o.println("then, with MindFormers installed: bash " + out.resolve("preprocess.sh"));
-            o.println("  " + cmd);
+            o.println("then copy " + out + "/ into the job directory of a server with MindFormers and run: bash " + out.getFileName()
+                    + "/" + DataPrep.SCRIPT + " (MINDFORMERS_DIR=" + mindformersDir + " unless set)");
             return 0;
         } catch (LaunchException e) {
             err.println("ascendj prepare-data: " + e.getMessage());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ascendj.plan.Addresses;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.DeviceSpec;
 import dev.ascendj.plan.Plan;
@@ -96,7 +97,7 @@ public final class RankTables {
         checkAgainstPlan(inv, plan, invSource);
         for (int s = 0; s < inv.servers().size(); s++) {
             String host = inv.servers().get(s).host();
-            if (!Inventory.IPV4.matcher(host).matches()) {
+            if (!Addresses.isIpv4(host)) {
                 throw new LaunchException(invSource + ": servers[" + s + "].host: '" + host
                         + "' is a name; the rank table needs the server's IPv4 address as server_id");
             }
@@ -164,7 +165,7 @@ public final class RankTables {
     /**
      * Checks a table as HCCL would need it: version 1.0, status completed, server_count matching
      * the list, IPv4 server ids and device IPs without duplicates, device ids 0-7 unique per server,
-     * rank ids exactly 0..N-1.
+     * rank ids exactly 0..N-1 and one contiguous block per server.
      */
     public static void validate(RankTable t, String source) {
         if (!RankTable.VERSION.equals(t.version())) {
@@ -187,8 +188,7 @@ public final class RankTables {
         for (int s = 0; s < t.serverList().size(); s++) {
             RankTable.Server srv = t.serverList().get(s);
             String where = "server_list[" + s + "]";
-            if (srv.serverId() == null || !Inventory.IPV4.matcher(srv.serverId()).matches()
-                    && !Inventory.HOSTNAME.matcher(srv.serverId()).matches()) {
+            if (srv.serverId() == null || !Addresses.isHost(srv.serverId())) {
                 throw new LaunchException(source + ": " + where + ".server_id: '" + srv.serverId() + "' is not an address");
             }
             if (!serverIds.add(srv.serverId())) {
@@ -208,7 +208,7 @@ public final class RankTables {
                 if (!ids.add(dev.deviceId())) {
                     throw new LaunchException(source + ": " + dw + ".device_id: " + id + " appears twice on " + srv.serverId());
                 }
-                if (dev.deviceIp() == null || !Inventory.IPV4.matcher(dev.deviceIp()).matches()) {
+                if (dev.deviceIp() == null || !Addresses.isIpv4(dev.deviceIp())) {
                     throw new LaunchException(source + ": " + dw + ".device_ip: '" + dev.deviceIp() + "' is not an IPv4 address");
                 }
                 String prev = ips.putIfAbsent(dev.deviceIp(), dw);
@@ -229,6 +229,23 @@ public final class RankTables {
         for (int r = 0; r < total; r++) {
             if (!ranks.contains(r)) {
                 throw new LaunchException(source + ": rank ids must be 0.." + (total - 1) + "; rank " + r + " is missing");
+            }
+        }
+        // HCCL: "Cross-server rank_id interleaving is not supported" (hicann/hccl
+        // docs/en/user_guide/cluster_info_config/rank_table_config_910.md, rank_id).
+        for (int s = 0; s < t.serverList().size(); s++) {
+            RankTable.Server srv = t.serverList().get(s);
+            int lo = Integer.MAX_VALUE;
+            int hi = -1;
+            for (RankTable.Device d : srv.device()) {
+                int r = Integer.parseInt(d.rankId());
+                lo = Math.min(lo, r);
+                hi = Math.max(hi, r);
+            }
+            if (hi - lo + 1 != srv.device().size()) {
+                throw new LaunchException(source + ": server_list[" + s + "] (" + srv.serverId() + ") holds ranks " + lo + ".." + hi
+                        + " with gaps; HCCL needs each server's rank ids to be one contiguous block (plan again: this AscendJ plans "
+                        + "only such placements for Ascend)");
             }
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,18 +36,33 @@ class InventoryTest {
     }
 
     @Test
+    void thePlannerReadsTheSameFileWithTheSameRulesIncludingSshFields() {
+        Path p = TestPlans.write(dir, "inv.yaml", "name: lab\nhardware: ascend-910a\nuser: hpc\nservers:\n  - host: 10.0.0.11\n"
+                + "    sshPort: 2222\n    rack: B3\n    devices:\n      - {id: 1, ip: 192.168.101.101}\n      - {id: 0, ip: 192.168.100.101}\n");
+        dev.ascendj.plan.ClusterSpec planned = dev.ascendj.plan.ClusterSpec.parse(p.toString());
+        Inventory inv = Inventory.read(p);
+        assertEquals("hpc", planned.user());
+        assertEquals(2222, planned.servers().get(0).sshPort());
+        assertEquals(planned, inv.toCluster());
+        assertEquals(2222, inv.servers().get(0).sshPort());
+        assertEquals(List.of(0, 1), inv.servers().get(0).devices().stream().map(Inventory.Device::id).toList());
+        LaunchException port = fails(TestPlans.inventoryYaml(1, 1).replace("  - host: 10.0.0.11\n", "  - host: 10.0.0.11\n    sshPort: 70000\n"));
+        assertTrue(port.getMessage().endsWith("servers[0].sshPort: 70000 is not a port number (1-65535)"), port.getMessage());
+    }
+
+    @Test
     void duplicateDeviceIps() {
         LaunchException e = fails(TestPlans.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
-        assertTrue(e.getMessage().endsWith("servers[1].devices[0].ip: 192.168.100.101 is already the address of servers[0].devices[0]"),
+        assertTrue(e.getMessage().endsWith("servers[1].devices[0].ip: address 192.168.100.101 is already used by servers[0].devices[0].ip"),
                 e.getMessage());
     }
 
     @Test
     void deviceIdsOutside0To7() {
         LaunchException e = fails(ONE + "      - {id: 8, ip: 192.168.100.101}\n");
-        assertTrue(e.getMessage().endsWith("servers[0].devices[0].id: 8 is outside 0-7 (an Ascend server has 8 NPUs)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("servers[0].devices[0].id: 8 is not a device of an ascend-910a server (0..7)"), e.getMessage());
         e = fails(ONE + "      - {id: -1, ip: 192.168.100.101}\n");
-        assertTrue(e.getMessage().contains("id: -1 is outside 0-7"), e.getMessage());
+        assertTrue(e.getMessage().contains("servers[0].devices[0].id: must not be negative, got -1"), e.getMessage());
     }
 
     @Test
@@ -54,17 +70,17 @@ class InventoryTest {
         String y = TestPlans.inventoryYaml(2, 8);
         y = y.substring(0, y.lastIndexOf("      - {id: 4")); // second server keeps NPUs 0-3
         LaunchException e = fails(y);
-        assertTrue(e.getMessage().endsWith("servers[1].devices: 10.0.0.12 has 4 NPUs but 10.0.0.11 has 8; every server must use the same number"),
+        assertTrue(e.getMessage().endsWith("servers[1].devices: 4 devices, but servers[0] has 8; every server must contribute the same number of devices"),
                 e.getMessage());
     }
 
     @Test
     void nineTenAGroupsMayNotSpanTheHccsGroups() {
         LaunchException e = fails(ONE + "      - {id: 2, ip: 192.168.100.101}\n      - {id: 5, ip: 192.168.101.101}\n");
-        assertTrue(e.getMessage().endsWith("servers[0].devices: the 2 NPUs of 10.0.0.11 (ids 2,5) span both 910A HCCS groups (0-3 and 4-7); "
-                + "use NPUs from one group"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("servers[0].devices: the 2 devices of 10.0.0.11 (ids 2,5) span ascend-910a groups of 4 (0-3, 4-7, ...); "
+                + "use devices of one group"), e.getMessage());
         e = fails(ONE + "      - {id: 0, ip: 192.168.100.101}\n      - {id: 1, ip: 192.168.101.101}\n      - {id: 2, ip: 192.168.102.101}\n");
-        assertTrue(e.getMessage().contains("3 NPUs on 10.0.0.11; a 910A server takes part with 1, 2, 4 or 8 NPUs"), e.getMessage());
+        assertTrue(e.getMessage().contains("servers[0].devices: 3 devices on 10.0.0.11; an ascend-910a server takes part with 8 devices or with 1, 2, ... 4 of one group of 4"), e.getMessage());
         // The upper group alone is fine, and the 910B has no such restriction.
         Inventory.read(TestPlans.write(dir, "ok.yaml", ONE + "      - {id: 4, ip: 192.168.100.101}\n      - {id: 5, ip: 192.168.101.101}\n"));
         Inventory.read(TestPlans.write(dir, "b.yaml", ONE.replace("910a", "910b")
@@ -96,9 +112,9 @@ class InventoryTest {
     @Test
     void duplicateHostsAndDeviceIds() {
         LaunchException e = fails(TestPlans.inventoryYaml(2, 1).replace("10.0.0.12", "10.0.0.11"));
-        assertTrue(e.getMessage().endsWith("servers[1].host: 10.0.0.11 is already servers[0].host"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("servers[1].host: host 10.0.0.11 is listed twice"), e.getMessage());
         e = fails(ONE + "      - {id: 0, ip: 192.168.100.101}\n      - {id: 0, ip: 192.168.101.101}\n");
-        assertTrue(e.getMessage().endsWith("servers[0].devices[1].id: device 0 of 10.0.0.11 is already servers[0].devices[0]"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("servers[0].devices[1].id: device 0 is listed twice"), e.getMessage());
     }
 
     @Test
@@ -124,7 +140,7 @@ class InventoryTest {
         assertEquals(2, inv.devicesPerServer());
         byHost.put("10.0.0.13", Map.of(0, "192.168.100.101", 1, "192.168.101.103"));
         LaunchException e = assertThrows(LaunchException.class, () -> Inventory.fromHccn(null, "ascend-910a", byHost));
-        assertTrue(e.getMessage().contains("192.168.100.101 is already the address of servers[0].devices[0]"), e.getMessage());
+        assertTrue(e.getMessage().contains("address 192.168.100.101 is already used by servers[0].devices[0].ip"), e.getMessage());
         assertThrows(LaunchException.class, () -> Inventory.parseHccnConf("nothing here\n", "x"));
         assertThrows(LaunchException.class, () -> Inventory.parseHccnToolIp("error: device 9 not found\n", "x"));
     }

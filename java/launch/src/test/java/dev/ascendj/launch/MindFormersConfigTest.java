@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -38,11 +39,41 @@ class MindFormersConfigTest {
     /** The options the canonical configs were generated with (mindformer-configs/README.md). */
     static MindFormersConfig.Options canonicalOptions() {
         return new MindFormersConfig.Options("llama2-7b", "/data/alpaca/mindrecord", "/models/llama2_7b/llama2_7b.ckpt",
-                "/models/llama2_7b/tokenizer.model", 2, null);
+                "/models/llama2_7b/tokenizer.model", 2, null, "/shared/job1/output", true, false);
     }
 
     @TempDir
     Path dir;
+
+    @Test
+    void aWholeCheckpointOnMoreThanEightDevicesNeedsASharedOutputDirOrPreShardedSlices() throws IOException {
+        Plan plan = Plan.read(CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json"));
+        var notShared = new MindFormersConfig.Options("llama2-7b", "/data/d", "/models/llama2_7b.ckpt", null, 2, null, "./output", false, false);
+        LaunchException e = assertThrows(LaunchException.class, () -> MindFormersConfig.generate(plan, notShared));
+        assertTrue(e.getMessage().contains("with 32 devices (more than 8) it refuses that unless output_dir is on a shared disk"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("--only-save-strategy") && e.getMessage().contains("--strategy"), e.getMessage());
+        var sharded = new MindFormersConfig.Options("llama2-7b", "/data/d", "/data/llama2_7b_sharded", null, 2, null, "./output", false, false);
+        Map<String, Object> t = MindFormersConfig.tree(plan, sharded);
+        assertEquals(false, t.get("auto_trans_ckpt"));
+        assertEquals("/data/llama2_7b_sharded", t.get("load_checkpoint"));
+        var strategyOnly = new MindFormersConfig.Options("llama2-7b", "/data/d", "", null, 2, null, "./output", false, true);
+        assertEquals(true, MindFormersConfig.tree(plan, strategyOnly).get("only_save_strategy"));
+        var shared = MindFormersConfig.tree(plan, canonicalOptions());
+        assertEquals(true, shared.get("auto_trans_ckpt"));
+        assertEquals("/shared/job1/output", shared.get("output_dir"));
+        // On one server (8 devices) MindFormers 1.0 does not ask for a shared disk.
+        Plan eight = TestPlans.plan(ClusterSpec.parse("1x8-910a"), 8, 1, 1, 1, 1, dev.ascendj.plan.Recompute.FULL);
+        assertEquals(true, MindFormersConfig.tree(eight, notShared).get("auto_trans_ckpt"));
+    }
+
+    @Test
+    void fullFineTuningUsesBeta2OfUpstreamsFineTuningConfig() throws IOException {
+        Plan plan = Plan.read(CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> opt = (Map<String, Object>) MindFormersConfig.tree(plan, canonicalOptions()).get("optimizer");
+        assertEquals(0.999, opt.get("beta2"));
+    }
 
     @Test
     void canonicalConfigsAreUpToDate() throws IOException {
@@ -190,7 +221,8 @@ class MindFormersConfigTest {
         Path out = dir.resolve("run.yaml");
         Path plan = CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json");
         var r = CommandRunner.run(new MindformersCommand(), "--plan", plan.toString(), "--model", "llama2-7b", "--data", "/data/alpaca/mindrecord",
-                "--load-checkpoint", "/models/llama2_7b/llama2_7b.ckpt", "--vocab-file", "/models/llama2_7b/tokenizer.model", "--out", out.toString());
+                "--load-checkpoint", "/models/llama2_7b/llama2_7b.ckpt", "--vocab-file", "/models/llama2_7b/tokenizer.model", "--output-dir", "/shared/job1/output", "--shared-output",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(CANONICAL.resolve("llama2_7b_full_4x8_910a.yaml")), Files.readString(out));
         r = CommandRunner.run(new MindformersCommand(), "--check", out.toString(), "--plan", plan.toString());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.plan.Plan;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -119,6 +120,57 @@ class PreflightTest {
         assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());
         var two = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--local");
         assertEquals(2, two.code());
+    }
+
+    @Test
+    void jobPathsMindFormersReleaseAndTheSharedDiskRuleAreCheckedOnEveryServer() throws Exception {
+        Inventory inv = Inventory.read(inv());
+        Plan plan = TestPlans.twoByEight();
+        String yaml = MindFormersConfig.generate(plan, new MindFormersConfig.Options("llama2-7b", "/data/alpaca/mindrecord",
+                "/models/llama2_7b.ckpt", "/models/tokenizer.model", 2, null, "./output", true, false));
+        Preflight.Job job = Preflight.Job.of(MindFormersYaml.parse(yaml, "run.yaml"), "/shared/job1", "/opt/mindformers",
+                Compatibility.builtIn().stackFor("ascend-910a", null));
+        Map<String, String> a = new java.util.HashMap<>(PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.11")));
+        Map<String, String> b = new java.util.HashMap<>(PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.12")));
+        String all = "file\t/opt/mindformers/run_mindformer.py\nfile\t/models/llama2_7b.ckpt\ndir\t/data/alpaca/mindrecord\n"
+                + "file\t/models/tokenizer.model\n";
+        a.put("paths.txt", all);
+        b.put("paths.txt", all.replace("dir\t/data/alpaca/mindrecord", "missing\t/data/alpaca/mindrecord"));
+        a.put("mounts.txt", "/dev/sda2 / ext4 rw 0 0\n10.0.0.5:/export /shared nfs rw,vers=3 0 0\n");
+        b.put("mounts.txt", "/dev/sda2 / ext4 rw 0 0\n10.0.0.5:/export /shared nfs4 rw,vers=4.2 0 0\n");
+        a.put("jobdir.txt", "/shared/job1\n");
+        b.put("jobdir.txt", "/shared/job1\n");
+        a.put("mindformers-setup.txt", "        version='1.0.0',\n");
+        b.put("mindformers-setup.txt", "        version='1.1.0',\n");
+        List<Preflight.Result> results = new Preflight(inv, plan, Compatibility.builtIn(), 0, job).run(Map.of("10.0.0.11", a, "10.0.0.12", b));
+        List<String> failed = results.stream().filter(x -> !x.pass()).map(x -> x.host() + " " + x.check() + ": " + x.detail()).toList();
+        assertEquals(List.of(
+                "10.0.0.12 dataset: /data/alpaca/mindrecord: missing",
+                "10.0.0.12 MindFormers: 1.1.0 in /opt/mindformers",
+                "10.0.0.12 shared output_dir: /shared/job1/output on mount /shared (nfs4)"), failed);
+        assertTrue(results.stream().anyMatch(x -> x.host().equals("10.0.0.11") && x.check().equals("shared output_dir") && x.pass()));
+        String table = Preflight.table(results);
+        assertTrue(table.contains("nfs4 and fuse.sshfs do not pass"), table);
+    }
+
+    @Test
+    void theJobPartOfTheCollectScriptReportsWhatExistsHere() throws Exception {
+        Inventory inv = Inventory.read(inv());
+        Path job = Files.createDirectories(dir.resolve("job"));
+        Path mf = Files.createDirectories(dir.resolve("mf"));
+        Files.writeString(mf.resolve("run_mindformer.py"), "");
+        Files.writeString(mf.resolve("setup.py"), "setup(\n        version='1.0.0',\n)\n");
+        Files.createDirectories(job.resolve("data"));
+        Preflight.Job j = new Preflight.Job(job.toString(), mf.toString(), Compatibility.builtIn().stackFor("ascend-910a", null), "./output",
+                true, "sharded", "data", "missing.model");
+        Files.createDirectories(job.resolve("sharded/rank_0"));
+        String script = Preflight.collectScript(inv.servers().get(0), job.toString(), j, List.of(0, 1));
+        Map<String, String> sec = Preflight.sections(SshRunner.captureLocal(script));
+        assertEquals("file\t" + mf + "/run_mindformer.py\ndir\tsharded/rank_0\nmissing\tsharded/rank_1\ndir\tdata\nmissing\tmissing.model\n",
+                sec.get("paths.txt"));
+        assertEquals(job.toRealPath().toString(), sec.get("jobdir.txt").trim());
+        assertTrue(sec.get("mounts.txt").contains(" / "), sec.get("mounts.txt"));
+        assertTrue(sec.get("mindformers-setup.txt").contains("version='1.0.0'"));
     }
 
     private Path inv() {

@@ -64,7 +64,7 @@ class RanktableCommandTest {
         Path out = dir.resolve("hccl.json");
         var r = CommandRunner.run(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("is already the address of servers[0].devices[0]"), r.err());
+        assertTrue(r.err().contains("is already used by servers[0].devices[0].ip"), r.err());
         assertFalse(Files.exists(out));
     }
 }

@@ -1,8 +1,11 @@
 package dev.ascendj.plan;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,9 +13,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The machines a job runs on: servers, each with its devices. Read an inventory file or a
@@ -22,12 +28,14 @@ import java.util.regex.Pattern;
  * ClusterSpec v = ClusterSpec.parse("1x8-cpu");         // 8 virtual CPU devices
  * ClusterSpec f = ClusterSpec.parse("cluster.yaml");    // an inventory with hosts and device IPs
  * }</pre>
- * An inventory:
+ * An inventory, the one format every command reads ({@link #read}):
  * <pre>{@code
  * name: lab
  * hardware: ascend-910a
+ * user: hpc                      # optional: SSH user of the operator commands
  * servers:
  *   - host: 10.0.0.1
+ *     sshPort: 22                # optional
  *     devices: [{id: 0, ip: 192.168.100.101}, {id: 1, ip: 192.168.101.101}]
  *   - host: 10.0.0.2
  *     devices: [0, 1]
@@ -35,20 +43,31 @@ import java.util.regex.Pattern;
  *
  * @param name     a label for reports
  * @param hardware the default hardware profile of the servers
+ * @param user     SSH user of the operator commands, or null for SSH's default
  * @param servers  at least one server; all must have the same hardware and device count
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ClusterSpec(
         @JsonProperty("name") String name,
         @JsonProperty("hardware") String hardware,
+        @JsonProperty("user") String user,
         @JsonProperty(value = "servers", required = true) List<ServerSpec> servers) {
+
+    private static final Logger LOG = LogManager.getLogger(ClusterSpec.class);
 
     /** Upper bound on devices, far above any real cluster, so hostile inputs cannot exhaust memory. */
     public static final int MAX_DEVICES = 1 << 16;
 
     private static final Pattern SHORTHAND = Pattern.compile("(\\d{1,9})x(\\d{1,9})-([A-Za-z0-9._-]+)");
 
+    @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public ClusterSpec {
+        if (user != null && !Addresses.isUser(user)) {
+            throw new PlanException("user", "'" + user + "' is not a user name (lower-case letters, digits, '_', '-')");
+        }
+        if (hardware != null && !hardware.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+            throw new PlanException("hardware", "'" + hardware + "' is not a hardware profile name");
+        }
         if (servers == null || servers.isEmpty()) {
             throw new PlanException("servers", "a cluster needs at least one server");
         }
@@ -97,6 +116,63 @@ public record ClusterSpec(
         hardware = firstHw;
     }
 
+    /** A cluster whose commands use SSH's default user. */
+    public ClusterSpec(String name, String hardware, List<ServerSpec> servers) {
+        this(name, hardware, null, servers);
+    }
+
+    /** The fields of an inventory, per level; others are logged and ignored so a file can carry notes. */
+    private static final Set<String> CLUSTER_FIELDS = Set.of("name", "hardware", "user", "servers");
+    private static final Set<String> SERVER_FIELDS = Set.of("host", "hardware", "sshPort", "devices");
+    private static final Set<String> DEVICE_FIELDS = Set.of("id", "ip");
+
+    /**
+     * Reads an inventory file (YAML, or JSON for {@code *.json}): the one reader behind
+     * {@code plan --cluster}, {@code ranktable}, {@code mindformers --check}, {@code launch} and
+     * {@code preflight}. Fields other than the documented ones are logged and ignored; every other
+     * problem is a {@link PlanException} naming the file and the field.
+     */
+    public static ClusterSpec read(Path file) {
+        return fromTree(Specs.readTree(file), file.toString());
+    }
+
+    /** {@link #read} for a parsed tree; {@code source} names it in messages. */
+    public static ClusterSpec fromTree(JsonNode root, String source) {
+        if (!root.isObject()) {
+            throw new PlanException(source, null, "an inventory is a mapping with 'servers'", null);
+        }
+        JsonNode copy = root.deepCopy();
+        dropUnknown((ObjectNode) copy, CLUSTER_FIELDS, source, "");
+        JsonNode list = copy.get("servers");
+        if (list != null && list.isArray()) {
+            for (int s = 0; s < list.size(); s++) {
+                JsonNode srv = list.get(s);
+                if (srv.isObject()) {
+                    dropUnknown((ObjectNode) srv, SERVER_FIELDS, source, "servers[" + s + "].");
+                    JsonNode devs = srv.get("devices");
+                    if (devs != null && devs.isArray()) {
+                        for (int d = 0; d < devs.size(); d++) {
+                            if (devs.get(d).isObject()) {
+                                dropUnknown((ObjectNode) devs.get(d), DEVICE_FIELDS, source, "servers[" + s + "].devices[" + d + "].");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Specs.convert(copy, ClusterSpec.class, source);
+    }
+
+    private static void dropUnknown(ObjectNode node, Set<String> known, String source, String prefix) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext();) {
+            String f = it.next();
+            if (!known.contains(f)) {
+                LOG.info("{}: {}{} is not an inventory field; ignored", source, prefix, f);
+                it.remove();
+            }
+        }
+    }
+
     /**
      * A cluster from a shorthand {@code SERVERSxDEVICES-HARDWARE} ({@code 4x8-910a}, {@code 1x8-910b},
      * {@code 2x4-cpu}; {@code 910a}/{@code 910b} abbreviate {@code ascend-910a}/{@code ascend-910b})
@@ -117,7 +193,7 @@ public record ClusterSpec(
             file = null;
         }
         if (file != null && Files.isRegularFile(file)) {
-            return Specs.read(file, ClusterSpec.class);
+            return read(file);
         }
         throw new PlanException("cluster", "'" + spec + "' is neither a shorthand SERVERSxDEVICES-HARDWARE (e.g. 4x8-910a, 1x8-cpu)"
                 + " nor an existing inventory file");
@@ -175,14 +251,18 @@ public record ClusterSpec(
     }
 
     /**
-     * Checks the cluster against its hardware profile (device ids exist on such a server) and
-     * returns the profile.
+     * Checks the cluster against its hardware profile (device ids exist on such a server; on a
+     * server of several full-mesh groups, such as the 910A's two HCCS groups 0-3 and 4-7, a server
+     * takes part with a whole server or with 1, 2, 4, ... devices of one group, the partial counts
+     * HCCL accepts) and returns the profile.
      */
     public HardwareProfile resolveHardware(HardwareCatalog catalog) {
         HardwareProfile hw = catalog.profile(hardware);
         int slots = hw.topology().devicesPerServer();
+        int group = hw.topology().groupSize();
         for (int s = 0; s < servers.size(); s++) {
-            List<DeviceSpec> devices = servers.get(s).devices();
+            ServerSpec srv = servers.get(s);
+            List<DeviceSpec> devices = srv.devices();
             if (devices.size() > slots) {
                 throw new PlanException("servers[" + s + "].devices", devices.size() + " devices, but an " + hw.name()
                         + " server has " + slots);
@@ -191,6 +271,20 @@ public record ClusterSpec(
                 if (devices.get(d).id() >= slots) {
                     throw new PlanException("servers[" + s + "].devices[" + d + "].id", devices.get(d).id()
                             + " is not a device of an " + hw.name() + " server (0.." + (slots - 1) + ")");
+                }
+            }
+            int n = devices.size();
+            if (group < slots && n != slots) {
+                if (n > group || group % n != 0 || Integer.bitCount(n) != 1) {
+                    throw new PlanException("servers[" + s + "].devices", n + " devices on " + srv.host() + "; an " + hw.name()
+                            + " server takes part with " + slots + " devices or with 1, 2, ... " + group + " of one group of " + group);
+                }
+                int first = devices.get(0).id() / group;
+                if (devices.stream().anyMatch(d -> d.id() / group != first)) {
+                    throw new PlanException("servers[" + s + "].devices", "the " + n + " devices of " + srv.host() + " (ids "
+                            + devices.stream().map(d -> String.valueOf(d.id())).reduce((a, b) -> a + "," + b).orElse("")
+                            + ") span " + hw.name() + " groups of " + group + " (0-" + (group - 1) + ", " + group + "-" + (2 * group - 1)
+                            + ", ...); use devices of one group");
                 }
             }
         }

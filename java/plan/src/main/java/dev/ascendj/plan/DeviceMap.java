@@ -19,9 +19,11 @@ final class DeviceMap {
     private final int groupSize;
     private final int perServer;
     private final int[] slotOfRank;
+    private final boolean hcclRankTable;
 
     DeviceMap(ClusterSpec cluster, HardwareProfile hw, Layout layout) {
         this.cluster = cluster;
+        this.hcclRankTable = numbersRanksPerServer(hw);
         this.layout = layout;
         this.groupSize = hw.topology().groupSize();
         this.perServer = cluster.devicesPerServer();
@@ -133,6 +135,51 @@ final class DeviceMap {
             }
         }
         return null;
+    }
+
+    /**
+     * True for hardware whose ranks HCCL numbers: HCCL's rank-table rules apply to every engine
+     * that reaches it (MindSpore through {@code RANK_TABLE_FILE}, AscendJ's native engine).
+     */
+    static boolean numbersRanksPerServer(HardwareProfile hw) {
+        return hw.name().startsWith("ascend-");
+    }
+
+    /**
+     * Why this map cannot be written as an HCCL rank table, or null when it can. HCCL's rank-table
+     * documentation (hicann/hccl {@code docs/en/user_guide/cluster_info_config/rank_table_config_910.md},
+     * field rank_id) forbids rank ids interleaved across servers: each server must hold one
+     * contiguous block of ranks (correct: {0,1,2,3} and {4,5,6,7}; incorrect: {0,1,2,7} and
+     * {3,4,5,6}). MindSpore's rank formula fixes the stage of each rank, so such a map cannot be
+     * renumbered either.
+     */
+    String rankTableViolation() {
+        if (!hcclRankTable) {
+            return null;
+        }
+        int servers = cluster.serverCount();
+        int[] lo = new int[servers];
+        int[] hi = new int[servers];
+        java.util.Arrays.fill(lo, Integer.MAX_VALUE);
+        java.util.Arrays.fill(hi, -1);
+        for (int r = 0; r < slotOfRank.length; r++) {
+            int s = server(slotOfRank[r]);
+            lo[s] = Math.min(lo[s], r);
+            hi[s] = Math.max(hi[s], r);
+        }
+        for (int s = 0; s < servers; s++) {
+            if (hi[s] - lo[s] + 1 != perServer) {
+                return layout.placement().label() + " placement gives server " + s + " (" + cluster.servers().get(s).host()
+                        + ") ranks " + lo[s] + ".." + hi[s] + " with gaps; HCCL rank tables need one contiguous block of ranks per server";
+            }
+        }
+        return null;
+    }
+
+    /** The first reason this placement is unusable (tensor-parallel groups leaving a mesh group, HCCL's rank numbering), or null. */
+    String placementViolation() {
+        String tp = tpGroupViolation();
+        return tp != null ? tp : rankTableViolation();
     }
 
     /** The slowest tier between stage {@code i} and {@code i + 1} over all replicas and tensor-parallel ranks. */

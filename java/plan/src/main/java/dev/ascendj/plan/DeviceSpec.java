@@ -3,7 +3,6 @@ package dev.ascendj.plan;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import java.util.regex.Pattern;
 
 /**
  * One NPU (or virtual CPU device) of a server: its device id on that server and, for Ascend, the
@@ -16,14 +15,12 @@ import java.util.regex.Pattern;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DeviceSpec(@JsonProperty(value = "id", required = true) int id, @JsonProperty("ip") String ip) {
 
-    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-
     @JsonCreator(mode = JsonCreator.Mode.PROPERTIES)
     public DeviceSpec {
         if (id < 0) {
             throw new PlanException("id", "must not be negative, got " + id);
         }
-        if (ip != null && !IPV4.matcher(ip).matches()) {
+        if (ip != null && !Addresses.isIpv4(ip)) {
             throw new PlanException("ip", "'" + ip + "' is not an IPv4 address");
         }
     }

@@ -128,7 +128,7 @@ public final class Planner {
                                 for (Placement placement : placements(l)) {
                                     Layout lp = l.with(placement);
                                     DeviceMap map = new DeviceMap(cluster, hw, lp);
-                                    String tpProblem = map.tpGroupViolation();
+                                    String tpProblem = map.placementViolation();
                                     if (tpProblem != null) {
                                         placementProblem = tpProblem;
                                         continue;

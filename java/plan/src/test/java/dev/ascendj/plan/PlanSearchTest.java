@@ -169,17 +169,13 @@ class PlanSearchTest {
     }
 
     @Test
-    void anInventoryWithScatteredDeviceIdsKeepsTpGroupsInsideHccsGroups() {
-        // Devices 0, 1, 4 and 5 per server: pairs stay in an HCCS group, a group of 4 cannot.
+    void anInventoryWhoseFourNpusSpanBothHccsGroupsIsRefused() {
+        // HCCL takes 4 NPUs of a 910A server only from one HCCS group (0-3 or 4-7): the inventory is refused, not planned.
         String yaml = "hardware: ascend-910a\nservers:\n  - {host: a, devices: [0, 1, 4, 5]}\n  - {host: b, devices: [5, 4, 1, 0]}\n";
-        ClusterSpec c = Specs.convert(Specs.parseTree(yaml, false, "inv.yaml"), ClusterSpec.class, "inv.yaml");
+        ClusterSpec c = ClusterSpec.fromTree(Specs.parseTree(yaml, false, "inv.yaml"), "inv.yaml");
         PlanRequest req = new PlanRequest("llama2-60m", LlamaConfigs.preset("llama2-60m"), c, Fixtures.full(256, 64));
-        SearchResult r = Fixtures.search(req, Fixtures.fix(null, 4, null, null, null, null, null), 5);
-        assertTrue(r.plans().isEmpty());
-        assertTrue(r.reason().contains("spans HCCS groups"), r.reason());
-        SearchResult two = Fixtures.search(req, Fixtures.fix(null, 2, null, null, null, null, null), 5);
-        assertFalse(two.plans().isEmpty());
-        two.plans().forEach(p -> assertLegal(p, 8, 4));
+        PlanException e = assertThrows(PlanException.class, () -> Fixtures.search(req, FixedDegrees.NONE, 5));
+        assertTrue(e.getMessage().contains("servers[0].devices: the 4 devices of a (ids 0,1,4,5) span ascend-910a groups of 4"), e.getMessage());
     }
 
     @Test
