@@ -1,11 +1,10 @@
 package dev.ascendj.bench;
 
-import dev.ascendj.core.Ops;
-import dev.ascendj.cpu.CpuBackend;
-import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
+import dev.ascendj.cpu.CpuBackend;
+import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.Parameter;
@@ -27,10 +26,10 @@ import dev.ascendj.plan.Stage;
 import dev.ascendj.train.ModelSource;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.Trainer;
-import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.data.InstructionRecord;
 import dev.ascendj.train.parallel.FullWeights;
+import dev.ascendj.train.parallel.NodePlacement;
 import dev.ascendj.train.parallel.ParallelTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,10 +39,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -97,11 +96,17 @@ public final class ExecutorBench {
      * @param steps         timed steps; the median step time is reported
      * @param lr            peak learning rate
      * @param seed          initialisation, data order and dropout seed
+     * @param processes     also run each parallel shape as that many processes (nodes) of one job on this
+     *                      machine, next to its run in one process (1: one process only)
      */
     public record Config(String modelName, LlamaConfig model, Path tokenizer, Path data, int seq, int globalBatch,
                          int microBatches, List<ExecutorShape> shapes, List<Integer> deviceThreads,
-                         List<Integer> rankThreads, int warmup, int steps, double lr, long seed) {
+                         List<Integer> rankThreads, int warmup, int steps, double lr, long seed, int processes) {
         public Config {
+            if (processes < 1) {
+                throw new IllegalArgumentException("executor benchmark: --processes must be at least 1, got "
+                        + processes);
+            }
             if (seq < 2 || globalBatch < 1 || microBatches < 1 || warmup < 0 || steps < 1) {
                 throw new IllegalArgumentException("executor benchmark: need seq >= 2, global batch >= 1, micro-batches >= 1,"
                         + " warm-up >= 0 and steps >= 1; got seq " + seq + ", global batch " + globalBatch
@@ -150,9 +155,11 @@ public final class ExecutorBench {
      * @param losses           the loss of every step, warm-up included
      * @param busyShare        parallel runs: the ranks' time computing over their time in the 1F1B
      *                         schedule, all steps (the rest is waiting for peers); NaN otherwise
+     * @param processes        the processes (nodes) the run was spread over
      */
     public record Row(ExecutorShape shape, int threadsPerRank, Plan plan, boolean predicted, double stepSeconds,
-                      double meanStepSeconds, double tokensPerSecond, List<Double> losses, double busyShare) {
+                      double meanStepSeconds, double tokensPerSecond, List<Double> losses, double busyShare,
+                      int processes) {
         /** Measured over predicted step time (NaN when there is no prediction for this run). */
         public double measuredOverPredicted() {
             return predicted ? stepSeconds / plan.stepSeconds() : Double.NaN;
@@ -225,6 +232,10 @@ public final class ExecutorBench {
                             ? single(s, plan, threads, loader, stamps, profile)
                             : parallel(s, plan, threads, loader, start, stamps);
                     rows.add(row);
+                    if (!s.singleDevice() && cfg.processes() > 1 && s.ranks() % cfg.processes() == 0) {
+                        LOG.info("executor benchmark: {} over {} processes", s, cfg.processes());
+                        rows.add(overProcesses(s, plan, threads));
+                    }
                 }
             }
         } finally {
@@ -271,7 +282,7 @@ public final class ExecutorBench {
         }
         double[] t = timedSteps(stamps);
         return new Row(s, threads, plan, threads == profile.threads(), median(t), mean(t),
-                tokens() / median(t), losses, Double.NaN);
+                tokens() / median(t), losses, Double.NaN, 1);
     }
 
     private Row parallel(ExecutorShape s, Plan plan, int threads, InstructionLoader loader, FullWeights start,
@@ -287,15 +298,112 @@ public final class ExecutorBench {
             // One global batch per step from the loader, as the single-device trainer draws them.
             results = trainer.run(loader, (step, total, loss, lr, norm, tps) -> stamps[(int) step] = System.nanoTime());
         }
+        double[] t = timedSteps(stamps);
+        return new Row(s, threads, plan, true, median(t), mean(t), tokens() / median(t), results.get(0).losses(),
+                busyShare(results), 1);
+    }
+
+    private static double busyShare(List<ParallelTrainer.RankResult> results) {
         double busy = 0;
         double scheduled = 0;
         for (ParallelTrainer.RankResult r : results) {
             busy += r.busySeconds();
             scheduled += r.pipelineSeconds();
         }
-        double[] t = timedSteps(stamps);
-        return new Row(s, threads, plan, true, median(t), mean(t), tokens() / median(t), results.get(0).losses(),
-                scheduled > 0 ? busy / scheduled : Double.NaN);
+        return scheduled > 0 ? busy / scheduled : Double.NaN;
+    }
+
+    /**
+     * The same plan run by {@code processes} child JVMs, each hosting a contiguous block of ranks
+     * (node k: ranks {@code [k*R/N, (k+1)*R/N)}), on the same cores: the cost of the process boundary.
+     */
+    private Row overProcesses(ExecutorShape s, Plan plan, int threads) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("ascendj-bench-nodes-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory for the nodes' plan", e);
+        }
+        try {
+            Path planFile = dir.resolve("plan.json");
+            Path modelFile = dir.resolve("config.json");
+            plan.write(planFile);
+            Files.writeString(modelFile, dev.ascendj.model.LlamaConfigs.toJson(cfg.model()));
+            Map<String, String> args = new LinkedHashMap<>();
+            args.put("plan", planFile.toString());
+            args.put("model", modelFile.toString());
+            args.put("tokenizer", cfg.tokenizer().toAbsolutePath().toString());
+            args.put("data", cfg.data().toAbsolutePath().toString());
+            args.put("seq", Integer.toString(cfg.seq()));
+            args.put("threads", Integer.toString(threads));
+            args.put("warmup", Integer.toString(cfg.warmup()));
+            args.put("steps", Integer.toString(cfg.steps()));
+            args.put("lr", Double.toString(cfg.lr()));
+            args.put("seed", Long.toString(cfg.seed()));
+            com.fasterxml.jackson.databind.JsonNode r = BenchNodes.run(cfg.processes(), ExecutorBench.class, args);
+            double[] t = new double[cfg.steps()];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = r.path("stepSeconds").get(i).asDouble();
+            }
+            List<Double> losses = new ArrayList<>();
+            r.path("losses").forEach(x -> losses.add(x.asDouble()));
+            return new Row(s, threads, plan, false, median(t), mean(t), tokens() / median(t), losses,
+                    r.path("busyShare").asDouble(Double.NaN), cfg.processes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the nodes' plan in " + dir, e);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /**
+     * One node of {@link #overProcesses}: trains its block of the plan's ranks with the others over
+     * TCP; node 0 reports its step times, the losses and its ranks' busy share.
+     */
+    public static void main(String[] argv) {
+        try (BenchNodes.Node node = BenchNodes.join(argv, "executor")) {
+            Plan plan = Plan.read(Path.of(node.arg("plan")));
+            Layout layout = plan.layout();
+            LlamaConfig model = dev.ascendj.model.LlamaConfigs.resolve(node.arg("model"));
+            int warmup = Integer.parseInt(node.arg("warmup"));
+            int steps = Integer.parseInt(node.arg("steps"));
+            long seed = Long.parseLong(node.arg("seed"));
+            double lr = Double.parseDouble(node.arg("lr"));
+            CpuThreads.setThreads(Integer.parseInt(node.arg("threads")));
+            List<InstructionRecord> records = InstructionRecord.readJsonl(Path.of(node.arg("data")));
+            FullWeights start;
+            try (CpuBackend one = new CpuBackend(1, false);
+                 LlamaModel m = LlamaModel.initialize(model, one.device(0), seed, null)) {
+                start = FullWeights.of(m);
+            }
+            NodePlacement place = NodePlacement.contiguous(layout.worldSize(), node.nodes(), node.node());
+            long[] stamps = new long[warmup + steps + 1];
+            List<ParallelTrainer.RankResult> results;
+            TrainOptions opts = new TrainOptions(warmup + steps, layout.microBatchSize(), layout.microBatches(), lr,
+                    lr / 10, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, seed, 0, 1, false);
+            try (LlamaTokenizer tok = LlamaTokenizer.load(Path.of(node.arg("tokenizer")));
+                 CpuBackend backend = new CpuBackend(place.localRanks().length, false);
+                 CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.session(),
+                         collectiveTimeout()))) {
+                InstructionLoader loader = new InstructionLoader(records, tok, PromptTemplate.llama2(),
+                        Integer.parseInt(node.arg("seq")), InstructionLoader.Mode.PACKED, seed);
+                stamps[0] = System.nanoTime();
+                results = new ParallelTrainer(backend, fabric, layout, model, null, start, opts).run(loader,
+                        (step, total, loss, rate, norm, tps) -> stamps[(int) step] = System.nanoTime());
+            }
+            if (node.node() == 0) {
+                Map<String, Object> out = new LinkedHashMap<>();
+                List<Double> t = new ArrayList<>();
+                for (int i = 0; i < steps; i++) {
+                    t.add((stamps[warmup + 1 + i] - stamps[warmup + i]) / 1e9);
+                }
+                out.put("stepSeconds", t);
+                out.put("losses", results.get(0).losses());
+                out.put("busyShare", busyShare(results));
+                BenchNodes.report(out);
+            }
+        }
+        System.exit(0);
     }
 
     private TrainOptions options(int microBatchSize, int microBatches) {

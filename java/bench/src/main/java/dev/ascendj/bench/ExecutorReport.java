@@ -45,6 +45,14 @@ public final class ExecutorReport {
             out.add(compare("executor on 1 rank (dp1, 1 kernel thread) vs 1 device (1 kernel thread)", dp1.get(),
                     oneThread.get()));
         }
+        // The process boundary: each shape over N processes against the same shape in one.
+        for (ExecutorBench.Row many : r.rows()) {
+            if (many.processes() > 1) {
+                r.rows().stream().filter(one -> one.processes() == 1 && one.shape().equals(many.shape())
+                        && one.threadsPerRank() == many.threadsPerRank()).findFirst().ifPresent(one -> out.add(compare(
+                        many.shape().label() + " over " + many.processes() + " processes vs in 1 process", many, one)));
+            }
+        }
         return out;
     }
 
@@ -55,7 +63,8 @@ public final class ExecutorReport {
     private static Optional<ExecutorBench.Row> find(ExecutorBench.Result r, int dp, int tp, int pp, boolean single,
                                                     int threads) {
         return r.rows().stream().filter(x -> x.shape().dp() == dp && x.shape().tp() == tp && x.shape().pp() == pp
-                && x.shape().singleDevice() == single && x.threadsPerRank() == threads).findFirst();
+                && x.shape().singleDevice() == single && x.threadsPerRank() == threads && x.processes() == 1)
+                .findFirst();
     }
 
     /** The human-readable report. */
@@ -68,11 +77,12 @@ public final class ExecutorReport {
         sb.append(String.format(Locale.ROOT, "machine: %d cores; load average %s before, %s after%n", r.cores(),
                 load(r.loadBefore()), load(r.loadAfter())));
         sb.append("planner: cpu profile (").append(r.profile().note()).append("), cluster 1xN-cpu for N ranks\n\n");
-        String fmt = "%-12s %5s %7s %7s %-12s %9s %9s %9s %9s %6s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "shape", "ranks", "threads", "m x b", "stages", "step s", "tokens/s",
-                "pred. s", "pred. t/s", "meas/pred"));
+        String fmt = "%-12s %5s %5s %7s %7s %-12s %9s %9s %9s %9s %6s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "shape", "ranks", "procs", "threads", "m x b", "stages", "step s",
+                "tokens/s", "pred. s", "pred. t/s", "meas/pred"));
         for (ExecutorBench.Row row : r.rows()) {
-            sb.append(String.format(Locale.ROOT, fmt, row.shape().label(), row.shape().ranks(), row.threadsPerRank(),
+            sb.append(String.format(Locale.ROOT, fmt, row.shape().label(), row.shape().ranks(), row.processes(),
+                    row.threadsPerRank(),
                     row.microBatching(), ExecutorBench.stageLayers(row.plan()).toString().replace(" ", ""),
                     String.format(Locale.ROOT, "%.3f", row.stepSeconds()), String.format(Locale.ROOT, "%,.0f", row.tokensPerSecond()),
                     row.predicted() ? String.format(Locale.ROOT, "%.3f", row.plan().stepSeconds()) : "-",
@@ -83,9 +93,9 @@ public final class ExecutorReport {
                 + " '-': the profile assumes all ").append(r.profile().threads()).append(" measured threads)\n\n");
         for (ExecutorBench.Row row : r.rows()) {
             TimeBreakdown t = row.plan().estimate().time();
-            sb.append(String.format(Locale.ROOT, "%-12s %d thr: predicted compute %.3f, vector %.3f, tp %.3f, p2p %.3f,"
+            sb.append(String.format(Locale.ROOT, "%-12s %d thr%s: predicted compute %.3f, vector %.3f, tp %.3f, p2p %.3f,"
                             + " bubble %.3f, dp %.3f, optimizer %.3f s;%s loss %.4f -> %.4f%n", row.shape().label(),
-                    row.threadsPerRank(), t.compute(), t.vector(), t.tensorParallel(), t.pipelineTransfer(), t.bubble(),
+                    row.threadsPerRank(), row.processes() > 1 ? " " + row.processes() + " procs" : "", t.compute(), t.vector(), t.tensorParallel(), t.pipelineTransfer(), t.bubble(),
                     t.dataParallel(), t.optimizer(),
                     Double.isNaN(row.busyShare()) ? "" : String.format(Locale.ROOT, " ranks computing %.0f%% of the schedule;",
                             100 * row.busyShare()),
@@ -123,6 +133,7 @@ public final class ExecutorReport {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("shape", row.shape().label());
             x.put("ranks", row.shape().ranks());
+            x.put("processes", row.processes());
             x.put("threadsPerRank", row.threadsPerRank());
             x.put("microBatches", row.plan().microBatches());
             x.put("microBatchSize", row.plan().microBatchSize());

@@ -13,7 +13,7 @@ class CollectiveBenchTest {
 
     @Test
     void aSmallRunReportsBandwidthsThatAgreeWithItsTimes() {
-        BenchResult r = new CollectiveBench(3, 3 * 4096, 3).run();
+        BenchResult r = new CollectiveBench(3, 3 * 4096, 3, 1).run();
         assertEquals("collectives", r.name());
         assertEquals(3, r.metrics().get("ranks"));
         double seconds = (Double) r.metrics().get("allReduceSeconds");
@@ -23,11 +23,25 @@ class CollectiveBenchTest {
         assertEquals(3 * 4096 / seconds / 1e9, alg, alg * 1e-9);
         assertEquals(alg * 4 / 3, bus, bus * 1e-9);
         assertTrue(r.render().contains("busBandwidthOverMemcpy"));
+        assertTrue((Double) r.metrics().get("sendRecvGBps") > 0);
+    }
+
+    @Test
+    void theSameRanksOverTwoProcessesReportTheirOwnFigures() {
+        BenchResult r = new CollectiveBench(4, 4 * 4096, 2, 2).run();
+        assertEquals(2, r.metrics().get("processes"));
+        double seconds = (Double) r.metrics().get("processes.allReduceSeconds");
+        double alg = (Double) r.metrics().get("processes.algBandwidthGBps");
+        assertEquals(4 * 4096 / seconds / 1e9, alg, alg * 1e-9);
+        assertTrue((Double) r.metrics().get("processes.sendRecvGBps") > 0);
+        assertEquals(seconds / (Double) r.metrics().get("allReduceSeconds"),
+                (Double) r.metrics().get("processes.allReduceOverOneProcess"), 1e-9);
     }
 
     @Test
     void badSizesAreRejected() {
-        assertThrows(IllegalArgumentException.class, () -> new CollectiveBench(1, 4096, 1));
-        assertThrows(IllegalArgumentException.class, () -> new CollectiveBench(2, 4095, 1));
+        assertThrows(IllegalArgumentException.class, () -> new CollectiveBench(1, 4096, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new CollectiveBench(2, 4095, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new CollectiveBench(3, 4096, 1, 2));
     }
 }

@@ -22,9 +22,26 @@ class ExecutorBenchTest {
     private static final LlamaConfig TINY = new LlamaConfig(16, 32, 4, 4, 2, 32000, 1e-5, 10000.0, null, false, 64);
 
     private static ExecutorBench.Config tiny(String shapes, int globalBatch) {
+        return tiny(shapes, globalBatch, 1);
+    }
+
+    private static ExecutorBench.Config tiny(String shapes, int globalBatch, int processes) {
         return new ExecutorBench.Config("tiny", TINY, ROOT.resolve("examples/tokenizer/tokenizer.json"),
                 ROOT.resolve("examples/data/kg-train.jsonl"), 16, globalBatch, 2, ExecutorShape.parseList(shapes),
-                List.of(1), List.of(1), 0, 1, 1e-3, 7);
+                List.of(1), List.of(1), 0, 1, 1e-3, 7, processes);
+    }
+
+    @Test
+    void aShapeOverTwoProcessesTrainsTheSameAsInOne() {
+        ExecutorBench.Result r = new ExecutorBench(tiny("dp2-pp2", 4, 2)).run();
+        assertEquals(2, r.rows().size());
+        ExecutorBench.Row one = r.rows().get(0);
+        ExecutorBench.Row two = r.rows().get(1);
+        assertEquals(1, one.processes());
+        assertEquals(2, two.processes());
+        assertEquals(one.losses(), two.losses(), "the process boundary changes no bit");
+        assertTrue(ExecutorReport.table(r).contains(two.shape().label() + " over 2 processes vs in 1 process"),
+                ExecutorReport.table(r));
     }
 
     @Test
@@ -87,11 +104,11 @@ class ExecutorBenchTest {
     @Test
     void badConfigurationsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new ExecutorBench.Config("tiny", TINY, ROOT, ROOT, 16, 4, 2,
-                List.of(), List.of(1), List.of(1), 0, 1, 1e-3, 7));
+                List.of(), List.of(1), List.of(1), 0, 1, 1e-3, 7, 1));
         assertThrows(IllegalArgumentException.class, () -> new ExecutorBench.Config("tiny", TINY, ROOT, ROOT, 16, 4, 2,
-                List.of(ExecutorShape.single()), List.of(0), List.of(1), 0, 1, 1e-3, 7));
+                List.of(ExecutorShape.single()), List.of(0), List.of(1), 0, 1, 1e-3, 7, 1));
         assertThrows(IllegalArgumentException.class, () -> new ExecutorBench.Config("tiny", TINY, ROOT, ROOT, 16, 4, 2,
-                List.of(ExecutorShape.single()), List.of(1), List.of(1), 0, 0, 1e-3, 7));
+                List.of(ExecutorShape.single()), List.of(1), List.of(1), 0, 0, 1e-3, 7, 1));
     }
 
     @Test

@@ -130,15 +130,26 @@ final class BenchCommand implements Runnable {
     }
 
     @Command(name = "collectives", mixinStandardHelpOptions = true,
-            description = "All-reduce of 64 MB across 8 virtual CPU devices against a plain memory copy.")
+            description = {"All-reduce and send/recv across virtual CPU devices against a plain memory copy, in one"
+                    + " process and (with --processes) with the same ranks spread over child JVMs talking TCP on"
+                    + " loopback, all in one run."})
     static final class Collectives implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+        @Option(names = "--ranks", defaultValue = "8", description = "Ranks (default ${DEFAULT-VALUE}).")
+        int ranks;
+        @Option(names = "--mib", defaultValue = "64", description = "MiB per all-reduce (default ${DEFAULT-VALUE}).")
+        int mib;
+        @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median (default ${DEFAULT-VALUE}).")
+        int runs;
+        @Option(names = "--processes", defaultValue = "1",
+                description = "Also spread the ranks over this many processes (default ${DEFAULT-VALUE}: one only).")
+        int processes;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
         @Override
         public Integer call() throws Exception {
-            return print(spec, CollectiveBench.standard().run(), json);
+            return print(spec, new CollectiveBench(ranks, (long) mib << 20, runs, processes).run(), json);
         }
     }
 
@@ -219,8 +230,15 @@ final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "3",
                 description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
         int steps;
-        @Option(names = "--lr", defaultValue = "1e-4") double lr;
-        @Option(names = "--seed", defaultValue = "42") long seed;
+        @Option(names = "--lr", defaultValue = "1e-4", description = "Peak learning rate (default ${DEFAULT-VALUE}).")
+        double lr;
+        @Option(names = "--seed", defaultValue = "42", description = "Initialisation, data and dropout seed (default"
+                + " ${DEFAULT-VALUE}).")
+        long seed;
+        @Option(names = "--processes", defaultValue = "1",
+                description = "Also run each parallel shape as this many processes (nodes, one contiguous block of ranks"
+                        + " each) on this machine, next to its run in one process (default ${DEFAULT-VALUE}: one only).")
+        int processes;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
         @Override
@@ -230,7 +248,7 @@ final class BenchCommand implements Runnable {
                     : cores > 1 ? List.of(cores, 1) : List.of(1);
             ExecutorBench.Config cfg = new ExecutorBench.Config(model, dev.ascendj.model.LlamaConfigs.resolve(model),
                     tokenizer, data, seq, globalBatch, microBatches, ExecutorShape.parseList(shapes), single,
-                    rankThreads, warmup, steps, lr, seed);
+                    rankThreads, warmup, steps, lr, seed, processes);
             ExecutorBench.Result r = new ExecutorBench(cfg).run();
             if (json) {
                 return print(spec, ExecutorReport.figures(r), true);

@@ -69,6 +69,30 @@ public record NodePlacement(int nodes, int node, int[] nodeOfRank, int[] serverO
                 devices.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /**
+     * Node {@code node} of {@code nodes} of a job of {@code worldSize} ranks, each node hosting a
+     * contiguous block of them on virtual devices (a plan of one server spread over processes,
+     * as benchmarks do).
+     */
+    public static NodePlacement contiguous(int worldSize, int nodes, int node) {
+        if (nodes < 1 || worldSize % nodes != 0 || node < 0 || node >= nodes) {
+            throw new IllegalArgumentException(nodes + " nodes cannot share " + worldSize + " ranks evenly, or node "
+                    + node + " is not one of them");
+        }
+        int per = worldSize / nodes;
+        int[] nodeOf = new int[worldSize];
+        for (int r = 0; r < worldSize; r++) {
+            nodeOf[r] = r / per;
+        }
+        int[] local = new int[per];
+        int[] devices = new int[per];
+        for (int i = 0; i < per; i++) {
+            local[i] = node * per + i;
+            devices[i] = i;
+        }
+        return new NodePlacement(nodes, node, nodeOf, nodeOf, local, devices);
+    }
+
     /** The fabric spec of this node's ranks, joined to the others through {@code rendezvous}. */
     public FabricSpec fabricSpec(Rendezvous rendezvous, Duration timeout) {
         return new FabricSpec(nodeOfRank.length, localRanks, localDevices, nodeOfRank, serverOfRank, rendezvous,
