@@ -37,7 +37,7 @@ import picocli.CommandLine;
 class FinetuneNodesTest {
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
     private static final Path TOKENIZER = ROOT.resolve("examples/tokenizer/tokenizer.json");
-    private static final Path DATA = ROOT.resolve("examples/data/kg-train.jsonl");
+    static final Path DATA = ROOT.resolve("examples/data/kg-train.jsonl");
 
     @TempDir
     static Path shared;
@@ -47,6 +47,12 @@ class FinetuneNodesTest {
 
     @BeforeAll
     static void tinyModelAndPlan() throws Exception {
+        tinyModelAndPlanIn(shared);
+    }
+
+    /** The tiny model (and the rehearsal plan) in {@code dir}, for this and other tests. */
+    static void tinyModelAndPlanIn(Path dir) throws Exception {
+        shared = dir;
         model = shared.resolve("tiny");
         // Four layers (one per stage of the rehearsal), the example tokenizer's vocabulary.
         LlamaConfig c = new LlamaConfig(32, 64, 4, 4, 2, 1594, 1e-5, 10000, null, false, 64);
@@ -224,7 +230,6 @@ class FinetuneNodesTest {
 
     /** One node of a job as a child JVM of this test, its output collected; killed when closed. */
     static final class Node implements AutoCloseable {
-        // close() only waits for a killed process; an interruption there is the test's end anyway.
         private static final Pattern ANNOUNCED = Pattern.compile("coordinator listening on (\\S+)");
         private final Process process;
         private final StringBuffer output = new StringBuffer();
@@ -290,10 +295,14 @@ class FinetuneNodesTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             if (process.isAlive()) {
                 process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
+                try {
+                    process.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }
