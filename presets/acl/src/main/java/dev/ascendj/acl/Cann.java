@@ -65,7 +65,13 @@ public final class Cann {
         if (LOADED.containsKey(className)) {
             return;
         }
-        if (isSimulator()) {
+        boolean simulator;
+        try {
+            simulator = isSimulator();
+        } catch (IllegalArgumentException e) {
+            throw new CannNotFoundException(e.getMessage(), e);
+        }
+        if (simulator) {
             loadSimulator();
         }
         Throwable failed = FAILURES.get(className);
