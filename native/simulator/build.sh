@@ -42,7 +42,7 @@ newer_than() {
 
 lib64="$toolkit/lib64"
 mkdir -p "$lib64" "$toolkit/include"
-cflags=(-std=gnu11 -O2 -fPIC -Wall -Wextra -Wno-unused-parameter -pthread -I"$headers" -I"$here/src")
+cflags=(-std=gnu11 -O3 -fPIC -Wall -Wextra -Wno-unused-parameter -pthread -I"$headers" -I"$here/src")
 ldflags=(-shared -pthread -Wl,--no-undefined -Wl,-rpath,'$ORIGIN' -L"$lib64")
 
 # so NAME LIBS... SOURCES...: builds lib$NAME.so from sources unless it is up to date.

@@ -390,7 +390,7 @@ static uint64_t accounted(uint64_t size) {
 }
 
 static aclError device_malloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy, const char *api) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context(api, &ctx);
     if (r) {
         return r;
@@ -483,7 +483,7 @@ aclError aclrtFree(void *devPtr) {
 }
 
 aclError aclrtMallocHost(void **hostPtr, size_t size) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtMallocHost", &ctx);
     if (r) {
         return r;
@@ -533,7 +533,7 @@ aclError aclrtFreeHost(void *hostPtr) {
 }
 
 aclError aclrtGetMemInfo(aclrtMemAttr attr, size_t *free_, size_t *total) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtGetMemInfo", &ctx);
     if (r) {
         return r;
@@ -714,7 +714,7 @@ aclError aclrtResetDevice(int32_t deviceId) {
 }
 
 aclError aclrtGetDevice(int32_t *deviceId) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtGetDevice", &ctx);
     if (r) {
         return r;
@@ -793,7 +793,7 @@ aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int3
 }
 
 aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtDeviceEnablePeerAccess", &ctx);
     if (r || (r = check_device("aclrtDeviceEnablePeerAccess", peerDeviceId))) {
         return r;
@@ -869,7 +869,7 @@ aclError aclrtSetCurrentContext(aclrtContext context) {
 }
 
 aclError aclrtGetCurrentContext(aclrtContext *context) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtGetCurrentContext", &ctx);
     if (r) {
         return r;
@@ -982,7 +982,7 @@ static int drain(SimStream *s, int64_t timeoutMs, char *msg, size_t len) {
 }
 
 static void destroy_stream(SimStream *s) {
-    char msg[8];
+    char msg[768];
     drain(s, -1, msg, sizeof msg);
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
@@ -996,7 +996,7 @@ static void destroy_stream(SimStream *s) {
 }
 
 static aclError create_stream_api(aclrtStream *stream, const char *api) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context(api, &ctx);
     if (r) {
         return r;
@@ -1004,7 +1004,7 @@ static aclError create_stream_api(aclrtStream *stream, const char *api) {
     if (stream == NULL) {
         return fail(SIM_ACL_ERROR_INVALID_PARAM, "%s: stream is NULL", api);
     }
-    SimStream *s;
+    SimStream *s = NULL;
     if (!create_stream(ctx, &s)) {
         return fail(SIM_ACL_ERROR_BAD_ALLOC, "%s: cannot start the stream's thread", api);
     }
@@ -1036,7 +1036,7 @@ aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority, uin
  * stream. Returns 0 or an aclError (with message).
  */
 static int resolve_stream(aclrtStream stream, const char *api, SimStream **out) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context(api, &ctx);
     if (r) {
         return r;
@@ -1072,7 +1072,7 @@ static int resolve_stream(aclrtStream stream, const char *api, SimStream **out) 
 }
 
 int ascendjSimStreamFor(aclrtStream stream, const char *api, void **resolved, int *device) {
-    SimStream *s;
+    SimStream *s = NULL;
     int r = resolve_stream(stream, api, &s);
     if (r) {
         return r;
@@ -1143,7 +1143,7 @@ aclError aclrtDestroyStream(aclrtStream stream) {
 }
 
 static aclError sync_stream(aclrtStream stream, int64_t timeoutMs, const char *api) {
-    SimStream *s;
+    SimStream *s = NULL;
     int r = lookup_stream(stream, api, &s);
     if (r) {
         return r;
@@ -1165,7 +1165,7 @@ aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout) 
 }
 
 aclError aclrtSynchronizeDevice(void) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtSynchronizeDevice", &ctx);
     if (r) {
         return r;
@@ -1288,7 +1288,7 @@ static int check_copy(const char *api, void *dst, size_t destMax, const void *sr
 }
 
 aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, aclrtMemcpyKind kind) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtMemcpy", &ctx);
     if (r) {
         return r;
@@ -1305,7 +1305,7 @@ aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, a
 
 aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src, size_t count, aclrtMemcpyKind kind,
                           aclrtStream stream) {
-    SimStream *s;
+    SimStream *s = NULL;
     int r = resolve_stream(stream, "aclrtMemcpyAsync", &s);
     if (r) {
         return r;
@@ -1352,7 +1352,7 @@ static int check_memset(const char *api, void *devPtr, size_t maxCount, int32_t 
 }
 
 aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context("aclrtMemset", &ctx);
     if (r || (r = check_memset("aclrtMemset", devPtr, maxCount, value, count, ctx->device))) {
         return r;
@@ -1362,7 +1362,7 @@ aclError aclrtMemset(void *devPtr, size_t maxCount, int32_t value, size_t count)
 }
 
 aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value, size_t count, aclrtStream stream) {
-    SimStream *s;
+    SimStream *s = NULL;
     int r = resolve_stream(stream, "aclrtMemsetAsync", &s);
     if (r || (r = check_memset("aclrtMemsetAsync", devPtr, maxCount, value, count, s->device))) {
         return r;
@@ -1407,7 +1407,7 @@ aclError aclrtLaunchCallback(aclrtCallback fn, void *userData, aclrtCallbackBloc
     if (fn == NULL) {
         return fail(SIM_ACL_ERROR_INVALID_PARAM, "aclrtLaunchCallback: fn is NULL");
     }
-    SimStream *s;
+    SimStream *s = NULL;
     int r = resolve_stream(stream, "aclrtLaunchCallback", &s);
     if (r) {
         return r;
@@ -1451,7 +1451,7 @@ static void release_event(SimEvent *e) {
 }
 
 static aclError create_event(aclrtEvent *event, uint32_t flag, const char *api) {
-    SimContext *ctx;
+    SimContext *ctx = NULL;
     int r = need_context(api, &ctx);
     if (r) {
         return r;
@@ -1494,7 +1494,7 @@ aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag) {
 }
 
 aclError aclrtDestroyEvent(aclrtEvent event) {
-    SimEvent *e;
+    SimEvent *e = NULL;
     int r = lookup_event(event, "aclrtDestroyEvent", &e);
     if (r) {
         return r;
@@ -1561,8 +1561,8 @@ static aclError enqueue_event(SimEvent *e, SimStream *s, int wait, const char *a
 }
 
 aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream) {
-    SimEvent *e;
-    SimStream *s;
+    SimEvent *e = NULL;
+    SimStream *s = NULL;
     int r = lookup_event(event, "aclrtRecordEvent", &e);
     if (r || (r = resolve_stream(stream, "aclrtRecordEvent", &s))) {
         return r;
@@ -1575,8 +1575,8 @@ aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream) {
 }
 
 aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event) {
-    SimEvent *e;
-    SimStream *s;
+    SimEvent *e = NULL;
+    SimStream *s = NULL;
     int r = lookup_event(event, "aclrtStreamWaitEvent", &e);
     if (r || (r = resolve_stream(stream, "aclrtStreamWaitEvent", &s))) {
         return r;
@@ -1586,7 +1586,7 @@ aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event) {
 }
 
 aclError aclrtSynchronizeEvent(aclrtEvent event) {
-    SimEvent *e;
+    SimEvent *e = NULL;
     int r = lookup_event(event, "aclrtSynchronizeEvent", &e);
     if (r) {
         return r;
@@ -1601,7 +1601,7 @@ aclError aclrtSynchronizeEvent(aclrtEvent event) {
 }
 
 aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *status) {
-    SimEvent *e;
+    SimEvent *e = NULL;
     int r = lookup_event(event, "aclrtQueryEventStatus", &e);
     if (r) {
         return r;
@@ -1617,7 +1617,7 @@ aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *statu
 }
 
 aclError aclrtEventElapsedTime(float *ms, aclrtEvent startEvent, aclrtEvent endEvent) {
-    SimEvent *a, *b;
+    SimEvent *a = NULL, *b = NULL;
     int r = lookup_event(startEvent, "aclrtEventElapsedTime", &a);
     if (r || (r = lookup_event(endEvent, "aclrtEventElapsedTime", &b))) {
         return r;

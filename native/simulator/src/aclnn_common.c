@@ -297,7 +297,7 @@ aclnnStatus op_launch(const char *op, void *workspace, uint64_t workspaceSize, a
                         (unsigned long long) workspaceSize, op, (unsigned long long) e->workspaceSize);
         return SIM_ACLNN_ERR_PARAM_INVALID;
     }
-    void *resolved;
+    void *resolved = NULL;
     int device;
     int r = ascendjSimStreamFor(stream, op, &resolved, &device);
     if (r) {

@@ -38,7 +38,10 @@ static int k_matmul(aclOpExecutor *e, char *ws, char *msg, size_t len) {
         for (int64_t i = 0; i < na; i++) A[i] = sim_round_hf32(A[i]);
         for (int64_t i = 0; i < nb; i++) B[i] = sim_round_hf32(B[i]);
     }
-    float *C = (float *) malloc((size_t) (n > 0 ? n : 1) * sizeof(float));
+    /* Blocks of MB rows x NB columns of the result stay in the cache while every k accumulates into
+     * them (in order of k, as one FP32 accumulator per element). */
+    enum { MB = 32, NB = 256 };
+    float *C = (float *) malloc((size_t) MB * NB * sizeof(float));
     double *result = (double *) malloc((size_t) (batch * m * n > 0 ? batch * m * n : 1) * sizeof(double));
     if (C == NULL || result == NULL) {
         free(C);
@@ -48,18 +51,27 @@ static int k_matmul(aclOpExecutor *e, char *ws, char *msg, size_t len) {
     for (int64_t t = 0; t < batch; t++) {
         const float *At = A + t * m * k;
         const float *Bt = B + t * k * n;
-        for (int64_t i = 0; i < m; i++) {
-            memset(C, 0, (size_t) n * sizeof(float));
-            for (int64_t p = 0; p < k; p++) {
-                float x = At[i * k + p];
-                const float *row = Bt + p * n;
-                for (int64_t j = 0; j < n; j++) {
-                    C[j] += x * row[j];
+        for (int64_t i0 = 0; i0 < m; i0 += MB) {
+            int64_t mi = m - i0 < MB ? m - i0 : MB;
+            for (int64_t j0 = 0; j0 < n; j0 += NB) {
+                int64_t nj = n - j0 < NB ? n - j0 : NB;
+                memset(C, 0, (size_t) MB * NB * sizeof(float));
+                for (int64_t p = 0; p < k; p++) {
+                    const float *restrict row = Bt + p * n + j0;
+                    for (int64_t i = 0; i < mi; i++) {
+                        float x = At[(i0 + i) * k + p];
+                        float *restrict c = C + i * NB;
+                        for (int64_t j = 0; j < nj; j++) {
+                            c[j] += x * row[j];
+                        }
+                    }
                 }
-            }
-            double *r = result + (t * m + i) * n;
-            for (int64_t j = 0; j < n; j++) {
-                r[j] = C[j];
+                for (int64_t i = 0; i < mi; i++) {
+                    double *r = result + (t * m + i0 + i) * n + j0;
+                    for (int64_t j = 0; j < nj; j++) {
+                        r[j] = C[i * NB + j];
+                    }
+                }
             }
         }
     }

@@ -821,7 +821,7 @@ static int lookup_comm(HcclComm comm, const char *api, Comm **out) {
 }
 
 HcclResult HcclCommDestroy(HcclComm comm) {
-    Comm *c;
+    Comm *c = NULL;
     int r = lookup_comm(comm, "HcclCommDestroy", &c);
     if (r) {
         return (HcclResult) r;
@@ -834,7 +834,7 @@ HcclResult HcclCommDestroy(HcclComm comm) {
 }
 
 HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize) {
-    Comm *c;
+    Comm *c = NULL;
     int r = lookup_comm(comm, "HcclGetRankSize", &c);
     if (r || rankSize == NULL) {
         return (HcclResult) (r ? r : hfail(HCCL_E_PTR, "HcclGetRankSize: rankSize is NULL"));
@@ -844,7 +844,7 @@ HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize) {
 }
 
 HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank) {
-    Comm *c;
+    Comm *c = NULL;
     int r = lookup_comm(comm, "HcclGetRankId", &c);
     if (r || rank == NULL) {
         return (HcclResult) (r ? r : hfail(HCCL_E_PTR, "HcclGetRankId: rank is NULL"));
@@ -1208,7 +1208,7 @@ static void release_task(SimTask *task) {
 static HcclResult enqueue(int type, void *send, void *recv, uint64_t count, HcclDataType dataType, HcclReduceOp op,
                           int root, HcclComm comm, aclrtStream stream) {
     const char *api = coll_name(type);
-    Comm *c;
+    Comm *c = NULL;
     int r = lookup_comm(comm, api, &c);
     if (r) {
         return (HcclResult) r;
@@ -1227,7 +1227,7 @@ static HcclResult enqueue(int type, void *send, void *recv, uint64_t count, Hccl
         return (HcclResult) hfail(HCCL_E_PARA, "%s: rank %d cannot %s itself", api, root,
                                   type == C_SEND ? "send to" : "receive from");
     }
-    void *resolved;
+    void *resolved = NULL;
     int device = -1;
     r = ascendjSimStreamFor(stream, api, &resolved, &device);
     if (r) {
