@@ -354,6 +354,10 @@ static int await_all(Group *g, const char *name, int rank, const char *api) {
                        "(HCCL_CONNECT_TIMEOUT)", api, rank, (long long) connect_timeout_ms(), who);
             ranks_of(g)[rank].present = 0;
             g->joined--;
+            /* The group is dead, as HCCL's is after a connect timeout: late ranks fail too, and the
+             * name goes now (the memory goes with the last mapping). */
+            group_fail(g, "rank %d gave up waiting for ranks %s to join", rank, who);
+            shm_unlink(name);
             break;
         }
     }
