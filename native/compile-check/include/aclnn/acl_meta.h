@@ -5,8 +5,11 @@
 #ifndef ASCENDJ_COMPILE_CHECK_ACL_META_H
 #define ASCENDJ_COMPILE_CHECK_ACL_META_H
 
-#include <cstdint>
-#include <cstddef>
+#include <stdint.h>
+#include <stddef.h>
+#ifndef __cplusplus
+#include <stdbool.h>
+#endif
 #include "acl/acl.h"
 
 #ifdef __cplusplus

@@ -153,7 +153,7 @@ public final class AscendBackend implements Backend {
         HcclApi api = hccl();
         npus[0].bind();
         long[] comms = new long[ids.length];
-        HcclException.check(api, api.commInitAll(ids, comms), "HcclCommInitAll");
+        HcclException.check(api, runtime.api(), api.commInitAll(ids, comms), "HcclCommInitAll");
         List<Communicator> result = new ArrayList<>();
         try {
             for (int i = 0; i < ids.length; i++) {

@@ -101,6 +101,27 @@ public final class AscendOps implements Ops {
         return soc;
     }
 
+    /**
+     * The relative error (largest error over the largest reference magnitude) that {@code kernel}
+     * is expected to stay within on FP32 data, against a double-precision reference: what
+     * {@code ascendj selftest --backend ascend} checks.
+     */
+    public double relativeErrorBound(String kernel) {
+        if (!soc.fusedOps() && kernel.startsWith("flashAttentionScore")) {
+            // The composed attention rounds to FP16 (unit roundoff u = 2^-11) the scores and the
+            // probabilities (forward: 2 roundings feeding the output, plus the output's own), and
+            // in the backward also dP, dS and the dQ/dK/dV products: 4u and 8u leave room for the
+            // errors adding up across those steps.
+            return (kernel.endsWith("Grad") ? 8 : 4) * HALF_UNIT_ROUNDOFF;
+        }
+        return FP32_KERNEL_TOLERANCE;
+    }
+
+    /** FP16's unit roundoff, 2^-11. */
+    static final double HALF_UNIT_ROUNDOFF = 0x1p-11;
+    /** What FP32 kernels are held to (as the CPU backend's selftest). */
+    static final double FP32_KERNEL_TOLERANCE = 1e-4;
+
     private OpContext ctx(String kernel, Tensor... tensors) {
         for (Tensor t : tensors) {
             if (t != null) {
@@ -404,7 +425,10 @@ public final class AscendOps implements Ops {
             // The fused operators write their output while reading x; an aliased output goes through a temporary.
             TensorRef target = or.sharesStorage(xr) ? k.temp(out.dtype(), or.dims()) : or;
             if (transpose) {
-                k.run(ROTARY_POSITION_EMBEDDING_GRAD, k.t(xr), k.t(cs[0]), k.t(cs[1]), null, 0L, k.t(target), null, null);
+                // Without xOptional no cos/sin gradient is computed, but dcosOut and dsinOut must still be
+                // tensors: empty ones, as the operator page's example passes them.
+                k.run(ROTARY_POSITION_EMBEDDING_GRAD, k.t(xr), k.t(cs[0]), k.t(cs[1]), null, 0L, k.t(target),
+                        k.empty(x.dtype(), 1, 1, 1, 0), k.empty(x.dtype(), 1, 1, 1, 0));
             } else {
                 k.run(ROTARY_POSITION_EMBEDDING, k.t(xr), k.t(cs[0]), k.t(cs[1]), 0L, k.t(target));
             }
@@ -780,8 +804,11 @@ public final class AscendOps implements Ops {
                     : TensorRef.of(loss).view(new long[0], new long[0], TensorRef.of(loss).offset());
             TensorRef logp = k.temp(soc.fusedOps() ? logits.dtype() : DType.FP32, n, v);
             if (soc.fusedOps()) {
+                // zlossOut and lseForZlossOut take no part in the computation but must be passed (operator page)
+                TensorRef zloss = k.temp(logits.dtype(), lossRef.dims());
+                TensorRef lseForZloss = k.temp(logits.dtype(), n);
                 k.run(CROSS_ENTROPY_LOSS, k.t(logits), k.t(labels), null, reductionName(reduction), (long) ignoreIndex,
-                        0.0, 0.0, false, k.t(lossRef), k.t(logp), null, null);
+                        0.0, 0.0, false, k.t(lossRef), k.t(logp), k.t(zloss), k.t(lseForZloss));
             } else {
                 k.run(LOG_SOFTMAX, k.t(logits), 1L, k.t(logp));
                 TensorRef totalWeight = k.temp(DType.FP32);
@@ -816,13 +843,21 @@ public final class AscendOps implements Ops {
         try (OpContext k = ctx("crossEntropyLossGrad", logits, labels, lse, dLogits)) {
             TensorRef logp = k.temp(soc.fusedOps() ? logits.dtype() : DType.FP32, n, v);
             k.run(ADD, k.t(logits), k.t(TensorRef.of(lse).unsqueezeLast()), k.scalar(-1), k.t(logp));
-            TensorRef gradOut = k.temp(DType.FP32);
-            k.run(INPLACE_FILL_SCALAR, k.t(gradOut), k.scalar(gradScale));
             if (soc.fusedOps()) {
-                k.run(CROSS_ENTROPY_LOSS_GRAD, k.t(gradOut), k.t(logp), k.t(labels), null, null, null,
+                // The gradient takes INT64 targets only, and its output has gradLoss's dtype (operator page).
+                TensorRef gradLoss = k.temp(dLogits.dtype());
+                k.run(INPLACE_FILL_SCALAR, k.t(gradLoss), k.scalar(gradScale));
+                TensorRef targets = TensorRef.of(labels);
+                if (labels.dtype() != DType.INT64) {
+                    targets = k.temp(DType.INT64, n);
+                    k.run(CAST, k.t(labels), acl(DType.INT64), k.t(targets));
+                }
+                k.run(CROSS_ENTROPY_LOSS_GRAD, k.t(gradLoss), k.t(logp), k.t(targets), null, null, null,
                         reductionName(reduction), (long) ignoreIndex, 0.0, 0.0, k.t(dLogits));
                 return;
             }
+            TensorRef gradOut = k.temp(DType.FP32);
+            k.run(INPLACE_FILL_SCALAR, k.t(gradOut), k.scalar(gradScale));
             // d(loss)/d(logp) from the NLL backward, then through the log-softmax
             TensorRef totalWeight = k.temp(DType.FP32);
             k.run(INPLACE_FILL_SCALAR, k.t(totalWeight), k.scalar(count));

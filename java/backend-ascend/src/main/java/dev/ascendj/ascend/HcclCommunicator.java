@@ -37,9 +37,9 @@ public final class HcclCommunicator implements Communicator {
         this.comm = comm;
         try {
             int[] r = new int[1];
-            HcclException.check(api, api.getRankId(comm, r), "HcclGetRankId");
+            HcclException.check(api, device.api(), api.getRankId(comm, r), "HcclGetRankId");
             int[] n = new int[1];
-            HcclException.check(api, api.getRankSize(comm, n), "HcclGetRankSize");
+            HcclException.check(api, device.api(), api.getRankSize(comm, n), "HcclGetRankSize");
             this.rank = r[0];
             this.size = n[0];
         } catch (RuntimeException e) {
@@ -59,7 +59,7 @@ public final class HcclCommunicator implements Communicator {
     static byte[] rootInfo(HcclApi api, NpuDevice device) {
         device.bind();
         byte[] info = new byte[HcclApi.ROOT_INFO_BYTES];
-        HcclException.check(api, api.getRootInfo(info), "HcclGetRootInfo");
+        HcclException.check(api, device.api(), api.getRootInfo(info), "HcclGetRootInfo");
         return info;
     }
 
@@ -78,7 +78,7 @@ public final class HcclCommunicator implements Communicator {
         }
         device.bind();
         long[] c = new long[1];
-        HcclException.check(api, api.commInitRootInfo(nRanks, rootInfo, rank, c), "HcclCommInitRootInfo");
+        HcclException.check(api, device.api(), api.commInitRootInfo(nRanks, rootInfo, rank, c), "HcclCommInitRootInfo");
         return new HcclCommunicator(api, device, c[0]);
     }
 
@@ -90,7 +90,7 @@ public final class HcclCommunicator implements Communicator {
     static HcclCommunicator fromRankTable(HcclApi api, NpuDevice device, Path rankTable, int rank) {
         device.bind();
         long[] c = new long[1];
-        HcclException.check(api, api.commInitClusterInfo(rankTable.toAbsolutePath().toString(), rank, c),
+        HcclException.check(api, device.api(), api.commInitClusterInfo(rankTable.toAbsolutePath().toString(), rank, c),
                 "HcclCommInitClusterInfo(" + rankTable + ")");
         return new HcclCommunicator(api, device, c[0]);
     }
@@ -140,7 +140,7 @@ public final class HcclCommunicator implements Communicator {
         if (in.numel() != out.numel()) {
             throw new IllegalArgumentException("allReduce: " + in.describe() + " and " + out.describe() + " differ in size");
         }
-        HcclException.check(api, api.allReduce(address(in, "allReduce", "in"), address(out, "allReduce", "out"),
+        HcclException.check(api, device.api(), api.allReduce(address(in, "allReduce", "in"), address(out, "allReduce", "out"),
                 in.numel(), HcclTypes.dataType(in.dtype()), HcclTypes.reduceOp(op), comm, stream()), "HcclAllReduce");
     }
 
@@ -151,7 +151,7 @@ public final class HcclCommunicator implements Communicator {
             throw new IllegalArgumentException("allGather: out " + out.describe() + " must hold " + size + " x "
                     + in.describe());
         }
-        HcclException.check(api, api.allGather(address(in, "allGather", "in"), address(out, "allGather", "out"),
+        HcclException.check(api, device.api(), api.allGather(address(in, "allGather", "in"), address(out, "allGather", "out"),
                 in.numel(), HcclTypes.dataType(in.dtype()), comm, stream()), "HcclAllGather");
     }
 
@@ -162,7 +162,7 @@ public final class HcclCommunicator implements Communicator {
             throw new IllegalArgumentException("reduceScatter: in " + in.describe() + " must hold " + size + " x "
                     + out.describe());
         }
-        HcclException.check(api, api.reduceScatter(address(in, "reduceScatter", "in"),
+        HcclException.check(api, device.api(), api.reduceScatter(address(in, "reduceScatter", "in"),
                 address(out, "reduceScatter", "out"), out.numel(), HcclTypes.dataType(in.dtype()),
                 HcclTypes.reduceOp(op), comm, stream()), "HcclReduceScatter");
     }
@@ -170,21 +170,21 @@ public final class HcclCommunicator implements Communicator {
     @Override
     public void broadcast(Tensor buf, int root) {
         checkRank("broadcast", root);
-        HcclException.check(api, api.broadcast(address(buf, "broadcast", "buf"), buf.numel(),
+        HcclException.check(api, device.api(), api.broadcast(address(buf, "broadcast", "buf"), buf.numel(),
                 HcclTypes.dataType(buf.dtype()), root, comm, stream()), "HcclBroadcast");
     }
 
     @Override
     public void send(Tensor t, int peer) {
         checkRank("send", peer);
-        HcclException.check(api, api.send(address(t, "send", "t"), t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
+        HcclException.check(api, device.api(), api.send(address(t, "send", "t"), t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
                 stream()), "HcclSend");
     }
 
     @Override
     public void recv(Tensor t, int peer) {
         checkRank("recv", peer);
-        HcclException.check(api, api.recv(address(t, "recv", "t"), t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
+        HcclException.check(api, device.api(), api.recv(address(t, "recv", "t"), t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
                 stream()), "HcclRecv");
     }
 
@@ -192,7 +192,7 @@ public final class HcclCommunicator implements Communicator {
     @Override
     public void barrier() {
         checkOpen();
-        HcclException.check(api, api.barrier(comm, stream()), "HcclBarrier");
+        HcclException.check(api, device.api(), api.barrier(comm, stream()), "HcclBarrier");
         device.defaultStream().synchronize();
     }
 
@@ -221,7 +221,7 @@ public final class HcclCommunicator implements Communicator {
                 device.defaultStream().synchronize();
             }
         } finally {
-            HcclException.check(api, api.commDestroy(comm), "HcclCommDestroy");
+            HcclException.check(api, device.api(), api.commDestroy(comm), "HcclCommDestroy");
         }
     }
 }

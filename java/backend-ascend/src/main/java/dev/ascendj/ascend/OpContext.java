@@ -61,6 +61,21 @@ final class OpContext implements AutoCloseable {
         return h;
     }
 
+    /**
+     * A descriptor of an empty tensor (no device memory), for outputs an operator requires but does
+     * not write, such as aclnnRotaryPositionEmbeddingGrad's dcosOut and dsinOut without xOptional.
+     */
+    Long empty(DType dtype, long... dims) {
+        long h = aclnn.createTensor(dims.clone(), AclDataTypes.of(dtype), new long[dims.length], 0, AclTensor.FORMAT_ND,
+                new long[] {0}, 0);
+        if (h == 0) {
+            throw new AclException(kernel + ": aclCreateTensor(empty " + java.util.Arrays.toString(dims) + ")",
+                    dev.ascendj.acl.global.aclnn.ACLNN_ERR_INNER, AclException.recentMessage(acl));
+        }
+        tensors.add(h);
+        return h;
+    }
+
     /** A scalar descriptor of type {@code dtype}. */
     Long scalar(double value, DType dtype) {
         long h = aclnn.createScalar(value, AclDataTypes.of(dtype));

@@ -24,6 +24,7 @@ class AscendBackendProviderTest {
 
     @Test
     @DisabledIfEnvironmentVariable(named = "ASCEND_TOOLKIT_HOME", matches = ".+")
+    @DisabledIfEnvironmentVariable(named = "ASCENDJ_CANN", matches = ".+")
     void withoutCannItIsUnavailableAndSaysWhy() {
         AscendBackendProvider p = new AscendBackendProvider();
         assertFalse(p.isAvailable());

@@ -267,8 +267,11 @@ class AscendOpsCompositionTest {
         assertEquals(List.of(ADD, INPLACE_FILL_SCALAR, INPLACE_FILL_SCALAR, NLL_LOSS_BACKWARD, LOG_SOFTMAX_BACKWARD),
                 ops(calls("Ascend910A", grad)));
         List<Call> b = calls("Ascend910B2", grad);
-        assertEquals(List.of(ADD, INPLACE_FILL_SCALAR, CROSS_ENTROPY_LOSS_GRAD), ops(b));
-        assertEquals("mean", b.get(2).args()[6]);
+        // the fused gradient takes INT64 targets only: the INT32 labels are cast first
+        assertEquals(List.of(ADD, INPLACE_FILL_SCALAR, CAST, CROSS_ENTROPY_LOSS_GRAD), ops(b));
+        assertEquals("mean", b.get(3).args()[6]);
+        assertEquals("INT64", FakeAclnn.dtypeName(b.get(3).tensor(2).dtype()));
+        assertEquals("FP32", FakeAclnn.dtypeName(b.get(3).tensor(0).dtype()), "gradLoss has the output's dtype");
     }
 
     // ------------------------------------------------------------------ AdamW and matmul

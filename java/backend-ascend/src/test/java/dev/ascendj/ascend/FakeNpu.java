@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 
 /** A fake Ascend machine for tests: the fake runtime, the fake aclnn and a backend over them. */
-final class FakeNpu implements AutoCloseable {
+final class FakeNpu implements TestNpu {
     final FakeAcl acl;
     final FakeAclnn aclnn;
     final AscendBackend backend;
@@ -28,12 +28,9 @@ final class FakeNpu implements AutoCloseable {
         return new FakeNpu("Ascend910B2");
     }
 
-    NpuDevice device() {
-        return backend.device(0);
-    }
-
-    AscendOps ops() {
-        return backend.ops(device());
+    @Override
+    public AscendBackend backend() {
+        return backend;
     }
 
     /** Closes the backend and checks that every handle, block and descriptor was released. */

@@ -123,12 +123,15 @@ class HcclCommunicatorTest {
     void aFailingCollectiveRaisesAnHcclExceptionWithNameAndDescription() {
         when(hccl.allReduce(anyLong(), anyLong(), anyLong(), anyInt(), anyInt(), anyLong(), anyLong())).thenReturn(9);
         when(hccl.errorString(9)).thenReturn("timeout waiting for rank 2");
+        npu.acl.errorMessage = "EI0002: rank 2 did not answer within HCCL_EXEC_TIMEOUT";
         try (HcclCommunicator c = join()) {
             Tensor t = Tensor.zeros(device, DType.FP32, Shape.of(2));
             HcclException e = assertThrows(HcclException.class, () -> c.allReduce(t, t, ReduceOp.MAX));
             assertTrue(e instanceof CommunicatorException);
             assertEquals("HCCL_E_TIMEOUT", e.codeName());
-            assertEquals("HcclAllReduce failed: HCCL_E_TIMEOUT (9): timeout waiting for rank 2", e.getMessage());
+            assertEquals("HcclAllReduce failed: HCCL_E_TIMEOUT (9): timeout waiting for rank 2; "
+                    + "EI0002: rank 2 did not answer within HCCL_EXEC_TIMEOUT", e.getMessage(),
+                    "the description and the runtime's recent message");
         }
     }
 

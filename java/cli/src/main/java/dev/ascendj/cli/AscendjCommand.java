@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
             CommandLine.HelpCommand.class,
         },
         footer = {"", "Examples:",
-            "  ascendj selftest          check every CPU kernel",
+            "  ascendj selftest          check every kernel (CPU, or --backend ascend)",
             "  ascendj data prepare      clean, mix and split knowledge-graph instruction data",
             "  ascendj bench gemm        GEMM: backend vs OpenBLAS"})
 public final class AscendjCommand implements Runnable {

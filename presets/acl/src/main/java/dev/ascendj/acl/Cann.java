@@ -1,5 +1,7 @@
 package dev.ascendj.acl;
 
+import java.net.URL;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bytedeco.javacpp.Loader;
@@ -16,13 +18,34 @@ import org.bytedeco.javacpp.Loader;
  * Cann.load();                       // throws CannNotFoundException with a clear message
  * acl.aclInit(null);
  * }</pre>
+ *
+ * <p><b>The simulated CANN.</b> With {@code ASCENDJ_CANN=simulator} in the environment (or
+ * {@code -Dascendj.cann=simulator}), the bindings load AscendJ's simulated CANN instead of an
+ * installed toolkit: its four libraries and the JavaCPP glue built against them, which the jar
+ * carries under {@value #SIMULATOR_RESOURCES}{@code <platform>/} (module
+ * {@code native/simulator}). The same binding classes then run on host memory; see
+ * docs/ascend.md for what the simulator proves and what only hardware can.
  */
 public final class Cann {
     /** The environment variable that {@code set_env.sh} sets to the toolkit's root. */
     public static final String TOOLKIT_HOME_ENV = "ASCEND_TOOLKIT_HOME";
+    /** The environment variable that selects the CANN implementation: {@value #SIMULATOR} or unset. */
+    public static final String MODE_ENV = "ASCENDJ_CANN";
+    /** The system property with the meaning of {@link #MODE_ENV}; it wins over the environment. */
+    public static final String MODE_PROPERTY = "ascendj.cann";
+    /** The value of {@link #MODE_ENV} that selects the simulated CANN. */
+    public static final String SIMULATOR = "simulator";
+    /** Where the simulated CANN's libraries are in the class path, followed by the JavaCPP platform. */
+    public static final String SIMULATOR_RESOURCES = "dev/ascendj/cann/simulator/";
+
+    /** Load order: each library's dependencies come before it, so that they resolve to these copies. */
+    private static final String[] SIMULATOR_LIBRARIES = {
+        "ascendcl", "nnopbase", "opapi", "hccl", "jniacl", "jniaclnn", "jnihccl"};
 
     private static final Map<String, Throwable> FAILURES = new ConcurrentHashMap<>();
     private static final Map<String, Boolean> LOADED = new ConcurrentHashMap<>();
+    private static volatile RuntimeException simulatorFailure;
+    private static volatile boolean simulatorLoaded;
 
     private Cann() {
     }
@@ -41,6 +64,15 @@ public final class Cann {
     public static void load(String className) {
         if (LOADED.containsKey(className)) {
             return;
+        }
+        boolean simulator;
+        try {
+            simulator = isSimulator();
+        } catch (IllegalArgumentException e) {
+            throw new CannNotFoundException(e.getMessage(), e);
+        }
+        if (simulator) {
+            loadSimulator();
         }
         Throwable failed = FAILURES.get(className);
         if (failed == null) {
@@ -65,6 +97,65 @@ public final class Cann {
             return true;
         } catch (CannNotFoundException e) {
             return false;
+        }
+    }
+
+    /**
+     * Whether the simulated CANN is selected ({@code ASCENDJ_CANN=simulator} or
+     * {@code -Dascendj.cann=simulator}).
+     *
+     * @throws IllegalArgumentException for any other value than {@value #SIMULATOR} or empty
+     */
+    public static boolean isSimulator() {
+        String mode = System.getProperty(MODE_PROPERTY);
+        String source = "-D" + MODE_PROPERTY;
+        if (mode == null) {
+            mode = System.getenv(MODE_ENV);
+            source = MODE_ENV;
+        }
+        if (mode == null || mode.isBlank()) {
+            return false;
+        }
+        if (mode.strip().toLowerCase(Locale.ROOT).equals(SIMULATOR)) {
+            return true;
+        }
+        throw new IllegalArgumentException(source + "=" + mode + ": the only value is '" + SIMULATOR
+                + "' (unset, the installed toolkit is used)");
+    }
+
+    /**
+     * Loads the simulated CANN's libraries and glue from the class path, before JavaCPP looks for
+     * the toolkit's: JavaCPP then finds every library already loaded and uses these.
+     */
+    private static synchronized void loadSimulator() {
+        if (simulatorLoaded) {
+            return;
+        }
+        if (simulatorFailure != null) {
+            throw simulatorFailure;
+        }
+        String platform = Loader.getPlatform();
+        String dir = SIMULATOR_RESOURCES + platform + "/";
+        try {
+            for (String lib : SIMULATOR_LIBRARIES) {
+                String file = System.mapLibraryName(lib);
+                URL url = Cann.class.getClassLoader().getResource(dir + file);
+                if (url == null) {
+                    throw new CannNotFoundException("CANN simulator not found: " + MODE_ENV + "=" + SIMULATOR
+                            + ", but this AscendJ build carries no simulated CANN for " + platform + " (" + dir + file
+                            + " is missing; it is built on Linux where cc and g++ are installed, see native/README.md)",
+                            null);
+                }
+                Loader.loadLibrary(Cann.class, new URL[] {url}, lib);
+            }
+            simulatorLoaded = true;
+        } catch (CannNotFoundException e) {
+            simulatorFailure = e;
+            throw e;
+        } catch (LinkageError | RuntimeException e) {
+            simulatorFailure = new CannNotFoundException("CANN simulator could not be loaded on " + platform + ": " + e,
+                    e);
+            throw simulatorFailure;
         }
     }
 

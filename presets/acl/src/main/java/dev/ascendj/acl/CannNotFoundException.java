@@ -2,7 +2,8 @@ package dev.ascendj.acl;
 
 /**
  * The CANN libraries (or the JNI glue built against them) cannot be loaded on this machine. The
- * message is always {@value #MESSAGE}; the cause says what exactly failed to load.
+ * message is {@value #MESSAGE} for an installed toolkit, or says why the simulated CANN
+ * ({@code ASCENDJ_CANN=simulator}) is unavailable; the cause says what exactly failed to load.
  */
 public class CannNotFoundException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -12,5 +13,10 @@ public class CannNotFoundException extends RuntimeException {
 
     public CannNotFoundException(Throwable cause) {
         super(MESSAGE, cause);
+    }
+
+    /** A failure with its own message (the simulated CANN's). */
+    public CannNotFoundException(String message, Throwable cause) {
+        super(message, cause);
     }
 }

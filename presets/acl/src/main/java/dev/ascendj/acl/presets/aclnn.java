@@ -10,6 +10,12 @@ import org.bytedeco.javacpp.annotation.Properties;
  *
  * <p>Operator headers are generated per toolkit release; an operator missing from an older
  * toolkit makes only this library ({@code jniaclnn}) fail to build, not the runtime binding.
+ *
+ * <p>Each header name is part of its operator's documented interface: it is the one the calling
+ * example of the operator's page includes (hicann/ops-math {@code c41933244c31},
+ * hicann/ops-nn {@code e5c3fa9327ea}, hicann/ops-transformer {@code c29bc1069d32}, pages
+ * {@code <family>/<op>/docs/aclnn<Op>.md}); docs/ascend.md lists the page of every one. Note
+ * {@code aclnn_logsoftmax.h}: no underscore between "log" and "softmax".
  */
 @Properties(inherit = acl.class, value = @Platform(
         value = {"linux-x86_64", "linux-arm64"},
@@ -35,8 +41,8 @@ import org.bytedeco.javacpp.annotation.Properties;
             "aclnnop/aclnn_sin.h",
             "aclnnop/aclnn_softmax.h",
             "aclnnop/aclnn_softmax_backward.h",
-            "aclnnop/aclnn_log_softmax.h",
-            "aclnnop/aclnn_log_softmax_backward.h",
+            "aclnnop/aclnn_logsoftmax.h",
+            "aclnnop/aclnn_logsoftmax_backward.h",
             "aclnnop/aclnn_silu.h",
             "aclnnop/aclnn_silu_backward.h",
             "aclnnop/aclnn_embedding.h",

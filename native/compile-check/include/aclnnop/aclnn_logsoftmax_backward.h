@@ -1,7 +1,7 @@
 /* AscendJ compile check: declarations written by the AscendJ authors from the documented
  * signatures. Not a CANN header; never shipped or linked. */
-#ifndef ASCENDJ_COMPILE_CHECK_ACLNN_LOG_SOFTMAX_BACKWARD_H
-#define ASCENDJ_COMPILE_CHECK_ACLNN_LOG_SOFTMAX_BACKWARD_H
+#ifndef ASCENDJ_COMPILE_CHECK_ACLNN_LOGSOFTMAX_BACKWARD_H
+#define ASCENDJ_COMPILE_CHECK_ACLNN_LOGSOFTMAX_BACKWARD_H
 
 #include "aclnn/aclnn_base.h"
 
