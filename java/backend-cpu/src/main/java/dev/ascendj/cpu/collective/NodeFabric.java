@@ -43,7 +43,11 @@ public final class NodeFabric implements CollectiveFabric {
     private volatile NodeLinks links;
     private final Map<String, VirtualGroupRef> localGroups = new LinkedHashMap<>();
     private final Map<String, SpanningGroup> spanning = new LinkedHashMap<>();
+    /** Messages for groups this node has not created yet (another node got there first), by group. */
+    private final Map<String, List<Message>> early = new LinkedHashMap<>();
     private final AtomicReference<String> failure = new AtomicReference<>();
+    /** The nodes that said goodbye: they send nothing more. */
+    private final java.util.Set<Integer> left = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A group of this node's ranks only: the virtual cluster's group. */
     private record VirtualGroupRef(CollectiveGroup group, int[] ranks) {
@@ -68,7 +72,18 @@ public final class NodeFabric implements CollectiveFabric {
                     public void onLost(int node, String why) {
                         fail("lost " + describeNode(node) + ": " + why, null);
                     }
+
+                    @Override
+                    public void onLeft(int node) {
+                        left.add(node);
+                        List<SpanningGroup> groups;
+                        synchronized (NodeFabric.this) {
+                            groups = List.copyOf(spanning.values());
+                        }
+                        groups.forEach(SpanningGroup::wake);
+                    }
                 });
+        links.start();
     }
 
     /**
@@ -123,7 +138,12 @@ public final class NodeFabric implements CollectiveFabric {
             int i = spec.localIndex(ranks[g]);
             devices[g] = i >= 0 ? local.device(i) : null;
         }
-        spanning.put(name, new SpanningGroup(this, name, ranks, nodes, devices));
+        SpanningGroup g = new SpanningGroup(this, name, ranks, nodes, devices);
+        spanning.put(name, g);
+        for (Message m : early.getOrDefault(name, List.of())) {
+            g.deliver(m);
+        }
+        early.remove(name);
     }
 
     @Override
@@ -214,16 +234,23 @@ public final class NodeFabric implements CollectiveFabric {
         }
     }
 
-    /** A message from node {@code node} for a group hosted here. */
+    /**
+     * A message from node {@code node} for a group hosted here; kept until the group exists when
+     * that node is ahead of this one (every node creates the same groups, not at the same time).
+     */
     private void route(int node, Message m) {
         SpanningGroup g;
         synchronized (this) {
             g = spanning.get(m.group());
-        }
-        if (g == null) {
-            fail(describeNode(node) + " sent a message for group '" + m.group() + "', which node "
-                    + spec.rendezvous().node() + " does not know (the nodes created different groups)", null);
-            return;
+            if (g == null) {
+                if (localGroups.containsKey(m.group())) {
+                    fail(describeNode(node) + " sent a message for group '" + m.group() + "', whose members are all on"
+                            + " node " + spec.rendezvous().node() + " (the nodes created different groups)", null);
+                } else {
+                    early.computeIfAbsent(m.group(), k -> new ArrayList<>()).add(m);
+                }
+                return;
+            }
         }
         g.deliver(m);
     }
@@ -231,6 +258,11 @@ public final class NodeFabric implements CollectiveFabric {
     /** Sends {@code m} to node {@code node}. */
     void send(int node, Message m) {
         links.send(node, m);
+    }
+
+    /** Whether node {@code node} has said goodbye (closed its fabric): nothing more comes from it. */
+    boolean hasLeft(int node) {
+        return left.contains(node);
     }
 
     String describeNode(int node) {
@@ -242,10 +274,14 @@ public final class NodeFabric implements CollectiveFabric {
         return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
-    /** Says goodbye to the other nodes and closes every communicator. */
+    /**
+     * Says goodbye to the other nodes and closes every communicator. It waits a few seconds for
+     * their goodbyes (at the end of a run every node closes at about the same time), so that none
+     * of them sees a broken connection while it still finishes.
+     */
     @Override
     public void close() {
-        links.close(spec.timeout().compareTo(Duration.ofSeconds(30)) < 0 ? spec.timeout() : Duration.ofSeconds(30));
+        links.close(spec.timeout().compareTo(Duration.ofSeconds(10)) < 0 ? spec.timeout() : Duration.ofSeconds(10));
         local.close();
         String reason = "the fabric of " + describeNode(spec.rendezvous().node()) + " is closed";
         List<SpanningGroup> groups;

@@ -56,6 +56,9 @@ final class NodeLinks implements AutoCloseable {
 
         /** The connection to node {@code node} failed: the node died, broke off, or stopped answering. */
         void onLost(int node, String why);
+
+        /** Node {@code node} said goodbye: it sends nothing more. */
+        void onLeft(int node);
     }
 
     private final int node;
@@ -79,7 +82,7 @@ final class NodeLinks implements AutoCloseable {
 
     /**
      * Connects this node to every other node of {@code rendezvous}'s job within {@code connect};
-     * a connection silent for {@code silence} counts as lost.
+     * a connection silent for {@code silence} counts as lost. Nothing is read until {@link #start}.
      *
      * @param key the job's key: connections from another job (or a stale process) are refused
      */
@@ -95,13 +98,17 @@ final class NodeLinks implements AutoCloseable {
             throw new CommunicatorException("node " + l.node + " could not connect to the other nodes: "
                     + VirtualCluster.describe(e), e);
         }
-        for (Link link : l.links) {
+        return l;
+    }
+
+    /** Starts reading from the other nodes and sending heartbeats; the handler must be ready for messages. */
+    void start() {
+        for (Link link : links) {
             if (link != null) {
                 link.reader.start();
             }
         }
-        l.heartbeat.start();
-        return l;
+        heartbeat.start();
     }
 
     private void establish(String key, Duration connect) throws IOException {
@@ -381,6 +388,7 @@ final class NodeLinks implements AutoCloseable {
                         case BYE -> {
                             done = true;
                             finished.countDown();
+                            handler.onLeft(peer);
                             return;
                         }
                         default -> throw new IOException("corrupt stream: unknown message type " + type);

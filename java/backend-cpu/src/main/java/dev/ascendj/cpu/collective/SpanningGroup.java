@@ -134,6 +134,16 @@ final class SpanningGroup {
                 if (q != null && !q.isEmpty()) {
                     return q.poll();
                 }
+                if (fabric.hasLeft(nodes[from])) {
+                    // Its goodbye came after everything it sent: nothing more will come.
+                    lock.unlock();
+                    try {
+                        throw fail(describe(from) + " left the job (its process closed its fabric) while "
+                                + rankName(to) + " was " + waitingFor, null);
+                    } finally {
+                        lock.lock();
+                    }
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -156,6 +166,16 @@ final class SpanningGroup {
         lock.lock();
         try {
             return aborted();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the waiting members, to look again (a node left). */
+    void wake() {
+        lock.lock();
+        try {
+            arrived.signalAll();
         } finally {
             lock.unlock();
         }

@@ -146,6 +146,51 @@ class NodeFabricTest {
     }
 
     @Test
+    void aNodeAheadOfAnotherIsHeardOnceTheGroupExistsThere() throws Exception {
+        try (LocalNodes nodes = new LocalNodes(new int[] {0, 1}, TIMEOUT, SILENCE)) {
+            nodes.fabrics[0].create("late", new int[] {0, 1});
+            List<Object> out = nodes.run(new int[] {0, 1}, r -> {
+                if (r == 1) {
+                    Thread.sleep(300); // node 0's messages arrive before node 1 knows the group
+                    nodes.fabrics[1].create("late", new int[] {0, 1});
+                }
+                try (Scope s = Scope.open()) {
+                    Tensor t = Tensor.fromFloats(nodes.fabricOf(r).device(r), Shape.of(2), r + 1, 10);
+                    nodes.fabricOf(r).member("late", r).allReduce(t, t, ReduceOp.SUM);
+                    return t.toFloatArray();
+                }
+            });
+            for (Object o : out) {
+                assertArrayEquals(new float[] {3, 20}, (float[]) rethrow(o));
+            }
+        }
+    }
+
+    @Test
+    void aNodeThatLeavesWhileOthersWaitForItFailsThemAtOnce() throws Exception {
+        try (LocalNodes nodes = new LocalNodes(new int[] {0, 1}, Duration.ofSeconds(60), SILENCE)) {
+            nodes.create("g", 0, 1);
+            long t0 = System.nanoTime();
+            List<Object> out = nodes.run(new int[] {0, 1}, r -> {
+                if (r == 1) {
+                    Thread.sleep(200);
+                    // A node that gave up: it says goodbye, and nothing more comes from it.
+                    new Thread(nodes.fabrics[1]::close).start();
+                    return null;
+                }
+                try (Scope s = Scope.open()) {
+                    Tensor t = Tensor.zeros(nodes.fabricOf(r).device(r), DType.FP32, Shape.of(4));
+                    nodes.fabricOf(r).member("g", r).allReduce(t, t, ReduceOp.SUM);
+                    return null;
+                }
+            });
+            CommunicatorException e = assertInstanceOf(CommunicatorException.class, out.get(0));
+            assertTrue(e.getMessage().contains("rank 1 (node 1 (host 127.0.0.1)) left the job"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(30).toNanos(), "failed fast, not at the timeout");
+        }
+    }
+
+    @Test
     void callsThatDoNotMatchFailEveryNodeNamingBoth() throws Exception {
         try (LocalNodes nodes = new LocalNodes(new int[] {0, 1}, TIMEOUT, SILENCE)) {
             nodes.create("g", 0, 1);

@@ -88,8 +88,18 @@ class MultiNodeTest {
                 }));
             }
             List<ParallelTrainer.RankResult> all = new ArrayList<>();
+            List<Throwable> failures = new ArrayList<>();
             for (Future<List<ParallelTrainer.RankResult>> f : parts) {
-                all.addAll(f.get(300, TimeUnit.SECONDS));
+                try {
+                    all.addAll(f.get(300, TimeUnit.SECONDS));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failures.add(e.getCause());
+                }
+            }
+            if (!failures.isEmpty()) {
+                AssertionError e = new AssertionError("nodes failed: " + failures);
+                failures.forEach(e::addSuppressed);
+                throw e;
             }
             all.sort(java.util.Comparator.comparingInt(r -> r.at().rank()));
             return all;
