@@ -57,6 +57,8 @@ public final class Coordinator implements AutoCloseable {
     private volatile boolean welcomed;
     private volatile boolean closed;
     private String failure;
+    /** Why the job was refused before it started, if it was. */
+    private String refused;
 
     private record PendingGet(Member member, long id) {
     }
@@ -265,6 +267,10 @@ public final class Coordinator implements AutoCloseable {
     private void refuseAll(String reason) {
         List<Member> all;
         synchronized (lock) {
+            if (refused != null) {
+                return;
+            }
+            refused = reason;
             all = new ArrayList<>(members.values());
         }
         for (Member m : all) {
@@ -389,8 +395,21 @@ public final class Coordinator implements AutoCloseable {
 
         private void lost(String why) {
             gone = true;
-            if (!closed && !said && node >= 0) {
-                abortAll("lost node " + node + " (host " + host + ", ranks " + ranks + "): " + why, node);
+            if (closed || said || node < 0) {
+                return;
+            }
+            boolean started;
+            synchronized (lock) {
+                started = welcomed;
+                if (refused != null) {
+                    return; // every node was told why already; they leave
+                }
+            }
+            String what = "lost node " + node + " (host " + host + ", ranks " + ranks + "): " + why;
+            if (started) {
+                abortAll(what, node);
+            } else {
+                refuseAll(what + ", before the job started");
             }
         }
 

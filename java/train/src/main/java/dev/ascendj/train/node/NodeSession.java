@@ -175,6 +175,8 @@ public final class NodeSession implements Rendezvous, AutoCloseable {
             }
             case "refused" -> throw new CommunicatorException("the coordinator at " + address + " refused node " + node
                     + ": " + answer.path("reason").asText());
+            case "abort" -> throw new CommunicatorException("the job failed before node " + node + " joined: "
+                    + answer.path("reason").asText());
             default -> throw new CommunicatorException("the coordinator at " + address + " answered node " + node
                     + " with " + answer + " instead of a welcome (is it an AscendJ coordinator?)");
         }
