@@ -1,6 +1,7 @@
 package dev.ascendj.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -81,24 +82,61 @@ class PlanMemoryTest {
     }
 
     @Test
-    void anchorStageZeroByHand() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+    void mindFormersStageZeroByHand() {
+        Plan p = Fixtures.anchorPlan(Engine.MINDFORMERS);
         MemoryBreakdown s0 = p.estimate().memoryByStage().get(0);
         // 8 layers of 202,375,168 linear + 8,192 norm parameters, plus the 131,072,000-parameter embedding.
-        long params = 8L * (202_375_168 + 8_192) + 131_072_000;
-        assertEquals(2 * params, s0.weights());
-        assertEquals(2 * params, s0.gradients());
-        assertEquals(12 * params / 2, s0.optimizerStates());   // sharded over dp = 2
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        // Optimizer parallel over dp = 2: FP16 slices, the full FP16 weights gathered for compute,
+        // FP16 accumulated gradients (pp > 1, not sharded) plus two layers' gradients in flight,
+        // and FP32 m and v of the slice (FP32StateAdamWeightDecay keeps no master copy).
+        assertEquals(2 * params / 2, s0.weights());
+        assertEquals(2 * params, s0.gatheredWeights());
+        assertEquals(2 * params + 2 * 2 * layer, s0.gradients());
+        assertEquals(8 * params / 2, s0.optimizerStates());
         // 1F1B: stage 0 keeps p = 4 micro-batches x 8 layers x 2sbh, plus one layer being recomputed
         // (910A: unfused norms keep FP32 inputs, SwiGLU unfused, no flash attention).
         long sbh = 2048L * 4096;
-        long layer = (long) (sbh * 37.5) + 2L * 32 * 2048 * 2048 + 4 * sbh;
-        assertEquals(4L * 8 * 2 * sbh + layer, s0.activations());
+        long work = (long) (sbh * 37.5) + 2L * 32 * 2048 * 2048 + 4 * sbh;
+        assertEquals(4L * 8 * 2 * sbh + work, s0.activations());
         assertEquals(2L * 209_715_200, s0.commBuffers());  // one HCCL buffer for the dp group, one for pp
         assertEquals(1L << 30, s0.runtimeReserve());
         // The last stage holds one micro-batch in flight and the head's logits instead.
         MemoryBreakdown s3 = p.estimate().memoryByStage().get(3);
-        assertEquals(8L * 2 * sbh + layer + 4 * sbh + 2048L * 32000 * (2 + 4), s3.activations());
+        assertEquals(8L * 2 * sbh + work + 4 * sbh + 2048L * 32000 * (2 + 4), s3.activations());
+        // The margin is kept free on top and recorded in the plan.
+        assertEquals((long) (0.04 * (31L << 30)), p.estimate().memoryMarginBytes());
+        assertTrue(p.estimate().memoryPerDeviceBytes() + p.estimate().memoryMarginBytes() <= p.estimate().memoryCapBytes());
+    }
+
+    @Test
+    void nativeStageZeroByHand() {
+        // The native engine cannot fit this layout on a 910A (it keeps full FP32 weights and
+        // gradients); its memory is still what the executor keeps.
+        JobSpec job = Fixtures.full(2048, 32).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        CostModel c = new CostModel(SEVEN_B, job, hw, ClusterSpec.parse("1x8-910a"), Engine.NATIVE, null);
+        Layout l = new Layout(2, 1, 4, 1, 16, Recompute.FULL, true, false, Placement.STAGE_MAJOR);
+        MemoryBreakdown s0 = c.memory(l, Stage.split(32, 4)).get(0);
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        // FP32 weights and FP32 gradients on every rank, plus the padded FP32 buffer of the sharded
+        // update; m, v, the FP32 master shard and the gradient shard are 1/dp.
+        assertEquals(4 * params, s0.weights());
+        assertEquals(0, s0.gatheredWeights());
+        assertEquals(4 * params + 4 * params, s0.gradients());
+        assertEquals(16 * params / 2, s0.optimizerStates());
+        // FP32 activations: twice MindFormers' FP16 ones.
+        long sbh = 2048L * 4096;
+        long work = (long) (sbh * 2 * (8 + 4 + 4 + 8 * 11008.0 / 4096)) + 4L * 32 * 2048 * 2048;
+        assertEquals(4L * 8 * 4 * sbh + work, s0.activations());
+        assertEquals(0, c.memoryMargin());
+        // Without sharding: 8 bytes of moments per parameter, no buffer.
+        MemoryBreakdown plain = c.memory(new Layout(2, 1, 4, 1, 16, Recompute.FULL, false, false, Placement.STAGE_MAJOR),
+                Stage.split(32, 4)).get(0);
+        assertEquals(4 * params, plain.gradients());
+        assertEquals(8 * params, plain.optimizerStates());
     }
 
     @Test
@@ -137,7 +175,7 @@ class PlanMemoryTest {
         assertEquals(0, m.gradients());
         long adapters = 32L * 16 * 4 * (4096 + 4096);       // q, k, v, o at rank 16
         assertEquals(4 * adapters, m.adapters());            // 16-bit weights and gradients
-        assertEquals(12 * adapters, m.optimizerStates());
+        assertEquals(8 * adapters, m.optimizerStates());     // FP32 m and v (FP32StateAdamWeightDecay: no master copy)
         // MindFormers runs LoRA of 7B on one 910A (costmodel.md §6); so does the plan.
         assertTrue(r.best().orElseThrow().estimate().fits());
     }
