@@ -1,6 +1,8 @@
 package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import java.util.List;
 
 /**
@@ -23,7 +25,7 @@ import java.util.List;
  */
 public record Estimate(@JsonProperty("memoryPerDeviceBytes") long memoryPerDeviceBytes,
                        @JsonProperty("memoryCapBytes") long memoryCapBytes,
-                       @JsonProperty("memoryMarginBytes") long memoryMarginBytes,
+                       @JsonProperty("memoryMarginBytes") @JsonSetter(nulls = Nulls.AS_EMPTY) long memoryMarginBytes,
                        @JsonProperty("fits") boolean fits,
                        @JsonProperty("memoryByStage") List<MemoryBreakdown> memoryByStage,
                        @JsonProperty("time") TimeBreakdown time,

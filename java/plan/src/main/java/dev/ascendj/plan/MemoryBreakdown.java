@@ -1,6 +1,8 @@
 package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 
 /**
  * Bytes one device of a pipeline stage needs at its peak.
@@ -20,7 +22,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 @com.fasterxml.jackson.annotation.JsonIgnoreProperties(value = "total", allowGetters = true)
 public record MemoryBreakdown(@JsonProperty("stage") int stage, @JsonProperty("weights") long weights,
-                              @JsonProperty("gatheredWeights") long gatheredWeights,
+                              @JsonProperty("gatheredWeights") @JsonSetter(nulls = Nulls.AS_EMPTY) long gatheredWeights,
                               @JsonProperty("gradients") long gradients, @JsonProperty("optimizerStates") long optimizerStates,
                               @JsonProperty("adapters") long adapters, @JsonProperty("activations") long activations,
                               @JsonProperty("commBuffers") long commBuffers, @JsonProperty("runtimeReserve") long runtimeReserve) {

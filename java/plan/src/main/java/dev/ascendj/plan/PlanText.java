@@ -82,6 +82,18 @@ public final class PlanText {
         return sb.toString();
     }
 
+    /**
+     * One line under the ranking: the engine (and whether it was the default), the memory margin
+     * kept free and the expected error of the predicted throughput.
+     */
+    public static String engineLine(Plan p, boolean defaulted) {
+        Estimate e = p.estimate();
+        return "engine " + p.engine().label() + (defaulted ? " (the default on " + p.hardware().name() + "; --engine to choose)" : "")
+                + (e.memoryMarginBytes() > 0 ? ", memory margin " + Units.bytes(e.memoryMarginBytes()) + " per device kept free"
+                        : ", no memory margin")
+                + "; expected throughput error " + errorBand(p);
+    }
+
     /** The plan's expected error band in words. */
     public static String errorBand(Plan p) {
         return p.errorBand() != null ? p.errorBand().toString()

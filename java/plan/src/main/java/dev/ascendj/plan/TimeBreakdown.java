@@ -1,6 +1,8 @@
 package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 
 /**
  * Where one optimizer step's time goes, in seconds, seen from the slowest pipeline stage. The
@@ -20,7 +22,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 public record TimeBreakdown(@JsonProperty("compute") double compute, @JsonProperty("recompute") double recompute,
                             @JsonProperty("vector") double vector, @JsonProperty("tensorParallel") double tensorParallel,
                             @JsonProperty("pipelineTransfer") double pipelineTransfer,
-                            @JsonProperty("microBatchFixed") double microBatchFixed, @JsonProperty("bubble") double bubble,
+                            @JsonProperty("microBatchFixed") @JsonSetter(nulls = Nulls.AS_EMPTY) double microBatchFixed, @JsonProperty("bubble") double bubble,
                             @JsonProperty("dataParallel") double dataParallel, @JsonProperty("optimizer") double optimizer) {
 
     /** The sum of all parts: the step time. */

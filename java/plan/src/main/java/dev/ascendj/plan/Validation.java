@@ -65,11 +65,13 @@ public final class Validation {
     public record Report(List<Row> rows, List<PublishedRun> excluded, Map<String, HardwareProfile.Calibration> fitted,
                          Map<String, ErrorBand> bands) {
         /** Mean absolute held-out error over all rows. */
+        @com.fasterxml.jackson.annotation.JsonProperty("meanAbsError")
         public double meanAbsError() {
             return rows.stream().mapToDouble(r -> Math.abs(r.error())).average().orElse(0);
         }
 
         /** Largest absolute held-out error. */
+        @com.fasterxml.jackson.annotation.JsonProperty("maxAbsError")
         public double maxAbsError() {
             return rows.stream().mapToDouble(r -> Math.abs(r.error())).max().orElse(0);
         }

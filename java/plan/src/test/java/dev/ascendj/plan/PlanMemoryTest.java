@@ -3,6 +3,7 @@ package dev.ascendj.plan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.model.LlamaConfig;
@@ -106,8 +107,41 @@ class PlanMemoryTest {
         MemoryBreakdown s3 = p.estimate().memoryByStage().get(3);
         assertEquals(8L * 2 * sbh + work + 4 * sbh + 2048L * 32000 * (2 + 4), s3.activations());
         // The margin is kept free on top and recorded in the plan.
-        assertEquals((long) (0.04 * (31L << 30)), p.estimate().memoryMarginBytes());
+        assertEquals((long) (0.05 * (31L << 30)), p.estimate().memoryMarginBytes());
         assertTrue(p.estimate().memoryPerDeviceBytes() + p.estimate().memoryMarginBytes() <= p.estimate().memoryCapBytes());
+    }
+
+    @Test
+    void mindSporeSwitchesChangeWhatTheMindFormersEngineKeeps() {
+        JobSpec job = Fixtures.full(2048, 64).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        Layout l = new Layout(8, 1, 4, 1, 8, Recompute.FULL, true, false, Placement.STAGE_MAJOR);
+        List<Stage> stages = Stage.split(32, 4);
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        MemoryBreakdown base = mf(job, hw, new MindFormersSettings(Precision.FP16, false, -1, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 8, base.weights());
+        assertEquals(2 * params + 4 * layer, base.gradients());
+        // gradient_accumulation_shard: the accumulated gradients are sliced too.
+        MemoryBreakdown gas = mf(job, hw, new MindFormersSettings(Precision.FP16, true, -1, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 8 + 4 * layer, gas.gradients());
+        // optimizer_weight_shard_size 2: slices over groups of 2 instead of 8.
+        MemoryBreakdown two = mf(job, hw, new MindFormersSettings(Precision.FP16, false, 2, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 2, two.weights());
+        assertEquals(8 * params / 2, two.optimizerStates());
+        // parallel_optimizer_comm_recompute with full recompute: only the two layers in flight hold full weights.
+        MemoryBreakdown comm = mf(job, hw, new MindFormersSettings(Precision.FP16, false, -1, true)).memory(l, stages).get(0);
+        assertEquals(2 * 2 * layer, comm.gatheredWeights());
+        // param_init_type float32 (BF16 recipes): 4-byte slices and accumulators, gathered in the compute dtype.
+        MemoryBreakdown fp32 = mf(job, hw, new MindFormersSettings(Precision.FP32, false, -1, false)).memory(l, stages).get(0);
+        assertEquals(4 * params / 8, fp32.weights());
+        assertEquals(2 * params, fp32.gatheredWeights());
+        assertEquals(4 * params + 4 * layer, fp32.gradients());
+        assertThrows(PlanException.class, () -> new MindFormersSettings(Precision.FP16, false, 0, false));
+    }
+
+    private static CostModel mf(JobSpec job, HardwareProfile hw, MindFormersSettings settings) {
+        return new CostModel(SEVEN_B, job, hw, ClusterSpec.parse("4x8-910a"), Engine.MINDFORMERS, settings);
     }
 
     @Test

@@ -67,7 +67,7 @@ class PlanReportTest {
         assertTrue(table.startsWith("#  dp  tp  pp  mbs"));
         String explain = PlanText.explain(r.plans().get(0));
         assertTrue(explain.contains("engine: mindformers, param_init_type float16, gradient_accumulation_shard false"), explain);
-        assertTrue(explain.contains("memory per device (cap 31.0 GiB, of which a margin of 1.2 GiB is kept free)"), explain);
+        assertTrue(explain.contains("memory per device (cap 31.0 GiB, of which a margin of 1.5 GiB is kept free)"), explain);
         assertTrue(explain.contains("expected throughput error: ±"), explain);
         assertTrue(explain.contains("pipeline bubble"));
         assertTrue(explain.contains("model FLOPs per token 42.86 GFLOP"));

@@ -146,6 +146,23 @@ class PlanTimeTest {
     }
 
     @Test
+    void gradientAccumulationShardAddsAReduceScatterPerMicroBatch() {
+        // Across 4 servers the reduce-scatter of 7B's gradients outlasts a short micro-batch's backward.
+        JobSpec job = Fixtures.full(512, 512).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        ClusterSpec cluster = ClusterSpec.parse("4x8-910a");
+        Layout l = new Layout(32, 1, 1, 1, 16, Recompute.FULL, true, false, Placement.STAGE_MAJOR);
+        List<Stage> stages = Stage.split(32, 1);
+        double[] dp = new double[2];
+        for (int i = 0; i < 2; i++) {
+            CostModel c = new CostModel(LlamaConfigs.preset("llama2-7b"), job, hw, cluster, Engine.MINDFORMERS,
+                    new MindFormersSettings(Precision.FP16, i == 1, -1, false));
+            dp[i] = c.estimate(l, stages, c.memory(l, stages), new DeviceMap(cluster, hw, l)).time().dataParallel();
+        }
+        assertTrue(dp[1] > dp[0], dp[0] + " vs " + dp[1]);
+    }
+
+    @Test
     void theNativeEngineReducesGradientsAfterTheBackward() {
         // The executor all-reduces after the whole backward: nothing hides, and the FP32 gradients
         // move twice the bytes of MindFormers' FP16 ones.
