@@ -45,6 +45,10 @@ final class CostModel {
     private final double gemmScale;
     private final double microBatchOverhead;
     private final double bandwidth;
+    /** Bytes per second the elementwise kernels reach (measured on the CPU, else the memory bandwidth). */
+    private final double kernelBandwidth;
+    /** FLOP/s of the fused attention kernel, NaN when its products are priced as GEMMs. */
+    private final double attentionFlops;
     private final long usable;
     private final long reserve;
     private final Collectives collectives;
@@ -70,6 +74,10 @@ final class CostModel {
         int share = hw.memory().sharedByHost() ? cluster.deviceCount() : 1;
         this.peak = hw.peakFlops(precision) / share;
         this.bandwidth = hw.memory().bandwidthBytesPerSecond() / share;
+        Double kernels = hw.memory().kernelBandwidthBytesPerSecond();
+        this.kernelBandwidth = (kernels != null ? kernels : hw.memory().bandwidthBytesPerSecond()) / share;
+        Double attention = hw.compute().attentionFlops();
+        this.attentionFlops = attention == null ? Double.NaN : attention / share;
         this.usable = hw.memory().usableBytes() / share;
         this.reserve = hw.memory().reserveBytes() / share;
         this.margin = this.engine.memoryMarginBytes(usable);
@@ -299,12 +307,28 @@ final class CostModel {
         void gemm(double rows, double cols, double inner, double batch) {
             double f = 2.0 * rows * cols * inner * batch;
             flops += f;
-            seconds += f / (peak * gemmScale * hw.compute().matrixEfficiencyByGflop().at(f / 1e9));
+            double eff = hw.compute().matrixEfficiencyByGflop().at(f / 1e9);
+            EfficiencyCurve skinny = hw.compute().skinnyEfficiencyByMinDim();
+            if (skinny != null) {
+                eff *= skinny.at(Math.min(rows, Math.min(cols, inner)));
+            }
+            seconds += f / (peak * gemmScale * eff);
+        }
+
+        /** The fused attention kernel's products, at its measured rate when there is one. */
+        void attention(double rows, double cols, double inner, double batch) {
+            if (Double.isNaN(attentionFlops) || !hw.has(FusedOp.FLASH_ATTENTION)) {
+                gemm(rows, cols, inner, batch);
+                return;
+            }
+            double f = 2.0 * rows * cols * inner * batch;
+            flops += f;
+            seconds += f / attentionFlops;
         }
 
         void bytes(double b) {
             if (b > 0) {
-                seconds += b / (bandwidth * hw.memory().efficiencyByMib().at(b / MIB));
+                seconds += b / (kernelBandwidth * hw.memory().efficiencyByMib().at(b / MIB));
             }
         }
     }
@@ -326,8 +350,8 @@ final class CostModel {
         weights.gemm(tok, f / t, h, 1);              // up
         weights.gemm(tok, h, f / t, 1);              // down
         Acc core = new Acc();
-        core.gemm(s, s, m.headDim(), l.microBatchSize() * headsPerRank);   // Q K^T
-        core.gemm(s, m.headDim(), s, l.microBatchSize() * headsPerRank);   // softmax(.) V
+        core.attention(s, s, m.headDim(), l.microBatchSize() * headsPerRank);   // Q K^T
+        core.attention(s, m.headDim(), s, l.microBatchSize() * headsPerRank);   // softmax(.) V
         Acc adapters = new Acc();
         Acc vector = new Acc();
         Acc coreVector = new Acc();

@@ -14,9 +14,10 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Measures the running machine for the {@code cpu} hardware profile: GEMM FLOP/s at a few sizes
- * through the CPU backend's {@link Ops#matmul} (the kernel training will use), memory-copy
- * bandwidth, and the physical RAM. Takes well under a second.
+ * Measures the running machine for the {@code cpu} hardware profile: GEMM FLOP/s at a few square
+ * sizes and at a few skinny shapes through the CPU backend's {@link Ops#matmul} (the kernel
+ * training will use), the rate of the other kernels training runs (RMSNorm and SwiGLU, flash
+ * attention), memory-copy bandwidth, and the physical RAM. Takes about a second.
  *
  * <p>Measuring never fails: if the backend cannot multiply (kernel missing, natives absent,
  * wrong result) the GEMM figures stay unmeasured and the caller keeps the profile's fallback
@@ -27,6 +28,20 @@ public final class CpuProfiler {
 
     /** GEMM edge sizes measured; the largest gives the peak, the others the efficiency curve. */
     static final int[] SIZES = {64, 192, 512};
+
+    /**
+     * Smallest dimensions of the skinny GEMMs measured ({@code 1024 x 1024 x k}): training's
+     * products are skinny (attention's head dimension, a small model's hidden size), and a
+     * square product of the same FLOPs runs faster.
+     */
+    static final int[] SKINNY = {16, 48, 128};
+
+    /** Rows x width of the kernel measurements (a small LLaMA's activations: 2048 tokens x 768). */
+    static final int KERNEL_ROWS = 2048;
+    static final int KERNEL_WIDTH = 768;
+
+    /** Attention shape measured: batch, sequence, heads, head dimension. */
+    static final int[] ATTENTION = {1, 256, 4, 48};
 
     private static final long BUDGET_NANOS_PER_SIZE = 120_000_000L;
 
@@ -45,9 +60,21 @@ public final class CpuProfiler {
      * @param heapMax            the JVM's maximum heap, unavailable to off-heap tensors
      * @param threads            CPU backend threads during the measurement
      * @param note               how the figures were obtained
+     * @param skinnyEfficiency   factor on {@code matrixEfficiency} by a GEMM's smallest dimension, or null
+     * @param kernelBandwidth    bytes/s RMSNorm and SwiGLU (forward and backward) reach, counted as
+     *                           the cost model counts their bytes, or NaN
+     * @param attentionFlops     FLOP/s of the flash-attention kernel (forward and backward), or NaN
      */
     public record Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth,
-                              long physicalMemory, long heapMax, int threads, String note) {
+                              long physicalMemory, long heapMax, int threads, String note,
+                              EfficiencyCurve skinnyEfficiency, double kernelBandwidth, double attentionFlops) {
+
+        /** GEMM, copy and RAM figures only (the kernels priced by the profile's defaults). */
+        public Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth, long physicalMemory,
+                           long heapMax, int threads, String note) {
+            this(gemmFlops, matrixEfficiency, copyBandwidth, physicalMemory, heapMax, threads, note, null, Double.NaN, Double.NaN);
+        }
+
         /** True when the GEMM figures were measured. */
         public boolean gemmMeasured() {
             return !Double.isNaN(gemmFlops);
@@ -73,11 +100,19 @@ public final class CpuProfiler {
     public static Measurement measure() {
         long t0 = System.nanoTime();
         List<String> notes = new ArrayList<>();
-        double[] flops = new double[SIZES.length];
+        double[] flops;
         double peak = Double.NaN;
         EfficiencyCurve curve = null;
-        try {
-            flops = gemmFlops();
+        EfficiencyCurve skinny = null;
+        double kernels = Double.NaN;
+        double attention = Double.NaN;
+        try (CpuBackend backend = new CpuBackend(1, false); Scope tensors = Scope.open()) {
+            Ops ops = backend.ops(backend.device(0).defaultStream());
+            checkMatmulComputes(ops, backend);
+            flops = new double[SIZES.length];
+            for (int i = 0; i < SIZES.length; i++) {
+                flops[i] = gemmFlops(ops, backend, SIZES[i], SIZES[i], SIZES[i], BUDGET_NANOS_PER_SIZE);
+            }
             peak = flops[flops.length - 1];
             List<EfficiencyCurve.Point> points = new ArrayList<>();
             double prevEff = 0;
@@ -91,58 +126,165 @@ public final class CpuProfiler {
             curve = new EfficiencyCurve(points);
             notes.add(String.format("GEMM measured through Ops.matmul: %.1f GFLOP/s at %d^3 with %d threads",
                     peak / 1e9, SIZES[SIZES.length - 1], CpuThreads.threads()));
+            skinny = skinnyFactors(ops, backend, peak, curve);
+            notes.add("skinny GEMMs (1024 x 1024 x k, k = 16/48/128) at " + skinnyText(skinny) + " of a square one of the same FLOPs");
+            kernels = kernelBandwidth(ops, backend);
+            attention = attentionFlops(ops, backend);
+            notes.add(String.format("RMSNorm + SwiGLU kernels %.1f GB/s, flash attention %.1f GFLOP/s", kernels / 1e9, attention / 1e9));
         } catch (Throwable t) { // NOPMD: a missing kernel or native library must not stop planning
             if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)) {
                 throw (VirtualMachineError) t;
             }
-            peak = Double.NaN;
-            notes.add("GEMM not measured (" + t.getClass().getSimpleName() + ": " + t.getMessage()
-                    + "); using the profile's fallback figures");
-            LOG.warn("CPU GEMM could not be measured, the cpu profile uses fallback figures: {}", t.toString());
+            if (curve == null) {
+                peak = Double.NaN;
+                notes.add("GEMM not measured (" + t.getClass().getSimpleName() + ": " + t.getMessage()
+                        + "); using the profile's fallback figures");
+            } else {
+                notes.add("kernels not measured (" + t.getClass().getSimpleName() + ": " + t.getMessage() + ")");
+            }
+            LOG.warn("CPU figures could not all be measured, the cpu profile uses fallback figures for the rest: {}", t.toString());
         }
         double copy = copyBandwidth();
         notes.add(String.format("memory copy %.1f GB/s", copy / 1e9));
         long ram = physicalMemory();
         Measurement m = new Measurement(peak, curve, copy, ram, Runtime.getRuntime().maxMemory(), CpuThreads.threads(),
-                String.join("; ", notes));
+                String.join("; ", notes), skinny, kernels, attention);
         LOG.debug("CPU profile measured in {} ms: {}", (System.nanoTime() - t0) / 1_000_000, m);
         return m;
     }
 
-    @SuppressWarnings("try") // the scope is never referenced: it closes every tensor created inside it
-    private static double[] gemmFlops() {
-        double[] result = new double[SIZES.length];
-        try (CpuBackend backend = new CpuBackend(1, false); Scope tensors = Scope.open()) {
-            Ops ops = backend.ops(backend.device(0).defaultStream());
-            checkMatmulComputes(ops, backend);
-            for (int i = 0; i < SIZES.length; i++) {
-                int n = SIZES[i];
-                float[] data = new float[n * n];
-                for (int j = 0; j < data.length; j++) {
-                    data[j] = (j % 7) * 0.125f - 0.375f;
-                }
-                Tensor a = Tensor.fromFloats(backend.device(0), Shape.of(n, n), data);
-                Tensor b = Tensor.fromFloats(backend.device(0), Shape.of(n, n), data);
-                Tensor c = Tensor.empty(backend.device(0), DType.FP32, Shape.of(n, n));
-                ops.matmul(a, false, b, false, c, 1f, 0f); // warm-up: thread pool, native loading
-                // The fastest call is the machine's capability; a mean over the budget would let
-                // whatever else runs for a moment lower the profile (it moved by 20% between runs).
-                long reps = 0;
-                long start = System.nanoTime();
-                long fastest = Long.MAX_VALUE;
-                long now = start;
-                do {
-                    long t0 = now;
-                    ops.matmul(a, false, b, false, c, 1f, 0f);
-                    ops.stream().synchronize();
-                    now = System.nanoTime();
-                    fastest = Math.min(fastest, now - t0);
-                    reps++;
-                } while (now - start < BUDGET_NANOS_PER_SIZE && reps < 100_000);
-                result[i] = 2.0 * n * n * n / (Math.max(fastest, 1) / 1e9);
-            }
+    /**
+     * The factor by which skinny GEMMs fall short of the square-GEMM curve, by smallest dimension:
+     * measured FLOP/s of {@code 1024 x 1024 x k} over what the curve gives a product of its FLOPs.
+     * Made monotone (a wider product is never slower) and capped at 1; flat above the largest k.
+     */
+    static EfficiencyCurve skinnyFactors(Ops ops, CpuBackend backend, double peak, EfficiencyCurve curve) {
+        List<EfficiencyCurve.Point> points = new ArrayList<>();
+        double prev = 0;
+        for (int k : SKINNY) {
+            double measured = gemmFlops(ops, backend, 1024, 1024, k, BUDGET_NANOS_PER_SIZE / 2);
+            double gflop = 2.0 * 1024 * 1024 * k / 1e9;
+            double factor = Math.max(prev, Math.min(1.0, measured / (peak * curve.at(gflop))));
+            points.add(new EfficiencyCurve.Point(k, Math.max(factor, 1e-3)));
+            prev = factor;
         }
-        return result;
+        return new EfficiencyCurve(points);
+    }
+
+    private static String skinnyText(EfficiencyCurve c) {
+        List<String> parts = new ArrayList<>();
+        for (EfficiencyCurve.Point p : c.points()) {
+            parts.add(String.format("%.2f", p.efficiency()));
+        }
+        return String.join("/", parts);
+    }
+
+    /**
+     * Bytes per second of RMSNorm and SwiGLU, forward and backward, counted the way the cost model
+     * counts a fused kernel's bytes (RMSNorm 2 x 4 bytes per element forward, SwiGLU 3 x 4; the
+     * backward twice the forward): what the model's elementwise pricing should divide by.
+     */
+    static double kernelBandwidth(Ops ops, CpuBackend backend) {
+        var d = backend.device(0);
+        int rows = KERNEL_ROWS;
+        int width = KERNEL_WIDTH;
+        Tensor x = filled(d, Shape.of(rows, width));
+        Tensor w = filled(d, Shape.of(width));
+        Tensor y = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
+        Tensor rstd = Tensor.empty(d, DType.FP32, Shape.of(rows));
+        Tensor dx = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
+        Tensor dw = Tensor.empty(d, DType.FP32, Shape.of(width));
+        Tensor gate = filled(d, Shape.of(rows, width));
+        Tensor up = filled(d, Shape.of(rows, width));
+        Tensor dGate = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
+        Tensor dUp = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
+        Runnable step = () -> {
+            ops.rmsNorm(x, w, 1e-5f, y, rstd);
+            ops.rmsNormGrad(y, x, w, rstd, dx, dw);
+            ops.swiGlu(gate, up, y);
+            ops.swiGluGrad(y, gate, up, dGate, dUp);
+        };
+        double seconds = fastest(ops, step, BUDGET_NANOS_PER_SIZE / 2);
+        double elements = (double) rows * width;
+        double bytes = elements * 4 * (2 + 4) + elements * 4 * (3 + 6);
+        return bytes / seconds;
+    }
+
+    /**
+     * FLOP/s of flash attention, forward and backward, counting what the cost model counts: the
+     * two products of the forward (causal counted in full, as Megatron does) and twice that for
+     * the backward.
+     */
+    static double attentionFlops(Ops ops, CpuBackend backend) {
+        var d = backend.device(0);
+        int b = ATTENTION[0];
+        int s = ATTENTION[1];
+        int h = ATTENTION[2];
+        int hd = ATTENTION[3];
+        Shape shape = Shape.of(b, s, h, hd);
+        Tensor q = filled(d, shape);
+        Tensor k = filled(d, shape);
+        Tensor v = filled(d, shape);
+        Tensor out = Tensor.empty(d, DType.FP32, shape);
+        Tensor lse = Tensor.empty(d, DType.FP32, Shape.of(b, h, s));
+        Tensor dq = Tensor.empty(d, DType.FP32, shape);
+        Tensor dk = Tensor.empty(d, DType.FP32, shape);
+        Tensor dv = Tensor.empty(d, DType.FP32, shape);
+        float scale = (float) (1 / Math.sqrt(hd));
+        Runnable step = () -> {
+            ops.flashAttentionScore(q, k, v, scale, true, out, lse);
+            ops.flashAttentionScoreGrad(out, q, k, v, out, lse, scale, true, dq, dk, dv);
+        };
+        double seconds = fastest(ops, step, BUDGET_NANOS_PER_SIZE / 2);
+        double forward = 2 * 2.0 * s * s * hd * b * h;
+        return 3 * forward / seconds;
+    }
+
+    private static Tensor filled(dev.ascendj.core.Device d, Shape shape) {
+        int n = Math.toIntExact(shape.numel());
+        float[] data = new float[n];
+        for (int j = 0; j < n; j++) {
+            data[j] = (j % 13) * 0.0625f - 0.375f;
+        }
+        return Tensor.fromFloats(d, shape, data);
+    }
+
+    /** Seconds of the fastest run of {@code step} within the budget (after one warm-up). */
+    private static double fastest(Ops ops, Runnable step, long budgetNanos) {
+        step.run();
+        ops.stream().synchronize();
+        long start = System.nanoTime();
+        long fastest = Long.MAX_VALUE;
+        long now = start;
+        long reps = 0;
+        do {
+            long t0 = now;
+            step.run();
+            ops.stream().synchronize();
+            now = System.nanoTime();
+            fastest = Math.min(fastest, now - t0);
+            reps++;
+        } while (now - start < budgetNanos && reps < 100_000);
+        return Math.max(fastest, 1) / 1e9;
+    }
+
+    /** FLOP/s of the fastest {@code m x k} by {@code k x n} product within the budget. */
+    private static double gemmFlops(Ops ops, CpuBackend backend, int m, int n, int k, long budgetNanos) {
+        float[] da = new float[m * k];
+        float[] db = new float[k * n];
+        for (int j = 0; j < da.length; j++) {
+            da[j] = (j % 7) * 0.125f - 0.375f;
+        }
+        for (int j = 0; j < db.length; j++) {
+            db[j] = (j % 5) * 0.125f - 0.25f;
+        }
+        Tensor a = Tensor.fromFloats(backend.device(0), Shape.of(m, k), da);
+        Tensor b = Tensor.fromFloats(backend.device(0), Shape.of(k, n), db);
+        Tensor c = Tensor.empty(backend.device(0), DType.FP32, Shape.of(m, n));
+        // The fastest call is the machine's capability; a mean over the budget would let whatever
+        // else runs for a moment lower the profile (it moved by 20% between runs).
+        double seconds = fastest(ops, () -> ops.matmul(a, false, b, false, c, 1f, 0f), budgetNanos);
+        return 2.0 * m * n * k / seconds;
     }
 
     /** A kernel that returns without computing would measure as infinitely fast. */

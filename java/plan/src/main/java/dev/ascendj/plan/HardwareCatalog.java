@@ -208,6 +208,15 @@ public final class HardwareCatalog {
             compute.set("peakFlops", peaks);
             compute.put("hostCores", m.threads());
             compute.set("matrixEfficiencyByGflop", Specs.json().valueToTree(m.matrixEfficiency()));
+            if (m.skinnyEfficiency() != null) {
+                compute.set("skinnyEfficiencyByMinDim", Specs.json().valueToTree(m.skinnyEfficiency()));
+            }
+            if (m.attentionFlops() > 0 && Double.isFinite(m.attentionFlops())) {
+                compute.put("attentionFlops", m.attentionFlops());
+            }
+        }
+        if (m.kernelBandwidth() > 0 && Double.isFinite(m.kernelBandwidth())) {
+            ((ObjectNode) t.get("memory")).put("kernelBandwidthBytesPerSecond", m.kernelBandwidth());
         }
         ObjectNode memory = (ObjectNode) t.get("memory");
         if (m.physicalMemory() > 0) {

@@ -119,7 +119,7 @@ public record HardwareProfile(
     /** A copy whose devices may use {@code usableBytes} (a run's own {@code max_device_memory}). */
     public HardwareProfile withUsableMemory(long usableBytes) {
         Memory m = new Memory(memory.capacityBytes(), Math.min(usableBytes, memory.capacityBytes()), memory.reserveBytes(),
-                memory.bandwidthBytesPerSecond(), memory.efficiencyByMib(), memory.sharedByHost());
+                memory.bandwidthBytesPerSecond(), memory.efficiencyByMib(), memory.sharedByHost(), memory.kernelBandwidthBytesPerSecond());
         return new HardwareProfile(name, description, sources, compute, m, topology, missingFusedOps, notes, calibration);
     }
 
@@ -141,14 +141,25 @@ public record HardwareProfile(
      * @param hostCores                 for devices that share one host ({@code memory.sharedByHost}):
      *                                  the cores they share, {@code peakFlops} being all of them
      *                                  together; null when unknown or not shared
+     * @param skinnyEfficiencyByMinDim  optional factor on {@code matrixEfficiencyByGflop} by the
+     *                                  smallest dimension of a GEMM (a 2048 x 288 x 48 product runs
+     *                                  below a square one of the same FLOPs); null: no correction
+     * @param attentionFlops            optional FLOP/s the fused attention kernel reaches (its two
+     *                                  products counted as GEMMs, the backward twice the forward);
+     *                                  null: the attention products are priced as GEMMs
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Compute(
             @JsonProperty(value = "peakFlops", required = true) Map<String, Double> peakFlops,
             @JsonProperty(value = "matrixEfficiencyByGflop", required = true) EfficiencyCurve matrixEfficiencyByGflop,
             @JsonProperty("defaultPrecision") Precision defaultPrecision,
-            @JsonProperty("hostCores") Integer hostCores) {
+            @JsonProperty("hostCores") Integer hostCores,
+            @JsonProperty("skinnyEfficiencyByMinDim") EfficiencyCurve skinnyEfficiencyByMinDim,
+            @JsonProperty("attentionFlops") Double attentionFlops) {
         public Compute {
+            if (attentionFlops != null && (!(attentionFlops > 0) || attentionFlops.isInfinite())) {
+                throw new PlanException("attentionFlops", "must be a positive finite FLOP/s figure, got " + attentionFlops);
+            }
             if (hostCores != null && hostCores < 1) {
                 throw new PlanException("hostCores", "must be at least 1, got " + hostCores);
             }
@@ -184,6 +195,9 @@ public record HardwareProfile(
      * @param efficiencyByMib           achieved fraction of the bandwidth by MiB an operation moves
      * @param sharedByHost              true for virtual devices sharing one machine: memory, compute
      *                                  and bandwidth are divided among all devices of the cluster
+     * @param kernelBandwidthBytesPerSecond optional bytes/s the elementwise and normalisation
+     *                                  kernels reach, counted as the cost model counts their bytes;
+     *                                  null: {@code bandwidthBytesPerSecond}
      */
     public record Memory(
             @JsonProperty(value = "capacityBytes", required = true) long capacityBytes,
@@ -191,8 +205,12 @@ public record HardwareProfile(
             @JsonProperty(value = "reserveBytes", required = true) long reserveBytes,
             @JsonProperty(value = "bandwidthBytesPerSecond", required = true) double bandwidthBytesPerSecond,
             @JsonProperty(value = "efficiencyByMib", required = true) EfficiencyCurve efficiencyByMib,
-            @JsonProperty("sharedByHost") boolean sharedByHost) {
+            @JsonProperty("sharedByHost") boolean sharedByHost,
+            @JsonProperty("kernelBandwidthBytesPerSecond") Double kernelBandwidthBytesPerSecond) {
         public Memory {
+            if (kernelBandwidthBytesPerSecond != null && (!(kernelBandwidthBytesPerSecond > 0) || kernelBandwidthBytesPerSecond.isInfinite())) {
+                throw new PlanException("kernelBandwidthBytesPerSecond", "must be a positive finite number, got " + kernelBandwidthBytesPerSecond);
+            }
             if (capacityBytes <= 0) {
                 throw new PlanException("capacityBytes", "must be positive, got " + capacityBytes);
             }

@@ -88,7 +88,8 @@ public final class PlanText {
      */
     public static String engineLine(Plan p, boolean defaulted) {
         Estimate e = p.estimate();
-        return "engine " + p.engine().label() + (defaulted ? " (the default on " + p.hardware().name() + "; --engine to choose)" : "")
+        return "engine " + p.engine().label() + (defaulted ? " (the default for " + p.job().method().label() + " on " + p.hardware().name()
+                + "; --engine to choose)" : "")
                 + (e.memoryMarginBytes() > 0 ? ", memory margin " + Units.bytes(e.memoryMarginBytes()) + " per device kept free"
                         : ", no memory margin")
                 + "; expected throughput error " + errorBand(p);

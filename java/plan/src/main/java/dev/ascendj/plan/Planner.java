@@ -357,15 +357,22 @@ public final class Planner {
         return v;
     }
 
-    /** The engine the request names, else the cluster's default. */
+    /**
+     * The engine the request names, else the cluster's default; QLoRA, which only the native
+     * engine runs, defaults to the native engine.
+     */
     static Engine engineFor(PlanRequest req, HardwareProfile hw) {
-        return req.engine() != null ? req.engine() : Engine.defaultFor(hw);
+        if (req.engine() != null) {
+            return req.engine();
+        }
+        return req.job().method() == Method.QLORA ? Engine.NATIVE : Engine.defaultFor(hw);
     }
 
     private Plan toPlan(PlanRequest req, HardwareProfile hw, JobSpec job, CostModel cost, Candidate c) {
         List<String> notes = new ArrayList<>(hw.notes());
         EngineModel engine = cost.engineModel();
-        notes.add("Engine " + engine.engine().label() + (req.engine() == null ? " (the default for " + hw.name() + "; --engine to choose)" : "")
+        notes.add("Engine " + engine.engine().label() + (req.engine() == null ? " (the default for " + job.method().label() + " on " + hw.name()
+                + "; --engine to choose)" : "")
                 + ": " + engine.marginNote(cost.usableMemory()) + ".");
         if (job.precision() == Precision.FP16 && hw.supports(Precision.BF16)) {
             notes.add("FP16 training needs dynamic loss scaling; " + hw.name() + " also has BF16.");

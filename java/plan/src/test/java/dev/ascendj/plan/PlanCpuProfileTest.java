@@ -1,6 +1,7 @@
 package dev.ascendj.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,6 +20,17 @@ class PlanCpuProfileTest {
             assertTrue(m.gemmFlops() > 1e6 && Double.isFinite(m.gemmFlops()));
             assertTrue(m.note().startsWith("GEMM measured through Ops.matmul"), m.note());
             assertEquals(1.0, m.matrixEfficiency().at(1e6), 1e-9);
+            // Skinny products and the other kernels are measured too, each as its own figure.
+            if (m.skinnyEfficiency() != null) {
+                for (EfficiencyCurve.Point p : m.skinnyEfficiency().points()) {
+                    assertTrue(p.efficiency() > 0 && p.efficiency() <= 1, p.toString());
+                }
+                assertTrue(m.kernelBandwidth() > 1e6 && Double.isFinite(m.kernelBandwidth()), m.note());
+                assertTrue(m.attentionFlops() > 1e6 && Double.isFinite(m.attentionFlops()), m.note());
+                assertTrue(m.note().contains("skinny GEMMs") && m.note().contains("flash attention"), m.note());
+            } else {
+                assertTrue(m.note().contains("kernels not measured"), m.note());
+            }
         } else {
             assertTrue(m.note().startsWith("GEMM not measured"), m.note());
         }
@@ -39,6 +51,33 @@ class PlanCpuProfileTest {
         assertEquals(16L << 30, cpu.memory().capacityBytes());
         assertEquals((long) ((16L << 30) * 0.8), cpu.memory().usableBytes());
         assertTrue(cpu.memory().sharedByHost());
+    }
+
+    @Test
+    void skinnyGemmsAttentionAndKernelsArePricedFromTheirOwnMeasurement() {
+        // The same CPU measured twice: GEMM figures alone, and with skinny products at half the
+        // square-curve efficiency (k <= 16, rising to 1 at k = 512), flash attention at 5 GFLOP/s and
+        // the norm/SwiGLU kernels at 5 GB/s (a quarter of the 20 GB/s copy).
+        CpuProfiler.Measurement plain = TestCatalogs.FIXED_CPU;
+        CpuProfiler.Measurement shaped = new CpuProfiler.Measurement(plain.gemmFlops(), plain.matrixEfficiency(), plain.copyBandwidth(),
+                plain.physicalMemory(), plain.heapMax(), plain.threads(), "shaped", EfficiencyCurve.of(16, 0.5, 512, 1.0), 5e9, 5e9);
+        HardwareCatalog a = HardwareCatalog.builtIn().withCpuMeasurement(() -> plain);
+        HardwareCatalog b = HardwareCatalog.builtIn().withCpuMeasurement(() -> shaped);
+        HardwareProfile cpu = b.profile("cpu");
+        assertEquals(5e9, cpu.memory().kernelBandwidthBytesPerSecond());
+        assertEquals(5e9, cpu.compute().attentionFlops());
+        assertEquals(0.5, cpu.compute().skinnyEfficiencyByMinDim().at(8), 1e-12);
+        PlanRequest req = Fixtures.request("llama2-15m", "1x1-cpu", Fixtures.full(256, 8));
+        FixedDegrees fixed = new FixedDegrees(1, 1, 1, 8, 1, Recompute.NONE, false, false);
+        Plan before = new Planner(a).plan(req, fixed, 1).best().orElseThrow();
+        Plan after = new Planner(b).plan(req, fixed, 1).best().orElseThrow();
+        // Elementwise kernels take 4x as long (same bytes, a quarter of the bandwidth).
+        assertEquals(4.0, after.estimate().time().vector() / before.estimate().time().vector(), 0.01);
+        // Skinny products (h = 288, head dimension 48) and the attention kernel cost more.
+        assertTrue(after.estimate().time().compute() > 1.1 * before.estimate().time().compute());
+        assertTrue(after.stepSeconds() > before.stepSeconds());
+        // The Ascend profiles have none of these figures and are unchanged by them.
+        assertNull(HardwareCatalog.builtIn().profile("ascend-910a").compute().skinnyEfficiencyByMinDim());
     }
 
     @Test

@@ -229,6 +229,16 @@ class PlanSearchTest {
     }
 
     @Test
+    void qloraDefaultsToTheNativeEngineAndMindFormersRefusesIt() {
+        JobSpec q = new JobSpec(Method.QLORA, null, null, null, 2048, 8L, null, null, null);
+        Plan p = Fixtures.search(Fixtures.request("llama2-7b", "1x1-910a", q), FixedDegrees.NONE, 1).best().orElseThrow();
+        assertEquals(Engine.NATIVE, p.engine());
+        PlanException e = assertThrows(PlanException.class, () -> Fixtures.search(new PlanRequest("llama2-7b",
+                LlamaConfigs.preset("llama2-7b"), ClusterSpec.parse("1x1-910a"), q, Engine.MINDFORMERS), FixedDegrees.NONE, 1));
+        assertEquals("engine", e.field());
+    }
+
+    @Test
     void qloraOnAscendCarriesTheKernelCaveat() {
         SearchResult r = Fixtures.search(new PlanRequest("llama2-7b", LlamaConfigs.preset("llama2-7b"), ClusterSpec.parse("1x1-910a"),
                 new JobSpec(Method.QLORA, null, null, null, 2048, 8L, null, null, null), Engine.NATIVE), FixedDegrees.NONE, 1);
