@@ -45,8 +45,8 @@ final class CostModel {
     private final double gemmScale;
     private final double microBatchOverhead;
     private final double bandwidth;
-    /** Bytes per second the elementwise kernels reach (measured on the CPU, else the memory bandwidth). */
-    private final double kernelBandwidth;
+    /** Devices sharing one host's compute and memory (1 for dedicated devices). */
+    private final int share;
     /** FLOP/s of the fused attention kernel, NaN when its products are priced as GEMMs. */
     private final double attentionFlops;
     private final long usable;
@@ -74,8 +74,7 @@ final class CostModel {
         int share = hw.memory().sharedByHost() ? cluster.deviceCount() : 1;
         this.peak = hw.peakFlops(precision) / share;
         this.bandwidth = hw.memory().bandwidthBytesPerSecond() / share;
-        Double kernels = hw.memory().kernelBandwidthBytesPerSecond();
-        this.kernelBandwidth = (kernels != null ? kernels : hw.memory().bandwidthBytesPerSecond()) / share;
+        this.share = share;
         Double attention = hw.compute().attentionFlops();
         this.attentionFlops = attention == null ? Double.NaN : attention / share;
         this.usable = hw.memory().usableBytes() / share;
@@ -328,7 +327,21 @@ final class CostModel {
 
         void bytes(double b) {
             if (b > 0) {
-                seconds += b / (kernelBandwidth * hw.memory().efficiencyByMib().at(b / MIB));
+                seconds += b / (bandwidth * hw.memory().efficiencyByMib().at(b / MIB));
+            }
+        }
+
+        /**
+         * A fused kernel's forward over {@code elements}: a third of its measured forward-and-backward
+         * time where the device measured it (the model's backward costs twice the forward), else
+         * {@code bytes} moved.
+         */
+        void kernel(FusedOp op, double elements, double bytes) {
+            double rate = hw.has(op) ? hw.kernelSecondsPerElement(op) : Double.NaN;
+            if (Double.isNaN(rate)) {
+                bytes(bytes);
+            } else {
+                seconds += elements * rate * share / 3;
             }
         }
     }
@@ -362,12 +375,12 @@ final class CostModel {
         double norm = hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e;
         double rope = hw.has(FusedOp.ROPE) ? 2 * e : 9 * e;
         double swiglu = hw.has(FusedOp.SWIGLU) ? 3 * e : 8 * e;
-        vector.bytes(tok * h / rep * norm);
-        vector.bytes(tok * h / rep * norm);
-        vector.bytes(tok * (h + kv) / t * rope);
+        vector.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * norm);
+        vector.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * norm);
+        vector.kernel(FusedOp.ROPE, tok * (h + kv) / t, tok * (h + kv) / t * rope);
         vector.bytes(tok * h / rep * 3 * e);
         vector.bytes(tok * h / rep * 3 * e);
-        vector.bytes(tok * f / t * swiglu);
+        vector.kernel(FusedOp.SWIGLU, tok * f / t, tok * f / t * swiglu);
         if (!hw.has(FusedOp.FLASH_ATTENTION)) {
             // scale, causal mask and softmax over the s x s scores, each a pass of read + write.
             coreVector.bytes(l.microBatchSize() * headsPerRank * s * s * 6 * e);
@@ -461,12 +474,14 @@ final class CostModel {
             double headFwd = g.seconds;
             double headBwd = (trained ? 2 : 1) * g.seconds;
             Acc v = new Acc();
-            v.bytes(tok * h / rep * (hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e));
+            v.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * (hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e));
             double normFwd = v.seconds;
             Acc ce = new Acc();
             // Softmax cross-entropy and its gradient over the logits: fused, one read and write of
             // 16-bit logits; unfused, FP32 casts and separate softmax, log, gather and grad passes.
-            ce.bytes(tok * m.vocabSize() / t * (hw.has(FusedOp.CROSS_ENTROPY) ? 4 * e : 12 * e));
+            // A measured kernel prices both passes (3 x the forward third).
+            double logits = tok * m.vocabSize() / t;
+            ce.kernel(FusedOp.CROSS_ENTROPY, 3 * logits, logits * (hw.has(FusedOp.CROSS_ENTROPY) ? 4 * e : 12 * e));
             double tpAr = collectives.allReduce(tok * h * e, tpShape);   // input gradient of the vocab-parallel head
             gemm += headFwd + headBwd;
             vector += 3 * normFwd + ce.seconds;

@@ -16,8 +16,9 @@ import org.apache.logging.log4j.Logger;
 /**
  * Measures the running machine for the {@code cpu} hardware profile: GEMM FLOP/s at a few square
  * sizes and at a few skinny shapes through the CPU backend's {@link Ops#matmul} (the kernel
- * training will use), the rate of the other kernels training runs (RMSNorm and SwiGLU, flash
- * attention), memory-copy bandwidth, and the physical RAM. Takes about a second.
+ * training will use), the time per element of the other kernels training runs (RMSNorm, RoPE,
+ * SwiGLU, cross-entropy) and the rate of flash attention, memory-copy bandwidth, and the physical
+ * RAM. Takes about a second.
  *
  * <p>Measuring never fails: if the backend cannot multiply (kernel missing, natives absent,
  * wrong result) the GEMM figures stay unmeasured and the caller keeps the profile's fallback
@@ -36,12 +37,16 @@ public final class CpuProfiler {
      */
     static final int[] SKINNY = {16, 48, 128};
 
-    /** Rows x width of the kernel measurements (a small LLaMA's activations: 2048 tokens x 768). */
-    static final int KERNEL_ROWS = 2048;
+    /**
+     * Rows x width of the kernel measurements (256 tokens of a small LLaMA's MLP width): large
+     * enough that the thread pool's dispatch is a small part of a call, small enough that a call
+     * takes a few milliseconds, so that the fastest of many is one no other process interrupted.
+     */
+    static final int KERNEL_ROWS = 256;
     static final int KERNEL_WIDTH = 768;
 
     /** Attention shape measured: batch, sequence, heads, head dimension. */
-    static final int[] ATTENTION = {1, 256, 4, 48};
+    static final int[] ATTENTION = {1, 128, 4, 48};
 
     private static final long BUDGET_NANOS_PER_SIZE = 120_000_000L;
 
@@ -61,18 +66,20 @@ public final class CpuProfiler {
      * @param threads            CPU backend threads during the measurement
      * @param note               how the figures were obtained
      * @param skinnyEfficiency   factor on {@code matrixEfficiency} by a GEMM's smallest dimension, or null
-     * @param kernelBandwidth    bytes/s RMSNorm and SwiGLU (forward and backward) reach, counted as
-     *                           the cost model counts their bytes, or NaN
+     * @param kernelSecondsPerElement seconds per element of RMSNorm, RoPE and SwiGLU (per input
+     *                           element) and of the softmax cross-entropy (per logit), forward and
+     *                           backward together; null or empty when not measured
      * @param attentionFlops     FLOP/s of the flash-attention kernel (forward and backward), or NaN
      */
     public record Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth,
                               long physicalMemory, long heapMax, int threads, String note,
-                              EfficiencyCurve skinnyEfficiency, double kernelBandwidth, double attentionFlops) {
+                              EfficiencyCurve skinnyEfficiency, java.util.Map<FusedOp, Double> kernelSecondsPerElement,
+                              double attentionFlops) {
 
         /** GEMM, copy and RAM figures only (the kernels priced by the profile's defaults). */
         public Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth, long physicalMemory,
                            long heapMax, int threads, String note) {
-            this(gemmFlops, matrixEfficiency, copyBandwidth, physicalMemory, heapMax, threads, note, null, Double.NaN, Double.NaN);
+            this(gemmFlops, matrixEfficiency, copyBandwidth, physicalMemory, heapMax, threads, note, null, null, Double.NaN);
         }
 
         /** True when the GEMM figures were measured. */
@@ -104,7 +111,7 @@ public final class CpuProfiler {
         double peak = Double.NaN;
         EfficiencyCurve curve = null;
         EfficiencyCurve skinny = null;
-        double kernels = Double.NaN;
+        java.util.Map<FusedOp, Double> kernels = null;
         double attention = Double.NaN;
         try (CpuBackend backend = new CpuBackend(1, false); Scope tensors = Scope.open()) {
             Ops ops = backend.ops(backend.device(0).defaultStream());
@@ -128,9 +135,11 @@ public final class CpuProfiler {
                     peak / 1e9, SIZES[SIZES.length - 1], CpuThreads.threads()));
             skinny = skinnyFactors(ops, backend, peak, curve);
             notes.add("skinny GEMMs (1024 x 1024 x k, k = 16/48/128) at " + skinnyText(skinny) + " of a square one of the same FLOPs");
-            kernels = kernelBandwidth(ops, backend);
+            kernels = kernelSeconds(ops, backend);
             attention = attentionFlops(ops, backend);
-            notes.add(String.format("RMSNorm + SwiGLU kernels %.1f GB/s, flash attention %.1f GFLOP/s", kernels / 1e9, attention / 1e9));
+            notes.add(String.format("forward + backward per element: RMSNorm %.1f ns, RoPE %.1f ns, SwiGLU %.1f ns, cross-entropy %.1f ns"
+                    + " per logit; flash attention %.1f GFLOP/s", 1e9 * kernels.get(FusedOp.RMS_NORM), 1e9 * kernels.get(FusedOp.ROPE),
+                    1e9 * kernels.get(FusedOp.SWIGLU), 1e9 * kernels.get(FusedOp.CROSS_ENTROPY), attention / 1e9));
         } catch (Throwable t) { // NOPMD: a missing kernel or native library must not stop planning
             if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)) {
                 throw (VirtualMachineError) t;
@@ -180,34 +189,64 @@ public final class CpuProfiler {
     }
 
     /**
-     * Bytes per second of RMSNorm and SwiGLU, forward and backward, counted the way the cost model
-     * counts a fused kernel's bytes (RMSNorm 2 x 4 bytes per element forward, SwiGLU 3 x 4; the
-     * backward twice the forward): what the model's elementwise pricing should divide by.
+     * Seconds per element of the fused kernels other than attention, forward and backward together
+     * (the fastest of repeated calls): RMSNorm and SwiGLU on 256 x 768, RoPE on 128 tokens x 12
+     * heads x 64, the softmax cross-entropy on 16 rows of a 32,000-word vocabulary. On the CPU
+     * these compute (exponentials, square roots) as much as they move memory, so their bytes alone
+     * underprice them.
      */
-    static double kernelBandwidth(Ops ops, CpuBackend backend) {
+    static java.util.Map<FusedOp, Double> kernelSeconds(Ops ops, CpuBackend backend) {
         var d = backend.device(0);
+        java.util.Map<FusedOp, Double> out = new java.util.EnumMap<>(FusedOp.class);
         int rows = KERNEL_ROWS;
         int width = KERNEL_WIDTH;
+        double elements = (double) rows * width;
         Tensor x = filled(d, Shape.of(rows, width));
         Tensor w = filled(d, Shape.of(width));
         Tensor y = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
         Tensor rstd = Tensor.empty(d, DType.FP32, Shape.of(rows));
         Tensor dx = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
         Tensor dw = Tensor.empty(d, DType.FP32, Shape.of(width));
+        out.put(FusedOp.RMS_NORM, fastest(ops, () -> {
+            ops.rmsNorm(x, w, 1e-5f, y, rstd);
+            ops.rmsNormGrad(y, x, w, rstd, dx, dw);
+        }, BUDGET_NANOS_PER_SIZE / 3) / elements);
         Tensor gate = filled(d, Shape.of(rows, width));
         Tensor up = filled(d, Shape.of(rows, width));
         Tensor dGate = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
         Tensor dUp = Tensor.empty(d, DType.FP32, Shape.of(rows, width));
-        Runnable step = () -> {
-            ops.rmsNorm(x, w, 1e-5f, y, rstd);
-            ops.rmsNormGrad(y, x, w, rstd, dx, dw);
+        out.put(FusedOp.SWIGLU, fastest(ops, () -> {
             ops.swiGlu(gate, up, y);
             ops.swiGluGrad(y, gate, up, dGate, dUp);
-        };
-        double seconds = fastest(ops, step, BUDGET_NANOS_PER_SIZE / 2);
-        double elements = (double) rows * width;
-        double bytes = elements * 4 * (2 + 4) + elements * 4 * (3 + 6);
-        return bytes / seconds;
+        }, BUDGET_NANOS_PER_SIZE / 3) / elements);
+        int seq = 128;
+        Shape heads = Shape.of(1, seq, 12, 64);
+        int[] pos = new int[seq];
+        for (int i = 0; i < seq; i++) {
+            pos[i] = i;
+        }
+        Tensor positions = Tensor.fromInts(d, Shape.of(seq), pos);
+        Tensor q = filled(d, heads);
+        Tensor qr = Tensor.empty(d, DType.FP32, heads);
+        out.put(FusedOp.ROPE, fastest(ops, () -> {
+            ops.rotaryPositionEmbedding(q, positions, 10000f, 1f, qr);
+            ops.rotaryPositionEmbeddingGrad(qr, positions, 10000f, 1f, qr);
+        }, BUDGET_NANOS_PER_SIZE / 3) / heads.numel());
+        int n = 16;
+        int vocab = 32000;
+        Tensor logits = filled(d, Shape.of(n, vocab));
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = (i * 7919) % vocab;
+        }
+        Tensor labels = Tensor.fromInts(d, Shape.of(n), ids);
+        Tensor loss = Tensor.empty(d, DType.FP32, Shape.of(1));
+        Tensor lse = Tensor.empty(d, DType.FP32, Shape.of(n));
+        Tensor dLogits = Tensor.empty(d, DType.FP32, Shape.of(n, vocab));
+        // Loss and gradient in one call, as training computes them (LlamaModel, VocabParallelCrossEntropy).
+        out.put(FusedOp.CROSS_ENTROPY, fastest(ops, () -> ops.crossEntropyLossWithGrad(logits, labels, -100,
+                dev.ascendj.core.Reduction.SUM, 1f, loss, lse, dLogits), BUDGET_NANOS_PER_SIZE / 3) / ((double) n * vocab));
+        return out;
     }
 
     /**
@@ -236,7 +275,7 @@ public final class CpuProfiler {
             ops.flashAttentionScoreGrad(out, q, k, v, out, lse, scale, true, dq, dk, dv);
         };
         double seconds = fastest(ops, step, BUDGET_NANOS_PER_SIZE / 2);
-        double forward = 2 * 2.0 * s * s * hd * b * h;
+        double forward = 2 * 2.0 * s * s * hd * b * h;   // causal counted in full, as the cost model does
         return 3 * forward / seconds;
     }
 

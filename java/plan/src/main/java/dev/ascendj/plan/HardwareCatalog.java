@@ -215,8 +215,9 @@ public final class HardwareCatalog {
                 compute.put("attentionFlops", m.attentionFlops());
             }
         }
-        if (m.kernelBandwidth() > 0 && Double.isFinite(m.kernelBandwidth())) {
-            ((ObjectNode) t.get("memory")).put("kernelBandwidthBytesPerSecond", m.kernelBandwidth());
+        if (m.gemmMeasured() && m.kernelSecondsPerElement() != null && !m.kernelSecondsPerElement().isEmpty()) {
+            ObjectNode k = ((ObjectNode) t.get("compute")).putObject("kernelSecondsPerElement");
+            m.kernelSecondsPerElement().forEach((op, v) -> k.put(op.label(), v));
         }
         ObjectNode memory = (ObjectNode) t.get("memory");
         if (m.physicalMemory() > 0) {

@@ -119,7 +119,7 @@ public record HardwareProfile(
     /** A copy whose devices may use {@code usableBytes} (a run's own {@code max_device_memory}). */
     public HardwareProfile withUsableMemory(long usableBytes) {
         Memory m = new Memory(memory.capacityBytes(), Math.min(usableBytes, memory.capacityBytes()), memory.reserveBytes(),
-                memory.bandwidthBytesPerSecond(), memory.efficiencyByMib(), memory.sharedByHost(), memory.kernelBandwidthBytesPerSecond());
+                memory.bandwidthBytesPerSecond(), memory.efficiencyByMib(), memory.sharedByHost());
         return new HardwareProfile(name, description, sources, compute, m, topology, missingFusedOps, notes, calibration);
     }
 
@@ -147,6 +147,11 @@ public record HardwareProfile(
      * @param attentionFlops            optional FLOP/s the fused attention kernel reaches (its two
      *                                  products counted as GEMMs, the backward twice the forward);
      *                                  null: the attention products are priced as GEMMs
+     * @param kernelSecondsPerElement   optional measured cost of fused kernels, forward and backward
+     *                                  together, in seconds per element (per element of the input
+     *                                  for {@code rms-norm}, {@code rope} and {@code swiglu}, per
+     *                                  logit for {@code cross-entropy}); a kernel without an entry
+     *                                  is priced by the bytes it moves
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Compute(
@@ -155,8 +160,18 @@ public record HardwareProfile(
             @JsonProperty("defaultPrecision") Precision defaultPrecision,
             @JsonProperty("hostCores") Integer hostCores,
             @JsonProperty("skinnyEfficiencyByMinDim") EfficiencyCurve skinnyEfficiencyByMinDim,
-            @JsonProperty("attentionFlops") Double attentionFlops) {
+            @JsonProperty("attentionFlops") Double attentionFlops,
+            @JsonProperty("kernelSecondsPerElement") Map<FusedOp, Double> kernelSecondsPerElement) {
         public Compute {
+            if (kernelSecondsPerElement != null) {
+                for (Map.Entry<FusedOp, Double> e : kernelSecondsPerElement.entrySet()) {
+                    Double v = e.getValue();
+                    if (v == null || !(v > 0) || v.isInfinite()) {
+                        throw new PlanException("kernelSecondsPerElement." + e.getKey().label(), "must be a positive finite time, got " + v);
+                    }
+                }
+                kernelSecondsPerElement = Map.copyOf(kernelSecondsPerElement);
+            }
             if (attentionFlops != null && (!(attentionFlops > 0) || attentionFlops.isInfinite())) {
                 throw new PlanException("attentionFlops", "must be a positive finite FLOP/s figure, got " + attentionFlops);
             }
@@ -195,9 +210,6 @@ public record HardwareProfile(
      * @param efficiencyByMib           achieved fraction of the bandwidth by MiB an operation moves
      * @param sharedByHost              true for virtual devices sharing one machine: memory, compute
      *                                  and bandwidth are divided among all devices of the cluster
-     * @param kernelBandwidthBytesPerSecond optional bytes/s the elementwise and normalisation
-     *                                  kernels reach, counted as the cost model counts their bytes;
-     *                                  null: {@code bandwidthBytesPerSecond}
      */
     public record Memory(
             @JsonProperty(value = "capacityBytes", required = true) long capacityBytes,
@@ -205,12 +217,8 @@ public record HardwareProfile(
             @JsonProperty(value = "reserveBytes", required = true) long reserveBytes,
             @JsonProperty(value = "bandwidthBytesPerSecond", required = true) double bandwidthBytesPerSecond,
             @JsonProperty(value = "efficiencyByMib", required = true) EfficiencyCurve efficiencyByMib,
-            @JsonProperty("sharedByHost") boolean sharedByHost,
-            @JsonProperty("kernelBandwidthBytesPerSecond") Double kernelBandwidthBytesPerSecond) {
+            @JsonProperty("sharedByHost") boolean sharedByHost) {
         public Memory {
-            if (kernelBandwidthBytesPerSecond != null && (!(kernelBandwidthBytesPerSecond > 0) || kernelBandwidthBytesPerSecond.isInfinite())) {
-                throw new PlanException("kernelBandwidthBytesPerSecond", "must be a positive finite number, got " + kernelBandwidthBytesPerSecond);
-            }
             if (capacityBytes <= 0) {
                 throw new PlanException("capacityBytes", "must be positive, got " + capacityBytes);
             }
@@ -290,6 +298,13 @@ public record HardwareProfile(
                     + String.join(", ", new java.util.TreeSet<>(compute.peakFlops().keySet())) + ")");
         }
         return v;
+    }
+
+    /** Measured seconds per element of fused kernel {@code op} (forward and backward), NaN when not measured. */
+    public double kernelSecondsPerElement(FusedOp op) {
+        Map<FusedOp, Double> k = compute.kernelSecondsPerElement();
+        Double v = k == null ? null : k.get(op);
+        return v == null ? Double.NaN : v;
     }
 
     /** True when the device has the fused operator. */
