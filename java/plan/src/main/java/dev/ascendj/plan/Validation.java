@@ -27,9 +27,9 @@ import java.util.stream.Collectors;
 public final class Validation {
 
     /** Grid of GEMM-efficiency scales the fit searches. */
-    static final double[] SCALES = grid(0.2, 2.0, 0.02, true);
+    static final double[] SCALES = grid(0.2, 2.0, 0.02);
     /** Grid of fixed costs per micro-batch and stage, in seconds. */
-    static final double[] OVERHEADS = grid(0.0, 0.1, 0.002, false);
+    static final double[] OVERHEADS = grid(0.0, 0.1, 0.002);
 
     private final HardwareCatalog catalog;
     private final List<PublishedRun> runs;
@@ -262,7 +262,7 @@ public final class Validation {
         return sb.toString();
     }
 
-    private static double[] grid(double from, double to, double step, boolean positive) {
+    private static double[] grid(double from, double to, double step) {
         int n = (int) Math.round((to - from) / step) + 1;
         double[] g = new double[n];
         for (int i = 0; i < n; i++) {
