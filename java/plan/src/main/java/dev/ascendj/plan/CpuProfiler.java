@@ -288,9 +288,21 @@ public final class CpuProfiler {
         return Tensor.fromFloats(d, shape, data);
     }
 
-    /** Seconds of the fastest run of {@code step} within the budget (after one warm-up). */
+    /** Warm-up calls before timing: enough for the JIT to compile a Java kernel's loops. */
+    static final int WARM_UP_CALLS = 20;
+
+    /** Timed calls at least, whatever the budget: the fastest of a few could be one the scheduler cut. */
+    static final int MIN_TIMED_CALLS = 10;
+
+    /**
+     * Seconds of the fastest run of {@code step}: after {@link #WARM_UP_CALLS} warm-up calls (a
+     * Java kernel runs interpreted at first, and on a busy machine its compilation waits), the
+     * fastest of at least {@link #MIN_TIMED_CALLS} timed calls and as many more as the budget allows.
+     */
     private static double fastest(Ops ops, Runnable step, long budgetNanos) {
-        step.run();
+        for (int i = 0; i < WARM_UP_CALLS; i++) {
+            step.run();
+        }
         ops.stream().synchronize();
         long start = System.nanoTime();
         long fastest = Long.MAX_VALUE;
@@ -303,7 +315,7 @@ public final class CpuProfiler {
             now = System.nanoTime();
             fastest = Math.min(fastest, now - t0);
             reps++;
-        } while (now - start < budgetNanos && reps < 100_000);
+        } while ((now - start < budgetNanos || reps < MIN_TIMED_CALLS) && reps < 100_000);
         return Math.max(fastest, 1) / 1e9;
     }
 
