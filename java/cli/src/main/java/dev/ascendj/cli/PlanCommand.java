@@ -4,6 +4,7 @@ import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.ModelConfigException;
 import dev.ascendj.plan.ClusterSpec;
+import dev.ascendj.plan.Engine;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.HtmlReport;
@@ -19,6 +20,7 @@ import dev.ascendj.plan.Precision;
 import dev.ascendj.plan.Recompute;
 import dev.ascendj.plan.SearchResult;
 import dev.ascendj.plan.Specs;
+import dev.ascendj.plan.Validation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,6 +45,7 @@ import picocli.CommandLine.Spec;
             "  ascendj plan --cluster 4x8-910a --model llama2-7b --method full --seq-len 2048 --global-batch 512",
             "  ascendj plan --cluster cluster.yaml --model /models/llama2-13b --method lora --lora-rank 16 --seq-len 4096 "
                 + "--global-batch 1Mt --json",
+            "  ascendj plan --validate",
             "  ascendj plan --cluster 1x8-910a --model llama2-7b --seq-len 2048 --global-batch 32 --dp 2 --tp 1 --pp 4 "
                 + "--micro-batch-size 1 --micro-batches 16 --recompute full --optimizer-shard true --explain --save plan.json",
             "", "Exit codes: 0 a plan was found, 1 nothing fits (the reason is printed), 2 invalid input."})
@@ -51,11 +54,11 @@ public final class PlanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--cluster", required = true, paramLabel = "CLUSTER",
+    @Option(names = "--cluster", paramLabel = "CLUSTER",
             description = "Inventory file (YAML/JSON) or shorthand SERVERSxDEVICES-HARDWARE: 4x8-910a, 1x8-910b, 1x8-cpu.")
     String cluster;
 
-    @Option(names = "--model", required = true, paramLabel = "MODEL",
+    @Option(names = "--model", paramLabel = "MODEL",
             description = "Preset (llama2-7b, llama2-13b, llama2-70b, llama2-15m, llama2-60m), a config.json or a model directory.")
     String model;
 
@@ -89,6 +92,16 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Option(names = "--optimizer", paramLabel = "adamw|sgd", description = "Optimizer (default adamw).")
     String optimizer;
+
+    @Option(names = "--engine", paramLabel = "mindformers|native",
+            description = "Engine that will run the plan; memory and time follow what it keeps (default: what the cluster's"
+                    + " software stack runs: mindformers on Ascend, native on cpu).")
+    String engine;
+
+    @Option(names = "--validate",
+            description = "Print the cost model against published Ascend training runs (each predicted with the figures fitted"
+                    + " on the others): published, predicted, error, source. Needs no other option.")
+    boolean validate;
 
     @Option(names = "--hardware-file", paramLabel = "FILE", description = "User hardware catalog overriding or extending the built-in profiles.")
     Path hardwareFile;
@@ -136,8 +149,14 @@ public final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (validate) {
+            return validate(out, err);
+        }
         SearchResult result;
         try {
+            if (cluster == null || model == null) {
+                throw new PlanException(cluster == null ? "cluster" : "model", "missing: give --cluster and --model (or --validate)");
+            }
             HardwareCatalog catalog = HardwareCatalog.builtIn();
             if (hardwareFile != null) {
                 catalog = catalog.withUserFile(hardwareFile);
@@ -157,7 +176,8 @@ public final class PlanCommand implements Callable<Integer> {
             if (factor != null) {
                 config = config.withPositionInterpolation(factor);
             }
-            PlanRequest request = new PlanRequest(model, config, ClusterSpec.parse(cluster), job);
+            PlanRequest request = new PlanRequest(model, config, ClusterSpec.parse(cluster), job,
+                    engine == null ? null : Engine.parse(engine));
             FixedDegrees fixed = new FixedDegrees(dp, tp, pp, microBatchSize, microBatches,
                     recompute == null ? null : Recompute.parse(recompute), optimizerShard, sequenceParallel);
             result = new Planner(catalog).plan(request, fixed, top);
@@ -206,11 +226,29 @@ public final class PlanCommand implements Callable<Integer> {
         return best != null ? 0 : 1;
     }
 
+    private int validate(PrintWriter out, PrintWriter err) {
+        try {
+            Validation.Report report = Validation.builtIn().leaveOneOut();
+            if (json) {
+                out.println(Specs.toJson(report));
+            } else {
+                out.print(Validation.table(report));
+            }
+            return 0;
+        } catch (PlanException e) {
+            err.println("ascendj plan: " + e.getMessage());
+            return 2;
+        } finally {
+            out.flush();
+        }
+    }
+
     private void printText(PrintWriter out, SearchResult result, Plan shown) {
         if (!result.plans().isEmpty()) {
             out.print(PlanText.table(result.plans()));
             out.printf(Locale.ROOT, "%d layouts considered, %d legal, %d fit; searched in %.3f s%n", result.candidates(), result.legal(),
                     result.fitting(), result.seconds());
+            out.println(PlanText.engineLine(result.plans().get(0), engine == null));
         } else {
             out.println("No plan: " + result.reason());
             for (String s : result.suggestions()) {

@@ -169,10 +169,7 @@ class FinetuneNodesTest {
             ranks.add(new RankAssignment(r.rank(), r.stage(), r.dpIndex(), r.tpIndex(), s,
                     plan.cluster().servers().get(s).host(), next[s]++, null));
         }
-        Plan crossing = new Plan(plan.formatVersion(), plan.model(), plan.modelConfig(), plan.cluster(), plan.hardware(),
-                plan.job(), plan.dp(), plan.tp(), plan.pp(), plan.microBatchSize(), plan.microBatches(), plan.recompute(),
-                plan.optimizerShard(), plan.sequenceParallel(), plan.placement(), plan.schedule(), plan.stages(), ranks,
-                plan.estimate(), plan.notes());
+        Plan crossing = plan.withRanks(ranks);
         Path file = shared.resolve("crossing.json");
         crossing.write(file);
         Path one = shared.resolve("crossing-one");

@@ -39,8 +39,46 @@ class PlanCommandTest {
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].startsWith("#  dp  tp  pp  mbs  mb  "), r.out());
-        assertEquals(7, lines.length, r.out());   // header, 5 plans, summary
+        assertEquals(8, lines.length, r.out());   // header, 5 plans, summary, engine
         assertTrue(lines[6].contains("layouts considered"), r.out());
+        assertTrue(lines[7].startsWith("engine mindformers (the default for full on ascend-910a; --engine to choose), memory margin 1.5 GiB"
+                + " per device kept free; expected throughput error ±"), r.out());
+    }
+
+    @Test
+    void theEngineDecidesWhatFitsAndIsRecordedInThePlan(@TempDir Path dir) throws IOException {
+        // 70B full fine-tuning fits 4 x 8 910A under MindFormers (12 bytes per parameter) but not
+        // under the native executor (16: FP32 weights, gradients, m and v).
+        Path plan = dir.resolve("plan.json");
+        Run mf = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--top", "1",
+                "--save", plan.toString());
+        assertEquals(0, mf.code(), mf.out() + mf.err());
+        JsonNode saved = new ObjectMapper().readTree(Files.readString(plan));
+        assertEquals("mindformers", saved.get("engine").asText());
+        assertTrue(saved.get("estimate").get("memoryMarginBytes").asLong() > 0);
+        assertTrue(saved.has("mindformers") && saved.has("errorBand"), saved.toString().substring(0, 200));
+        Run nat = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--engine", "native");
+        assertEquals(1, nat.code());
+        assertTrue(nat.out().contains("on the native engine keeps 16 bytes per parameter"), nat.out());
+        Run bad = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--engine", "torch");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("engine: 'torch' is not one of mindformers, native"), bad.err());
+    }
+
+    @Test
+    void validatePrintsPublishedAgainstPredictedWithSources() throws IOException {
+        Run r = run("--validate");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("published") && r.out().contains("predicted") && r.out().contains("error"), r.out());
+        assertTrue(r.out().contains("mf-r0.8-llama-7b-910a-full") && r.out().contains("docs/model_cards/llama.md"), r.out());
+        assertTrue(r.out().contains("mean absolute error"), r.out());
+        Run json = run("--validate", "--json");
+        JsonNode root = new ObjectMapper().readTree(json.out());
+        assertTrue(root.get("rows").size() >= 20);
+        assertTrue(root.get("meanAbsError").asDouble() < 0.10);
+        Run none = run("--seq-len", "2048");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("give --cluster and --model (or --validate)"), none.err());
     }
 
     @Test
@@ -60,13 +98,15 @@ class PlanCommandTest {
 
     @Test
     void nothingFitsGivesAnEmptyListAndAReason() throws IOException {
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--json");
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--json",
+                "--engine", "native");
         assertEquals(1, r.code());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(0, root.get("plans").size());
         assertTrue(root.get("reason").textValue().startsWith("nothing fits"), root.get("reason").textValue());
         assertTrue(root.get("suggestions").size() >= 3);
-        Run text = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--explain");
+        Run text = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--explain",
+                "--engine", "native");
         assertEquals(1, text.code());
         assertTrue(text.out().startsWith("No plan: nothing fits"), text.out());
         assertTrue(text.out().contains("suggestion: lora (rank 16"), text.out());
@@ -82,7 +122,8 @@ class PlanCommandTest {
                 "--explain", "--save", plan.toString(), "--report", html.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("layout: dp2 tp1 pp4 b1 m16 full shard"), r.out());
-        assertTrue(r.out().contains("memory per device (cap 31.0 GiB)"), r.out());
+        assertTrue(r.out().contains("memory per device (cap 31.0 GiB, of which a margin of 1.5 GiB is kept free)"), r.out());
+        assertTrue(r.out().contains("engine: mindformers"), r.out());
         Plan p = Plan.read(plan);
         assertEquals(2, p.dp());
         assertEquals(4, p.pp());
@@ -136,7 +177,8 @@ class PlanCommandTest {
     @Test
     void saveRefusesWhenNothingFits(@TempDir Path dir) {
         Path plan = dir.resolve("plan.json");
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--save", plan.toString());
+        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--save", plan.toString(),
+                "--engine", "native");
         assertEquals(1, r.code());
         assertFalse(Files.exists(plan));
         assertTrue(r.err().contains("nothing to save"), r.err());

@@ -1,9 +1,11 @@
 package dev.ascendj.launch;
 
 import dev.ascendj.model.LlamaConfig;
+import dev.ascendj.plan.FusedOp;
 import dev.ascendj.plan.HardwareProfile;
 import dev.ascendj.plan.JobSpec;
 import dev.ascendj.plan.Method;
+import dev.ascendj.plan.MindFormersSettings;
 import dev.ascendj.plan.Optimizer;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.Precision;
@@ -150,7 +152,12 @@ public final class MindFormersConfig {
             throw new LaunchException("plan: method qlora has no MindFormers equivalent (its pet_config offers LoRA on 16-bit weights); "
                     + "plan with --method lora, or use the native engine");
         }
+        if (plan.engine() != dev.ascendj.plan.Engine.MINDFORMERS) {
+            throw new LaunchException("plan: made for the " + plan.engine().label() + " engine, whose memory and time differ from"
+                    + " MindFormers'; plan again with --engine mindformers");
+        }
         Precision precision = job.precision() == null ? hw.defaultPrecision() : job.precision();
+        MindFormersSettings mf = plan.mindformers();
         if (precision == Precision.FP32) {
             throw new LaunchException("plan: precision fp32 is not a MindFormers training setup on Ascend; plan with fp16 or bf16");
         }
@@ -224,7 +231,14 @@ public final class MindFormersConfig {
         } else {
             parallel.put("strategy_ckpt_save_file", "./ckpt_strategy.ckpt");
         }
-        parallel.put("parallel_optimizer_config", map("gradient_accumulation_shard", false, "parallel_optimizer_threshold", 64));
+        // What the plan's memory and time model assumed (Plan.mindformers); optimizer_weight_shard_size
+        // is written only when the plan limits the shard group (-1, the whole dp group, is MindSpore's default).
+        Map<String, Object> optimizerConfig = map("gradient_accumulation_shard", mf.gradientAccumulationShard(),
+                "parallel_optimizer_threshold", 64);
+        if (mf.optimizerWeightShardSize() > 0) {
+            optimizerConfig.put("optimizer_weight_shard_size", mf.optimizerWeightShardSize());
+        }
+        parallel.put("parallel_optimizer_config", optimizerConfig);
         root.put("parallel", parallel);
         Map<String, Object> pc = new LinkedHashMap<>();
         pc.put("data_parallel", plan.dp());
@@ -240,7 +254,7 @@ public final class MindFormersConfig {
         root.put("recompute_config", map(
                 "recompute", plan.recompute() == dev.ascendj.plan.Recompute.FULL,
                 "select_recompute", plan.recompute() == dev.ascendj.plan.Recompute.SELECTIVE,
-                "parallel_optimizer_comm_recompute", false,
+                "parallel_optimizer_comm_recompute", mf.parallelOptimizerCommRecompute(),
                 "mp_comm_recompute", true,
                 "recompute_slice_activation", true));
 
@@ -327,7 +341,7 @@ public final class MindFormersConfig {
         mc.put("layernorm_compute_type", "float32");
         mc.put("softmax_compute_type", bf16 ? "float32" : "float16");
         mc.put("rotary_dtype", bf16 ? "float32" : "float16");
-        mc.put("param_init_type", bf16 ? "float32" : "float16");
+        mc.put("param_init_type", dtypeName(plan.mindformers().paramInitType()));
         mc.put("use_past", false);
         if (m.ropeScaling() != null) {
             mc.put("extend_method", "PI");
@@ -335,7 +349,7 @@ public final class MindFormersConfig {
         } else {
             mc.put("extend_method", "None");
         }
-        mc.put("use_flash_attention", plan.hardware().name().equals("ascend-910b"));
+        mc.put("use_flash_attention", plan.hardware().has(FusedOp.FLASH_ATTENTION));
         mc.put("offset", 0);
         mc.put("checkpoint_name_or_path", name);
         if (lora) {
@@ -343,6 +357,15 @@ public final class MindFormersConfig {
                     "lora_dropout", 0.05, "target_modules", targetModules(plan.job().loraTargets())));
         }
         return mc;
+    }
+
+    /** MindFormers' name of a dtype ({@code float16}, {@code bfloat16}, {@code float32}). */
+    static String dtypeName(Precision p) {
+        return switch (p) {
+            case FP16 -> "float16";
+            case BF16 -> "bfloat16";
+            case FP32 -> "float32";
+        };
     }
 
     /** LLaMA's FFN width as MindFormers computes it: 2/3 of 4h, rounded up to a multiple of {@code multipleOf}. */

@@ -122,6 +122,37 @@ class MindFormersConfigTest {
     }
 
     @Test
+    void theYamlSetsTheMindSporeSwitchesThePlanAssumed() throws IOException {
+        Path planFile = CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json");
+        Plan plan = Plan.read(planFile);
+        JsonNode y = MindFormersYaml.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
+        assertEquals(plan.mindformers().gradientAccumulationShard(), y.at("/parallel/parallel_optimizer_config/gradient_accumulation_shard").asBoolean());
+        assertTrue(y.at("/parallel/parallel_optimizer_config/optimizer_weight_shard_size").isMissingNode(), "-1: MindSpore's default");
+        assertFalse(y.at("/recompute_config/parallel_optimizer_comm_recompute").asBoolean());
+        assertEquals("float16", y.at("/model/model_config/param_init_type").asText());
+
+        ObjectNode tree = (ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(planFile));
+        ObjectNode mf = (ObjectNode) tree.get("mindformers");
+        mf.put("gradientAccumulationShard", true);
+        mf.put("optimizerWeightShardSize", 4);
+        mf.put("parallelOptimizerCommRecompute", true);
+        mf.put("paramInitType", "fp32");
+        Plan changed = Plan.fromJson(tree.toString(), "changed");
+        JsonNode z = MindFormersYaml.parse(MindFormersConfig.generate(changed, canonicalOptions()), "x");
+        assertTrue(z.at("/parallel/parallel_optimizer_config/gradient_accumulation_shard").asBoolean());
+        assertEquals(4, z.at("/parallel/parallel_optimizer_config/optimizer_weight_shard_size").asInt());
+        assertTrue(z.at("/recompute_config/parallel_optimizer_comm_recompute").asBoolean());
+        assertEquals("float32", z.at("/model/model_config/param_init_type").asText());
+
+        // A plan made for the native engine priced other memory: MindFormers refuses it.
+        tree.put("engine", "native");
+        tree.remove("mindformers");
+        Plan nativePlan = Plan.fromJson(tree.toString(), "native");
+        LaunchException e = assertThrows(LaunchException.class, () -> MindFormersConfig.generate(nativePlan, canonicalOptions()));
+        assertTrue(e.getMessage().contains("--engine mindformers"), e.getMessage());
+    }
+
+    @Test
     void loraAndLongContextSections() throws IOException {
         Plan lora = Plan.read(CANONICAL.resolve("llama2_7b_lora_4x8_910a.plan.json"));
         JsonNode y = MindFormersYaml.parse(MindFormersConfig.generate(lora, canonicalOptions()), "x");

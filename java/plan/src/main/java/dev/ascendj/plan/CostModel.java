@@ -37,27 +37,52 @@ final class CostModel {
     private final HardwareProfile hw;
     private final ClusterSpec cluster;
     private final Precision precision;
+    private final EngineModel engine;
+    /** Bytes per activation element as the engine stores them. */
     private final int e;
     private final double peak;
+    private final long margin;
+    private final double gemmScale;
+    private final double microBatchOverhead;
     private final double bandwidth;
+    /** Devices sharing one host's compute and memory (1 for dedicated devices). */
+    private final int share;
+    /** FLOP/s of the fused attention kernel, NaN when its products are priced as GEMMs. */
+    private final double attentionFlops;
     private final long usable;
     private final long reserve;
     private final Collectives collectives;
     private final Map<Long, LayerCost> layerCosts = new HashMap<>();
 
     CostModel(LlamaConfig model, JobSpec job, HardwareProfile hw, ClusterSpec cluster) {
+        this(model, job, hw, cluster, Engine.defaultFor(hw), null);
+    }
+
+    /**
+     * A cost model for {@code engine}; {@code settings} (MindFormers only, null for the defaults)
+     * are the switches the generated YAML will set.
+     */
+    CostModel(LlamaConfig model, JobSpec job, HardwareProfile hw, ClusterSpec cluster, Engine engine, MindFormersSettings settings) {
         this.m = model;
         this.job = job;
         this.hw = hw;
         this.cluster = cluster;
         this.precision = job.precision() != null ? job.precision() : hw.defaultPrecision();
-        this.e = precision.bytes();
+        this.engine = EngineModel.of(engine, precision, settings);
+        this.e = this.engine.activationBytes();
         // Virtual CPU devices share one machine: each gets its share of compute, bandwidth and memory.
         int share = hw.memory().sharedByHost() ? cluster.deviceCount() : 1;
         this.peak = hw.peakFlops(precision) / share;
         this.bandwidth = hw.memory().bandwidthBytesPerSecond() / share;
+        this.share = share;
+        Double attention = hw.compute().attentionFlops();
+        this.attentionFlops = attention == null ? Double.NaN : attention / share;
         this.usable = hw.memory().usableBytes() / share;
         this.reserve = hw.memory().reserveBytes() / share;
+        this.margin = this.engine.memoryMarginBytes(usable);
+        HardwareProfile.Calibration cal = hw.calibrationFor(engine);
+        this.gemmScale = cal.gemmEfficiencyScale();
+        this.microBatchOverhead = cal.microBatchOverheadSeconds();
         HardwareProfile.Topology t = hw.topology();
         this.collectives = new Collectives(share == 1 ? t : new HardwareProfile.Topology(t.devicesPerServer(), t.groupSize(),
                 scaled(t.intraGroup(), share), t.crossGroup() == null ? null : scaled(t.crossGroup(), share),
@@ -72,9 +97,24 @@ final class CostModel {
         return precision;
     }
 
-    /** Bytes one device may use. */
+    /** Bytes the estimate of one device may reach: the usable memory less the engine's margin. */
     long memoryCap() {
+        return usable - margin;
+    }
+
+    /** Bytes one device may use (the profile's usable memory). */
+    long usableMemory() {
         return usable;
+    }
+
+    /** The engine's memory margin on one device. */
+    long memoryMargin() {
+        return margin;
+    }
+
+    /** The engine this model prices. */
+    EngineModel engineModel() {
+        return engine;
     }
 
     // ------------------------------------------------------------------ parameters
@@ -129,33 +169,25 @@ final class CostModel {
     /** Memory of one device of each stage. */
     List<MemoryBreakdown> memory(Layout l, List<Stage> stages) {
         List<MemoryBreakdown> out = new ArrayList<>(stages.size());
-        int k = job.optimizer().bytesPerParameter(precision);
-        double shard = l.optimizerShard() ? l.dp() : 1;
+        double layerParams = linearPerLayer(l.tp()) + 2.0 * m.hiddenSize();
         for (Stage st : stages) {
             double params = stageParameters(st, l);
-            double weights;
-            double grads = 0;
-            double optimizer;
-            double adapters = 0;
+            EngineModel.StateBytes states;
+            double frozen = 0;
             if (job.method() == Method.FULL) {
-                double[] states = modelStates(params, e, e, k, l.dp(), l.optimizerShard() ? 1 : 0);
-                weights = states[0];
-                grads = states[1];
-                optimizer = states[2];
+                states = engine.fullFineTuning(params, layerParams, l, job.optimizer());
             } else {
                 double linears = st.layers() * linearPerLayer(l.tp());
-                weights = job.method() == Method.QLORA
-                        ? NF4_BYTES_PER_PARAM * linears + e * (params - linears)
-                        : e * params;
-                double a = st.layers() * adapterParametersPerLayer(l.tp());
-                adapters = 2.0 * e * a;
-                optimizer = k * a / shard;
+                frozen = job.method() == Method.QLORA
+                        ? NF4_BYTES_PER_PARAM * linears + engine.frozenWeightBytes() * (params - linears)
+                        : engine.frozenWeightBytes() * params;
+                states = engine.adapters(st.layers() * adapterParametersPerLayer(l.tp()), l, job.optimizer());
             }
             double act = activations(st, l);
             int groups = (l.tp() > 1 ? 1 : 0) + (l.dp() > 1 ? 1 : 0) + (l.pp() > 1 ? 1 : 0);
             long comm = groups * hw.topology().commBufferBytes();
-            out.add(new MemoryBreakdown(st.index(), (long) weights, (long) grads, (long) optimizer, (long) adapters,
-                    (long) act, comm, reserve));
+            out.add(new MemoryBreakdown(st.index(), (long) (states.weights() + frozen), (long) states.gatheredWeights(),
+                    (long) states.gradients(), (long) states.optimizer(), (long) states.adapters(), (long) act, comm, reserve));
         }
         return out;
     }
@@ -274,12 +306,42 @@ final class CostModel {
         void gemm(double rows, double cols, double inner, double batch) {
             double f = 2.0 * rows * cols * inner * batch;
             flops += f;
-            seconds += f / (peak * hw.compute().matrixEfficiencyByGflop().at(f / 1e9));
+            double eff = hw.compute().matrixEfficiencyByGflop().at(f / 1e9);
+            EfficiencyCurve skinny = hw.compute().skinnyEfficiencyByMinDim();
+            if (skinny != null) {
+                eff *= skinny.at(Math.min(rows, Math.min(cols, inner)));
+            }
+            seconds += f / (peak * gemmScale * eff);
+        }
+
+        /** The fused attention kernel's products, at its measured rate when there is one. */
+        void attention(double rows, double cols, double inner, double batch) {
+            if (Double.isNaN(attentionFlops) || !hw.has(FusedOp.FLASH_ATTENTION)) {
+                gemm(rows, cols, inner, batch);
+                return;
+            }
+            double f = 2.0 * rows * cols * inner * batch;
+            flops += f;
+            seconds += f / attentionFlops;
         }
 
         void bytes(double b) {
             if (b > 0) {
                 seconds += b / (bandwidth * hw.memory().efficiencyByMib().at(b / MIB));
+            }
+        }
+
+        /**
+         * A fused kernel's forward over {@code elements}: a third of its measured forward-and-backward
+         * time where the device measured it (the model's backward costs twice the forward), else
+         * {@code bytes} moved.
+         */
+        void kernel(FusedOp op, double elements, double bytes) {
+            double rate = hw.has(op) ? hw.kernelSecondsPerElement(op) : Double.NaN;
+            if (Double.isNaN(rate)) {
+                bytes(bytes);
+            } else {
+                seconds += elements * rate * share / 3;
             }
         }
     }
@@ -301,8 +363,8 @@ final class CostModel {
         weights.gemm(tok, f / t, h, 1);              // up
         weights.gemm(tok, h, f / t, 1);              // down
         Acc core = new Acc();
-        core.gemm(s, s, m.headDim(), l.microBatchSize() * headsPerRank);   // Q K^T
-        core.gemm(s, m.headDim(), s, l.microBatchSize() * headsPerRank);   // softmax(.) V
+        core.attention(s, s, m.headDim(), l.microBatchSize() * headsPerRank);   // Q K^T
+        core.attention(s, m.headDim(), s, l.microBatchSize() * headsPerRank);   // softmax(.) V
         Acc adapters = new Acc();
         Acc vector = new Acc();
         Acc coreVector = new Acc();
@@ -313,12 +375,12 @@ final class CostModel {
         double norm = hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e;
         double rope = hw.has(FusedOp.ROPE) ? 2 * e : 9 * e;
         double swiglu = hw.has(FusedOp.SWIGLU) ? 3 * e : 8 * e;
-        vector.bytes(tok * h / rep * norm);
-        vector.bytes(tok * h / rep * norm);
-        vector.bytes(tok * (h + kv) / t * rope);
+        vector.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * norm);
+        vector.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * norm);
+        vector.kernel(FusedOp.ROPE, tok * (h + kv) / t, tok * (h + kv) / t * rope);
         vector.bytes(tok * h / rep * 3 * e);
         vector.bytes(tok * h / rep * 3 * e);
-        vector.bytes(tok * f / t * swiglu);
+        vector.kernel(FusedOp.SWIGLU, tok * f / t, tok * f / t * swiglu);
         if (!hw.has(FusedOp.FLASH_ATTENTION)) {
             // scale, causal mask and softmax over the s x s scores, each a pass of read + write.
             coreVector.bytes(l.microBatchSize() * headsPerRank * s * s * 6 * e);
@@ -358,7 +420,7 @@ final class CostModel {
     }
 
     /** Per-stage forward and backward seconds of one micro-batch, split by kind. */
-    private record StageCost(double gemm, double recompute, double vector, double tp, double p2p,
+    private record StageCost(double gemm, double recompute, double vector, double tp, double p2p, double fixed,
                              double forward, double backward, double hardwareFlops) {
         double slot() {
             return forward + backward;
@@ -412,12 +474,14 @@ final class CostModel {
             double headFwd = g.seconds;
             double headBwd = (trained ? 2 : 1) * g.seconds;
             Acc v = new Acc();
-            v.bytes(tok * h / rep * (hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e));
+            v.kernel(FusedOp.RMS_NORM, tok * h / rep, tok * h / rep * (hw.has(FusedOp.RMS_NORM) ? 2 * e : 8 * e));
             double normFwd = v.seconds;
             Acc ce = new Acc();
             // Softmax cross-entropy and its gradient over the logits: fused, one read and write of
             // 16-bit logits; unfused, FP32 casts and separate softmax, log, gather and grad passes.
-            ce.bytes(tok * m.vocabSize() / t * (hw.has(FusedOp.CROSS_ENTROPY) ? 4 * e : 12 * e));
+            // A measured kernel prices both passes (3 x the forward third).
+            double logits = tok * m.vocabSize() / t;
+            ce.kernel(FusedOp.CROSS_ENTROPY, 3 * logits, logits * (hw.has(FusedOp.CROSS_ENTROPY) ? 4 * e : 12 * e));
             double tpAr = collectives.allReduce(tok * h * e, tpShape);   // input gradient of the vocab-parallel head
             gemm += headFwd + headBwd;
             vector += 3 * normFwd + ce.seconds;
@@ -438,7 +502,10 @@ final class CostModel {
             bwd += send;
             p2p += send;
         }
-        return new StageCost(gemm, recompute, vector, tp, p2p, fwd, bwd, flops);
+        // The engine's fixed cost per micro-batch and stage (launch, graph and accumulation
+        // bookkeeping), fitted on published runs (HardwareProfile.Calibration).
+        fwd += microBatchOverhead;
+        return new StageCost(gemm, recompute, vector, tp, p2p, microBatchOverhead, fwd, bwd, flops);
     }
 
     /** Model FLOPs per token the method needs (no recompute); causal attention counted in full, as Megatron does [S17]. */
@@ -479,17 +546,8 @@ final class CostModel {
             double dp = 0;
             if (l.dp() > 1) {
                 GroupShape g = map.shape(map.dpGroup(st.index(), 0));
-                double gradBytes = trained * e;
-                // Gradients of the last micro-batch become final layer by layer, so the reduction
-                // runs behind that backward; with a sharded optimizer the updated weights are
-                // all-gathered after the update and that half cannot hide.
-                double window = costs.get(st.index()).backward();
-                if (l.optimizerShard()) {
-                    double half = collectives.reduceScatter(gradBytes, g);
-                    dp = Math.max(0, half - window) + half;
-                } else {
-                    dp = Math.max(0, collectives.allReduce(gradBytes, g) - window);
-                }
+                StageCost c = costs.get(st.index());
+                dp = engine.dataParallelSeconds(trained, l, g, collectives, c.backward(), c.forward() - c.fixed());
             }
             double opt = optimizerSeconds(trained / (l.optimizerShard() ? l.dp() : 1), st, trained);
             if (dp + opt > tail) {
@@ -501,7 +559,7 @@ final class CostModel {
         double scale = sharedHostScale(costs, l, pipeline);
         double step = scale * pipeline + tail;
         TimeBreakdown time = new TimeBreakdown(scale * mb * worst.gemm(), scale * mb * worst.recompute(),
-                scale * mb * worst.vector(), scale * mb * worst.tp(), scale * mb * worst.p2p(),
+                scale * mb * worst.vector(), scale * mb * worst.tp(), scale * mb * worst.p2p(), scale * mb * worst.fixed(),
                 scale * (pipeline - mb * worst.slot()), tailDp, tailOpt);
 
         long tokensPerStep = job.tokensPerStep();
@@ -527,7 +585,7 @@ final class CostModel {
             fwd.add(c.forward());
             bwd.add(c.backward());
         }
-        return new Estimate(worstMemory, usable, worstMemory <= usable, memory, time, step, tps, tps / devices,
+        return new Estimate(worstMemory, usable, margin, worstMemory + margin <= usable, memory, time, step, tps, tps / devices,
                 mfu, hfu, modelFlops, fwd, bwd);
     }
 

@@ -1,6 +1,8 @@
 package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import java.util.List;
 
 /**
@@ -8,7 +10,8 @@ import java.util.List;
  *
  * @param memoryPerDeviceBytes     peak memory of the most loaded device
  * @param memoryCapBytes           what one device may use (the profile's usable memory)
- * @param fits                     true when every device stays within the cap
+ * @param memoryMarginBytes        kept free beyond the estimate (the engine's safety margin)
+ * @param fits                     true when every device's estimate plus the margin stays within the cap
  * @param memoryByStage            breakdown for a device of each stage
  * @param time                     where the step time goes
  * @param stepSeconds              one optimizer step
@@ -22,6 +25,7 @@ import java.util.List;
  */
 public record Estimate(@JsonProperty("memoryPerDeviceBytes") long memoryPerDeviceBytes,
                        @JsonProperty("memoryCapBytes") long memoryCapBytes,
+                       @JsonProperty("memoryMarginBytes") @JsonSetter(nulls = Nulls.AS_EMPTY) long memoryMarginBytes,
                        @JsonProperty("fits") boolean fits,
                        @JsonProperty("memoryByStage") List<MemoryBreakdown> memoryByStage,
                        @JsonProperty("time") TimeBreakdown time,

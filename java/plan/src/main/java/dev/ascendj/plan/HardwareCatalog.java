@@ -208,6 +208,16 @@ public final class HardwareCatalog {
             compute.set("peakFlops", peaks);
             compute.put("hostCores", m.threads());
             compute.set("matrixEfficiencyByGflop", Specs.json().valueToTree(m.matrixEfficiency()));
+            if (m.skinnyEfficiency() != null) {
+                compute.set("skinnyEfficiencyByMinDim", Specs.json().valueToTree(m.skinnyEfficiency()));
+            }
+            if (m.attentionFlops() > 0 && Double.isFinite(m.attentionFlops())) {
+                compute.put("attentionFlops", m.attentionFlops());
+            }
+        }
+        if (m.gemmMeasured() && m.kernelSecondsPerElement() != null && !m.kernelSecondsPerElement().isEmpty()) {
+            ObjectNode k = ((ObjectNode) t.get("compute")).putObject("kernelSecondsPerElement");
+            m.kernelSecondsPerElement().forEach((op, v) -> k.put(op.label(), v));
         }
         ObjectNode memory = (ObjectNode) t.get("memory");
         if (m.physicalMemory() > 0) {

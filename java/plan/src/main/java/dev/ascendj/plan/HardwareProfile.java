@@ -26,6 +26,9 @@ import java.util.Set;
  * @param topology        servers, groups and links
  * @param missingFusedOps fused operators the device does not have
  * @param notes           caveats the planner repeats in its output (e.g. unverified kernels)
+ * @param calibration     per engine label ({@code mindformers}, {@code native}): what was fitted to
+ *                        published runs of that engine on this device; an engine without an entry
+ *                        uses the figures above as they are
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record HardwareProfile(
@@ -36,7 +39,8 @@ public record HardwareProfile(
         @JsonProperty(value = "memory", required = true) Memory memory,
         @JsonProperty(value = "topology", required = true) Topology topology,
         @JsonProperty("missingFusedOps") List<FusedOp> missingFusedOps,
-        @JsonProperty("notes") List<String> notes) {
+        @JsonProperty("notes") List<String> notes,
+        @JsonProperty("calibration") Map<String, Calibration> calibration) {
 
     public HardwareProfile {
         if (name == null || !name.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
@@ -55,6 +59,75 @@ public record HardwareProfile(
         sources = sources == null ? List.of() : List.copyOf(sources);
         missingFusedOps = missingFusedOps == null ? List.of() : List.copyOf(missingFusedOps);
         notes = notes == null ? List.of() : List.copyOf(notes);
+        if (calibration != null) {
+            for (String key : calibration.keySet()) {
+                Engine.parse(key);
+                if (calibration.get(key) == null) {
+                    throw new PlanException("calibration." + key, "must not be null");
+                }
+            }
+            calibration = Map.copyOf(calibration);
+        }
+    }
+
+    /**
+     * Figures fitted to published runs of one engine on this device (docs/planner.md, "Validation").
+     *
+     * @param gemmEfficiencyScale        factor on {@code matrixEfficiencyByGflop} for this engine
+     * @param microBatchOverheadSeconds  fixed cost of one micro-batch on one stage (kernel launches,
+     *                                   pipeline and accumulation bookkeeping)
+     * @param heldOut                    the held-out error of the fit (leave-one-out), shown with every plan
+     * @param source                     what it was fitted on
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Calibration(
+            @JsonProperty("gemmEfficiencyScale") double gemmEfficiencyScale,
+            @JsonProperty("microBatchOverheadSeconds") double microBatchOverheadSeconds,
+            @JsonProperty("heldOut") ErrorBand heldOut,
+            @JsonProperty("source") String source) {
+        /** No correction. */
+        public static final Calibration NONE = new Calibration(1, 0, null, null);
+
+        public Calibration {
+            if (!(gemmEfficiencyScale > 0) || gemmEfficiencyScale > 10) {
+                throw new PlanException("gemmEfficiencyScale", "must lie in (0, 10], got " + gemmEfficiencyScale);
+            }
+            if (!(microBatchOverheadSeconds >= 0) || microBatchOverheadSeconds > 10) {
+                throw new PlanException("microBatchOverheadSeconds", "must lie in [0, 10] seconds, got " + microBatchOverheadSeconds);
+            }
+        }
+
+        /** The same with other fitted figures. */
+        public Calibration with(double scale, double overhead) {
+            return new Calibration(scale, overhead, heldOut, source);
+        }
+    }
+
+    /** The calibration of {@code engine} on this device, {@link Calibration#NONE} when none was fitted. */
+    public Calibration calibrationFor(Engine engine) {
+        Calibration c = calibration == null ? null : calibration.get(engine.label());
+        return c == null ? Calibration.NONE : c;
+    }
+
+    /** A copy with {@code c} as {@code engine}'s calibration. */
+    public HardwareProfile withCalibration(Engine engine, Calibration c) {
+        Map<String, Calibration> all = new LinkedHashMap<>(calibration == null ? Map.of() : calibration);
+        all.put(engine.label(), c);
+        return new HardwareProfile(name, description, sources, compute, memory, topology, missingFusedOps, notes, all);
+    }
+
+    /** A copy whose devices may use {@code usableBytes} (a run's own {@code max_device_memory}). */
+    public HardwareProfile withUsableMemory(long usableBytes) {
+        Memory m = new Memory(memory.capacityBytes(), Math.min(usableBytes, memory.capacityBytes()), memory.reserveBytes(),
+                memory.bandwidthBytesPerSecond(), memory.efficiencyByMib(), memory.sharedByHost());
+        return new HardwareProfile(name, description, sources, compute, m, topology, missingFusedOps, notes, calibration);
+    }
+
+    /** A copy that also lacks the fused operators {@code missing} (a framework that does not use them). */
+    public HardwareProfile without(Set<FusedOp> missing) {
+        Set<FusedOp> all = missingFusedOpSet();
+        all.addAll(missing);
+        return new HardwareProfile(name, description, sources, compute, memory, topology, List.copyOf(all), notes, calibration);
     }
 
     /**
@@ -68,14 +141,40 @@ public record HardwareProfile(
      * @param hostCores                 for devices that share one host ({@code memory.sharedByHost}):
      *                                  the cores they share, {@code peakFlops} being all of them
      *                                  together; null when unknown or not shared
+     * @param skinnyEfficiencyByMinDim  optional factor on {@code matrixEfficiencyByGflop} by the
+     *                                  smallest dimension of a GEMM (a 2048 x 288 x 48 product runs
+     *                                  below a square one of the same FLOPs); null: no correction
+     * @param attentionFlops            optional FLOP/s the fused attention kernel reaches (its two
+     *                                  products counted as GEMMs, the backward twice the forward);
+     *                                  null: the attention products are priced as GEMMs
+     * @param kernelSecondsPerElement   optional measured cost of fused kernels, forward and backward
+     *                                  together, in seconds per element (per element of the input
+     *                                  for {@code rms-norm}, {@code rope} and {@code swiglu}, per
+     *                                  logit for {@code cross-entropy}); a kernel without an entry
+     *                                  is priced by the bytes it moves
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Compute(
             @JsonProperty(value = "peakFlops", required = true) Map<String, Double> peakFlops,
             @JsonProperty(value = "matrixEfficiencyByGflop", required = true) EfficiencyCurve matrixEfficiencyByGflop,
             @JsonProperty("defaultPrecision") Precision defaultPrecision,
-            @JsonProperty("hostCores") Integer hostCores) {
+            @JsonProperty("hostCores") Integer hostCores,
+            @JsonProperty("skinnyEfficiencyByMinDim") EfficiencyCurve skinnyEfficiencyByMinDim,
+            @JsonProperty("attentionFlops") Double attentionFlops,
+            @JsonProperty("kernelSecondsPerElement") Map<FusedOp, Double> kernelSecondsPerElement) {
         public Compute {
+            if (kernelSecondsPerElement != null) {
+                for (Map.Entry<FusedOp, Double> e : kernelSecondsPerElement.entrySet()) {
+                    Double v = e.getValue();
+                    if (v == null || !(v > 0) || v.isInfinite()) {
+                        throw new PlanException("kernelSecondsPerElement." + e.getKey().label(), "must be a positive finite time, got " + v);
+                    }
+                }
+                kernelSecondsPerElement = Map.copyOf(kernelSecondsPerElement);
+            }
+            if (attentionFlops != null && (!(attentionFlops > 0) || attentionFlops.isInfinite())) {
+                throw new PlanException("attentionFlops", "must be a positive finite FLOP/s figure, got " + attentionFlops);
+            }
             if (hostCores != null && hostCores < 1) {
                 throw new PlanException("hostCores", "must be at least 1, got " + hostCores);
             }
@@ -201,6 +300,13 @@ public record HardwareProfile(
         return v;
     }
 
+    /** Measured seconds per element of fused kernel {@code op} (forward and backward), NaN when not measured. */
+    public double kernelSecondsPerElement(FusedOp op) {
+        Map<FusedOp, Double> k = compute.kernelSecondsPerElement();
+        Double v = k == null ? null : k.get(op);
+        return v == null ? Double.NaN : v;
+    }
+
     /** True when the device has the fused operator. */
     public boolean has(FusedOp op) {
         return !missingFusedOps.contains(op);
@@ -229,6 +335,6 @@ public record HardwareProfile(
     public HardwareProfile withNotes(List<String> more) {
         List<String> all = new ArrayList<>(notes);
         all.addAll(more);
-        return new HardwareProfile(name, description, sources, compute, memory, topology, missingFusedOps, all);
+        return new HardwareProfile(name, description, sources, compute, memory, topology, missingFusedOps, all, calibration);
     }
 }

@@ -14,8 +14,10 @@ public final class HtmlReport {
     /** Above this many passes the timeline shows only the first micro-batches, to keep the page small. */
     static final int MAX_PASSES = 4096;
 
-    private static final String[] PART_NAMES = {"weights", "gradients", "optimizer", "adapters", "activations", "buffers", "reserve"};
-    private static final String[] PART_COLORS = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#bab0ac"};
+    private static final String[] PART_NAMES = {"weights", "gathered weights", "gradients", "optimizer", "adapters", "activations", "buffers",
+        "reserve"};
+    private static final String[] PART_COLORS = {"#4e79a7", "#a0cbe8", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+        "#bab0ac"};
 
     private HtmlReport() {
     }
@@ -44,6 +46,9 @@ public final class HtmlReport {
                 .append(String.format(Locale.ROOT, "%.1f tokens/s per device, step %s, MFU %.1f%%, memory %s of %s per device",
                         e.tokensPerSecondPerDevice(), Units.seconds(e.stepSeconds()), 100 * e.mfu(),
                         Units.bytes(e.memoryPerDeviceBytes()), Units.bytes(e.memoryCapBytes())))
+                .append(e.memoryMarginBytes() > 0 ? " (" + Units.bytes(e.memoryMarginBytes()) + " of it kept free as a margin)" : "")
+                .append("<br>engine ").append(esc(plan.engine().label()))
+                .append(plan.errorBand() != null ? ", expected error " + esc(plan.errorBand().toString()) : ", throughput unvalidated")
                 .append(e.fits() ? "" : " <span class=\"warn\">(does not fit)</span>").append("</p>\n");
 
         h.append("<h2>Memory per device, by stage</h2>\n").append(memoryChart(e)).append(memoryTable(e));
@@ -78,7 +83,7 @@ public final class HtmlReport {
     }
 
     private static long[] parts(MemoryBreakdown m) {
-        return new long[] {m.weights(), m.gradients(), m.optimizerStates(), m.adapters(), m.activations(), m.commBuffers(), m.runtimeReserve()};
+        return new long[] {m.weights(), m.gatheredWeights(), m.gradients(), m.optimizerStates(), m.adapters(), m.activations(), m.commBuffers(), m.runtimeReserve()};
     }
 
     static String memoryChart(Estimate e) {
@@ -191,9 +196,10 @@ public final class HtmlReport {
     }
 
     private static String timeTable(TimeBreakdown t) {
-        String[] names = {"compute (GEMM)", "recompute", "vector kernels", "tensor parallel", "pipeline sends", "pipeline bubble",
-            "data parallel (exposed)", "optimizer"};
-        double[] v = {t.compute(), t.recompute(), t.vector(), t.tensorParallel(), t.pipelineTransfer(), t.bubble(), t.dataParallel(), t.optimizer()};
+        String[] names = {"compute (GEMM)", "recompute", "vector kernels", "tensor parallel", "pipeline sends",
+            "fixed per micro-batch", "pipeline bubble", "data parallel (exposed)", "optimizer"};
+        double[] v = {t.compute(), t.recompute(), t.vector(), t.tensorParallel(), t.pipelineTransfer(), t.microBatchFixed(), t.bubble(),
+            t.dataParallel(), t.optimizer()};
         StringBuilder s = new StringBuilder("<table><tr><th>part</th><th>time</th><th>share</th></tr>\n");
         for (int i = 0; i < names.length; i++) {
             s.append("<tr><td>").append(names[i]).append("</td><td>").append(Units.seconds(v[i])).append("</td><td>")

@@ -16,6 +16,11 @@ public enum Optimizer {
         this.stateBytes = stateBytes;
     }
 
+    /** Bytes of FP32 optimizer state per trained parameter, without any master copy: 8 for AdamW's moments, 4 for SGD's momentum. */
+    public int stateBytes() {
+        return stateBytes;
+    }
+
     /**
      * Optimizer bytes per trained parameter (ZeRO's K): the FP32 states plus a 4-byte master copy
      * when the weights are 16-bit. AdamW in mixed precision gives K = 12 (ZeRO paper, costmodel.md §1).

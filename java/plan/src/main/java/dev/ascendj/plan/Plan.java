@@ -43,8 +43,13 @@ import java.util.List;
  * @param ranks            every rank's stage, replica, tensor-parallel index and device
  * @param estimate         predicted memory and time
  * @param notes            caveats
+ * @param engine           the engine the plan is for (older files without it: the hardware's default)
+ * @param mindformers      for the MindFormers engine, the MindSpore switches the estimate assumed
+ *                         (the generated YAML sets them); null for the native engine
+ * @param errorBand        how far the predicted throughput may be off, from the validation against
+ *                         published runs of this engine on this hardware; null when unvalidated
  */
-@JsonPropertyOrder({"formatVersion", "model", "dp", "tp", "pp", "microBatchSize", "microBatches", "recompute", "optimizerShard",
+@JsonPropertyOrder({"formatVersion", "model", "engine", "dp", "tp", "pp", "microBatchSize", "microBatches", "recompute", "optimizerShard",
     "sequenceParallel", "placement", "schedule", "memoryPerDeviceBytes", "tokensPerSecondPerDevice", "stepSeconds", "mfu"})
 @JsonIgnoreProperties(value = {"memoryPerDeviceBytes", "tokensPerSecondPerDevice", "stepSeconds", "mfu"}, allowGetters = true)
 public record Plan(
@@ -67,7 +72,10 @@ public record Plan(
         @JsonProperty(value = "stages", required = true) List<Stage> stages,
         @JsonProperty(value = "ranks", required = true) List<RankAssignment> ranks,
         @JsonProperty(value = "estimate", required = true) Estimate estimate,
-        @JsonProperty("notes") List<String> notes) {
+        @JsonProperty("notes") List<String> notes,
+        @JsonProperty("engine") Engine engine,
+        @JsonProperty("mindformers") MindFormersSettings mindformers,
+        @JsonProperty("errorBand") ErrorBand errorBand) {
 
     /** Version of the plan file format. */
     public static final int FORMAT_VERSION = 1;
@@ -139,6 +147,13 @@ public record Plan(
             }
         }
         notes = notes == null ? List.of() : List.copyOf(notes);
+        engine = engine == null ? Engine.defaultFor(hardware) : engine;
+        if (engine == Engine.MINDFORMERS && mindformers == null) {
+            mindformers = MindFormersSettings.defaults(job.precision() != null ? job.precision() : hardware.defaultPrecision());
+        }
+        if (engine != Engine.MINDFORMERS && mindformers != null) {
+            throw new PlanException("mindformers", "settings are given for engine " + engine.label() + "; they apply to mindformers only");
+        }
     }
 
     /** Memory of the most loaded device. */
@@ -169,6 +184,17 @@ public record Plan(
     public Layout layout() {
         return new Layout(dp, tp, pp, microBatchSize, microBatches, recompute, optimizerShard, sequenceParallel,
                 placement, stages.stream().map(Stage::layers).toList());
+    }
+
+    /**
+     * The same plan with another rank -> (server, device) map (checked as a plan file's would be):
+     * for placements the planner does not propose, such as tests that put a tensor-parallel group
+     * across servers.
+     */
+    public Plan withRanks(List<RankAssignment> newRanks) {
+        return new Plan(formatVersion, model, modelConfig, cluster, hardware, job, dp, tp, pp, microBatchSize, microBatches,
+                recompute, optimizerShard, sequenceParallel, placement, schedule, stages, newRanks, estimate, notes, engine,
+                mindformers, errorBand);
     }
 
     /** The plan as JSON. */

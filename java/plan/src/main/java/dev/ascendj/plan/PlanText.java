@@ -41,12 +41,17 @@ public final class PlanText {
                     s.embedding() ? " +embedding" : "", s.head() ? " +head" : ""));
         }
         sb.append('\n').append('\n');
-        sb.append(String.format(Locale.ROOT, "memory per device (cap %s)%s%n", Units.bytes(e.memoryCapBytes()),
+        sb.append("engine: ").append(p.engine().label()).append(p.mindformers() == null ? "" : ", " + mindformers(p.mindformers()))
+                .append('\n');
+        sb.append(String.format(Locale.ROOT, "memory per device (cap %s%s)%s%n", Units.bytes(e.memoryCapBytes()),
+                e.memoryMarginBytes() > 0 ? ", of which a margin of " + Units.bytes(e.memoryMarginBytes()) + " is kept free" : "",
                 e.fits() ? "" : " -- DOES NOT FIT"));
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"stage", "weights", "gradients", "optimizer", "adapters", "activations", "buffers", "reserve", "total"});
+        rows.add(new String[] {"stage", "weights", "gathered", "gradients", "optimizer", "adapters", "activations", "buffers", "reserve",
+            "total"});
         for (MemoryBreakdown m : e.memoryByStage()) {
-            rows.add(new String[] {Integer.toString(m.stage()), Units.bytes(m.weights()), Units.bytes(m.gradients()),
+            rows.add(new String[] {Integer.toString(m.stage()), Units.bytes(m.weights()), Units.bytes(m.gatheredWeights()),
+                Units.bytes(m.gradients()),
                 Units.bytes(m.optimizerStates()), Units.bytes(m.adapters()), Units.bytes(m.activations()), Units.bytes(m.commBuffers()),
                 Units.bytes(m.runtimeReserve()), Units.bytes(m.total())});
         }
@@ -61,11 +66,13 @@ public final class PlanText {
         addTime(rows, "vector kernels", t.vector(), t.total());
         addTime(rows, "tensor parallel", t.tensorParallel(), t.total());
         addTime(rows, "pipeline sends", t.pipelineTransfer(), t.total());
+        addTime(rows, "fixed per micro-batch", t.microBatchFixed(), t.total());
         addTime(rows, "pipeline bubble", t.bubble(), t.total());
         addTime(rows, "data parallel (exposed)", t.dataParallel(), t.total());
         addTime(rows, "optimizer", t.optimizer(), t.total());
         sb.append(align(rows));
         sb.append(String.format(Locale.ROOT, "model FLOPs per token %.2f GFLOP%n", e.modelFlopsPerToken() / 1e9));
+        sb.append("expected throughput error: ").append(errorBand(p)).append('\n');
         if (!p.notes().isEmpty()) {
             sb.append('\n');
             for (String n : p.notes()) {
@@ -73,6 +80,33 @@ public final class PlanText {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * One line under the ranking: the engine (and whether it was the default), the memory margin
+     * kept free and the expected error of the predicted throughput.
+     */
+    public static String engineLine(Plan p, boolean defaulted) {
+        Estimate e = p.estimate();
+        return "engine " + p.engine().label() + (defaulted ? " (the default for " + p.job().method().label() + " on " + p.hardware().name()
+                + "; --engine to choose)" : "")
+                + (e.memoryMarginBytes() > 0 ? ", memory margin " + Units.bytes(e.memoryMarginBytes()) + " per device kept free"
+                        : ", no memory margin")
+                + "; expected throughput error " + errorBand(p);
+    }
+
+    /** The plan's expected error band in words. */
+    public static String errorBand(Plan p) {
+        return p.errorBand() != null ? p.errorBand().toString()
+                : "unknown: no published " + p.engine().label() + " runs on " + p.hardware().name() + " to validate against";
+    }
+
+    /** The MindSpore switches a MindFormers plan assumed, as the YAML names them. */
+    static String mindformers(MindFormersSettings s) {
+        return "param_init_type " + (s.paramInitType() == Precision.FP32 ? "float32" : s.paramInitType() == Precision.BF16 ? "bfloat16" : "float16")
+                + ", gradient_accumulation_shard " + s.gradientAccumulationShard()
+                + ", optimizer_weight_shard_size " + s.optimizerWeightShardSize()
+                + ", parallel_optimizer_comm_recompute " + s.parallelOptimizerCommRecompute();
     }
 
     private static void addTime(List<String[]> rows, String name, double s, double total) {

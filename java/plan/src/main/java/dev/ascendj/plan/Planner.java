@@ -72,7 +72,13 @@ public final class Planner {
                     ? new PlanException(fixedProblems.get(0).field(), fixedProblems.get(0).problem())
                     : new PlanException("layout", fixedProblems.stream().map(Violation::toString).collect(Collectors.joining("; ")));
         }
-        CostModel cost = new CostModel(m, job, hw, cluster);
+        Engine engine = engineFor(req, hw);
+        if (engine == Engine.MINDFORMERS && job.method() == Method.QLORA) {
+            throw new PlanException("engine", "mindformers cannot run qlora (its pet_config has LoRA on 16-bit weights only);"
+                    + " plan --method lora, or --engine native");
+        }
+        MindFormersSettings settings = engine == Engine.MINDFORMERS ? MindFormersSettings.defaults(job.precision()) : null;
+        CostModel cost = new CostModel(m, job, hw, cluster, engine, settings);
         Comparator<Candidate> better = Comparator.comparingDouble((Candidate c) -> c.estimate.tokensPerSecondPerDevice())
                 .thenComparing(Comparator.comparingLong((Candidate c) -> c.estimate.memoryPerDeviceBytes()).reversed());
         PriorityQueue<Candidate> best = new PriorityQueue<>(better);
@@ -166,11 +172,11 @@ public final class Planner {
         }
         List<Plan> plans = new ArrayList<>();
         while (!best.isEmpty()) {
-            plans.add(0, toPlan(req, hw, job, best.poll()));
+            plans.add(0, toPlan(req, hw, job, cost, best.poll()));
         }
         String reason = null;
         List<String> suggestions = new ArrayList<>();
-        Plan leanestPlan = leanest == null ? null : toPlan(req, hw, job, leanest.timed(cost));
+        Plan leanestPlan = leanest == null ? null : toPlan(req, hw, job, cost, leanest.timed(cost));
         if (plans.isEmpty()) {
             if (legal == 0) {
                 reason = "no legal layout for " + n + " devices (" + cluster.serverCount() + " x " + cluster.devicesPerServer() + " "
@@ -363,8 +369,23 @@ public final class Planner {
         return v;
     }
 
-    private Plan toPlan(PlanRequest req, HardwareProfile hw, JobSpec job, Candidate c) {
+    /**
+     * The engine the request names, else the cluster's default; QLoRA, which only the native
+     * engine runs, defaults to the native engine.
+     */
+    static Engine engineFor(PlanRequest req, HardwareProfile hw) {
+        if (req.engine() != null) {
+            return req.engine();
+        }
+        return req.job().method() == Method.QLORA ? Engine.NATIVE : Engine.defaultFor(hw);
+    }
+
+    private Plan toPlan(PlanRequest req, HardwareProfile hw, JobSpec job, CostModel cost, Candidate c) {
         List<String> notes = new ArrayList<>(hw.notes());
+        EngineModel engine = cost.engineModel();
+        notes.add("Engine " + engine.engine().label() + (req.engine() == null ? " (the default for " + job.method().label() + " on " + hw.name()
+                + "; --engine to choose)" : "")
+                + ": " + engine.marginNote(cost.usableMemory()) + ".");
         if (job.precision() == Precision.FP16 && hw.supports(Precision.BF16)) {
             notes.add("FP16 training needs dynamic loss scaling; " + hw.name() + " also has BF16.");
         }
@@ -372,7 +393,7 @@ public final class Planner {
             notes.add("QLoRA on Ascend: no public source shows NF4 kernels on the NPU; this assumes a 4-bit dequantization kernel"
                     + " exists there (costmodel.md §6).");
         }
-        if (job.method() == Method.QLORA) {
+        if (job.method() == Method.QLORA && engine.engine() == Engine.NATIVE) {
             notes.add("Engine: MindFormers cannot run QLoRA (its pet_config has LoRA on 16-bit weights only), so 'ascendj"
                     + " mindformers' refuses this plan; AscendJ's own engine runs it (NF4 base, 'ascendj finetune --method"
                     + " qlora'), today on one device: the virtual-cluster executor does not shard NF4 weights yet.");
@@ -394,15 +415,20 @@ public final class Planner {
         Layout l = c.layout();
         return new Plan(Plan.FORMAT_VERSION, req.modelName(), req.model(), req.cluster(), hw, job, l.dp(), l.tp(), l.pp(),
                 l.microBatchSize(), l.microBatches(), l.recompute(), l.optimizerShard(), l.sequenceParallel(), l.placement(),
-                Plan.SCHEDULE_1F1B, c.stages(), c.map().assignments(), c.estimate(), notes);
+                Plan.SCHEDULE_1F1B, c.stages(), c.map().assignments(), c.estimate(), notes, engine.engine(),
+                engine instanceof MindFormersEngineModel mf ? mf.settings() : null, hw.calibrationFor(engine.engine()).heldOut());
     }
 
     private static String nothingFits(Plan leanest, CostModel cost, LlamaConfig m, JobSpec job, int n) {
         MemoryBreakdown worst = leanest.estimate().memoryByStage().stream().max(Comparator.comparingLong(MemoryBreakdown::total)).orElseThrow();
         StringBuilder sb = new StringBuilder();
-        sb.append("nothing fits in the ").append(Units.bytes(cost.memoryCap())).append(" a device may use: the leanest legal layout (")
+        sb.append("nothing fits in the ").append(Units.bytes(cost.usableMemory())).append(" a device may use")
+                .append(cost.memoryMargin() > 0 ? " (" + Units.bytes(cost.memoryCap()) + " after the " + cost.engineModel().engine().label()
+                        + " engine's margin of " + Units.bytes(cost.memoryMargin()) + ")" : "")
+                .append(": the leanest legal layout (")
                 .append(leanest.layout()).append(") needs ").append(Units.bytes(worst.total())).append(" on stage ").append(worst.stage())
                 .append(" (weights ").append(Units.bytes(worst.weights()))
+                .append(worst.gatheredWeights() > 0 ? ", gathered weights " + Units.bytes(worst.gatheredWeights()) : "")
                 .append(", gradients ").append(Units.bytes(worst.gradients()))
                 .append(", optimizer ").append(Units.bytes(worst.optimizerStates()))
                 .append(", adapters ").append(Units.bytes(worst.adapters()))
@@ -410,11 +436,16 @@ public final class Planner {
                 .append(", buffers ").append(Units.bytes(worst.commBuffers()))
                 .append(", reserve ").append(Units.bytes(worst.runtimeReserve())).append(")");
         if (job.method() == Method.FULL) {
-            int perParam = 2 * cost.precision().bytes() + job.optimizer().bytesPerParameter(cost.precision());
-            double states = (double) perParam * m.parameterCount();
-            sb.append(". Full fine-tuning with ").append(job.optimizer().label()).append(" keeps ").append(perParam)
+            // The engine's model states with the model spread over all devices by tensor and pipeline
+            // parallelism (nothing replicated): a lower bound for any layout.
+            // (only the data-parallel degree, sharding and recomputation matter to the model states)
+            Layout widest = Layout.of(1, 1, 1, 1, 1, Recompute.FULL, false, false, null, m.numHiddenLayers());
+            EngineModel.StateBytes st = cost.engineModel().fullFineTuning((double) m.parameterCount() / n, 0, widest, job.optimizer());
+            double perDevice = st.weights() + st.gatheredWeights() + st.gradients() + st.optimizer();
+            sb.append(". Full fine-tuning with ").append(job.optimizer().label()).append(" on the ").append(cost.engineModel().engine().label())
+                    .append(" engine keeps ").append(String.format(java.util.Locale.ROOT, "%.0f", perDevice * n / m.parameterCount()))
                     .append(" bytes per parameter, so the model states of ").append(String.format("%.2fB", m.parameterCount() / 1e9))
-                    .append(" parameters alone take ").append(Units.bytes((long) states)).append(", against ")
+                    .append(" parameters alone take ").append(Units.bytes((long) (perDevice * n))).append(", against ")
                     .append(Units.bytes((long) n * cost.memoryCap())).append(" on all ").append(n).append(" devices together");
         }
         return sb.toString();
@@ -424,14 +455,16 @@ public final class Planner {
         List<String> out = new ArrayList<>();
         if (job.method() == Method.FULL) {
             for (Method alt : new Method[] {Method.LORA, Method.QLORA}) {
+                if (alt == Method.QLORA && cost.engineModel().engine() == Engine.MINDFORMERS) {
+                    continue;
+                }
                 JobSpec altJob = job.withMethod(alt);
-                SearchResult r = plan(new PlanRequest(req.modelName(), req.model(), req.cluster(), altJob), FixedDegrees.NONE, 1, false);
+                SearchResult r = plan(req.withJob(altJob), FixedDegrees.NONE, 1, false);
                 r.best().ifPresent(p -> out.add(alt.label() + " (rank " + altJob.loraRank() + " on " + String.join(", ", altJob.loraTargets())
                         + ") fits on this cluster: " + summary(p)));
             }
-        } else if (job.method() == Method.LORA) {
-            SearchResult r = plan(new PlanRequest(req.modelName(), req.model(), req.cluster(), job.withMethod(Method.QLORA)),
-                    FixedDegrees.NONE, 1, false);
+        } else if (job.method() == Method.LORA && cost.engineModel().engine() == Engine.NATIVE) {
+            SearchResult r = plan(req.withJob(job.withMethod(Method.QLORA)), FixedDegrees.NONE, 1, false);
             r.best().ifPresent(p -> out.add("qlora fits on this cluster: " + summary(p)));
         }
         if (fixed.any()) {
@@ -449,7 +482,7 @@ public final class Planner {
         int minServers = (int) Math.max(c.serverCount() + 1, Math.ceil(statesTotal / room / c.devicesPerServer()));
         int tries = 0;
         for (int s = minServers; tries < 6 && (long) s * c.devicesPerServer() <= ClusterSpec.MAX_DEVICES; tries++) {
-            SearchResult r = plan(new PlanRequest(req.modelName(), req.model(), c.resized(s), job), FixedDegrees.NONE, 1, false);
+            SearchResult r = plan(req.withCluster(c.resized(s)).withJob(job), FixedDegrees.NONE, 1, false);
             if (r.best().isPresent()) {
                 out.add(s + " servers (" + s * c.devicesPerServer() + " devices) would fit: " + summary(r.best().get()));
                 break;

@@ -1,6 +1,8 @@
 package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 
 /**
  * Where one optimizer step's time goes, in seconds, seen from the slowest pipeline stage. The
@@ -11,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param vector           elementwise and normalisation kernels, bound by memory bandwidth
  * @param tensorParallel   tensor-parallel all-reduces (or reduce-scatter/all-gather with SP)
  * @param pipelineTransfer point-to-point sends between stages
+ * @param microBatchFixed  the engine's fixed cost per micro-batch (launch and accumulation bookkeeping)
  * @param bubble           pipeline fill and drain
  * @param dataParallel     gradient reduction not hidden behind the backward
  * @param optimizer        the optimizer update, gradient clipping and overflow check
@@ -18,12 +21,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 @com.fasterxml.jackson.annotation.JsonIgnoreProperties(value = "total", allowGetters = true)
 public record TimeBreakdown(@JsonProperty("compute") double compute, @JsonProperty("recompute") double recompute,
                             @JsonProperty("vector") double vector, @JsonProperty("tensorParallel") double tensorParallel,
-                            @JsonProperty("pipelineTransfer") double pipelineTransfer, @JsonProperty("bubble") double bubble,
+                            @JsonProperty("pipelineTransfer") double pipelineTransfer,
+                            @JsonProperty("microBatchFixed") @JsonSetter(nulls = Nulls.AS_EMPTY) double microBatchFixed, @JsonProperty("bubble") double bubble,
                             @JsonProperty("dataParallel") double dataParallel, @JsonProperty("optimizer") double optimizer) {
 
     /** The sum of all parts: the step time. */
     @JsonProperty("total")
     public double total() {
-        return compute + recompute + vector + tensorParallel + pipelineTransfer + bubble + dataParallel + optimizer;
+        return compute + recompute + vector + tensorParallel + pipelineTransfer + microBatchFixed + bubble + dataParallel + optimizer;
     }
 }

@@ -38,4 +38,22 @@ final class Fixtures {
         return TestCatalogs.catalog().withUserProfiles(Specs.parseTree("{name: test-hw, base: " + base + ", missingFusedOps: [" + list + "]}",
                 false, "test"), "test").profile("test-hw");
     }
+
+    /**
+     * MindFormers' 910A LLaMA-7B layout (r0.8 configs/llama/run_llama_7b.yaml: dp2 mp1 pp4, 16
+     * micro-batches, full recompute, optimizer parallel, FP16) with micro-batches of one sequence,
+     * evaluated for {@code engine}: a worked example for hand checks, not a calibration point.
+     */
+    static Plan anchorPlan(Engine engine) {
+        JobSpec job = new JobSpec(Method.FULL, null, null, null, 2048, 32L, null, Precision.FP16, Optimizer.ADAMW);
+        PlanRequest req = new PlanRequest("llama-7b", LlamaConfigs.preset("llama2-7b"), ClusterSpec.parse("1x8-910a"), job, engine);
+        FixedDegrees fixed = new FixedDegrees(2, 1, 4, 1, 16, Recompute.FULL, true, false);
+        SearchResult r = new Planner(TestCatalogs.catalog()).plan(req, fixed, 1);
+        return r.best().orElseThrow(() -> new AssertionError("the example layout must fit: " + r.reason()));
+    }
+
+    /** {@link #anchorPlan(Engine)} for MindFormers, the 910A's default engine. */
+    static Plan anchorPlan() {
+        return anchorPlan(Engine.MINDFORMERS);
+    }
 }

@@ -1,7 +1,9 @@
 package dev.ascendj.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.model.LlamaConfig;
@@ -81,24 +83,94 @@ class PlanMemoryTest {
     }
 
     @Test
-    void anchorStageZeroByHand() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+    void mindFormersStageZeroByHand() {
+        Plan p = Fixtures.anchorPlan(Engine.MINDFORMERS);
         MemoryBreakdown s0 = p.estimate().memoryByStage().get(0);
         // 8 layers of 202,375,168 linear + 8,192 norm parameters, plus the 131,072,000-parameter embedding.
-        long params = 8L * (202_375_168 + 8_192) + 131_072_000;
-        assertEquals(2 * params, s0.weights());
-        assertEquals(2 * params, s0.gradients());
-        assertEquals(12 * params / 2, s0.optimizerStates());   // sharded over dp = 2
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        // Optimizer parallel over dp = 2: FP16 slices, the full FP16 weights gathered for compute,
+        // FP16 accumulated gradients (pp > 1, not sharded) plus two layers' gradients in flight,
+        // and FP32 m and v of the slice (FP32StateAdamWeightDecay keeps no master copy).
+        assertEquals(2 * params / 2, s0.weights());
+        assertEquals(2 * params, s0.gatheredWeights());
+        assertEquals(2 * params + 2 * 2 * layer, s0.gradients());
+        assertEquals(8 * params / 2, s0.optimizerStates());
         // 1F1B: stage 0 keeps p = 4 micro-batches x 8 layers x 2sbh, plus one layer being recomputed
         // (910A: unfused norms keep FP32 inputs, SwiGLU unfused, no flash attention).
         long sbh = 2048L * 4096;
-        long layer = (long) (sbh * 37.5) + 2L * 32 * 2048 * 2048 + 4 * sbh;
-        assertEquals(4L * 8 * 2 * sbh + layer, s0.activations());
+        long work = (long) (sbh * 37.5) + 2L * 32 * 2048 * 2048 + 4 * sbh;
+        assertEquals(4L * 8 * 2 * sbh + work, s0.activations());
         assertEquals(2L * 209_715_200, s0.commBuffers());  // one HCCL buffer for the dp group, one for pp
         assertEquals(1L << 30, s0.runtimeReserve());
         // The last stage holds one micro-batch in flight and the head's logits instead.
         MemoryBreakdown s3 = p.estimate().memoryByStage().get(3);
-        assertEquals(8L * 2 * sbh + layer + 4 * sbh + 2048L * 32000 * (2 + 4), s3.activations());
+        assertEquals(8L * 2 * sbh + work + 4 * sbh + 2048L * 32000 * (2 + 4), s3.activations());
+        // The margin is kept free on top and recorded in the plan.
+        assertEquals((long) (0.05 * (31L << 30)), p.estimate().memoryMarginBytes());
+        assertTrue(p.estimate().memoryPerDeviceBytes() + p.estimate().memoryMarginBytes() <= p.estimate().memoryCapBytes());
+    }
+
+    @Test
+    void mindSporeSwitchesChangeWhatTheMindFormersEngineKeeps() {
+        JobSpec job = Fixtures.full(2048, 64).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        Layout l = Layout.of(8, 1, 4, 1, 8, Recompute.FULL, true, false, Placement.STAGE_MAJOR, 32);
+        List<Stage> stages = l.stages();
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        MemoryBreakdown base = mf(job, hw, new MindFormersSettings(Precision.FP16, false, -1, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 8, base.weights());
+        assertEquals(2 * params + 4 * layer, base.gradients());
+        // gradient_accumulation_shard: the accumulated gradients are sliced too.
+        MemoryBreakdown gas = mf(job, hw, new MindFormersSettings(Precision.FP16, true, -1, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 8 + 4 * layer, gas.gradients());
+        // optimizer_weight_shard_size 2: slices over groups of 2 instead of 8.
+        MemoryBreakdown two = mf(job, hw, new MindFormersSettings(Precision.FP16, false, 2, false)).memory(l, stages).get(0);
+        assertEquals(2 * params / 2, two.weights());
+        assertEquals(8 * params / 2, two.optimizerStates());
+        // parallel_optimizer_comm_recompute with full recompute: only the two layers in flight hold full weights.
+        MemoryBreakdown comm = mf(job, hw, new MindFormersSettings(Precision.FP16, false, -1, true)).memory(l, stages).get(0);
+        assertEquals(2 * 2 * layer, comm.gatheredWeights());
+        // param_init_type float32 (BF16 recipes): 4-byte slices and accumulators, gathered in the compute dtype.
+        MemoryBreakdown fp32 = mf(job, hw, new MindFormersSettings(Precision.FP32, false, -1, false)).memory(l, stages).get(0);
+        assertEquals(4 * params / 8, fp32.weights());
+        assertEquals(2 * params, fp32.gatheredWeights());
+        assertEquals(4 * params + 4 * layer, fp32.gradients());
+        assertThrows(PlanException.class, () -> new MindFormersSettings(Precision.FP16, false, 0, false));
+    }
+
+    private static CostModel mf(JobSpec job, HardwareProfile hw, MindFormersSettings settings) {
+        return new CostModel(SEVEN_B, job, hw, ClusterSpec.parse("4x8-910a"), Engine.MINDFORMERS, settings);
+    }
+
+    @Test
+    void nativeStageZeroByHand() {
+        // The native engine cannot fit this layout on a 910A (it keeps full FP32 weights and
+        // gradients); its memory is still what the executor keeps.
+        JobSpec job = Fixtures.full(2048, 32).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        CostModel c = new CostModel(SEVEN_B, job, hw, ClusterSpec.parse("1x8-910a"), Engine.NATIVE, null);
+        Layout l = Layout.of(2, 1, 4, 1, 16, Recompute.FULL, true, false, Placement.STAGE_MAJOR, 32);
+        MemoryBreakdown s0 = c.memory(l, l.stages()).get(0);
+        long layer = 202_375_168 + 8_192;
+        long params = 8L * layer + 131_072_000;
+        // FP32 weights and FP32 gradients on every rank, plus the padded FP32 buffer of the sharded
+        // update; m, v, the FP32 master shard and the gradient shard are 1/dp.
+        assertEquals(4 * params, s0.weights());
+        assertEquals(0, s0.gatheredWeights());
+        assertEquals(4 * params + 4 * params, s0.gradients());
+        assertEquals(16 * params / 2, s0.optimizerStates());
+        // FP32 activations: twice MindFormers' FP16 ones.
+        long sbh = 2048L * 4096;
+        long work = (long) (sbh * 2 * (8 + 4 + 4 + 8 * 11008.0 / 4096)) + 4L * 32 * 2048 * 2048;
+        assertEquals(4L * 8 * 4 * sbh + work, s0.activations());
+        assertEquals(0, c.memoryMargin());
+        // Without sharding: 8 bytes of moments per parameter, no buffer.
+        Layout unsharded = Layout.of(2, 1, 4, 1, 16, Recompute.FULL, false, false, Placement.STAGE_MAJOR, 32);
+        MemoryBreakdown plain = c.memory(unsharded, unsharded.stages()).get(0);
+        assertEquals(4 * params, plain.gradients());
+        assertEquals(8 * params, plain.optimizerStates());
     }
 
     @Test
@@ -137,7 +209,7 @@ class PlanMemoryTest {
         assertEquals(0, m.gradients());
         long adapters = 32L * 16 * 4 * (4096 + 4096);       // q, k, v, o at rank 16
         assertEquals(4 * adapters, m.adapters());            // 16-bit weights and gradients
-        assertEquals(12 * adapters, m.optimizerStates());
+        assertEquals(8 * adapters, m.optimizerStates());     // FP32 m and v (FP32StateAdamWeightDecay: no master copy)
         // MindFormers runs LoRA of 7B on one 910A (costmodel.md §6); so does the plan.
         assertTrue(r.best().orElseThrow().estimate().fits());
     }

@@ -21,7 +21,7 @@ class PlanQloraTest {
     void qloraAndInterpolatedPlansSayWhichEngineRunsThemAndHowFarPositionsStretch() {
         LlamaConfig pi = LlamaConfigs.preset("llama2-7b").withPositionInterpolation(4);
         SearchResult r = Fixtures.search(new PlanRequest("llama2-7b", pi, ClusterSpec.parse("4x8-910a"),
-                new JobSpec(Method.QLORA, null, null, null, 16384, 64L, null, null, null)), FixedDegrees.NONE, 1);
+                new JobSpec(Method.QLORA, null, null, null, 16384, 64L, null, null, null), Engine.NATIVE), FixedDegrees.NONE, 1);
         Plan p = r.best().orElseThrow();
         assertTrue(p.estimate().fits());
         assertTrue(p.notes().stream().anyMatch(n -> n.startsWith("Engine: MindFormers cannot run QLoRA")), p.notes().toString());

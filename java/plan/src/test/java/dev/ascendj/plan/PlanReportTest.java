@@ -27,7 +27,7 @@ class PlanReportTest {
 
     @Test
     void htmlReportIsSelfContainedWithMemoryBarsAndTheOneFOneBTimeline(@TempDir Path dir) throws IOException {
-        Plan p = PlanCalibrationTest.anchorPlan();
+        Plan p = Fixtures.anchorPlan();
         Path f = dir.resolve("plan.html");
         HtmlReport.write(f, p, List.of(p, p));
         String html = Files.readString(f);
@@ -66,7 +66,9 @@ class PlanReportTest {
         assertEquals(4, table.split("\n").length);
         assertTrue(table.startsWith("#  dp  tp  pp  mbs"));
         String explain = PlanText.explain(r.plans().get(0));
-        assertTrue(explain.contains("memory per device (cap 31.0 GiB)"));
+        assertTrue(explain.contains("engine: mindformers, param_init_type float16, gradient_accumulation_shard false"), explain);
+        assertTrue(explain.contains("memory per device (cap 31.0 GiB, of which a margin of 1.5 GiB is kept free)"), explain);
+        assertTrue(explain.contains("expected throughput error: ±"), explain);
         assertTrue(explain.contains("pipeline bubble"));
         assertTrue(explain.contains("model FLOPs per token 42.86 GFLOP"));
     }

@@ -84,7 +84,7 @@ class PlanSearchTest {
 
     @Test
     void aFullyFixedLayoutIsEvaluatedAsGiven() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+        Plan p = Fixtures.anchorPlan();
         assertEquals(new Layout(2, 1, 4, 1, 16, Recompute.FULL, true, false, p.placement(), List.of(8, 8, 8, 8)), p.layout());
         assertEquals(List.of(8, 8, 8, 8), p.stages().stream().map(Stage::layers).toList());
     }
@@ -102,12 +102,22 @@ class PlanSearchTest {
     }
 
     @Test
-    void seventyBillionFullFineTuningOnFourByEight910aDoesNotFitAndSaysWhy() {
-        SearchResult r = Fixtures.search(Fixtures.request("llama2-70b", "4x8-910a", Fixtures.full(2048, 512)), FixedDegrees.NONE, 10);
+    void seventyBillionFullFineTuningOnFourByEight910aFitsMindFormersButNotTheNativeEngine() {
+        // MindFormers keeps 2 (FP16 weights) + 2 (accumulated gradients) + 8 (FP32 m, v) bytes per
+        // parameter and no master copy, so with the model spread over 32 devices 70B fits, as
+        // MindFormers r0.8's LLaMA2 card says (full fine-tuning of 70B needs at least 4 x 8 NPUs).
+        JobSpec job = Fixtures.full(2048, 512);
+        SearchResult mf = Fixtures.search(Fixtures.request("llama2-70b", "4x8-910a", job), FixedDegrees.NONE, 3);
+        assertFalse(mf.plans().isEmpty(), mf.reason());
+        Plan best = mf.best().orElseThrow();
+        assertTrue(best.memoryPerDeviceBytes() + best.estimate().memoryMarginBytes() <= best.estimate().memoryCapBytes());
+        // The native engine keeps FP32 weights, FP32 gradients and FP32 m and v: 16 bytes per
+        // parameter, 68.98B x 16 = 1.0 TiB against 32 x 31 GiB.
+        SearchResult r = Fixtures.search(new PlanRequest("llama2-70b", LlamaConfigs.preset("llama2-70b"), ClusterSpec.parse("4x8-910a"), job,
+                Engine.NATIVE), FixedDegrees.NONE, 10);
         assertTrue(r.plans().isEmpty());
         assertTrue(r.legal() > 0);
-        // 16 B/param x 68.98B = 1.10 TB (1.0 TiB) against 32 x 31 GiB (costmodel.md §1).
-        assertTrue(r.reason().contains("16 bytes per parameter"), r.reason());
+        assertTrue(r.reason().contains("on the native engine keeps 16 bytes per parameter"), r.reason());
         assertTrue(r.reason().contains("1.0 TiB") && r.reason().contains("992.0 GiB on all 32 devices"), r.reason());
         List<String> s = r.suggestions();
         assertTrue(s.stream().anyMatch(x -> x.startsWith("lora (rank 16")), s.toString());
@@ -215,9 +225,19 @@ class PlanSearchTest {
     }
 
     @Test
+    void qloraDefaultsToTheNativeEngineAndMindFormersRefusesIt() {
+        JobSpec q = new JobSpec(Method.QLORA, null, null, null, 2048, 8L, null, null, null);
+        Plan p = Fixtures.search(Fixtures.request("llama2-7b", "1x1-910a", q), FixedDegrees.NONE, 1).best().orElseThrow();
+        assertEquals(Engine.NATIVE, p.engine());
+        PlanException e = assertThrows(PlanException.class, () -> Fixtures.search(new PlanRequest("llama2-7b",
+                LlamaConfigs.preset("llama2-7b"), ClusterSpec.parse("1x1-910a"), q, Engine.MINDFORMERS), FixedDegrees.NONE, 1));
+        assertEquals("engine", e.field());
+    }
+
+    @Test
     void qloraOnAscendCarriesTheKernelCaveat() {
-        SearchResult r = Fixtures.search(Fixtures.request("llama2-7b", "1x1-910a",
-                new JobSpec(Method.QLORA, null, null, null, 2048, 8L, null, null, null)), FixedDegrees.NONE, 1);
+        SearchResult r = Fixtures.search(new PlanRequest("llama2-7b", LlamaConfigs.preset("llama2-7b"), ClusterSpec.parse("1x1-910a"),
+                new JobSpec(Method.QLORA, null, null, null, 2048, 8L, null, null, null), Engine.NATIVE), FixedDegrees.NONE, 1);
         Plan p = r.best().orElseThrow();
         assertTrue(p.notes().stream().anyMatch(n -> n.startsWith("QLoRA on Ascend")));
         assertEquals(Precision.FP16, p.job().precision());

@@ -85,7 +85,7 @@ class PlanTimeTest {
 
     @Test
     void closedFormPipelineTimeAgreesWithTheSimulatedSchedule() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+        Plan p = Fixtures.anchorPlan();
         Estimate e = p.estimate();
         double simulated = OneFOneB.makespan(OneFOneB.simulate(e.stageForwardSeconds(), e.stageBackwardSeconds(), p.microBatches()));
         double closed = e.stepSeconds() - e.time().dataParallel() - e.time().optimizer();
@@ -96,7 +96,7 @@ class PlanTimeTest {
 
     @Test
     void fullRecomputeCostsAboutAThirdMoreHardwareFlops() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+        Plan p = Fixtures.anchorPlan();
         double ratio = p.estimate().hfu() / p.mfu();
         assertTrue(ratio > 1.28 && ratio < 4.0 / 3 + 1e-9, "HFU/MFU " + ratio);
         assertTrue(p.estimate().time().recompute() > 0.2 * p.estimate().time().compute());
@@ -104,7 +104,7 @@ class PlanTimeTest {
 
     @Test
     void timeBreakdownAddsUpToTheStep() {
-        Plan p = PlanCalibrationTest.anchorPlan();
+        Plan p = Fixtures.anchorPlan();
         assertEquals(p.stepSeconds(), p.estimate().time().total(), 1e-9 * p.stepSeconds());
         assertEquals(p.job().tokensPerStep() / p.stepSeconds() / 8, p.tokensPerSecondPerDevice(), 1e-6);
     }
@@ -140,8 +140,42 @@ class PlanTimeTest {
         PlanRequest req = Fixtures.request("llama2-60m", "1x8-910b", Fixtures.full(1024, 64));
         Plan p = Fixtures.search(req, Fixtures.fix(8, 1, 1, 8, 1, Recompute.FULL, false), 1).best().orElseThrow();
         assertEquals(0, p.estimate().time().dataParallel(), 1e-12);
-        // A sharded optimizer must wait for the all-gather of the updated weights.
+        // MindSpore overlaps the reduce-scatter with the backward and the weight all-gather with the forward.
         Plan sharded = Fixtures.search(req, Fixtures.fix(8, 1, 1, 8, 1, Recompute.FULL, true), 1).best().orElseThrow();
-        assertTrue(sharded.estimate().time().dataParallel() > 0);
+        assertEquals(0, sharded.estimate().time().dataParallel(), 1e-12);
+    }
+
+    @Test
+    void gradientAccumulationShardAddsAReduceScatterPerMicroBatch() {
+        // Across 4 servers the reduce-scatter of 7B's gradients outlasts a short micro-batch's backward.
+        JobSpec job = Fixtures.full(512, 512).withPrecision(Precision.FP16);
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910a");
+        ClusterSpec cluster = ClusterSpec.parse("4x8-910a");
+        Layout l = Layout.of(32, 1, 1, 1, 16, Recompute.FULL, true, false, Placement.STAGE_MAJOR, 32);
+        List<Stage> stages = l.stages();
+        double[] dp = new double[2];
+        for (int i = 0; i < 2; i++) {
+            CostModel c = new CostModel(LlamaConfigs.preset("llama2-7b"), job, hw, cluster, Engine.MINDFORMERS,
+                    new MindFormersSettings(Precision.FP16, i == 1, -1, false));
+            dp[i] = c.estimate(l, stages, c.memory(l, stages), new DeviceMap(cluster, hw, l)).time().dataParallel();
+        }
+        assertTrue(dp[1] > dp[0], dp[0] + " vs " + dp[1]);
+    }
+
+    @Test
+    void theNativeEngineReducesGradientsAfterTheBackward() {
+        // The executor all-reduces after the whole backward: nothing hides, and the FP32 gradients
+        // move twice the bytes of MindFormers' FP16 ones.
+        JobSpec job = Fixtures.full(1024, 64);
+        PlanRequest mf = new PlanRequest("llama2-60m", LlamaConfigs.preset("llama2-60m"), ClusterSpec.parse("1x8-910b"), job, Engine.MINDFORMERS);
+        PlanRequest nat = new PlanRequest("llama2-60m", LlamaConfigs.preset("llama2-60m"), ClusterSpec.parse("1x8-910b"), job, Engine.NATIVE);
+        for (boolean shard : new boolean[] {false, true}) {
+            FixedDegrees fixed = Fixtures.fix(8, 1, 1, 8, 1, Recompute.FULL, shard);
+            Plan a = Fixtures.search(mf, fixed, 1).best().orElseThrow();
+            Plan b = Fixtures.search(nat, fixed, 1).best().orElseThrow();
+            assertEquals(0, a.estimate().time().dataParallel(), 1e-12);
+            assertTrue(b.estimate().time().dataParallel() > 0, "native, shard " + shard);
+            assertEquals(Engine.NATIVE, b.engine());
+        }
     }
 }
