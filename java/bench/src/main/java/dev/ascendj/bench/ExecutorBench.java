@@ -1,5 +1,6 @@
 package dev.ascendj.bench;
 
+import dev.ascendj.plan.CpuMeasurement;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
@@ -11,7 +12,6 @@ import dev.ascendj.model.Parameter;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.plan.ClusterSpec;
-import dev.ascendj.plan.CpuProfiler;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
@@ -65,7 +65,7 @@ import org.apache.logging.log4j.Logger;
  * {@link CpuThreads}' shared pool. The single-device rows run with each of
  * {@link Config#deviceThreads()} kernel threads, the parallel rows with each of
  * {@link Config#rankThreads()} per rank. The planner's profile divides the machine (measured
- * with {@link CpuProfiler.Measurement#threads()} threads) among the virtual devices, so a
+ * with {@link CpuMeasurement#threads()} threads) among the virtual devices, so a
  * single-device row is compared with the prediction only when it uses that many threads.
  */
 public final class ExecutorBench {
@@ -179,7 +179,7 @@ public final class ExecutorBench {
      * @param profile       the CPU measurement behind the predictions
      */
     public record Result(Config config, long parameters, int cores, double[] loadBefore, double[] loadAfter,
-                         CpuProfiler.Measurement profile, List<Row> rows) {
+                         CpuMeasurement profile, List<Row> rows) {
         public Result {
             rows = List.copyOf(rows);
         }
@@ -200,14 +200,14 @@ public final class ExecutorBench {
     public Result run() {
         int originalThreads = CpuThreads.threads();
         double[] loadBefore = loadAverage();
-        Planner planner = new Planner(HardwareCatalog.builtIn());
+        Planner planner = new Planner(CpuProfiler.catalog());
         // Plan first, with the thread count `ascendj plan` would measure the CPU with, and so that a
         // layout the model cannot take fails before anything runs.
         List<Plan> plans = new ArrayList<>();
         for (ExecutorShape s : cfg.shapes()) {
             plans.add(plan(planner, s));
         }
-        CpuProfiler.Measurement profile = CpuProfiler.cached();
+        CpuMeasurement profile = CpuProfiler.cached();
         List<InstructionRecord> records = InstructionRecord.readJsonl(cfg.data());
         List<Row> rows = new ArrayList<>();
         long parameters;
@@ -262,7 +262,7 @@ public final class ExecutorBench {
     }
 
     private Row single(ExecutorShape s, Plan plan, int threads, InstructionLoader loader, long[] stamps,
-                       CpuProfiler.Measurement profile) {
+                       CpuMeasurement profile) {
         TrainOptions opts = options(plan.microBatchSize(), plan.microBatches());
         Path out;
         try {

@@ -53,7 +53,7 @@ final class ParallelFinetune {
         }
         JobSpec job = new JobSpec(lora ? Method.LORA : Method.FULL, lora ? loraRank : null, null, null, seqLen,
                 globalBatch, null, null, null);
-        var result = new Planner(HardwareCatalog.builtIn())
+        var result = new Planner(dev.ascendj.bench.CpuProfiler.catalog())
                 .plan(new PlanRequest(modelName, m.config(), ClusterSpec.parse(cluster), job), FixedDegrees.NONE, 1);
         if (result.plans().isEmpty()) {
             throw new IllegalArgumentException("no plan fits " + cluster + ": " + result.reason());

@@ -157,7 +157,7 @@ public final class PlanCommand implements Callable<Integer> {
             if (cluster == null || model == null) {
                 throw new PlanException(cluster == null ? "cluster" : "model", "missing: give --cluster and --model (or --validate)");
             }
-            HardwareCatalog catalog = HardwareCatalog.builtIn();
+            HardwareCatalog catalog = dev.ascendj.bench.CpuProfiler.catalog();
             if (hardwareFile != null) {
                 catalog = catalog.withUserFile(hardwareFile);
             }

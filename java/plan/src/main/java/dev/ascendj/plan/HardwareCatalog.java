@@ -31,8 +31,11 @@ import java.util.function.Supplier;
  *     compute: {peakFlops: {fp16: 295.0e12, bf16: 295.0e12}}
  * }</pre>
  *
- * <p>The {@code cpu} profile is measured on first use ({@link CpuProfiler}); a user entry for
- * {@code cpu} is applied on top of the measurement, so it can pin figures for reproducible plans.
+ * <p>The {@code cpu} profile takes a measurement of the running machine when one is given
+ * ({@link #withCpuMeasurement}, which the CLI and the benchmarks pass from
+ * {@code dev.ascendj.bench.CpuProfiler}); without one it keeps the fallback figures of its file.
+ * A user entry for {@code cpu} is applied on top of the measurement, so it can pin figures for
+ * reproducible plans.
  */
 public final class HardwareCatalog {
 
@@ -44,17 +47,17 @@ public final class HardwareCatalog {
 
     private final Map<String, JsonNode> base;
     private final Map<String, JsonNode> overrides;
-    private final Supplier<CpuProfiler.Measurement> cpuMeasurement;
+    private final Supplier<CpuMeasurement> cpuMeasurement;
     private final Map<String, HardwareProfile> resolved = new ConcurrentHashMap<>();
 
     private HardwareCatalog(Map<String, JsonNode> base, Map<String, JsonNode> overrides,
-                            Supplier<CpuProfiler.Measurement> cpuMeasurement) {
+                            Supplier<CpuMeasurement> cpuMeasurement) {
         this.base = base;
         this.overrides = overrides;
         this.cpuMeasurement = cpuMeasurement;
     }
 
-    /** The built-in profiles, with the CPU measured on the running machine when first asked for. */
+    /** The built-in profiles; the CPU's figures are the file's fallbacks until a measurement is given. */
     public static HardwareCatalog builtIn() {
         Map<String, JsonNode> trees = new LinkedHashMap<>();
         for (String name : BUILT_IN) {
@@ -68,11 +71,17 @@ public final class HardwareCatalog {
                 throw new IllegalStateException("cannot read " + resource, e);
             }
         }
-        return new HardwareCatalog(trees, Map.of(), CpuProfiler::cached);
+        return new HardwareCatalog(trees, Map.of(), HardwareCatalog::unmeasured);
     }
 
-    /** This catalog with the CPU figures taken from {@code measurement} instead of measuring (tests, reproducible plans). */
-    public HardwareCatalog withCpuMeasurement(Supplier<CpuProfiler.Measurement> measurement) {
+    /** No measurement: every figure keeps the {@code cpu} file's fallback. */
+    private static CpuMeasurement unmeasured() {
+        return new CpuMeasurement(Double.NaN, null, Double.NaN, -1, Runtime.getRuntime().maxMemory(),
+                Runtime.getRuntime().availableProcessors(), "not measured (the fallback figures of hardware/cpu.yaml)");
+    }
+
+    /** This catalog with the CPU figures taken from {@code measurement} (of this machine, or fixed for tests). */
+    public HardwareCatalog withCpuMeasurement(Supplier<CpuMeasurement> measurement) {
         return new HardwareCatalog(base, overrides, measurement);
     }
 
@@ -184,7 +193,7 @@ public final class HardwareCatalog {
         JsonNode tree = base.get(name);
         List<String> notes = new ArrayList<>();
         if (measured(name)) {
-            CpuProfiler.Measurement m = cpuMeasurement.get();
+            CpuMeasurement m = cpuMeasurement.get();
             tree = applyMeasurement(tree, m);
             notes.add("CPU profile: " + m.note());
         }
@@ -197,7 +206,7 @@ public final class HardwareCatalog {
     }
 
     /** Puts measured figures into the CPU profile's tree; figures not measured keep the file's fallbacks. */
-    static JsonNode applyMeasurement(JsonNode template, CpuProfiler.Measurement m) {
+    static JsonNode applyMeasurement(JsonNode template, CpuMeasurement m) {
         ObjectNode t = template.deepCopy();
         JsonNodeFactory f = JsonNodeFactory.instance;
         if (m.gemmMeasured()) {

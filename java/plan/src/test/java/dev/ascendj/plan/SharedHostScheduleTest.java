@@ -14,8 +14,8 @@ class SharedHostScheduleTest {
     private static final JobSpec JOB = new JobSpec(Method.FULL, null, null, null, 128, 16L, null, null, null);
 
     private static Plan plan(String cluster, int cores, FixedDegrees fixed) {
-        CpuProfiler.Measurement m = TestCatalogs.FIXED_CPU;
-        CpuProfiler.Measurement withCores = new CpuProfiler.Measurement(m.gemmFlops(), m.matrixEfficiency(),
+        CpuMeasurement m = TestCatalogs.FIXED_CPU;
+        CpuMeasurement withCores = new CpuMeasurement(m.gemmFlops(), m.matrixEfficiency(),
                 m.copyBandwidth(), m.physicalMemory(), m.heapMax(), cores, m.note());
         SearchResult r = new Planner(HardwareCatalog.builtIn().withCpuMeasurement(() -> withCores))
                 .plan(Fixtures.request("llama2-15m", cluster, JOB), fixed, 1);

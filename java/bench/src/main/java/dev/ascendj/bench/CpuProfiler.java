@@ -1,4 +1,4 @@
-package dev.ascendj.plan;
+package dev.ascendj.bench;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
@@ -7,6 +7,10 @@ import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuThreads;
+import dev.ascendj.plan.CpuMeasurement;
+import dev.ascendj.plan.EfficiencyCurve;
+import dev.ascendj.plan.FusedOp;
+import dev.ascendj.plan.HardwareCatalog;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +26,7 @@ import org.apache.logging.log4j.Logger;
  *
  * <p>Measuring never fails: if the backend cannot multiply (kernel missing, natives absent,
  * wrong result) the GEMM figures stay unmeasured and the caller keeps the profile's fallback
- * numbers; {@link Measurement#note()} says what happened.
+ * numbers; {@link CpuMeasurement#note()} says what happened.
  */
 public final class CpuProfiler {
     private static final Logger LOG = LogManager.getLogger(CpuProfiler.class);
@@ -50,47 +54,19 @@ public final class CpuProfiler {
 
     private static final long BUDGET_NANOS_PER_SIZE = 120_000_000L;
 
-    private static volatile Measurement cached;
+    private static volatile CpuMeasurement cached;
 
     private CpuProfiler() {
     }
 
-    /**
-     * What was measured.
-     *
-     * @param gemmFlops          FP32 GEMM FLOP/s at the largest size, or NaN when not measured
-     * @param matrixEfficiency   efficiency by GFLOP per call relative to {@code gemmFlops}, or null
-     * @param copyBandwidth      bytes/s a large memory copy moves (read + write), or NaN
-     * @param physicalMemory     RAM of the machine in bytes, or -1 when the JVM cannot tell
-     * @param heapMax            the JVM's maximum heap, unavailable to off-heap tensors
-     * @param threads            CPU backend threads during the measurement
-     * @param note               how the figures were obtained
-     * @param skinnyEfficiency   factor on {@code matrixEfficiency} by a GEMM's smallest dimension, or null
-     * @param kernelSecondsPerElement seconds per element of RMSNorm, RoPE and SwiGLU (per input
-     *                           element) and of the softmax cross-entropy (per logit), forward and
-     *                           backward together; null or empty when not measured
-     * @param attentionFlops     FLOP/s of the flash-attention kernel (forward and backward), or NaN
-     */
-    public record Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth,
-                              long physicalMemory, long heapMax, int threads, String note,
-                              EfficiencyCurve skinnyEfficiency, java.util.Map<FusedOp, Double> kernelSecondsPerElement,
-                              double attentionFlops) {
-
-        /** GEMM, copy and RAM figures only (the kernels priced by the profile's defaults). */
-        public Measurement(double gemmFlops, EfficiencyCurve matrixEfficiency, double copyBandwidth, long physicalMemory,
-                           long heapMax, int threads, String note) {
-            this(gemmFlops, matrixEfficiency, copyBandwidth, physicalMemory, heapMax, threads, note, null, null, Double.NaN);
-        }
-
-        /** True when the GEMM figures were measured. */
-        public boolean gemmMeasured() {
-            return !Double.isNaN(gemmFlops);
-        }
+    /** The built-in hardware catalog with this machine's CPU measured (once per JVM, when first needed). */
+    public static HardwareCatalog catalog() {
+        return HardwareCatalog.builtIn().withCpuMeasurement(CpuProfiler::cached);
     }
 
     /** Measures once per JVM and remembers the result. */
-    public static Measurement cached() {
-        Measurement m = cached;
+    public static CpuMeasurement cached() {
+        CpuMeasurement m = cached;
         if (m == null) {
             synchronized (CpuProfiler.class) {
                 m = cached;
@@ -104,7 +80,7 @@ public final class CpuProfiler {
     }
 
     /** Measures now. */
-    public static Measurement measure() {
+    public static CpuMeasurement measure() {
         long t0 = System.nanoTime();
         List<String> notes = new ArrayList<>();
         double[] flops;
@@ -156,7 +132,7 @@ public final class CpuProfiler {
         double copy = copyBandwidth();
         notes.add(String.format("memory copy %.1f GB/s", copy / 1e9));
         long ram = physicalMemory();
-        Measurement m = new Measurement(peak, curve, copy, ram, Runtime.getRuntime().maxMemory(), CpuThreads.threads(),
+        CpuMeasurement m = new CpuMeasurement(peak, curve, copy, ram, Runtime.getRuntime().maxMemory(), CpuThreads.threads(),
                 String.join("; ", notes), skinny, kernels, attention);
         LOG.debug("CPU profile measured in {} ms: {}", (System.nanoTime() - t0) / 1_000_000, m);
         return m;
