@@ -8,7 +8,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.plan.ClusterSpec;

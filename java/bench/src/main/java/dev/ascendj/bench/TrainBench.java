@@ -11,7 +11,7 @@ import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.train.optim.AdamW;

@@ -6,7 +6,7 @@ import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.train.parallel.FullWeights;
 import dev.ascendj.train.parallel.ParallelTrainer;
 import java.io.PrintWriter;

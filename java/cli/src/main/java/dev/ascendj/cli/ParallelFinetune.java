@@ -7,7 +7,7 @@ import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Rendezvous;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;

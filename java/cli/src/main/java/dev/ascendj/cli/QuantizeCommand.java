@@ -8,7 +8,7 @@ import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.Checkpoint;
-import dev.ascendj.model.quant.Nf4Footprint;
+import dev.ascendj.model.Nf4Footprint;
 import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.train.ModelSource;

@@ -1,5 +1,6 @@
 package dev.ascendj.model;
 
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Nf4Weight;

@@ -1,5 +1,6 @@
 package dev.ascendj.model;
 
+import dev.ascendj.model.layers.Parameter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,6 @@
 package dev.ascendj.model;
 
+import dev.ascendj.model.layers.Parameter;
 import static dev.ascendj.model.TinyLlamaFixture.TOL;
 import static dev.ascendj.model.TinyLlamaFixture.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -7,7 +7,7 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.train.data.DataPosition;

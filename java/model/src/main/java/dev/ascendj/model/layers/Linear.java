@@ -5,7 +5,6 @@ import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
 import java.util.SplittableRandom;
 
 /**

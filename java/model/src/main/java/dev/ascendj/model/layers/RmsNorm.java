@@ -4,7 +4,6 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
 
 /** LLaMA's RMSNorm over the hidden axis of [tokens, hidden] activations. */
 public final class RmsNorm {

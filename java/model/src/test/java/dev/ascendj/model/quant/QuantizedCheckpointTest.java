@@ -1,5 +1,7 @@
 package dev.ascendj.model.quant;
 
+import dev.ascendj.model.Nf4Footprint;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

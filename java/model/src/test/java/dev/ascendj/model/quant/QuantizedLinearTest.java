@@ -13,7 +13,7 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Linear;
 import dev.ascendj.model.layers.Pass;

@@ -4,7 +4,7 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

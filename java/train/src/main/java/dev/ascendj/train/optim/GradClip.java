@@ -2,7 +2,7 @@ package dev.ascendj.train.optim;
 
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 

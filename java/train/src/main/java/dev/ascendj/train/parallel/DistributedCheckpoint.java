@@ -6,7 +6,7 @@ import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.layers.LoraConfig;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;

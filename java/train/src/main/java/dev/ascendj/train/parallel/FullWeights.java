@@ -1,7 +1,7 @@
 package dev.ascendj.train.parallel;
 
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -6,7 +6,7 @@ import dev.ascendj.core.ReduceOp;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.optim.AdamW;

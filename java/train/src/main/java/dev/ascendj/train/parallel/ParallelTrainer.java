@@ -9,7 +9,7 @@ import dev.ascendj.core.RankThreads;
 import dev.ascendj.core.Scope;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.plan.Layout;

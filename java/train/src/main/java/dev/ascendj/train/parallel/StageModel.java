@@ -9,7 +9,7 @@ import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Attention;
 import dev.ascendj.model.layers.DecoderLayer;

@@ -9,7 +9,7 @@ import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 
 /**
  * LM head and cross-entropy with the vocabulary split among tensor-parallel ranks (Megatron's

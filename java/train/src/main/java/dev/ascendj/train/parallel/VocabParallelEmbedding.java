@@ -5,7 +5,7 @@ import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 
 /**
  * Token embedding with the vocabulary split among tensor-parallel ranks (Megatron's

@@ -13,7 +13,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.plan.Layout;

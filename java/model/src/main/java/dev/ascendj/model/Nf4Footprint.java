@@ -1,10 +1,8 @@
-package dev.ascendj.model.quant;
+package dev.ascendj.model;
 
 import dev.ascendj.core.Nf4;
 import dev.ascendj.core.Nf4Weight;
-import dev.ascendj.model.LlamaConfig;
-import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.core.Shape;
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package dev.ascendj.model;
+package dev.ascendj.model.layers;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
