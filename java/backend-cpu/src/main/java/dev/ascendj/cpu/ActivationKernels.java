@@ -18,7 +18,7 @@ final class ActivationKernels {
     private ActivationKernels() {
     }
 
-    static void swiGlu(Check c, boolean fp16, Tensor gate, Tensor up, Tensor out) {
+    static void swiGlu(KernelArgs c, boolean fp16, Tensor gate, Tensor up, Tensor out) {
         c.floating("gate", gate);
         c.floating("up", up);
         c.floating("out", out);
@@ -43,7 +43,7 @@ final class ActivationKernels {
         });
     }
 
-    static void swiGluGrad(Check c, boolean fp16, Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
+    static void swiGluGrad(KernelArgs c, boolean fp16, Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
         c.floating("dOut", dOut);
         c.floating("gate", gate);
         c.floating("up", up);

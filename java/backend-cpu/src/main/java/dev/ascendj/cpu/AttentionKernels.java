@@ -34,7 +34,7 @@ final class AttentionKernels {
     private AttentionKernels() {
     }
 
-    static void forward(Check c, boolean fp16, Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out,
+    static void forward(KernelArgs c, boolean fp16, Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out,
                         Tensor lse) {
         AttentionShape sh = checkInputs(c, q, k, v, scale, causal);
         c.floating("out", out);
@@ -58,7 +58,7 @@ final class AttentionKernels {
         });
     }
 
-    static void backward(Check c, boolean fp16, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+    static void backward(KernelArgs c, boolean fp16, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                          float scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
         AttentionShape sh = checkInputs(c, q, k, v, scale, causal);
         c.floating("dOut", dOut);
@@ -117,7 +117,7 @@ final class AttentionKernels {
         });
     }
 
-    private static AttentionShape checkInputs(Check c, Tensor q, Tensor k, Tensor v, float scale, boolean causal) {
+    private static AttentionShape checkInputs(KernelArgs c, Tensor q, Tensor k, Tensor v, float scale, boolean causal) {
         c.floating("q", q);
         c.floating("k", k);
         c.floating("v", v);
@@ -145,12 +145,12 @@ final class AttentionKernels {
         return AttentionShape.of(b, q.dim(1), k.dim(1), h, g, d, causal, scale);
     }
 
-    private static void checkLse(Check c, Tensor lse, AttentionShape sh) {
+    private static void checkLse(KernelArgs c, Tensor lse, AttentionShape sh) {
         c.fp32("lse", lse);
         c.shape("lse", lse, Shape.of(sh.b(), sh.h(), sh.sq()));
     }
 
-    private static void noOverlap(Check c, String name, Tensor o, Tensor q, Tensor k, Tensor v) {
+    private static void noOverlap(KernelArgs c, String name, Tensor o, Tensor q, Tensor k, Tensor v) {
         c.noOverlap(name, o, "q", q);
         c.noOverlap(name, o, "k", k);
         c.noOverlap(name, o, "v", v);

@@ -33,9 +33,9 @@ public final class CpuOps implements Ops {
         return fp16;
     }
 
-    private Check check(String kernel) {
+    private KernelArgs check(String kernel) {
         stream.checkOpen();
-        return new Check(kernel, stream.device());
+        return new KernelArgs(kernel, stream.device());
     }
 
     @Override

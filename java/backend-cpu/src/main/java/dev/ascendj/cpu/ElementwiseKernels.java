@@ -19,7 +19,7 @@ final class ElementwiseKernels {
         void apply(float[] x, float[] y, int n);
     }
 
-    static void fill(Check c, boolean fp16, Tensor out, float value) {
+    static void fill(KernelArgs c, boolean fp16, Tensor out, float value) {
         c.tensor("out", out);
         if (out.dtype().isFloatingPoint()) {
             Rows ro = Rows.of(out, fp16);
@@ -50,7 +50,7 @@ final class ElementwiseKernels {
      * Float to float rounds to nearest even; integer to float rounds to nearest; float to integer
      * truncates toward zero (saturating, NaN gives 0); INT64 to INT32 keeps the low 32 bits.
      */
-    static void cast(Check c, boolean fp16, Tensor src, Tensor dst) {
+    static void cast(KernelArgs c, boolean fp16, Tensor src, Tensor dst) {
         c.tensor("src", src);
         c.tensor("dst", dst);
         castable(c, "src", src);
@@ -96,13 +96,13 @@ final class ElementwiseKernels {
         });
     }
 
-    private static void castable(Check c, String name, Tensor t) {
+    private static void castable(KernelArgs c, String name, Tensor t) {
         if (!t.dtype().isFloatingPoint() && !t.dtype().isIndex()) {
             throw c.fail(name + " " + t.describe() + " must be FP32, FP16, BF16, INT32 or INT64");
         }
     }
 
-    static void add(Check c, boolean fp16, Tensor a, Tensor b, float alpha, Tensor out) {
+    static void add(KernelArgs c, boolean fp16, Tensor a, Tensor b, float alpha, Tensor out) {
         binary(c, fp16, a, b, out, (x, y, n) -> {
             for (int i = 0; i < n; i++) {
                 x[i] += alpha * y[i];
@@ -110,7 +110,7 @@ final class ElementwiseKernels {
         });
     }
 
-    static void mul(Check c, boolean fp16, Tensor a, Tensor b, Tensor out) {
+    static void mul(KernelArgs c, boolean fp16, Tensor a, Tensor b, Tensor out) {
         binary(c, fp16, a, b, out, (x, y, n) -> {
             for (int i = 0; i < n; i++) {
                 x[i] *= y[i];
@@ -118,7 +118,7 @@ final class ElementwiseKernels {
         });
     }
 
-    static void muls(Check c, boolean fp16, Tensor a, float s, Tensor out) {
+    static void muls(KernelArgs c, boolean fp16, Tensor a, float s, Tensor out) {
         c.floating("a", a);
         c.floating("out", out);
         c.sameShape("out", out, "a", a);
@@ -144,7 +144,7 @@ final class ElementwiseKernels {
      * {@code out = f(a, b)} with {@code b} equal in shape to {@code a} or to a suffix of its shape;
      * row {@code r} of {@code a} pairs with row {@code r mod rows(b)} of {@code b}.
      */
-    private static void binary(Check c, boolean fp16, Tensor a, Tensor b, Tensor out, Combine f) {
+    private static void binary(KernelArgs c, boolean fp16, Tensor a, Tensor b, Tensor out, Combine f) {
         c.floating("a", a);
         c.floating("b", b);
         c.floating("out", out);
@@ -187,7 +187,7 @@ final class ElementwiseKernels {
         });
     }
 
-    static double sumOfSquares(Check c, Tensor x) {
+    static double sumOfSquares(KernelArgs c, Tensor x) {
         c.floating("x", x);
         Rows rx = Rows.of(x);
         Tiles tiles = Tiles.of(rx);
@@ -239,7 +239,7 @@ final class ElementwiseKernels {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
     }
 
-    static boolean allFinite(Check c, Tensor x) {
+    static boolean allFinite(KernelArgs c, Tensor x) {
         c.floating("x", x);
         Rows rx = Rows.of(x);
         Tiles tiles = Tiles.of(rx);

@@ -17,7 +17,7 @@ final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
 
-    static void forward(Check c, boolean fp16, Tensor weight, Tensor ids, Tensor out) {
+    static void forward(KernelArgs c, boolean fp16, Tensor weight, Tensor ids, Tensor out) {
         c.floating("weight", weight);
         c.index("ids", ids);
         c.floating("out", out);
@@ -39,7 +39,7 @@ final class EmbeddingKernels {
         });
     }
 
-    static void backward(Check c, boolean fp16, Tensor dOut, Tensor ids, Tensor dWeight) {
+    static void backward(KernelArgs c, boolean fp16, Tensor dOut, Tensor ids, Tensor dWeight) {
         c.floating("dOut", dOut);
         c.index("ids", ids);
         c.floating("dWeight", dWeight);
@@ -93,7 +93,7 @@ final class EmbeddingKernels {
     }
 
     /** The ids in row-major order, each checked to lie in {@code [0, vocab)}. */
-    private static int[] readIds(Check c, Tensor ids, int vocab, Tensor table) {
+    private static int[] readIds(KernelArgs c, Tensor ids, int vocab, Tensor table) {
         int[] id;
         try {
             id = Indices.read(ids);

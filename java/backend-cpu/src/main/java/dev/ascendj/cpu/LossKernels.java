@@ -16,7 +16,7 @@ final class LossKernels {
     private LossKernels() {
     }
 
-    static long forward(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+    static long forward(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
                         Tensor loss, Tensor lse) {
         int[] lab = checkForward(c, logits, labels, ignoreIndex, reduction, loss, lse);
         return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, null, 0f);
@@ -27,7 +27,7 @@ final class LossKernels {
      * the row's log-sum-exp sums are, divided by that sum, the softmax of the gradient. Agrees
      * with {@link #forward} exactly and with {@link #backward} (which recomputes them) to rounding.
      */
-    static long forwardWithGrad(Check c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex,
+    static long forwardWithGrad(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex,
                                 Reduction reduction, float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
         if (reduction == Reduction.NONE) {
             throw c.fail("reduction must be MEAN or SUM, got " + reduction);
@@ -44,7 +44,7 @@ final class LossKernels {
         return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, dLogits, gradScale);
     }
 
-    private static int[] checkForward(Check c, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+    private static int[] checkForward(KernelArgs c, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
                                       Tensor loss, Tensor lse) {
         c.floating("logits", logits);
         c.floating("loss", loss);
@@ -134,7 +134,7 @@ final class LossKernels {
         return count;
     }
 
-    static void backward(Check c, boolean fp16, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex,
+    static void backward(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex,
                          Reduction reduction, float gradScale, Tensor dLogits) {
         c.floating("logits", logits);
         c.floating("dLogits", dLogits);
@@ -204,7 +204,7 @@ final class LossKernels {
         return FastExp.expShiftedSum(row, 0, v, max, tmp);
     }
 
-    private static int[] checkLabels(Check c, Tensor logits, Tensor labels, int ignoreIndex) {
+    private static int[] checkLabels(KernelArgs c, Tensor logits, Tensor labels, int ignoreIndex) {
         c.index("labels", labels);
         c.rank("logits", logits, 2);
         int n = logits.dim(0);
@@ -230,7 +230,7 @@ final class LossKernels {
         return lab;
     }
 
-    private static void checkLse(Check c, Tensor lse, int n) {
+    private static void checkLse(KernelArgs c, Tensor lse, int n) {
         c.fp32("lse", lse);
         c.shape("lse", lse, Shape.of(n));
     }

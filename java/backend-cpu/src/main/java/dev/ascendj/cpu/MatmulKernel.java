@@ -27,7 +27,7 @@ final class MatmulKernel {
         }
     }
 
-    static void matmul(Check c, boolean fp16, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out,
+    static void matmul(KernelArgs c, boolean fp16, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out,
                        float alpha, float beta) {
         c.floating("a", a);
         c.floating("b", b);
@@ -78,7 +78,7 @@ final class MatmulKernel {
     }
 
     /** Validates ranks and dimensions; returns the batch count (1 for 2D). */
-    private static int checkShapes(Check c, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out) {
+    private static int checkShapes(KernelArgs c, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out) {
         int ra = a.rank();
         int rb = b.rank();
         boolean ok2d = ra == 2 && rb == 2;

@@ -29,7 +29,7 @@ final class Nf4MatmulKernel {
     private Nf4MatmulKernel() {
     }
 
-    static void nf4Matmul(Check c, boolean fp16, Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha,
+    static void nf4Matmul(KernelArgs c, boolean fp16, Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha,
                           float beta) {
         c.floating("x", x);
         c.floating("out", out);
@@ -106,7 +106,7 @@ final class Nf4MatmulKernel {
         return Math.max(1, Math.min(rows, BAND_ELEMENTS / Math.max(1, cols)));
     }
 
-    private static void checkWeight(Check c, Nf4Weight w) {
+    private static void checkWeight(KernelArgs c, Nf4Weight w) {
         c.tensor("codes", w.codes());
         c.tensor("absmaxCodes", w.absmaxCodes());
         c.tensor("absmaxScales", w.absmaxScales());

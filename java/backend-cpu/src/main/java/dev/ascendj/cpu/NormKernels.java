@@ -15,7 +15,7 @@ final class NormKernels {
     private NormKernels() {
     }
 
-    static void rmsNorm(Check c, boolean fp16, Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+    static void rmsNorm(KernelArgs c, boolean fp16, Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
         c.floating("x", x);
         c.floating("weight", weight);
         c.floating("out", out);
@@ -53,7 +53,7 @@ final class NormKernels {
         }
     }
 
-    static void rmsNormGrad(Check c, boolean fp16, Tensor dy, Tensor x, Tensor weight, Tensor rstd, Tensor dx,
+    static void rmsNormGrad(KernelArgs c, boolean fp16, Tensor dy, Tensor x, Tensor weight, Tensor rstd, Tensor dx,
                             Tensor dWeight) {
         c.floating("dy", dy);
         c.floating("x", x);
@@ -130,7 +130,7 @@ final class NormKernels {
         }
     }
 
-    private static int checkWeight(Check c, Tensor x, Tensor weight) {
+    private static int checkWeight(KernelArgs c, Tensor x, Tensor weight) {
         if (x.rank() < 1) {
             throw c.fail("x " + x.describe() + " must have at least one axis");
         }
@@ -143,7 +143,7 @@ final class NormKernels {
         return h;
     }
 
-    private static void checkRstd(Check c, Tensor x, Tensor rstd) {
+    private static void checkRstd(KernelArgs c, Tensor x, Tensor rstd) {
         c.fp32("rstd", rstd);
         c.shape("rstd", rstd, RowStats.withoutLastAxis(x));
     }

@@ -14,7 +14,7 @@ final class OptimizerKernels {
     private OptimizerKernels() {
     }
 
-    static void applyAdamW(Check c, Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
+    static void applyAdamW(KernelArgs c, Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
                            float beta2, float eps, float weightDecay, long step) {
         c.floating("param", param);
         c.floating("grad", grad);

@@ -22,7 +22,7 @@ final class QuantKernels {
     private QuantKernels() {
     }
 
-    static void nf4Quantize(Check c, Tensor src, Tensor packed, Tensor absmax) {
+    static void nf4Quantize(KernelArgs c, Tensor src, Tensor packed, Tensor absmax) {
         c.floating("src", src);
         nf4("packed", c, packed);
         c.fp32("absmax", absmax);
@@ -75,7 +75,7 @@ final class QuantKernels {
         return absmax == 0f ? Nf4.nearest(0f) : Nf4.nearest(x / absmax);
     }
 
-    static void nf4Dequantize(Check c, boolean fp16, Tensor packed, Tensor absmax, Tensor out) {
+    static void nf4Dequantize(KernelArgs c, boolean fp16, Tensor packed, Tensor absmax, Tensor out) {
         nf4("packed", c, packed);
         c.fp32("absmax", absmax);
         c.floating("out", out);
@@ -117,20 +117,20 @@ final class QuantKernels {
         return "a non-finite value";
     }
 
-    private static void contiguous(Check c, String name, Tensor t) {
+    private static void contiguous(KernelArgs c, String name, Tensor t) {
         if (!t.isContiguous()) {
             throw c.fail(name + " " + t.describe() + " must be contiguous");
         }
     }
 
-    private static void nf4(String name, Check c, Tensor t) {
+    private static void nf4(String name, KernelArgs c, Tensor t) {
         c.tensor(name, t);
         if (t.dtype() != DType.NF4) {
             throw c.fail(name + " " + t.describe() + " must be NF4");
         }
     }
 
-    private static void checkCounts(Check c, long n, Tensor packed, Tensor absmax, String name, Tensor t) {
+    private static void checkCounts(KernelArgs c, long n, Tensor packed, Tensor absmax, String name, Tensor t) {
         if (packed.numel() != n) {
             throw c.fail("packed " + packed.describe() + " holds " + packed.numel() + " codes but " + name + " "
                     + t.describe() + " has " + n + " elements");

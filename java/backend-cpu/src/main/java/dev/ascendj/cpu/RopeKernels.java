@@ -29,15 +29,15 @@ final class RopeKernels {
     private RopeKernels() {
     }
 
-    static void forward(Check c, boolean fp16, Tensor x, Tensor positions, float theta, float scale, Tensor out) {
+    static void forward(KernelArgs c, boolean fp16, Tensor x, Tensor positions, float theta, float scale, Tensor out) {
         apply(c, fp16, "x", x, positions, theta, scale, "out", out, false);
     }
 
-    static void backward(Check c, boolean fp16, Tensor dy, Tensor positions, float theta, float scale, Tensor dx) {
+    static void backward(KernelArgs c, boolean fp16, Tensor dy, Tensor positions, float theta, float scale, Tensor dx) {
         apply(c, fp16, "dy", dy, positions, theta, scale, "dx", dx, true);
     }
 
-    private static void apply(Check c, boolean fp16, String inName, Tensor in, Tensor positions, float theta,
+    private static void apply(KernelArgs c, boolean fp16, String inName, Tensor in, Tensor positions, float theta,
                               float scale, String outName, Tensor out, boolean transpose) {
         c.floating(inName, in);
         c.floating(outName, out);

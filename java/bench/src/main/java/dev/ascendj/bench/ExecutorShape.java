@@ -20,7 +20,7 @@ public record ExecutorShape(int dp, int tp, int pp, boolean singleDevice) {
     private static final Pattern DEGREE = Pattern.compile("(dp|tp|pp)(\\d{1,4})");
 
     /** The shapes the parallel-executor issue names, in its order. */
-    public static final String ISSUE_SHAPES = "1,dp2,tp2,pp2,dp2-tp2-pp2,dp4-tp2-pp4";
+    public static final String DEFAULT_SHAPES = "1,dp2,tp2,pp2,dp2-tp2-pp2,dp4-tp2-pp4";
 
     public ExecutorShape {
         if (dp < 1 || tp < 1 || pp < 1) {

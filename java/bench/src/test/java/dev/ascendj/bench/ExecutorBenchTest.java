@@ -119,7 +119,7 @@ class ExecutorBenchTest {
         assertEquals(new ExecutorShape(1, 2, 1, false), ExecutorShape.parse(" TP2 "));
         assertEquals("dp1", ExecutorShape.parse("dp1").label());
         assertFalse(ExecutorShape.parse("dp1").singleDevice());
-        assertEquals(6, ExecutorShape.parseList(ExecutorShape.ISSUE_SHAPES).size());
+        assertEquals(6, ExecutorShape.parseList(ExecutorShape.DEFAULT_SHAPES).size());
         for (String bad : List.of("", "dp", "dp2-dp2", "dp0", "dp2--tp2", "dp2-", "gpu2", "2")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExecutorShape.parse(bad), bad);
             assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());

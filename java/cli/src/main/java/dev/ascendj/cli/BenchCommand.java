@@ -207,7 +207,7 @@ final class BenchCommand implements Runnable {
         @Option(names = "--data", defaultValue = "examples/data/kg-train.jsonl",
                 description = "Instruction examples, JSON Lines, packed into rows (default ${DEFAULT-VALUE}).")
         Path data;
-        @Option(names = "--shapes", defaultValue = ExecutorShape.ISSUE_SHAPES,
+        @Option(names = "--shapes", defaultValue = ExecutorShape.DEFAULT_SHAPES,
                 description = "Comma-separated: 1 (single-device trainer) or degrees such as dp2, tp2, pp2, dp4-tp2-pp4"
                         + " (dp1: the executor on one rank). Default ${DEFAULT-VALUE}.")
         String shapes;

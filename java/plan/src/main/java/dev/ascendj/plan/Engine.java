@@ -25,11 +25,11 @@ public enum Engine {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static Engine parse(String text) {
-        return Enums.parse(Engine.class, text, "engine");
+        return EnumNames.parse(Engine.class, text, "engine");
     }
 }

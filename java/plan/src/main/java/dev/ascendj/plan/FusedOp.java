@@ -12,11 +12,11 @@ public enum FusedOp {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static FusedOp parse(String text) {
-        return Enums.parse(FusedOp.class, text, "missingFusedOps");
+        return EnumNames.parse(FusedOp.class, text, "missingFusedOps");
     }
 }

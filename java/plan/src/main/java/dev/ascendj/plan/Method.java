@@ -14,12 +14,12 @@ public enum Method {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static Method parse(String text) {
-        return Enums.parse(Method.class, text, "method");
+        return EnumNames.parse(Method.class, text, "method");
     }
 
     /** True for LoRA and QLoRA. */

@@ -31,11 +31,11 @@ public enum Optimizer {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static Optimizer parse(String text) {
-        return Enums.parse(Optimizer.class, text, "optimizer");
+        return EnumNames.parse(Optimizer.class, text, "optimizer");
     }
 }

@@ -19,11 +19,11 @@ public enum Placement {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static Placement parse(String text) {
-        return Enums.parse(Placement.class, text, "placement");
+        return EnumNames.parse(Placement.class, text, "placement");
     }
 }

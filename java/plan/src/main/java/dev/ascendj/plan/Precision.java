@@ -33,6 +33,6 @@ public enum Precision {
     /** Parses {@code fp16}, {@code bf16} or {@code fp32} (any case). */
     @JsonCreator
     public static Precision parse(String text) {
-        return Enums.parse(Precision.class, text, "precision");
+        return EnumNames.parse(Precision.class, text, "precision");
     }
 }

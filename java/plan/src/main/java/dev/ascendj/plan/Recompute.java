@@ -14,11 +14,11 @@ public enum Recompute {
 
     @JsonValue
     public String label() {
-        return Enums.label(this);
+        return EnumNames.label(this);
     }
 
     @JsonCreator
     public static Recompute parse(String text) {
-        return Enums.parse(Recompute.class, text, "recompute");
+        return EnumNames.parse(Recompute.class, text, "recompute");
     }
 }

@@ -136,7 +136,7 @@ final class ParallelOptimizer implements AutoCloseable {
                     ops.muls(g, unscale, g);
                     finite &= ops.allFinite(g);
                 }
-                boolean overflow = RankSums.sum(groups.world(), device, finite ? 0 : 1) > 0;
+                boolean overflow = GroupSums.sum(groups.world(), device, finite ? 0 : 1) > 0;
                 if (!scaler.update(overflow)) {
                     return Double.NaN;
                 }
@@ -144,7 +144,7 @@ final class ParallelOptimizer implements AutoCloseable {
             if (keepGradients) {
                 snapshotGradients(ops);
             }
-            double norm = Math.sqrt(RankSums.sum(groups.world(), device, localSquares(ops)));
+            double norm = Math.sqrt(GroupSums.sum(groups.world(), device, localSquares(ops)));
             GradClip.scale(ops, grads, norm, options.clipNorm());
             adam.update(ops, lr);
             if (sharded) {

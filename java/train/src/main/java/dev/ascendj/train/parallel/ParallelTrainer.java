@@ -304,7 +304,7 @@ public final class ParallelTrainer {
                 activity.add(at.stage(), busy[0] - busyBefore, spent);
                 // The loss sum of each replica is on its last stage (identical on every tensor index).
                 boolean holdsLoss = stage.isLast() && at.tpIndex() == 0;
-                double sum = RankSums.sum(g.world(), device, holdsLoss ? local.sum() : 0);
+                double sum = GroupSums.sum(g.world(), device, holdsLoss ? local.sum() : 0);
                 double loss = lossTokens == 0 ? 0 : sum / lossTokens;
                 double lr = schedule.lr(step);
                 double norm = optimizer.step(fp32, lr, scaler);
@@ -337,7 +337,7 @@ public final class ParallelTrainer {
      * directory (hosts without a shared filesystem) would otherwise train different steps together.
      */
     private void requireSameStart(ProcessGroups.RankGroups g, Device device, long resumedAt) {
-        double[] all = RankSums.all(g.world(), device, resumedAt);
+        double[] all = GroupSums.all(g.world(), device, resumedAt);
         if (Arrays.stream(all).anyMatch(v -> v != resumedAt)) {
             StringBuilder b = new StringBuilder();
             for (int r = 0; r < all.length; r++) {

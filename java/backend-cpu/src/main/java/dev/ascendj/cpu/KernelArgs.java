@@ -11,11 +11,11 @@ import dev.ascendj.core.Tensor;
  * the kernel and the offending tensors, so that a caller never sees an index error from deep
  * inside a loop.
  */
-final class Check {
+final class KernelArgs {
     private final String kernel;
     private final Device device;
 
-    Check(String kernel, Device device) {
+    KernelArgs(String kernel, Device device) {
         this.kernel = kernel;
         this.device = device;
     }

@@ -9,8 +9,8 @@ import dev.ascendj.core.Tensor;
  * Sums one double per rank over a group, identically on every rank and in rank order, without
  * losing it to FP32: each value travels as a pair of floats (its rounding and the remainder).
  */
-final class RankSums {
-    private RankSums() {
+final class GroupSums {
+    private GroupSums() {
     }
 
     static double sum(Communicator group, Device device, double value) {

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** Parses the lower-case, dash-separated names enums use in files and options. */
-final class Enums {
-    private Enums() {
+final class EnumNames {
+    private EnumNames() {
     }
 
     static <E extends Enum<E>> E parse(Class<E> type, String text, String field) {
@@ -26,6 +26,6 @@ final class Enums {
     }
 
     static <E extends Enum<E>> String labels(Class<E> type) {
-        return Arrays.stream(type.getEnumConstants()).map(Enums::label).collect(Collectors.joining(", "));
+        return Arrays.stream(type.getEnumConstants()).map(EnumNames::label).collect(Collectors.joining(", "));
     }
 }
