@@ -26,9 +26,9 @@ final class ActivationKernels {
         c.sameShape("out", out, "gate", gate);
         c.noOverlap("out", out, "gate", gate);
         c.noOverlap("out", out, "up", up);
-        Rows gs = Rows.of(gate);
-        Rows us = Rows.of(up);
-        Rows os = Rows.of(out, fp16);
+        TensorRows gs = TensorRows.of(gate);
+        TensorRows us = TensorRows.of(up);
+        TensorRows os = TensorRows.of(out, fp16);
         forChunks(gs, (r, col, len) -> {
             float[] g = HeapScratch.floats(0, len);
             float[] u = HeapScratch.floats(1, len);
@@ -60,11 +60,11 @@ final class ActivationKernels {
             c.noOverlap("dUp", dUp, names[i], inputs[i]);
         }
         c.noOverlap("dGate", dGate, "dUp", dUp);
-        Rows ds = Rows.of(dOut);
-        Rows gs = Rows.of(gate);
-        Rows us = Rows.of(up);
-        Rows dgs = Rows.of(dGate, fp16);
-        Rows dus = Rows.of(dUp, fp16);
+        TensorRows ds = TensorRows.of(dOut);
+        TensorRows gs = TensorRows.of(gate);
+        TensorRows us = TensorRows.of(up);
+        TensorRows dgs = TensorRows.of(dGate, fp16);
+        TensorRows dus = TensorRows.of(dUp, fp16);
         forChunks(gs, (r, col, len) -> {
             float[] d = HeapScratch.floats(0, len);
             float[] g = HeapScratch.floats(1, len);
@@ -103,7 +103,7 @@ final class ActivationKernels {
         void run(long row, int col, int len);
     }
 
-    private static void forChunks(Rows shape, ChunkBody body) {
+    private static void forChunks(TensorRows shape, ChunkBody body) {
         int cols = shape.cols();
         long rows = shape.rows();
         if (cols == 0 || rows == 0) {

@@ -13,7 +13,7 @@ final class AttentionForward implements AutoCloseable {
     private final HeadReader k;
     private final HeadReader v;
     private final TileWriter out;
-    private final Rows lse;
+    private final TensorRows lse;
     private final Scratch scores;
     private final float[] p;
     private final float[] tmp;
@@ -25,7 +25,7 @@ final class AttentionForward implements AutoCloseable {
         this.k = new HeadReader(k);
         this.v = new HeadReader(v);
         this.out = new TileWriter(out, fp16, sh.tile());
-        this.lse = lse == null ? null : Rows.of(lse, false);
+        this.lse = lse == null ? null : TensorRows.of(lse, false);
         this.scores = new Scratch((long) sh.tile() * sh.sk());
         this.p = new float[sh.tile() * sh.sk()];
         this.tmp = new float[p.length];

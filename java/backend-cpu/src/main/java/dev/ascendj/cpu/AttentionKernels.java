@@ -27,7 +27,7 @@ import dev.ascendj.core.Tensor;
  * results do not depend on the thread count. Each GEMM runs single-threaded on its worker (see
  * {@link AttentionShape}).
  *
- * <p>Rows that see no key at all (causal with Sq &gt; Sk) produce zeros and a log-sum-exp of
+ * <p>TensorRows that see no key at all (causal with Sq &gt; Sk) produce zeros and a log-sum-exp of
  * negative infinity.
  */
 final class AttentionKernels {

@@ -6,8 +6,8 @@ import java.util.Arrays;
 
 /**
  * Fill, casts, elementwise arithmetic and reductions. Every loop runs over {@link Tiles} of the
- * output's rows, reading inputs through {@link Rows} (any strides, any float dtype) and storing
- * through {@link Rows} so that FP16 emulation rounds each result once.
+ * output's rows, reading inputs through {@link TensorRows} (any strides, any float dtype) and storing
+ * through {@link TensorRows} so that FP16 emulation rounds each result once.
  */
 final class ElementwiseKernels {
     private ElementwiseKernels() {
@@ -22,7 +22,7 @@ final class ElementwiseKernels {
     static void fill(KernelArgs c, boolean fp16, Tensor out, float value) {
         c.tensor("out", out);
         if (out.dtype().isFloatingPoint()) {
-            Rows ro = Rows.of(out, fp16);
+            TensorRows ro = TensorRows.of(out, fp16);
             Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
                 int len = c1 - c0;
                 float[] row = HeapScratch.floats(0, len);
@@ -59,8 +59,8 @@ final class ElementwiseKernels {
         c.noOverlap("dst", dst, "src", src);
         boolean srcFloat = src.dtype().isFloatingPoint();
         boolean dstFloat = dst.dtype().isFloatingPoint();
-        Rows fs = srcFloat ? Rows.of(src) : null;
-        Rows fd = dstFloat ? Rows.of(dst, fp16) : null;
+        TensorRows fs = srcFloat ? TensorRows.of(src) : null;
+        TensorRows fd = dstFloat ? TensorRows.of(dst, fp16) : null;
         IntRows is = srcFloat ? null : IntRows.of(src);
         IntRows id = dstFloat ? null : IntRows.of(dst);
         boolean toInt32 = dst.dtype() == DType.INT32;
@@ -125,8 +125,8 @@ final class ElementwiseKernels {
         if (!sameView(out, a)) {
             c.noOverlap("out", out, "a", a);
         }
-        Rows ra = Rows.of(a);
-        Rows ro = Rows.of(out, fp16);
+        TensorRows ra = TensorRows.of(a);
+        TensorRows ro = TensorRows.of(out, fp16);
         Tiles.of(ra).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] x = HeapScratch.floats(0, len);
@@ -163,9 +163,9 @@ final class ElementwiseKernels {
         if (!sameView(out, b)) {
             c.noOverlap("out", out, "b", b);
         }
-        Rows ra = Rows.of(a);
-        Rows rb = Rows.of(b);
-        Rows ro = Rows.of(out, fp16);
+        TensorRows ra = TensorRows.of(a);
+        TensorRows rb = TensorRows.of(b);
+        TensorRows ro = TensorRows.of(out, fp16);
         // A rank-0 b next to a ranked a is one value for every element, not a row of a's width.
         float[] scalar = b.rank() == 0 && a.rank() > 0 ? new float[] {rb.get(b.offset())} : null;
         long bRows = rb.rows();
@@ -189,7 +189,7 @@ final class ElementwiseKernels {
 
     static double sumOfSquares(KernelArgs c, Tensor x) {
         c.floating("x", x);
-        Rows rx = Rows.of(x);
+        TensorRows rx = TensorRows.of(x);
         Tiles tiles = Tiles.of(rx);
         double[] partial = new double[tiles.count()];
         tiles.forEach(2, (t, r0, r1, c0, c1) -> {
@@ -241,7 +241,7 @@ final class ElementwiseKernels {
 
     static boolean allFinite(KernelArgs c, Tensor x) {
         c.floating("x", x);
-        Rows rx = Rows.of(x);
+        TensorRows rx = TensorRows.of(x);
         Tiles tiles = Tiles.of(rx);
         boolean[] bad = new boolean[tiles.count()];
         tiles.forEach(1, (t, r0, r1, c0, c1) -> {
@@ -266,7 +266,7 @@ final class ElementwiseKernels {
     }
 
     /** Copies {@code src} into {@code dst} (same rows and columns), converting through FP32. */
-    static void copyRows(Rows src, Rows dst) {
+    static void copyRows(TensorRows src, TensorRows dst) {
         Tiles.of(src).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] v = HeapScratch.floats(0, len);

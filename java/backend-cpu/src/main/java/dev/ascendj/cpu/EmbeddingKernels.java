@@ -27,8 +27,8 @@ final class EmbeddingKernels {
         c.shape("out", out, withLast(ids.shape(), hidden));
         c.noOverlap("out", out, "weight", weight);
         int[] id = readIds(c, ids, vocab, weight);
-        Rows rw = Rows.of(weight);
-        Rows ro = Rows.of(out, fp16);
+        TensorRows rw = TensorRows.of(weight);
+        TensorRows ro = TensorRows.of(out, fp16);
         Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] row = new float[len];
@@ -62,8 +62,8 @@ final class EmbeddingKernels {
         for (int p = 0; p < id.length; p++) {
             positions[next[id[p]]++] = p;
         }
-        Rows rd = Rows.of(dOut);
-        Rows rw = Rows.of(dWeight, fp16);
+        TensorRows rd = TensorRows.of(dOut);
+        TensorRows rw = TensorRows.of(dWeight, fp16);
         long costPerElement = 1 + id.length / Math.max(vocab, 1);
         Tiles.of(rw).forEach(costPerElement, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;

@@ -12,7 +12,7 @@ final class HeadReader implements AutoCloseable {
     private final Tensor t;
     private final boolean direct;
     private final FloatPointer base;
-    private final Rows rows;
+    private final TensorRows rows;
     private final Scratch copy;
     private final float[] row;
 
@@ -20,7 +20,7 @@ final class HeadReader implements AutoCloseable {
         this.t = t;
         this.direct = HeadMatrix.direct(t);
         this.base = direct ? HeadMatrix.base(t) : null;
-        this.rows = direct ? null : Rows.of(t);
+        this.rows = direct ? null : TensorRows.of(t);
         this.copy = direct ? null : new Scratch((long) t.dim(1) * t.dim(3));
         this.row = direct ? null : new float[t.dim(3)];
     }

@@ -7,7 +7,7 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 
 /**
- * The integer counterpart of {@link Rows}: an INT32 or INT64 tensor, of any strides, read and
+ * The integer counterpart of {@link TensorRows}: an INT32 or INT64 tensor, of any strides, read and
  * written row by row (along its last axis) as {@code long[]}. Used where kernels move integers
  * without treating them as indices (casts, fills).
  */

@@ -82,8 +82,8 @@ final class LossKernels {
         }
         float factor = reduction == Reduction.SUM ? gradScale
                 : counted == 0 ? 0f : (float) (gradScale / (double) counted);
-        Rows xs = Rows.of(logits);
-        Rows ds = dLogits == null ? null : Rows.of(dLogits, fp16);
+        TensorRows xs = TensorRows.of(logits);
+        TensorRows ds = dLogits == null ? null : TensorRows.of(dLogits, fp16);
         double[] rowLoss = new double[n];
         float[] rowLse = new float[n];
         CpuThreads.parallelFor(n, 8L * v, i -> {
@@ -159,8 +159,8 @@ final class LossKernels {
             }
         }
         float factor = reduction == Reduction.SUM ? gradScale : count == 0 ? 0f : (float) (gradScale / (double) count);
-        Rows xs = Rows.of(logits);
-        Rows ds = Rows.of(dLogits, fp16);
+        TensorRows xs = TensorRows.of(logits);
+        TensorRows ds = TensorRows.of(dLogits, fp16);
         CpuThreads.parallelFor(n, 8L * v, i -> {
             float[] row = HeapScratch.floats(0, v);
             if (lab[i] == ignoreIndex) {
@@ -239,7 +239,7 @@ final class LossKernels {
         if (t.numel() == 0) {
             return;
         }
-        Rows rows = Rows.of(t, fp16);
+        TensorRows rows = TensorRows.of(t, fp16);
         int cols = rows.cols();
         for (long r = 0; r < rows.rows(); r++) {
             rows.write(r, values, (int) (r * cols));

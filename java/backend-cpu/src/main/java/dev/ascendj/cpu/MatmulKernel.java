@@ -14,7 +14,7 @@ import dev.ascendj.core.Tensor;
  * transpose of one, which costs nothing but flipping the trans flag. That path does O(1) work
  * besides the GEMM itself. Other operands (FP16/BF16, or no unit stride) are converted into FP32
  * scratch tensors first, and an output that BLAS cannot write in place is computed in scratch and
- * stored through {@link Rows}, which also applies FP16 emulation rounding.
+ * stored through {@link TensorRows}, which also applies FP16 emulation rounding.
  */
 final class MatmulKernel {
     private MatmulKernel() {
@@ -48,7 +48,7 @@ final class MatmulKernel {
         if (ma != null && mb != null && mc != null) {
             gemm(batch, m, n, k, alpha, ma, mb, beta, mc, mergeable(b, batch, m, ma, mc));
             if (roundOut) {
-                ElementwiseKernels.copyRows(Rows.of(out), Rows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
             }
             return;
         }
@@ -64,15 +64,15 @@ final class MatmulKernel {
             if (mc == null) {
                 c32 = Tensor.empty(out.device(), DType.FP32, out.rank() == 2 ? Shape.of(m, n) : Shape.of(batch, m, n));
                 if (beta != 0f) {
-                    ElementwiseKernels.copyRows(Rows.of(out), Rows.of(c32));
+                    ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(c32));
                 }
                 mc = direct(c32, false);
             }
             gemm(batch, m, n, k, alpha, ma, mb, beta, mc, mergeable(b, batch, m, ma, mc));
             if (c32 != null) {
-                ElementwiseKernels.copyRows(Rows.of(c32), Rows.of(out, fp16));
+                ElementwiseKernels.copyRows(TensorRows.of(c32), TensorRows.of(out, fp16));
             } else if (roundOut) {
-                ElementwiseKernels.copyRows(Rows.of(out), Rows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
             }
         }
     }
@@ -171,7 +171,7 @@ final class MatmulKernel {
         boolean flip = t.dim(-2) > 1 && t.stride(-2) == 1 && t.dim(-1) > 1 && t.stride(-1) != 1;
         Tensor src = flip ? t.transpose(-2, -1) : t;
         Tensor copy = Tensor.empty(t.device(), DType.FP32, src.shape());
-        ElementwiseKernels.copyRows(Rows.of(src), Rows.of(copy));
+        ElementwiseKernels.copyRows(TensorRows.of(src), TensorRows.of(copy));
         return direct(copy, flip != trans);
     }
 

@@ -68,13 +68,13 @@ final class Nf4MatmulKernel {
             Tensor xs = x;
             if (x.dtype() != DType.FP32) {
                 xs = Tensor.empty(x.device(), DType.FP32, x.shape());
-                ElementwiseKernels.copyRows(Rows.of(x), Rows.of(xs));
+                ElementwiseKernels.copyRows(TensorRows.of(x), TensorRows.of(xs));
             }
             Tensor os = out;
             if (out.dtype() != DType.FP32) {
                 os = Tensor.empty(out.device(), DType.FP32, out.shape());
                 if (beta != 0f) {
-                    ElementwiseKernels.copyRows(Rows.of(out), Rows.of(os));
+                    ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(os));
                 }
             }
             int band = bandRows(rows, cols);
@@ -94,14 +94,14 @@ final class Nf4MatmulKernel {
                 }
             }
             if (os != out) {
-                ElementwiseKernels.copyRows(Rows.of(os), Rows.of(out, fp16));
+                ElementwiseKernels.copyRows(TensorRows.of(os), TensorRows.of(out, fp16));
             } else if (fp16) {
-                ElementwiseKernels.copyRows(Rows.of(out), Rows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
             }
         }
     }
 
-    /** Rows of W per band: as many as fit in {@link #BAND_ELEMENTS}, at least one. */
+    /** TensorRows of W per band: as many as fit in {@link #BAND_ELEMENTS}, at least one. */
     static int bandRows(int rows, int cols) {
         return Math.max(1, Math.min(rows, BAND_ELEMENTS / Math.max(1, cols)));
     }

@@ -3,7 +3,7 @@ package dev.ascendj.cpu;
 import dev.ascendj.core.Tensor;
 
 /**
- * RMSNorm forward and backward over the last axis. Rows are independent and run in parallel;
+ * RMSNorm forward and backward over the last axis. TensorRows are independent and run in parallel;
  * the weight gradient, a sum over rows, is accumulated per fixed block of rows and the blocks
  * are added in order, so the result does not depend on the thread count.
  */
@@ -33,8 +33,8 @@ final class NormKernels {
             return;
         }
         float[] w = RowStats.read(weight);
-        Rows xs = Rows.of(x);
-        Rows os = Rows.of(out, fp16);
+        TensorRows xs = TensorRows.of(x);
+        TensorRows os = TensorRows.of(out, fp16);
         int n = Math.toIntExact(xs.rows());
         float[] r = new float[n];
         CpuThreads.parallelFor(n, 4L * h, i -> {
@@ -78,9 +78,9 @@ final class NormKernels {
         }
         float[] w = RowStats.read(weight);
         float[] r = RowStats.read(rstd);
-        Rows dys = Rows.of(dy);
-        Rows xs = Rows.of(x);
-        Rows dxs = Rows.of(dx, fp16);
+        TensorRows dys = TensorRows.of(dy);
+        TensorRows xs = TensorRows.of(x);
+        TensorRows dxs = TensorRows.of(dx, fp16);
         int n = Math.toIntExact(xs.rows());
         int blockRows = Math.max(MIN_BLOCK_ROWS, (n + MAX_BLOCKS - 1) / MAX_BLOCKS);
         int blocks = (n + blockRows - 1) / blockRows;
@@ -126,7 +126,7 @@ final class NormKernels {
             for (int j = 0; j < h; j++) {
                 dw[j] = (float) sum[j];
             }
-            Rows.of(dWeight, fp16).write(0, dw, 0);
+            TensorRows.of(dWeight, fp16).write(0, dw, 0);
         }
     }
 

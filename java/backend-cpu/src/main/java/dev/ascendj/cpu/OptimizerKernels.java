@@ -41,10 +41,10 @@ final class OptimizerKernels {
             denseUpdate(param, grad, m, v, n, k);
             return;
         }
-        Rows rp = Rows.of(param);
-        Rows rg = Rows.of(grad);
-        Rows rm = Rows.of(m);
-        Rows rv = Rows.of(v);
+        TensorRows rp = TensorRows.of(param);
+        TensorRows rg = TensorRows.of(grad);
+        TensorRows rm = TensorRows.of(m);
+        TensorRows rv = TensorRows.of(v);
         Tiles.of(rp).forEach(8, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] p = new float[len];

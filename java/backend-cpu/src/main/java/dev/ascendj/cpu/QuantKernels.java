@@ -44,7 +44,7 @@ final class QuantKernels {
         long scaleBase = absmax.offset();
         long blocks = Nf4.blocks(n);
         try (Scope views = Scope.open()) {
-            Rows flat = Rows.of(src.reshape(Math.toIntExact(n)));
+            TensorRows flat = TensorRows.of(src.reshape(Math.toIntExact(n)));
             int tasks = Math.toIntExact((blocks + BLOCKS_PER_TASK - 1) / BLOCKS_PER_TASK);
             CpuThreads.parallelFor(tasks, (long) BLOCKS_PER_TASK * Nf4.BLOCK_SIZE * 4, task -> {
                 float[] x = new float[Nf4.BLOCK_SIZE];
@@ -88,9 +88,9 @@ final class QuantKernels {
         long codeBase = packed.byteOffset();
         long scaleBase = absmax.offset();
         float[] book = Nf4.codebook();
-        Rows ro = Rows.of(out, fp16);
+        TensorRows ro = TensorRows.of(out, fp16);
         int cols = ro.cols();
-        // Rows of out are consecutive runs of the flat element index, whatever out's strides.
+        // TensorRows of out are consecutive runs of the flat element index, whatever out's strides.
         Tiles.of(ro).forEach(2, (t, r0, r1, c0, c1) -> {
             float[] row = new float[c1 - c0];
             for (long r = r0; r < r1; r++) {

@@ -91,8 +91,8 @@ final class RopeKernels {
         int half = d / 2;
         Table table = maxPos < MAX_TABLE_POSITIONS ? table(theta, scale, d, maxPos) : null;
         float sign = transpose ? -1f : 1f;
-        Rows src = Rows.of(in);
-        Rows dst = Rows.of(out, fp16);
+        TensorRows src = TensorRows.of(in);
+        TensorRows dst = TensorRows.of(out, fp16);
         CpuThreads.parallelFor(b * s, 6L * h * d, bs -> {
             int p = pos[perBatch ? bs : bs % s];
             float[] cos;

@@ -6,14 +6,14 @@ import org.bytedeco.javacpp.FloatPointer;
 /**
  * Where BLAS writes a tile of rows of one head of a [B, S, N, D] output: straight into the
  * tensor when it is FP32 with a unit last stride and no FP16 rounding is due, otherwise into
- * scratch that {@link #flush} stores through {@link Rows} (converting and rounding). One writer
+ * scratch that {@link #flush} stores through {@link TensorRows} (converting and rounding). One writer
  * per worker.
  */
 final class TileWriter implements AutoCloseable {
     private final Tensor t;
     private final boolean direct;
     private final FloatPointer base;
-    private final Rows rows;
+    private final TensorRows rows;
     private final Scratch tile;
     private final float[] row;
 
@@ -21,7 +21,7 @@ final class TileWriter implements AutoCloseable {
         this.t = t;
         this.direct = HeadMatrix.direct(t) && !fp16;
         this.base = direct ? HeadMatrix.base(t) : null;
-        this.rows = Rows.of(t, fp16);
+        this.rows = TensorRows.of(t, fp16);
         this.tile = direct ? null : new Scratch((long) tileRows * t.dim(3));
         this.row = new float[t.dim(3)];
     }

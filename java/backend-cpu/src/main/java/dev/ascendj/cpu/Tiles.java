@@ -47,7 +47,7 @@ final class Tiles {
     }
 
     /** The tiles of {@code r}'s rows. */
-    static Tiles of(Rows r) {
+    static Tiles of(TensorRows r) {
         return new Tiles(r.rows(), r.cols());
     }
 

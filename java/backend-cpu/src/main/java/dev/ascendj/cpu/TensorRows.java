@@ -15,7 +15,7 @@ import java.nio.ShortBuffer;
  *
  * <p>Any strides work; rows whose last axis has stride 1 are copied in bulk.
  */
-public final class Rows {
+public final class TensorRows {
     private final Tensor tensor;
     private final DType dtype;
     private final ByteBuffer bytes;
@@ -31,12 +31,12 @@ public final class Rows {
     private final long base;
     private final boolean roundFp16;
 
-    private Rows(Tensor t, boolean roundFp16) {
+    private TensorRows(Tensor t, boolean roundFp16) {
         t.checkAlive();
         this.tensor = t;
         this.dtype = t.dtype();
         if (!dtype.isFloatingPoint()) {
-            throw new IllegalArgumentException("Rows of a non-float tensor " + t.describe());
+            throw new IllegalArgumentException("TensorRows of a non-float tensor " + t.describe());
         }
         CpuBuffer buf = (CpuBuffer) t.buffer();
         this.bytes = buf.bytes();
@@ -60,13 +60,13 @@ public final class Rows {
     }
 
     /** Row access to {@code t} (a float tensor on a CPU device). */
-    public static Rows of(Tensor t) {
-        return new Rows(t, false);
+    public static TensorRows of(Tensor t) {
+        return new TensorRows(t, false);
     }
 
     /** Row access whose writes round through FP16 first when {@code roundFp16} (FP16 emulation). */
-    public static Rows of(Tensor t, boolean roundFp16) {
-        return new Rows(t, roundFp16);
+    public static TensorRows of(Tensor t, boolean roundFp16) {
+        return new TensorRows(t, roundFp16);
     }
 
     public Tensor tensor() {

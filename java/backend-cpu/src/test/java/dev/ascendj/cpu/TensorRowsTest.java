@@ -9,7 +9,7 @@ import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import org.junit.jupiter.api.Test;
 
-class RowsTest {
+class TensorRowsTest {
 
     /** The offset of row {@code r} from the multi-index of its leading axes, written out directly. */
     private static long expectedOffset(Tensor t, long r) {
@@ -22,7 +22,7 @@ class RowsTest {
     }
 
     private static void assertOffsets(Tensor t) {
-        Rows rows = Rows.of(t);
+        TensorRows rows = TensorRows.of(t);
         for (long r = 0; r < rows.rows(); r++) {
             assertEquals(expectedOffset(t, r), rows.rowOffset(r), "row " + r + " of " + t.describe());
         }
