@@ -79,108 +79,22 @@ public final class Planner {
         }
         MindFormersSettings settings = engine == Engine.MINDFORMERS ? MindFormersSettings.defaults(job.precision()) : null;
         CostModel cost = new CostModel(m, job, hw, cluster, engine, settings);
-        Comparator<Candidate> better = Comparator.comparingDouble((Candidate c) -> c.estimate.tokensPerSecondPerDevice())
-                .thenComparing(Comparator.comparingLong((Candidate c) -> c.estimate.memoryPerDeviceBytes()).reversed());
-        PriorityQueue<Candidate> best = new PriorityQueue<>(better);
-        Map<String, Integer> rejectedCount = new LinkedHashMap<>();
-        Map<String, String> rejectedExample = new LinkedHashMap<>();
-        Candidate leanest = null;
-        int candidates = 0;
-        int legal = 0;
-        int fitting = 0;
-
-        for (int tp : divisors(n)) {
-            for (int pp : divisors(n / tp)) {
-                int dp = n / (tp * pp);
-                if (!matchesDegrees(fixed, dp, tp, pp)) {
-                    continue;
-                }
-                if (seqs % dp != 0) {
-                    candidates++;
-                    reject(rejectedCount, rejectedExample, new Violation("dp", dp + " does not divide the global batch of " + seqs + " sequences"));
-                    continue;
-                }
-                if (pp > m.numHiddenLayers()) {
-                    candidates++;
-                    reject(rejectedCount, rejectedExample, new Violation("pp", pp + " stages for " + m.numHiddenLayers()
-                            + " layers; every stage needs at least one layer"));
-                    continue;
-                }
-                List<Integer> stageLayers = Layout.split(m.numHiddenLayers(), pp);
-                for (int b : divisors(seqs / dp)) {
-                    int mb = seqs / dp / b;
-                    for (Recompute rc : Recompute.values()) {
-                        for (boolean shard : new boolean[] {false, true}) {
-                            for (boolean sp : new boolean[] {false, true}) {
-                                Layout l = new Layout(dp, tp, pp, b, mb, rc, shard, sp, Placement.STAGE_MAJOR,
-                                        stageLayers);
-                                List<Stage> stages = l.stages();
-                                if (!fixed.matches(l)) {
-                                    continue;
-                                }
-                                candidates++;
-                                List<Violation> v = violations(l, n, m, job, hw);
-                                if (!v.isEmpty()) {
-                                    reject(rejectedCount, rejectedExample, v.get(0));
-                                    continue;
-                                }
-                                // Memory does not depend on the placement; the time does, so each valid placement is
-                                // timed and the faster kept. Layouts over the cap are only remembered when leanest.
-                                List<MemoryBreakdown> memory = cost.memory(l, stages);
-                                long peak = memory.stream().mapToLong(MemoryBreakdown::total).max().orElse(0);
-                                boolean fits = peak <= cost.memoryCap();
-                                Candidate chosen = null;
-                                String placementProblem = null;
-                                for (Placement placement : placements(l)) {
-                                    Layout lp = l.with(placement);
-                                    DeviceMap map = new DeviceMap(cluster, hw, lp);
-                                    String tpProblem = map.placementViolation();
-                                    if (tpProblem != null) {
-                                        placementProblem = tpProblem;
-                                        continue;
-                                    }
-                                    if (!fits) {
-                                        chosen = new Candidate(lp, map, null, memory, peak);
-                                        break;
-                                    }
-                                    Candidate c = new Candidate(lp, map, cost.estimate(lp, stages, memory, map), memory, peak);
-                                    if (chosen == null || better.compare(c, chosen) > 0) {
-                                        chosen = c;
-                                    }
-                                }
-                                if (chosen == null) {
-                                    reject(rejectedCount, rejectedExample, new Violation("tp", placementProblem));
-                                    continue;
-                                }
-                                legal++;
-                                if (leanest == null || peak < leanest.peak()) {
-                                    leanest = chosen;
-                                }
-                                if (!fits) {
-                                    continue;
-                                }
-                                fitting++;
-                                best.add(chosen);
-                                if (best.size() > top) {
-                                    best.poll();
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        Search search = new Search(cluster, hw, m, job, cost, top);
+        for (Layout l : candidateLayouts(n, m, job.sequences(), fixed, search)) {
+            search.consider(l);
         }
         List<Plan> plans = new ArrayList<>();
-        while (!best.isEmpty()) {
-            plans.add(0, toPlan(req, hw, job, cost, best.poll()));
+        while (!search.best.isEmpty()) {
+            plans.add(0, toPlan(req, hw, job, cost, search.best.poll()));
         }
         String reason = null;
         List<String> suggestions = new ArrayList<>();
-        Plan leanestPlan = leanest == null ? null : toPlan(req, hw, job, cost, leanest.timed(cost));
+        Plan leanestPlan = search.leanest == null ? null : toPlan(req, hw, job, cost, search.leanest.timed(cost));
         if (plans.isEmpty()) {
-            if (legal == 0) {
-                reason = "no legal layout for " + n + " devices (" + cluster.serverCount() + " x " + cluster.devicesPerServer() + " "
-                        + hw.name() + ")" + (fixed.any() ? " with the fixed degrees" : "") + ": " + describeRejections(rejectedCount, rejectedExample);
+            if (search.legal == 0) {
+                reason = "no legal layout for " + n + " devices (" + cluster.serverCount() + " x " + cluster.devicesPerServer()
+                        + " " + hw.name() + ")" + (fixed.any() ? " with the fixed degrees" : "") + ": "
+                        + describeRejections(search.rejectedCount, search.rejectedExample);
             } else {
                 reason = nothingFits(leanestPlan, cost, m, job, n);
                 if (suggest) {
@@ -189,8 +103,136 @@ public final class Planner {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        LOG.debug("planned {} on {}: {} candidates, {} legal, {} fit, {} s", req.modelName(), cluster.name(), candidates, legal, fitting, seconds);
-        return new SearchResult(plans, reason, suggestions, leanestPlan, candidates, legal, fitting, seconds);
+        LOG.debug("planned {} on {}: {} candidates, {} legal, {} fit, {} s", req.modelName(), cluster.name(),
+                search.candidates, search.legal, search.fitting, seconds);
+        return new SearchResult(plans, reason, suggestions, leanestPlan, search.candidates, search.legal, search.fitting,
+                seconds);
+    }
+
+    /**
+     * Every layout of {@code n} devices the fixed fields allow, in search order; degrees that cannot
+     * take the global batch or fill the stages are rejected into {@code search} right away.
+     */
+    private static List<Layout> candidateLayouts(int n, LlamaConfig m, int seqs, FixedDegrees fixed, Search search) {
+        List<Layout> out = new ArrayList<>();
+        for (int tp : divisors(n)) {
+            for (int pp : divisors(n / tp)) {
+                int dp = n / (tp * pp);
+                if (!matchesDegrees(fixed, dp, tp, pp)) {
+                    continue;
+                }
+                if (seqs % dp != 0) {
+                    search.reject(new Violation("dp", dp + " does not divide the global batch of " + seqs + " sequences"));
+                    continue;
+                }
+                if (pp > m.numHiddenLayers()) {
+                    search.reject(new Violation("pp", pp + " stages for " + m.numHiddenLayers()
+                            + " layers; every stage needs at least one layer"));
+                    continue;
+                }
+                List<Integer> stageLayers = Layout.split(m.numHiddenLayers(), pp);
+                for (int b : divisors(seqs / dp)) {
+                    for (Recompute rc : Recompute.values()) {
+                        for (boolean shard : new boolean[] {false, true}) {
+                            for (boolean sp : new boolean[] {false, true}) {
+                                Layout l = new Layout(dp, tp, pp, b, seqs / dp / b, rc, shard, sp, Placement.STAGE_MAJOR,
+                                        stageLayers);
+                                if (fixed.matches(l)) {
+                                    out.add(l);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One search's state: the best {@code top} layouts that fit, the leanest legal one, and the
+     * tally of rejections (by field, with an example) for the message when nothing qualifies.
+     */
+    private static final class Search {
+        final ClusterSpec cluster;
+        final HardwareProfile hw;
+        final LlamaConfig model;
+        final JobSpec job;
+        final CostModel cost;
+        final int top;
+        final Comparator<Candidate> better = Comparator.comparingDouble((Candidate c) -> c.estimate.tokensPerSecondPerDevice())
+                .thenComparing(Comparator.comparingLong((Candidate c) -> c.estimate.memoryPerDeviceBytes()).reversed());
+        final PriorityQueue<Candidate> best = new PriorityQueue<>(better);
+        final Map<String, Integer> rejectedCount = new LinkedHashMap<>();
+        final Map<String, String> rejectedExample = new LinkedHashMap<>();
+        Candidate leanest;
+        int candidates;
+        int legal;
+        int fitting;
+
+        Search(ClusterSpec cluster, HardwareProfile hw, LlamaConfig model, JobSpec job, CostModel cost, int top) {
+            this.cluster = cluster;
+            this.hw = hw;
+            this.model = model;
+            this.job = job;
+            this.cost = cost;
+            this.top = top;
+        }
+
+        /** A candidate refused before it became a layout (degrees that cannot hold the batch or the layers). */
+        void reject(Violation v) {
+            candidates++;
+            Planner.reject(rejectedCount, rejectedExample, v);
+        }
+
+        /** Checks, prices and places one layout, and keeps it if it is among the best or the leanest. */
+        void consider(Layout l) {
+            candidates++;
+            List<Violation> v = violations(l, cluster.deviceCount(), model, job, hw);
+            if (!v.isEmpty()) {
+                Planner.reject(rejectedCount, rejectedExample, v.get(0));
+                return;
+            }
+            // Memory does not depend on the placement; the time does, so each valid placement is
+            // timed and the faster kept. Layouts over the cap are only remembered when leanest.
+            List<MemoryBreakdown> memory = cost.memory(l, l.stages());
+            long peak = memory.stream().mapToLong(MemoryBreakdown::total).max().orElse(0);
+            boolean fits = peak <= cost.memoryCap();
+            Candidate chosen = null;
+            String placementProblem = null;
+            for (Placement placement : placements(l)) {
+                Layout lp = l.with(placement);
+                DeviceMap map = new DeviceMap(cluster, hw, lp);
+                String problem = map.placementViolation();
+                if (problem != null) {
+                    placementProblem = problem;
+                    continue;
+                }
+                if (!fits) {
+                    chosen = new Candidate(lp, map, null, memory, peak);
+                    break;
+                }
+                Candidate c = new Candidate(lp, map, cost.estimate(lp, lp.stages(), memory, map), memory, peak);
+                if (chosen == null || better.compare(c, chosen) > 0) {
+                    chosen = c;
+                }
+            }
+            if (chosen == null) {
+                Planner.reject(rejectedCount, rejectedExample, new Violation("tp", placementProblem));
+                return;
+            }
+            legal++;
+            if (leanest == null || peak < leanest.peak()) {
+                leanest = chosen;
+            }
+            if (fits) {
+                fitting++;
+                best.add(chosen);
+                if (best.size() > top) {
+                    best.poll();
+                }
+            }
+        }
     }
 
     /** A legal layout; {@code estimate} is null for layouts over the memory cap until one is needed. */
