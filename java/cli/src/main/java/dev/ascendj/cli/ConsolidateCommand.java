@@ -78,7 +78,7 @@ final class ConsolidateCommand implements Callable<Integer> {
                     + " is a full fine-tuning checkpoint; it has no adapter");
         }
         PrintWriter o = spec.commandLine().getOut();
-        o.printf("%s: step %d, written with %s, %s%n", info.path(), info.step(), info.layout(),
+        o.printf("%s: step %d, written with %s, %s%n", info.path(), info.step(), info.layout().describe(),
                 info.lora() == null ? "full fine-tuning" : "LoRA rank " + info.lora().rank());
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
