@@ -72,6 +72,8 @@ public final class HcclFabric implements CollectiveFabric {
     private final Map<String, Group> groups = new LinkedHashMap<>();
     private final AtomicReference<String> failure = new AtomicReference<>();
     private final CountDownLatch released = new CountDownLatch(1);
+    /** Groups that break the 910A's HCCS rule, warned about once. */
+    private final List<String> acrossHccs = new ArrayList<>();
     private volatile boolean closed;
 
     /** A group: its global ranks, and the members this process hosts by global rank. */
@@ -161,6 +163,7 @@ public final class HcclFabric implements CollectiveFabric {
             }
         }
         int[] copy = ranks.clone();
+        warnAboutHccsGroups(name, copy, local);
         Map<Integer, HcclFabricMember> members = new TreeMap<>();
         if (local.size() == ranks.length) {
             initAll(name, copy, members);
@@ -168,6 +171,30 @@ public final class HcclFabric implements CollectiveFabric {
             initFromRootInfo(name, copy, local, members);
         }
         groups.put(name, new Group(name, copy, members));
+    }
+
+    /**
+     * On the Atlas training series (910A) cards 0-3 and 4-7 of a server are separate HCCS groups,
+     * and a communicator with 2 or 4 cards of a server must not span them (hicann/hccl
+     * {@code docs/zh/user_guide/constraints.md}). The simulator does not enforce the rule, so this
+     * only notes the groups whose members on this node break it, for one warning.
+     */
+    private void warnAboutHccsGroups(String name, int[] ranks, List<Integer> local) {
+        if (local.isEmpty() || !Soc.of(devices[0].socName()).isAtlasTraining()) {
+            return;
+        }
+        Map<Integer, List<Integer>> byServer = new TreeMap<>();
+        for (int g : local) {
+            byServer.computeIfAbsent(spec.serverOfRank()[ranks[g]], k -> new ArrayList<>()).add(device(ranks[g]).id());
+        }
+        for (Map.Entry<Integer, List<Integer>> e : byServer.entrySet()) {
+            List<Integer> ids = e.getValue();
+            boolean low = ids.stream().anyMatch(d -> d < 4);
+            boolean high = ids.stream().anyMatch(d -> d >= 4);
+            if ((ids.size() == 2 || ids.size() == 4) && low && high) {
+                acrossHccs.add("'" + name + "' " + ids);
+            }
+        }
     }
 
     /** Every member here: {@code HcclCommInitAll} over the members' NPUs, in member order. */
@@ -275,6 +302,13 @@ public final class HcclFabric implements CollectiveFabric {
 
     @Override
     public synchronized Communicator member(String name, int rank) {
+        if (!acrossHccs.isEmpty()) {
+            // Once, when the groups are made and the ranks start.
+            LOG.warn("{} group(s) of 2 or 4 NPUs of a server span cards 0-3 and 4-7, which HCCL's topology rule for"
+                    + " the 910A forbids (real HCCL may refuse them; the simulator does not check): {}",
+                    acrossHccs.size(), String.join(", ", acrossHccs));
+            acrossHccs.clear();
+        }
         Group g = groups.get(name);
         if (g == null) {
             throw new IllegalArgumentException("group '" + name + "' was never created");

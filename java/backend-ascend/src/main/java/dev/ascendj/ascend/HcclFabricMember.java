@@ -28,13 +28,19 @@ final class HcclFabricMember implements Communicator {
     private final long[] sent;
     private final long[] received;
     private long collectives;
-    /** Sends under way: the event recorded after each on the send stream, and the buffer it reads. */
+    /** Sends under way, oldest first. */
     private final Deque<InFlight> inFlight = new ArrayDeque<>();
     private NpuStream sendStream;
-    private NpuEvent dataReady;
     private boolean closed;
 
-    private record InFlight(NpuEvent done, Buffer buffer) {
+    /**
+     * A send under way: the event the send stream waited for (recorded on the default stream after
+     * the data), the event recorded after the send (null if it could not be), and the buffer it
+     * reads. Each send has events of its own: ACL guarantees re-recording only for events made by
+     * {@code aclrtCreateEventExWithFlag} (the aclrtRecordEvent page, CANN 8.0.0), and an event is
+     * destroyed only once the send after it is done.
+     */
+    private record InFlight(NpuEvent ready, NpuEvent done, Buffer buffer) {
     }
 
     HcclFabricMember(HcclFabric fabric, String group, int[] ranks, int member, HcclCommunicator comm) {
@@ -172,13 +178,14 @@ final class HcclFabricMember implements Communicator {
         before(what);
         if (sendStream == null) {
             sendStream = device.createDetachedStream();
-            dataReady = device.createEvent();
         }
-        dataReady.record(device.defaultStream());
-        sendStream.waitEvent(dataReady);
         Buffer kept = t.buffer().retain();
+        NpuEvent ready = null;
         NpuEvent done = null;
         try {
+            ready = device.createEvent();
+            ready.record(device.defaultStream());
+            sendStream.waitEvent(ready);
             comm.send(t, peer, sendStream);
             done = device.createEvent();
             done.record(sendStream);
@@ -186,12 +193,12 @@ final class HcclFabricMember implements Communicator {
             if (done != null) {
                 done.close();
             }
-            // The send may be queued already: keep the memory until the stream is idle (close).
-            inFlight.add(new InFlight(null, kept));
+            // The send may be queued already: keep its memory and event until the stream is idle (close).
+            inFlight.add(new InFlight(ready, null, kept));
             throw e instanceof HcclException ? new CommunicatorException(describe(what) + " failed: " + e.getMessage(), e)
                     : e;
         }
-        inFlight.add(new InFlight(done, kept));
+        inFlight.add(new InFlight(ready, done, kept));
     }
 
     private void checkPeer(String call, int peer) {
@@ -209,6 +216,7 @@ final class HcclFabricMember implements Communicator {
                 return;
             }
             inFlight.removeFirst();
+            f.ready().close();
             f.done().close();
             f.buffer().release();
         }
@@ -246,12 +254,12 @@ final class HcclFabricMember implements Communicator {
                 error = collect(error, () -> sendStream.destroy(null));
             }
             for (InFlight f : inFlight) {
+                if (f.ready() != null) {
+                    error = collect(error, f.ready()::close);
+                }
                 if (f.done() != null) {
                     error = collect(error, f.done()::close);
                 }
-            }
-            if (dataReady != null) {
-                error = collect(error, dataReady::close);
             }
         }
         for (InFlight f : inFlight) {

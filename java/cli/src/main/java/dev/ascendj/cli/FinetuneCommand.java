@@ -54,7 +54,10 @@ import picocli.CommandLine.Spec;
             "",
             "The same plan as 4 processes (nodes) on this machine, or as node R of 4 servers:",
             "  ascendj finetune ... --plan plan.json --processes 4",
-            "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT"})
+            "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT",
+            "",
+            "On NPUs, each rank on the NPU the plan names (ASCENDJ_CANN=simulator: the simulated CANN):",
+            "  ascendj finetune ... --plan plan.json --fp16 --backend ascend"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
