@@ -49,7 +49,7 @@ import org.apache.logging.log4j.Logger;
  * every buffer a send kept. After a failure, work queued on a device may wait for a peer that
  * will never come until HCCL gives up on it; {@code close()} then returns at once and a daemon
  * thread releases those members once their streams are idle ({@link #awaitReleased}); the
- * affected devices keep their freed memory until then (see {@link NpuDevice#holdFrees()}). A
+ * affected devices keep their freed memory until then. A
  * process that exits meanwhile gives everything back to the driver anyway.
  *
  * <pre>{@code
