@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Ops;
 import dev.ascendj.core.Stream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.logging.log4j.LogManager;
@@ -116,6 +117,17 @@ public final class AscendBackend implements Backend {
     @Override
     public AscendOps ops(Device device) {
         return ops(device.defaultStream());
+    }
+
+    /**
+     * The kernels on {@code stream}; with {@code fp16}, computing in FP16 as the executor's FP16
+     * mode needs on the 910A (matmuls in FP16, every kernel output rounded to FP16, see
+     * {@link HalfPrecisionOps}).
+     */
+    @Override
+    public Ops ops(Stream stream, boolean fp16) {
+        AscendOps ops = ops(stream);
+        return fp16 ? new HalfPrecisionOps(new AscendOps(this, (NpuStream) stream, ops.soc(), true)) : ops;
     }
 
     /** The HCCL calls, loaded on first use. */

@@ -82,13 +82,20 @@ public final class AscendOps implements Ops {
     private final Soc soc;
     private final AclnnApi aclnn;
     private final AclApi acl;
+    private final boolean halfMatmuls;
 
     AscendOps(AscendBackend backend, NpuStream stream, Soc soc) {
+        this(backend, stream, soc, false);
+    }
+
+    /** With {@code halfMatmuls}, FP32 matmul operands are computed in FP16 on every SoC (see {@link HalfPrecisionOps}). */
+    AscendOps(AscendBackend backend, NpuStream stream, Soc soc, boolean halfMatmuls) {
         this.backend = backend;
         this.stream = stream;
         this.soc = soc;
         this.aclnn = backend.aclnn();
         this.acl = backend.acl();
+        this.halfMatmuls = halfMatmuls;
     }
 
     @Override
@@ -218,9 +225,32 @@ public final class AscendOps implements Ops {
 
     // ------------------------------------------------------------------ matmul
 
-    /** {@code cubeMathType}: on the 910A FP32 inputs may only run in FP16; elsewhere keep the dtype. */
+    /**
+     * {@code cubeMathType} (aclnnMatmul page): on the 910A FP32 inputs may only run in FP16
+     * (1, ALLOW_FP32_DOWN_PRECISION); elsewhere the dtype is kept (0, KEEP_DTYPE), or, for FP16
+     * compute, FP32 inputs run in FP16 (2, USE_FP16).
+     */
     private byte cubeMathType() {
-        return soc.fusedOps() || soc.bf16() ? (byte) 0 : (byte) 1;
+        if (!(soc.fusedOps() || soc.bf16())) {
+            return 1;
+        }
+        return halfMatmuls ? (byte) 2 : (byte) 0;
+    }
+
+    /**
+     * Rounds every element of an FP32 tensor to the nearest FP16 value in place (overflow gives
+     * infinity, as FP16 arithmetic does): a Cast to FP16 and back. Other dtypes are left alone.
+     */
+    void roundThroughHalf(Tensor t) {
+        if (t == null || t.dtype() != DType.FP32 || t.numel() == 0) {
+            return;
+        }
+        try (OpContext k = ctx("roundThroughHalf", t)) {
+            TensorRef r = TensorRef.of(t);
+            TensorRef h = k.temp(DType.FP16, r.dims());
+            k.run(CAST, k.t(r), acl(DType.FP16), k.t(h));
+            k.run(CAST, k.t(h), acl(DType.FP32), k.t(r));
+        }
     }
 
     @Override

@@ -30,6 +30,7 @@ public final class HcclCommunicator implements Communicator {
     private final int rank;
     private final int size;
     private volatile boolean closed;
+    private boolean destroyed;
 
     HcclCommunicator(HcclApi api, NpuDevice device, long comm) {
         this.api = api;
@@ -176,9 +177,22 @@ public final class HcclCommunicator implements Communicator {
 
     @Override
     public void send(Tensor t, int peer) {
+        send(t, peer, device.defaultStream());
+    }
+
+    /**
+     * Enqueues the send on {@code stream} of this communicator's device (HCCL's send completes only
+     * when the peer receives, so a pipeline sends on a stream of its own, see {@link HcclFabric}).
+     */
+    void send(Tensor t, int peer, NpuStream stream) {
         checkRank("send", peer);
-        HcclException.check(api, device.api(), api.send(address(t, "send", "t"), t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
-                stream()), "HcclSend");
+        if (stream.device() != device) {
+            throw new IllegalArgumentException("send: " + stream + " is not a stream of " + device);
+        }
+        long address = address(t, "send", "t");
+        device.bind();
+        HcclException.check(api, device.api(), api.send(address, t.numel(), HcclTypes.dataType(t.dtype()), peer, comm,
+                stream.handle()), "HcclSend");
     }
 
     @Override
@@ -191,9 +205,14 @@ public final class HcclCommunicator implements Communicator {
     /** Returns when every rank has called it: the barrier is enqueued, then the stream is synchronised. */
     @Override
     public void barrier() {
+        enqueueBarrier();
+        device.defaultStream().synchronize();
+    }
+
+    /** Enqueues the barrier on the default stream without waiting for it. */
+    void enqueueBarrier() {
         checkOpen();
         HcclException.check(api, device.api(), api.barrier(comm, stream()), "HcclBarrier");
-        device.defaultStream().synchronize();
     }
 
     private void checkRank(String call, int r) {
@@ -221,7 +240,19 @@ public final class HcclCommunicator implements Communicator {
                 device.defaultStream().synchronize();
             }
         } finally {
-            HcclException.check(api, device.api(), api.commDestroy(comm), "HcclCommDestroy");
+            destroy();
         }
+    }
+
+    /** Destroys the communicator without waiting (its owner has seen every stream it used go idle). */
+    void destroy() {
+        closed = true;
+        synchronized (this) {
+            if (destroyed) {
+                return;
+            }
+            destroyed = true;
+        }
+        HcclException.check(api, device.api(), api.commDestroy(comm), "HcclCommDestroy");
     }
 }

@@ -25,7 +25,10 @@ import org.apache.logging.log4j.Logger;
  * when its last reference goes away. Its memory is therefore put on a pending list and returned
  * to the runtime after the device has been synchronised: on {@link #synchronize()}, when the
  * pending bytes exceed {@value #DEFERRED_FREE_LIMIT} bytes, when an allocation fails for lack of
- * memory (then retried once), and on {@link #close()}.
+ * memory (then retried once), and on {@link #close()}. The automatic cases wait for the default
+ * stream and the streams made by {@link #createStream()}, the streams AscendJ's kernels and copies
+ * run on; a collective fabric's send streams hold their own references to what they read (an HCCL
+ * send completes only when its peer receives, which may be after this device's next flush).
  */
 public final class NpuDevice implements Device, AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(NpuDevice.class);
@@ -47,6 +50,8 @@ public final class NpuDevice implements Device, AutoCloseable {
     private final java.util.Map<String, TensorRef> constants = new ConcurrentHashMap<>();
     private long deferredBytes;
     private volatile boolean closed;
+    /** Set after a job failure: queued work may never finish, so pending blocks wait for {@link #close()}. */
+    private volatile boolean holdFrees;
 
     /**
      * Opens device {@code id}: {@code aclrtSetDevice}, then a context of its own. If anything fails
@@ -153,7 +158,7 @@ public final class NpuDevice implements Device, AutoCloseable {
         // aclrtMalloc rejects size 0; a one-byte block keeps every buffer a real address.
         long size = Math.max(bytes, 1);
         int code = api.malloc(p, size, AclApi.MALLOC_HUGE_FIRST);
-        if (isOutOfMemory(code) && hasDeferred()) {
+        if (isOutOfMemory(code) && hasDeferred() && !holdFrees) {
             flushDeferred();
             code = api.malloc(p, size, AclApi.MALLOC_HUGE_FIRST);
         }
@@ -181,16 +186,59 @@ public final class NpuDevice implements Device, AutoCloseable {
             deferredBytes += bytes;
             flush = deferredBytes > DEFERRED_FREE_LIMIT;
         }
-        if (flush && !closed) {
+        if (flush && !closed && !holdFrees) {
             flushDeferred();
         }
     }
 
-    /** Synchronises the device, then returns every pending block to the runtime. */
+    /**
+     * Waits for the default stream and the streams of {@link #createStream()}, then returns every
+     * pending block to the runtime.
+     */
     void flushDeferred() {
         bind();
-        AclException.check(api, api.synchronizeDevice(), "aclrtSynchronizeDevice");
+        defaultStream.synchronize();
+        for (NpuStream s : List.copyOf(streams)) {
+            try {
+                s.synchronize();
+            } catch (IllegalStateException closedMeanwhile) {
+                // closed by its owner after the copy was taken: it synchronised itself first
+            }
+        }
         freeDeferred();
+    }
+
+    /**
+     * From now on pending blocks are freed only by {@link #synchronize()} or {@link #close()}, never
+     * by a thread that merely releases memory: after a job failed, this device's streams may hold
+     * collectives waiting for peers that will never come (HCCL has no call to cancel them; it ends
+     * them after {@code HCCL_EXEC_TIMEOUT}), and a rank that stops must not wait for them.
+     */
+    void holdFrees() {
+        holdFrees = true;
+    }
+
+    /**
+     * Ends {@link #holdFrees()} once the work it waited for is over: synchronises the device (errors
+     * of that work belong to the job that failed and are not reported) and frees the pending blocks.
+     */
+    void resumeFrees() {
+        if (!holdFrees || closed) {
+            return;
+        }
+        bind();
+        int code = api.synchronizeDevice();
+        if (code != 0) {
+            LOG.debug("{}: work of the failed job ended with {}", this, AclException.recentMessage(api));
+        }
+        holdFrees = false;
+        freeDeferred();
+    }
+
+    /** A stream of this device that its owner synchronises and destroys itself (see the class notes). */
+    NpuStream createDetachedStream() {
+        bind();
+        return new NpuStream(this, false);
     }
 
     private void freeDeferred() {
@@ -244,7 +292,9 @@ public final class NpuDevice implements Device, AutoCloseable {
     /** Blocks until all work of this device is done ({@code aclrtSynchronizeDevice}), then frees pending memory. */
     @Override
     public void synchronize() {
-        flushDeferred();
+        bind();
+        AclException.check(api, api.synchronizeDevice(), "aclrtSynchronizeDevice");
+        freeDeferred();
     }
 
     @Override
@@ -309,7 +359,7 @@ public final class NpuDevice implements Device, AutoCloseable {
         }
         RuntimeException failure = null;
         try {
-            flushDeferred();
+            synchronize();
         } catch (RuntimeException e) {
             failure = e;
         }

@@ -1,5 +1,6 @@
 package dev.ascendj.ascend;
 
+import dev.ascendj.ascend.spi.AclApi;
 import dev.ascendj.core.Event;
 import dev.ascendj.core.Stream;
 
@@ -46,6 +47,21 @@ public final class NpuStream implements Stream {
         checkOpen();
         device.bind();
         AclException.check(device.api(), device.api().synchronizeStream(handle), "aclrtSynchronizeStream");
+    }
+
+    /**
+     * Waits at most {@code timeoutMillis} for the queued work ({@code aclrtSynchronizeStreamWithTimeout}):
+     * true when it is done, false when it is still running; an error of the queued work throws.
+     */
+    boolean synchronize(int timeoutMillis) {
+        checkOpen();
+        device.bind();
+        int code = device.api().synchronizeStreamWithTimeout(handle, timeoutMillis);
+        if (code == AclApi.STREAM_SYNC_TIMEOUT) {
+            return false;
+        }
+        AclException.check(device.api(), code, "aclrtSynchronizeStreamWithTimeout");
+        return true;
     }
 
     @Override

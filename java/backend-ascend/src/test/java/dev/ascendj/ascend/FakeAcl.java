@@ -164,6 +164,11 @@ class FakeAcl implements AclApi {
     }
 
     @Override
+    public int synchronizeStreamWithTimeout(long stream, int timeoutMs) {
+        return call("aclrtSynchronizeStreamWithTimeout " + stream, "aclrtSynchronizeStreamWithTimeout");
+    }
+
+    @Override
     public int createEvent(long[] event) {
         int r = call("aclrtCreateEvent", "aclrtCreateEvent");
         if (r == 0) {

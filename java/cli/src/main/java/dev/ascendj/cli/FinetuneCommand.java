@@ -54,7 +54,10 @@ import picocli.CommandLine.Spec;
             "",
             "The same plan as 4 processes (nodes) on this machine, or as node R of 4 servers:",
             "  ascendj finetune ... --plan plan.json --processes 4",
-            "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT"})
+            "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT",
+            "",
+            "On NPUs, each rank on the NPU the plan names (ASCENDJ_CANN=simulator: the simulated CANN):",
+            "  ascendj finetune ... --plan plan.json --fp16 --backend ascend"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -64,6 +67,8 @@ final class FinetuneCommand implements Callable<Integer> {
     RopeOptions rope;
     @Mixin
     NodeOptions nodeOptions;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|PRESET",
             description = "A Hugging Face model directory, or a preset (llama2-15m, llama2-60m, ...) initialised from --seed.")
@@ -125,7 +130,8 @@ final class FinetuneCommand implements Callable<Integer> {
     Integer microBatchSize;
     @Option(names = "--micro-batches", description = "With a plan: micro-batches per step and replica (default: the plan's).")
     Integer microBatches;
-    @Option(names = "--fp16", description = "With a plan: FP16 emulation with dynamic loss scaling (as on the 910A).")
+    @Option(names = "--fp16", description = "With a plan: FP16 compute with FP32 master weights and dynamic loss"
+            + " scaling (as on the 910A; emulated on the CPU).")
     boolean fp16;
     @Option(names = "--preview", defaultValue = "1",
             description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
@@ -158,6 +164,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (parallel && plan == null && (cluster == null || !autoPlan)) {
             throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
         }
+        backend.check(spec.commandLine(), parallel);
         NodeOptions.Place place = nodeOptions.resolve(spec.commandLine(), System.getenv());
         if ((nodeOptions.processes != null || place.multi()) && plan == null) {
             throw new ParameterException(spec.commandLine(), "--processes and --nodes run a plan's partition: give --plan"
@@ -272,30 +279,30 @@ final class FinetuneCommand implements Callable<Integer> {
                 Layout layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
                 ParallelFinetune.Outcome r;
                 if (place.multi()) {
-                    NodePlacement placement = NodePlacement.of(p, place.nodes(), place.node(), false);
+                    NodePlacement placement = NodePlacement.of(p, place.nodes(), place.node(), backend.npus());
                     LocalLauncher.exitWithParent();
                     try (NodeSession session = NodeSession.join(new CoordinatorAddress(place.coordinator().host(),
                                     coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
                             place.node(), placement.ranksOf(place.node()), identity(p, tok, m), place.connect(),
                             place.silence())) {
-                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
+                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume, backend,
                                 new ParallelFinetune.Node(placement, session));
                     }
                 } else {
-                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume,
-                            ParallelFinetune.Node.single(p));
+                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume, backend,
+                            ParallelFinetune.Node.single(p, backend.npus()));
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 if (!r.exported()) {
-                    o.printf("%nnode %d: steps %d..%d of %d on %d virtual devices in %s: loss %.4f -> %.4f%n", place.node(),
-                            r.firstStep(), totalSteps, totalSteps, layout.worldSize(), ProgressBar.format(secs),
+                    o.printf("%nnode %d: steps %d..%d of %d on %s in %s: loss %.4f -> %.4f%n", place.node(),
+                            r.firstStep(), totalSteps, totalSteps, backend.devices(layout.worldSize()), ProgressBar.format(secs),
                             r.firstLoss(), r.lastLoss());
                     o.flush();
                     return 0;
                 }
                 preview(o, "after training", m, ops, tok, template, samples);
                 Path exported = export(m, tok, lora != null, ropeFactor != null);
-                o.printf("%n%d steps on %d virtual devices%s in %s: loss %.4f -> %.4f%n", totalSteps, layout.worldSize(),
+                o.printf("%n%d steps on %s%s in %s: loss %.4f -> %.4f%n", totalSteps, backend.devices(layout.worldSize()),
                         place.multi() ? " (" + place.nodes() + " nodes)" : "", ProgressBar.format(secs), r.firstLoss(),
                         r.lastLoss());
                 o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
@@ -341,7 +348,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 + loraTargets, "seq-len " + seqLen, "batch " + batch + " x " + gradAccum, "steps " + steps + " epochs "
                 + epochs, "lr " + lr + " min " + minLr + " warmup " + warmup, "weight-decay " + weightDecay, "clip " + clip,
                 "seed " + seed, "pack " + pack, "recompute " + recompute, "micro-batching " + microBatchSize + " x "
-                + microBatches, "fp16 " + fp16, "checkpoint-every " + checkpointEvery);
+                + microBatches, "fp16 " + fp16, "checkpoint-every " + checkpointEvery, "backend " + backend.name);
         for (String option : options) {
             int space = option.indexOf(' ');
             id.text("option " + option.substring(0, space), option.substring(space + 1));

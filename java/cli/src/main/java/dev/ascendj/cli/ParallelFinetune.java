@@ -5,7 +5,6 @@ import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Rendezvous;
-import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.plan.ClusterSpec;
@@ -36,8 +35,9 @@ import java.util.OptionalLong;
 /**
  * The parallel branch of {@code ascendj finetune}: runs this process's part of the job with the
  * partition of a Plan (read from {@code --plan}, or searched for {@code --cluster} with
- * {@code --auto-plan}) on the native engine's executor: all ranks on virtual CPU devices of this
- * JVM, or, as one node of several, the ranks the plan puts on this node's servers. The plan's
+ * {@code --auto-plan}) on the native engine's executor: all ranks in this JVM, or, as one node of
+ * several, the ranks the plan puts on this node's servers; on virtual CPU devices, or on the NPUs
+ * the plan's rank map names ({@code --backend ascend}, see {@link BackendOption}). The plan's
  * degrees, micro-batching, optimizer sharding and recomputation are kept; when the plan was made
  * for another model (the reference 7B job, say), the stages are re-cut over this model's layers.
  */
@@ -70,9 +70,9 @@ final class ParallelFinetune {
 
     /** Where this process runs: its node of the job, and how it reaches the others. */
     record Node(NodePlacement placement, Rendezvous rendezvous) {
-        /** The whole plan in this process. */
-        static Node single(Plan plan) {
-            return new Node(NodePlacement.of(plan, 1, 0, false), Rendezvous.SINGLE);
+        /** The whole plan in this process (on the plan's NPU ids with {@code npus}, else on virtual devices). */
+        static Node single(Plan plan, boolean npus) {
+            return new Node(NodePlacement.of(plan, 1, 0, npus), Rendezvous.SINGLE);
         }
 
         boolean first() {
@@ -89,7 +89,8 @@ final class ParallelFinetune {
      * checkpoint's weights into {@code m} for the export.
      */
     static Outcome run(PrintWriter o, ProgressBar bar, Plan plan, Layout layout, LlamaModel m, InstructionLoader loader,
-                       TrainOptions opts, Path out, boolean fp16, boolean resume, Node node) throws IOException {
+                       TrainOptions opts, Path out, boolean fp16, boolean resume, BackendOption backend, Node node)
+            throws IOException {
         Path checkpoints = out.resolve("checkpoints");
         long resumed = 0;
         if (resume) {
@@ -104,24 +105,25 @@ final class ParallelFinetune {
             }
         }
         NodePlacement place = node.placement();
-        o.printf("plan: %s on %d virtual devices (%d server(s) of %s)%s%n", layout.describe(), layout.worldSize(),
+        o.printf("plan: %s on %s (%d server(s) of %s)%s%n", layout.describe(), backend.devices(layout.worldSize()),
                 plan.cluster().serverCount(), plan.hardware().name(), place.nodes() == 1 ? ""
-                        : "; node " + place.node() + " of " + place.nodes() + " runs ranks " + place.ranksOf(place.node()));
+                        : "; node " + place.node() + " of " + place.nodes() + " runs ranks " + place.ranksOf(place.node())
+                        + (backend.npus() ? " on NPUs " + java.util.Arrays.toString(place.localDevices()) : ""));
         o.flush();
         FullWeights start = FullWeights.of(m);
         List<double[]> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         Duration timeout = FabricSpec.configuredTimeout(Duration.ofSeconds(900));
         List<ParallelTrainer.RankResult> results;
-        try (CpuBackend backend = new CpuBackend(place.localRanks().length, false);
-             CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.rendezvous(), timeout));
+        try (BackendOption.Lease lease = backend.open(place.localRanks().length);
+             CollectiveFabric fabric = Fabrics.open(lease.backend(), place.fabricSpec(node.rendezvous(), timeout));
              TrainLog log = !node.first() ? null : resumed > 0 ? TrainLog.resume(out, resumed) : TrainLog.create(out)) {
             NodeSession session = node.rendezvous() instanceof NodeSession s ? s : null;
             if (session != null) {
                 // Another node failed, died or fell silent: this node's ranks stop at their next collective.
                 session.onAbort(reason -> fabric.abort(-1, new CommunicatorException(reason)));
             }
-            ParallelTrainer trainer = new ParallelTrainer(backend, fabric, layout, m.config(), m.lora(), start, opts)
+            ParallelTrainer trainer = new ParallelTrainer(lease.backend(), fabric, layout, m.config(), m.lora(), start, opts)
                     .checkpoints(checkpoints, resume);
             if (fp16) {
                 trainer.fp16(65536, 2, 1000);

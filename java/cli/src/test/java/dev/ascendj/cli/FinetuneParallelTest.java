@@ -180,4 +180,31 @@ class FinetuneParallelTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--cluster"), r.err());
     }
+
+    @Test
+    void theBackendIsCpuOrAscendAndAscendRunsAPlan(@TempDir Path dir) {
+        List<String> args = new java.util.ArrayList<>(common(dir));
+        args.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--backend", "gpu"));
+        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend must be cpu or ascend, got 'gpu'"), r.err());
+        List<String> single = new java.util.ArrayList<>(common(dir));
+        single.addAll(List.of("--backend", "ascend"));
+        r = finetune(single.toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--backend ascend runs a plan's partition on NPUs: give --plan FILE"), r.err());
+
+        // One process cannot host two servers' NPU ids (both servers number their NPUs from 0).
+        Path plan = dir.resolve("two-servers.json");
+        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", "2x4-910a", "--model", "llama2-7b", "--method", "full",
+                "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
+                "1", "--micro-batches", "4", "--save", plan.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        List<String> npus = new java.util.ArrayList<>(common(dir.resolve("npus")));
+        npus.addAll(List.of("--plan", plan.toString(), "--backend", "ascend"));
+        r = finetune(npus.toArray(String[]::new));
+        assertEquals(1, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("node 0 would host 2 servers of the plan, whose ranks use the same NPU ids"
+                + " [0, 1, 2, 3, 0, 1, 2, 3]: on NPUs a node runs one server's ranks (use --nodes 2)"), r.err());
+    }
 }

@@ -30,8 +30,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * The kernels on {@code stream}, computing in FP16 when {@code fp16} is set: every kernel output
-     * rounded through FP16, as on the Ascend 910A (which has no BF16). Backends whose devices compute
-     * FP16 natively or not at all may refuse; the CPU backend emulates it.
+     * rounded through FP16, as on the Ascend 910A (which has no BF16). The CPU backend emulates it;
+     * the Ascend backend also takes matmul operands in FP16, as its cube units do. Backends without
+     * an FP16 mode refuse.
      */
     default Ops ops(Stream stream, boolean fp16) {
         if (fp16) {

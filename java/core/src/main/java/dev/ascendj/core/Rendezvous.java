@@ -65,4 +65,19 @@ public interface Rendezvous {
 
     /** The address of this node's network interface that the other nodes reach it through. */
     String localAddress();
+
+    /**
+     * Tells every other node that the job failed here, and why. A fabric whose transport cannot
+     * carry the news itself (HCCL has no call that fails a peer's collectives) relays it this way.
+     * A job of one process has nobody to tell.
+     */
+    default void fail(String reason) {
+    }
+
+    /**
+     * Adds {@code listener}, which hears the reason (at most once, on a thread of the rendezvous)
+     * when another node reports a failure or is lost. A job of one process never fails elsewhere.
+     */
+    default void onFailure(java.util.function.Consumer<String> listener) {
+    }
 }

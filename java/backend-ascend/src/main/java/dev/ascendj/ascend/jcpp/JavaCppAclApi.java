@@ -125,6 +125,11 @@ public final class JavaCppAclApi implements AclApi {
     }
 
     @Override
+    public int synchronizeStreamWithTimeout(long stream, int timeoutMs) {
+        return acl.aclrtSynchronizeStreamWithTimeout(stream(stream), timeoutMs);
+    }
+
+    @Override
     public int createEvent(long[] event) {
         aclrtEvent e = new aclrtEvent();
         int r = acl.aclrtCreateEvent(e);

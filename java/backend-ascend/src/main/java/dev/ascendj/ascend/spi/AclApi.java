@@ -41,6 +41,12 @@ public interface AclApi {
 
     int synchronizeStream(long stream);
 
+    /**
+     * {@code aclrtSynchronizeStreamWithTimeout}: waits at most {@code timeoutMs} milliseconds (-1: no
+     * limit); {@link #STREAM_SYNC_TIMEOUT} when the stream's work had not finished by then.
+     */
+    int synchronizeStreamWithTimeout(long stream, int timeoutMs);
+
     int createEvent(long[] event);
 
     int destroyEvent(long event);
@@ -84,6 +90,8 @@ public interface AclApi {
     int MALLOC_HUGE_FIRST = 0;
     /** {@code ACL_HBM_MEM}. */
     int HBM_MEM = 1;
+    /** {@code ACL_ERROR_RT_STREAM_SYNC_TIMEOUT}: a bounded stream wait ran out. */
+    int STREAM_SYNC_TIMEOUT = 507046;
     /** {@code ACL_EVENT_RECORDED_STATUS_COMPLETE}. */
     int EVENT_COMPLETE = 1;
 }

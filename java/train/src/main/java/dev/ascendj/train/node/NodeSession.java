@@ -58,7 +58,7 @@ public final class NodeSession implements Rendezvous, AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final Thread reader;
     private final Thread heartbeat;
-    private volatile Consumer<String> onAbort = reason -> { };
+    private final java.util.List<Consumer<String>> onAbort = new java.util.ArrayList<>();
     private volatile String abortReason;
     private volatile boolean leaving;
 
@@ -232,11 +232,21 @@ public final class NodeSession implements Rendezvous, AutoCloseable {
 
     /** Hears the reason when the job fails elsewhere (called at most once, on a session thread). */
     public void onAbort(Consumer<String> listener) {
-        this.onAbort = listener;
-        String r = abortReason;
-        if (r != null) {
-            listener.accept(r);
+        onFailure(listener);
+    }
+
+    /** As {@link #onAbort}: every listener hears the reason once; one added after the failure hears it at once. */
+    @Override
+    public void onFailure(Consumer<String> listener) {
+        String r;
+        synchronized (this) {
+            r = abortReason;
+            if (r == null) {
+                onAbort.add(listener);
+                return;
+            }
         }
+        listener.accept(r);
     }
 
     /** Why the job failed elsewhere, if it did. */
@@ -245,6 +255,7 @@ public final class NodeSession implements Rendezvous, AutoCloseable {
     }
 
     /** Tells every other node that this one failed, and why. */
+    @Override
     public void fail(String reason) {
         send(JSON.createObjectNode().put("type", "fail").put("reason", reason));
     }
@@ -295,14 +306,16 @@ public final class NodeSession implements Rendezvous, AutoCloseable {
     }
 
     private void aborted(String reason) {
+        java.util.List<Consumer<String>> listeners;
         synchronized (this) {
             if (abortReason != null) {
                 return;
             }
             abortReason = reason;
+            listeners = java.util.List.copyOf(onAbort);
         }
         pending.values().forEach(f -> f.completeExceptionally(new CommunicatorException(reason)));
-        onAbort.accept(reason);
+        listeners.forEach(l -> l.accept(reason));
     }
 
     private void beat() {

@@ -65,6 +65,11 @@ public record NodePlacement(int nodes, int node, int[] nodeOfRank, int[] serverO
                 devices.add(planDeviceIds ? r.deviceId() : devices.size());
             }
         }
+        if (planDeviceIds && devices.stream().distinct().count() < devices.size()) {
+            throw new IllegalArgumentException("node " + node + " would host " + perNode + " servers of the plan, whose"
+                    + " ranks use the same NPU ids " + devices + ": on NPUs a node runs one server's ranks (use --nodes "
+                    + servers + ")");
+        }
         return new NodePlacement(nodes, node, nodeOf, serverOf, local.stream().mapToInt(Integer::intValue).toArray(),
                 devices.stream().mapToInt(Integer::intValue).toArray());
     }

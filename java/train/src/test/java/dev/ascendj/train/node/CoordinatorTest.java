@@ -117,14 +117,24 @@ class CoordinatorTest {
         try (Coordinator c = Coordinator.start(loopback(0), 3, CONNECT, SILENCE)) {
             List<Object> s = joinAll(c, 3, List.of(SAME, SAME, SAME), CONNECT);
             List<CompletableFuture<String>> heard = new ArrayList<>();
+            List<CompletableFuture<String>> fabrics = new ArrayList<>();
             for (Object o : s) {
                 CompletableFuture<String> f = new CompletableFuture<>();
                 ((NodeSession) o).onAbort(f::complete);
                 heard.add(f);
+                // A fabric listens through the Rendezvous SPI as well (HCCL's relays failures this way).
+                CompletableFuture<String> g = new CompletableFuture<>();
+                ((dev.ascendj.core.Rendezvous) o).onFailure(g::complete);
+                fabrics.add(g);
             }
-            ((NodeSession) s.get(2)).fail("rank 5 on node 2 failed: out of memory");
-            assertEquals("rank 5 on node 2 failed: out of memory", heard.get(0).get(30, TimeUnit.SECONDS));
-            assertEquals("rank 5 on node 2 failed: out of memory", heard.get(1).get(30, TimeUnit.SECONDS));
+            ((dev.ascendj.core.Rendezvous) s.get(2)).fail("rank 5 on node 2 failed: out of memory");
+            for (int n = 0; n < 2; n++) {
+                assertEquals("rank 5 on node 2 failed: out of memory", heard.get(n).get(30, TimeUnit.SECONDS));
+                assertEquals("rank 5 on node 2 failed: out of memory", fabrics.get(n).get(30, TimeUnit.SECONDS));
+            }
+            CompletableFuture<String> late = new CompletableFuture<>();
+            ((NodeSession) s.get(0)).onFailure(late::complete);
+            assertEquals("rank 5 on node 2 failed: out of memory", late.getNow("a listener added late hears it at once"));
             for (Object o : s) {
                 ((NodeSession) o).close();
             }
