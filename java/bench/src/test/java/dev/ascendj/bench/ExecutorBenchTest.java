@@ -19,7 +19,8 @@ class ExecutorBenchTest {
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
 
     /** Four layers for four stages; the shipped tokenizer's 32000 ids need the full vocabulary. */
-    private static final LlamaConfig TINY = new LlamaConfig(16, 32, 4, 4, 2, 32000, 1e-5, 10000.0, null, false, 64);
+    private static final LlamaConfig TINY = LlamaConfig.builder().hidden(16).intermediate(32).layers(4).kvHeads(2)
+            .vocab(32000).build();
 
     private static ExecutorBench.Config tiny(String shapes, int globalBatch) {
         return tiny(shapes, globalBatch, 1);

@@ -73,6 +73,114 @@ public record LlamaConfig(
         }
     }
 
+    /**
+     * A builder for configurations made in code (tests, small experiments), starting from a tiny
+     * model: hidden 32, MLP 64, 2 layers, 4 heads, 4 key/value heads, vocabulary 64, 64 positions,
+     * RMSNorm eps 1e-5, rope theta 10000, no position interpolation, untied head.
+     * <pre>{@code
+     * LlamaConfig c = LlamaConfig.builder().hidden(64).layers(4).kvHeads(2).vocab(1594).build();
+     * }</pre>
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        return new Builder().hidden(hiddenSize).intermediate(intermediateSize).layers(numHiddenLayers)
+                .heads(numAttentionHeads).kvHeads(numKeyValueHeads).vocab(vocabSize).rmsNormEps(rmsNormEps)
+                .ropeTheta(ropeTheta).ropeScaling(ropeScaling).tied(tieWordEmbeddings).positions(maxPositionEmbeddings);
+    }
+
+    /** Builds a {@link LlamaConfig} field by field; {@link #build()} validates as the constructor does. */
+    public static final class Builder {
+        private int hidden = 32;
+        private int intermediate = 64;
+        private int layers = 2;
+        private int heads = 4;
+        private int kvHeads = 4;
+        private int vocab = 64;
+        private double rmsNormEps = 1e-5;
+        private double ropeTheta = 10000;
+        private RopeScaling ropeScaling;
+        private boolean tied;
+        private int positions = 64;
+
+        private Builder() {
+        }
+
+        /** {@code hidden_size}. */
+        public Builder hidden(int v) {
+            hidden = v;
+            return this;
+        }
+
+        /** {@code intermediate_size}. */
+        public Builder intermediate(int v) {
+            intermediate = v;
+            return this;
+        }
+
+        /** {@code num_hidden_layers}. */
+        public Builder layers(int v) {
+            layers = v;
+            return this;
+        }
+
+        /** {@code num_attention_heads}. */
+        public Builder heads(int v) {
+            heads = v;
+            return this;
+        }
+
+        /** {@code num_key_value_heads}. */
+        public Builder kvHeads(int v) {
+            kvHeads = v;
+            return this;
+        }
+
+        /** {@code vocab_size}. */
+        public Builder vocab(int v) {
+            vocab = v;
+            return this;
+        }
+
+        /** {@code rms_norm_eps}. */
+        public Builder rmsNormEps(double v) {
+            rmsNormEps = v;
+            return this;
+        }
+
+        /** {@code rope_theta}. */
+        public Builder ropeTheta(double v) {
+            ropeTheta = v;
+            return this;
+        }
+
+        /** {@code rope_scaling}, or null. */
+        public Builder ropeScaling(RopeScaling v) {
+            ropeScaling = v;
+            return this;
+        }
+
+        /** {@code tie_word_embeddings}. */
+        public Builder tied(boolean v) {
+            tied = v;
+            return this;
+        }
+
+        /** {@code max_position_embeddings}. */
+        public Builder positions(int v) {
+            positions = v;
+            return this;
+        }
+
+        public LlamaConfig build() {
+            return new LlamaConfig(hidden, intermediate, layers, heads, kvHeads, vocab, rmsNormEps, ropeTheta, ropeScaling,
+                    tied, positions);
+        }
+    }
+
     private static void positive(String field, int value) {
         if (value <= 0) {
             throw new ModelConfigException(null, field, "must be a positive integer, got " + value);

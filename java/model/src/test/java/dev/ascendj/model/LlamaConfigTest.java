@@ -175,7 +175,8 @@ class LlamaConfigTest {
     @Test
     void constructorValidatesToo() {
         ModelConfigException e = assertThrows(ModelConfigException.class,
-                () -> new LlamaConfig(64, 128, 2, 4, 4, 100, 1e-5, 0.5, null, false, 128));
+                () -> LlamaConfig.builder().hidden(64).intermediate(128).vocab(100).ropeTheta(0.5).positions(128)
+                        .build());
         assertEquals("rope_theta", e.field());
     }
 

@@ -75,7 +75,8 @@ class LlamaModelConsistencyTest {
     void aBatchIsTheSumOfItsSequencesAlsoWhenTheHeadWorksInChunks() {
         // 2 x 300 = 600 rows: the LM head's 512-row chunks split the second sequence.
         int seq = 300;
-        LlamaConfig c = new LlamaConfig(32, 48, 2, 4, 2, 97, 1e-6, 10000, RopeScaling.linear(2), false, 512);
+        LlamaConfig c = LlamaConfig.builder().intermediate(48).kvHeads(2).vocab(97).rmsNormEps(1e-6)
+                .ropeScaling(RopeScaling.linear(2)).positions(512).build();
         SplittableRandom rnd = new SplittableRandom(17);
         int[] ids = new int[2 * seq];
         int[] targets = new int[2 * seq];
@@ -112,10 +113,7 @@ class LlamaModelConsistencyTest {
     @Test
     void aTiedHeadGetsTheSumOfBothGradients() {
         LlamaConfig untiedConfig = LlamaConfigs.read(TinyLlamaFixture.modelDir().resolve("config.json"));
-        LlamaConfig tiedConfig = new LlamaConfig(untiedConfig.hiddenSize(), untiedConfig.intermediateSize(),
-                untiedConfig.numHiddenLayers(), untiedConfig.numAttentionHeads(), untiedConfig.numKeyValueHeads(),
-                untiedConfig.vocabSize(), untiedConfig.rmsNormEps(), untiedConfig.ropeTheta(), untiedConfig.ropeScaling(),
-                true, untiedConfig.maxPositionEmbeddings());
+        LlamaConfig tiedConfig = untiedConfig.toBuilder().tied(true).build();
         Map<String, Tensor> tiedWeights = fixtureWeights();
         tiedWeights.remove("lm_head.weight").close();
         Map<String, Tensor> untiedWeights = fixtureWeights();

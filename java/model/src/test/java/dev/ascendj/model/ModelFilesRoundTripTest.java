@@ -154,7 +154,8 @@ class ModelFilesRoundTripTest {
     @Test
     void aTiedModelWithoutRopeScalingRoundTrips() {
         // Other config branches: tied LM head (no lm_head.weight on disk), no rope_scaling, MHA.
-        LlamaConfig c = new LlamaConfig(16, 24, 1, 2, 2, 31, 1e-5, 500000, null, true, 32);
+        LlamaConfig c = LlamaConfig.builder().hidden(16).intermediate(24).layers(1).heads(2).kvHeads(2).vocab(31)
+                .ropeTheta(500000).tied(true).positions(32).build();
         try (LlamaModel m = LlamaModel.initialize(c, dev, 5, null)) {
             ModelFiles.save(m, tmp, DType.FP32);
             try (LlamaModel back = ModelFiles.load(tmp, dev, null, 1); Checkpoint ck = Checkpoint.open(tmp)) {

@@ -78,7 +78,7 @@ class PositionInterpolationConfigTest {
         CpuBackend backend = new CpuBackend(1, false);
         Device dev = backend.device(0);
         Ops ops = backend.ops();
-        LlamaConfig tiny = new LlamaConfig(32, 64, 1, 4, 4, 40, 1e-5, 10000, null, false, 16);
+        LlamaConfig tiny = LlamaConfig.builder().layers(1).vocab(40).positions(16).build();
         int[] ids = new int[24];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = (i * 7) % 40;
@@ -90,7 +90,7 @@ class PositionInterpolationConfigTest {
             plain = m.nextTokenLogits(ops, Tensor.fromInts(dev, Shape.of(1, 24), ids), 1, 24, null).toFloatArray();
         }
         assertThrows(IllegalArgumentException.class, () -> m.reconfigured(
-                new LlamaConfig(32, 64, 1, 4, 2, 40, 1e-5, 10000, null, false, 16)));
+                LlamaConfig.builder().layers(1).kvHeads(2).vocab(40).positions(16).build()));
         try (LlamaModel pi = m.reconfigured(tiny.withPositionInterpolation(2));
              Scope s = Scope.open()) {
             assertEquals(32, pi.config().maxPositionEmbeddings());

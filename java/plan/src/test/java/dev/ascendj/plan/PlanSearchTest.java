@@ -151,7 +151,8 @@ class PlanSearchTest {
     @Test
     void headsNotDivisibleByTpAreRejected() {
         // 12 heads on 8 virtual devices: tp 8 is impossible, tp 4 and 2 are fine.
-        LlamaConfig twelve = new LlamaConfig(768, 2048, 4, 12, 12, 1000, 1e-5, 10000, null, false, 512);
+        LlamaConfig twelve = LlamaConfig.builder().hidden(768).intermediate(2048).layers(4).heads(12).kvHeads(12)
+                .vocab(1000).positions(512).build();
         SearchResult r = Fixtures.search(Fixtures.request(twelve, "1x8-cpu", Fixtures.full(256, 64)), FixedDegrees.NONE, 1000);
         assertFalse(r.plans().isEmpty());
         assertTrue(r.plans().stream().noneMatch(p -> p.tp() == 8));
@@ -165,7 +166,8 @@ class PlanSearchTest {
     @Test
     void groupedQueryHeadsLimitTpToo() {
         // 8 query heads but 2 key/value heads: tp 4 cannot split the key/value heads.
-        LlamaConfig gqa = new LlamaConfig(512, 1024, 4, 8, 2, 1000, 1e-5, 10000, null, false, 512);
+        LlamaConfig gqa = LlamaConfig.builder().hidden(512).intermediate(1024).layers(4).heads(8).kvHeads(2)
+                .vocab(1000).positions(512).build();
         PlanException e = assertThrows(PlanException.class,
                 () -> Fixtures.search(Fixtures.request(gqa, "1x4-cpu", Fixtures.full(128, 16)), Fixtures.fix(null, 4, null, null, null, null, null), 1));
         assertTrue(e.getMessage().contains("does not divide num_key_value_heads 2"), e.getMessage());

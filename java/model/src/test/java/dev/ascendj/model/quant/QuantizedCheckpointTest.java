@@ -49,7 +49,7 @@ class QuantizedCheckpointTest {
 
     /** hidden 64, MLP 172 (so rows of the MLP straddle blocks), 2 layers, GQA 4/2, vocab 50. */
     private static LlamaConfig config() {
-        return new LlamaConfig(64, 172, 2, 4, 2, 50, 1e-5, 10000, null, false, 64);
+        return LlamaConfig.builder().hidden(64).intermediate(172).kvHeads(2).vocab(50).build();
     }
 
     private static float[] logits(LlamaModel m) {

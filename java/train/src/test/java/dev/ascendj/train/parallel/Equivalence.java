@@ -52,9 +52,9 @@ import java.util.SplittableRandom;
  */
 final class Equivalence {
     static final double TOLERANCE = 1e-5;
-    static final LlamaConfig TINY = new LlamaConfig(32, 64, 4, 4, 2, 64, 1e-5, 10000, null, false, 64);
+    static final LlamaConfig TINY = LlamaConfig.builder().layers(4).kvHeads(2).build();
     /** The same with the LM head tied to the word embedding (as llama2-15m). */
-    static final LlamaConfig TINY_TIED = new LlamaConfig(32, 64, 4, 4, 2, 64, 1e-5, 10000, null, true, 64);
+    static final LlamaConfig TINY_TIED = LlamaConfig.builder().layers(4).kvHeads(2).tied(true).build();
     static final int SEQ = 8;
     static final int GLOBAL_BATCH = 8;
     static final int STEPS = 3;
