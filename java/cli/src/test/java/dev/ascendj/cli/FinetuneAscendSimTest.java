@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,7 +87,7 @@ class FinetuneAscendSimTest {
     /** dp2 tp2 pp2 of LLaMA2-7B on {@code cluster}, 8 sequences a step (the run re-cuts the stages for the tiny model). */
     private static Path plan(String cluster) {
         Path file = dir.resolve("plan-" + cluster + ".json");
-        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", cluster, "--model", "llama2-7b", "--method", "full",
+        CommandRun p = PlanCommandTest.plan("--cluster", cluster, "--model", "llama2-7b", "--method", "full",
                 "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
                 "1", "--micro-batches", "4", "--recompute", "full", "--optimizer-shard", "true", "--sequence-parallel",
                 "false", "--save", file.toString());
@@ -101,14 +102,14 @@ class FinetuneAscendSimTest {
                 "--micro-batch-size", "1", "--fp16", "--backend", backend, "--out", out.toString()));
     }
 
-    private static PlanCommandTest.Run ascendj(List<String> args) {
+    private static CommandRun ascendj(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = AscendjCommand.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args.toArray(String[]::new));
-        return new PlanCommandTest.Run(code, out.toString(), err.toString());
+        return new CommandRun(code, out.toString(), err.toString());
     }
 
     private static List<Double> losses(Path run) throws Exception {
@@ -121,11 +122,11 @@ class FinetuneAscendSimTest {
             return;
         }
         Path cpu = dir.resolve("cpu");
-        PlanCommandTest.Run c = ascendj(job(oneServer, cpu, "cpu"));
+        CommandRun c = ascendj(job(oneServer, cpu, "cpu"));
         assertEquals(0, c.code(), c.out() + c.err());
         cpuLosses = losses(cpu);
         npuRun = dir.resolve("npu");
-        PlanCommandTest.Run n = ascendj(job(oneServer, npuRun, "ascend"));
+        CommandRun n = ascendj(job(oneServer, npuRun, "ascend"));
         assertEquals(0, n.code(), n.out() + n.err());
         assertTrue(n.out().contains("dp2 tp2 pp2") && n.out().contains("on 8 NPUs (simulated CANN)"), n.out());
         assertTrue(n.out().contains("3 steps on 8 NPUs (simulated CANN)"), n.out());
@@ -151,7 +152,7 @@ class FinetuneAscendSimTest {
         Path two = dir.resolve("two");
         List<String> args = job(twoServers, two, "ascend");
         args.addAll(List.of("--processes", "2"));
-        PlanCommandTest.Run r = ascendj(args);
+        CommandRun r = ascendj(args);
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("node 1 of 2 runs ranks 4-7 on NPUs [0, 1, 2, 3]"), r.out());
         assertEquals(npuLosses, losses(two), "losses of 2 processes and of 1");

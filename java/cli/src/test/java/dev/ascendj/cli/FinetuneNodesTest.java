@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -70,7 +71,7 @@ class FinetuneNodesTest {
     static Path plan(String cluster, String modelName, int seqLen, int globalBatch, String dp, String tp, String pp,
                      String mbs, String mb) {
         Path file = shared.resolve("plan-" + cluster + "-" + dp + tp + pp + ".json");
-        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", cluster, "--model", modelName, "--method", "full",
+        CommandRun p = PlanCommandTest.plan("--cluster", cluster, "--model", modelName, "--method", "full",
                 "--seq-len", Integer.toString(seqLen), "--global-batch", Integer.toString(globalBatch), "--dp", dp,
                 "--tp", tp, "--pp", pp, "--micro-batch-size", mbs, "--micro-batches", mb, "--recompute", "full",
                 "--optimizer-shard", Boolean.toString(!dp.equals("1")), "--sequence-parallel", "false",
@@ -87,14 +88,14 @@ class FinetuneNodesTest {
     }
 
     /** Runs {@code ascendj ARGS} in this JVM (with --processes it starts the nodes as child JVMs). */
-    static PlanCommandTest.Run ascendj(List<String> args) {
+    static CommandRun ascendj(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = AscendjCommand.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args.toArray(String[]::new));
-        return new PlanCommandTest.Run(code, out.toString(), err.toString());
+        return new CommandRun(code, out.toString(), err.toString());
     }
 
     private static List<String> with(List<String> args, String... more) {
@@ -107,9 +108,9 @@ class FinetuneNodesTest {
     void theRehearsalOnFourProcessesGivesTheBitsOfOneProcess() throws Exception {
         Path one = shared.resolve("one");
         Path four = shared.resolve("four");
-        PlanCommandTest.Run a = ascendj(job(rehearsal, one, 3));
+        CommandRun a = ascendj(job(rehearsal, one, 3));
         assertEquals(0, a.code(), a.out() + a.err());
-        PlanCommandTest.Run b = ascendj(with(job(rehearsal, four, 3), "--processes", "4"));
+        CommandRun b = ascendj(with(job(rehearsal, four, 3), "--processes", "4"));
         assertEquals(0, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("[node 3] ") && b.out().contains("node 3 of 4 runs ranks 24-31"), b.out());
         assertTrue(b.out().contains("3 steps on 32 virtual devices (4 nodes)"), b.out());
@@ -126,7 +127,7 @@ class FinetuneNodesTest {
         int at = plain.indexOf("--plan");
         plain.subList(at, at + 6).clear(); // --plan P --micro-batches 4 --micro-batch-size 1
         plain.addAll(List.of("--batch", "32"));
-        PlanCommandTest.Run c = ascendj(plain);
+        CommandRun c = ascendj(plain);
         assertEquals(0, c.code(), c.out() + c.err());
         List<TrainLog.Entry> l0 = TrainLog.read(device.resolve(TrainLog.FILE));
         for (int i = 0; i < 3; i++) {
@@ -147,7 +148,7 @@ class FinetuneNodesTest {
             if (other == two) {
                 args.addAll(List.of("--processes", "2"));
             }
-            PlanCommandTest.Run r = ascendj(args);
+            CommandRun r = ascendj(args);
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains("re-sharding"), r.out());
             double got = TrainLog.read(copy.resolve(TrainLog.FILE)).get(2).loss();
@@ -174,9 +175,9 @@ class FinetuneNodesTest {
         crossing.write(file);
         Path one = shared.resolve("crossing-one");
         Path two = shared.resolve("crossing-two");
-        PlanCommandTest.Run a = ascendj(job(file, one, 3));
+        CommandRun a = ascendj(job(file, one, 3));
         assertEquals(0, a.code(), a.out() + a.err());
-        PlanCommandTest.Run b = ascendj(with(job(file, two, 3), "--processes", "2"));
+        CommandRun b = ascendj(with(job(file, two, 3), "--processes", "2"));
         assertEquals(0, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("node 1 of 2 runs ranks 1, 3-4, 6"), b.out());
         assertEquals(TrainLog.read(one.resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList(),
@@ -191,7 +192,7 @@ class FinetuneNodesTest {
         // Long enough that node 1 is killed well before the end, whenever the kill lands.
         int steps = 120;
         Path straight = shared.resolve("straight");
-        PlanCommandTest.Run s = ascendj(job(plan2, straight, steps));
+        CommandRun s = ascendj(job(plan2, straight, steps));
         assertEquals(0, s.code(), s.out() + s.err());
 
         Path out = shared.resolve("killed");
@@ -217,7 +218,7 @@ class FinetuneNodesTest {
             }
         }
         assertTrue(Files.notExists(out.resolve("checkpoints/step-" + String.format("%08d", steps))), "killed before the end");
-        PlanCommandTest.Run resumed = ascendj(with(job(plan2, out, steps), "--resume", "--processes", "2"));
+        CommandRun resumed = ascendj(with(job(plan2, out, steps), "--resume", "--processes", "2"));
         assertEquals(0, resumed.code(), resumed.out() + resumed.err());
         assertTrue(resumed.out().contains("resuming from"), resumed.out());
         assertArrayEquals(Files.readAllBytes(straight.resolve("model/model.safetensors")),
@@ -231,10 +232,10 @@ class FinetuneNodesTest {
         Path out = shared.resolve("refused");
         List<String> args = with(job(plan2, out, 2), "--node-timeout", "20");
 
-        PlanCommandTest.Run range = ascendj(with(args, "--nodes", "2", "--node-rank", "2", "--coordinator", "127.0.0.1:1"));
+        CommandRun range = ascendj(with(args, "--nodes", "2", "--node-rank", "2", "--coordinator", "127.0.0.1:1"));
         assertEquals(2, range.code());
         assertTrue(range.err().contains("--node-rank 2 is outside 0..1"), range.err());
-        PlanCommandTest.Run noPlan = ascendj(List.of("finetune", "--model", "llama2-15m", "--data", DATA.toString(),
+        CommandRun noPlan = ascendj(List.of("finetune", "--model", "llama2-15m", "--data", DATA.toString(),
                 "--steps", "1", "--out", out.toString(), "--processes", "2"));
         assertEquals(2, noPlan.code());
         assertTrue(noPlan.err().contains("--processes and --nodes run a plan's partition"), noPlan.err());
@@ -256,7 +257,7 @@ class FinetuneNodesTest {
 
         // A busy coordinator port, and a coordinator nobody runs.
         try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            PlanCommandTest.Run r = ascendj(with(args, "--nodes", "2", "--node-rank", "0", "--coordinator",
+            CommandRun r = ascendj(with(args, "--nodes", "2", "--node-rank", "0", "--coordinator",
                     "127.0.0.1:" + busy.getLocalPort()));
             assertEquals(1, r.code());
             assertTrue(r.err().contains("the coordinator cannot listen on 127.0.0.1:" + busy.getLocalPort()), r.err());
@@ -267,7 +268,7 @@ class FinetuneNodesTest {
         }
         List<String> lonely = with(job(plan2, out, 2), "--node-timeout", "2", "--nodes", "2", "--node-rank", "1",
                 "--coordinator", "127.0.0.1:" + free);
-        PlanCommandTest.Run r = ascendj(lonely);
+        CommandRun r = ascendj(lonely);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no coordinator answered at 127.0.0.1:" + free), r.err());
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,14 +19,14 @@ import picocli.CommandLine;
 class FinetuneParallelTest {
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
 
-    private static PlanCommandTest.Run finetune(String... args) {
+    private static CommandRun finetune(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new FinetuneCommand());
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args);
-        return new PlanCommandTest.Run(code, out.toString(), err.toString());
+        return new CommandRun(code, out.toString(), err.toString());
     }
 
     private static List<String> common(Path out) {
@@ -38,7 +39,7 @@ class FinetuneParallelTest {
     @Test
     void runsTheSavedPlansPartition(@TempDir Path dir) throws Exception {
         Path plan = dir.resolve("plan.json");
-        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", "1x4-cpu", "--model", "llama2-15m", "--method", "lora",
+        CommandRun p = PlanCommandTest.plan("--cluster", "1x4-cpu", "--model", "llama2-15m", "--method", "lora",
                 "--seq-len", "32", "--global-batch", "4", "--dp", "2", "--tp", "1", "--pp", "2", "--micro-batch-size", "1",
                 "--micro-batches", "2", "--recompute", "none", "--optimizer-shard", "true", "--sequence-parallel", "false",
                 "--save", plan.toString());
@@ -46,7 +47,7 @@ class FinetuneParallelTest {
         Path out = dir.resolve("run");
         List<String> args = new java.util.ArrayList<>(common(out));
         args.addAll(List.of("--plan", plan.toString()));
-        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("dp2 tp1 pp2"), r.out());
         assertTrue(r.out().contains("on 4 virtual devices"), r.out());
@@ -61,7 +62,7 @@ class FinetuneParallelTest {
         List<String> more = new java.util.ArrayList<>(args);
         more.set(more.indexOf("--steps") + 1, "3");
         more.add("--resume");
-        PlanCommandTest.Run again = finetune(more.toArray(String[]::new));
+        CommandRun again = finetune(more.toArray(String[]::new));
         assertEquals(0, again.code(), again.out() + again.err());
         assertTrue(again.out().contains("resuming from"), again.out());
         List<TrainLog.Entry> log = TrainLog.read(out.resolve(TrainLog.FILE));
@@ -70,14 +71,14 @@ class FinetuneParallelTest {
 
         // Continue to step 4 on another plan: the step-3 checkpoint is re-sharded.
         Path other = dir.resolve("other.json");
-        p = PlanCommandTest.run("--cluster", "1x2-cpu", "--model", "llama2-15m", "--method", "lora", "--seq-len", "32",
+        p = PlanCommandTest.plan("--cluster", "1x2-cpu", "--model", "llama2-15m", "--method", "lora", "--seq-len", "32",
                 "--global-batch", "4", "--dp", "1", "--tp", "2", "--pp", "1", "--micro-batch-size", "2",
                 "--micro-batches", "2", "--recompute", "full", "--optimizer-shard", "false", "--sequence-parallel", "false",
                 "--save", other.toString());
         assertEquals(0, p.code(), p.out() + p.err());
         more.set(more.indexOf("--steps") + 1, "4");
         more.set(more.indexOf("--plan") + 1, other.toString());
-        PlanCommandTest.Run moved = finetune(more.toArray(String[]::new));
+        CommandRun moved = finetune(more.toArray(String[]::new));
         assertEquals(0, moved.code(), moved.out() + moved.err());
         assertTrue(moved.out().contains("re-sharding: the checkpoint was written with dp2 tp1 pp2"), moved.out());
         assertTrue(moved.out().contains("dp1 tp2 pp1"), moved.out());
@@ -86,7 +87,7 @@ class FinetuneParallelTest {
 
         // The tp2 checkpoint of step 4 joined into one checkpoint: the adapter as the run exported it ...
         Path kept = dir.resolve("kept");
-        PlanCommandTest.Run c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", kept.toString(),
+        CommandRun c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", kept.toString(),
                 "--keep-adapter");
         assertEquals(0, c.code(), c.out() + c.err());
         assertTrue(c.out().contains("step 4, written with dp1 tp2 pp1"), c.out());
@@ -114,14 +115,14 @@ class FinetuneParallelTest {
         }
     }
 
-    private static PlanCommandTest.Run consolidate(String... args) {
+    private static CommandRun consolidate(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = new CommandLine(new ConsolidateCommand());
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
-        return new PlanCommandTest.Run(cl.execute(args), out.toString(), err.toString());
+        return new CommandRun(cl.execute(args), out.toString(), err.toString());
     }
 
     @Test
@@ -130,10 +131,10 @@ class FinetuneParallelTest {
         List<String> args = new java.util.ArrayList<>(common(out));
         args.set(args.indexOf("--method") + 1, "full");
         args.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--batch", "4", "--checkpoint-every", "1"));
-        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
         Path model = dir.resolve("model");
-        PlanCommandTest.Run c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out",
+        CommandRun c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out",
                 model.toString());
         assertEquals(0, c.code(), c.out() + c.err());
         assertTrue(c.out().contains("full fine-tuning"), c.out());
@@ -166,7 +167,7 @@ class FinetuneParallelTest {
         Path out = dir.resolve("run");
         List<String> args = new java.util.ArrayList<>(common(out));
         args.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--batch", "4"));
-        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("on 2 virtual devices"), r.out());
         assertEquals(2, TrainLog.read(out.resolve(TrainLog.FILE)).size());
@@ -176,7 +177,7 @@ class FinetuneParallelTest {
     void autoPlanNeedsACluster(@TempDir Path dir) {
         List<String> args = new java.util.ArrayList<>(common(dir));
         args.add("--auto-plan");
-        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--cluster"), r.err());
     }
@@ -185,7 +186,7 @@ class FinetuneParallelTest {
     void theBackendIsCpuOrAscendAndAscendRunsAPlan(@TempDir Path dir) {
         List<String> args = new java.util.ArrayList<>(common(dir));
         args.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--backend", "gpu"));
-        PlanCommandTest.Run r = finetune(args.toArray(String[]::new));
+        CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--backend must be cpu or ascend, got 'gpu'"), r.err());
         List<String> single = new java.util.ArrayList<>(common(dir));
@@ -196,7 +197,7 @@ class FinetuneParallelTest {
 
         // One process cannot host two servers' NPU ids (both servers number their NPUs from 0).
         Path plan = dir.resolve("two-servers.json");
-        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", "2x4-910a", "--model", "llama2-7b", "--method", "full",
+        CommandRun p = PlanCommandTest.plan("--cluster", "2x4-910a", "--model", "llama2-7b", "--method", "full",
                 "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
                 "1", "--micro-batches", "4", "--save", plan.toString());
         assertEquals(0, p.code(), p.out() + p.err());

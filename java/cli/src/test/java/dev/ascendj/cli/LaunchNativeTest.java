@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +32,7 @@ class LaunchNativeTest {
                 + "  - host: 127.0.0.1\n    devices:\n      - {id: 0, ip: 192.168.100.1}\n      - {id: 1, ip: 192.168.101.1}\n"
                 + "  - host: localhost\n    devices:\n      - {id: 0, ip: 192.168.100.2}\n      - {id: 1, ip: 192.168.101.2}\n");
         Path plan = dir.resolve("plan.json");
-        PlanCommandTest.Run p = PlanCommandTest.run("--cluster", inventory.toString(), "--model", "llama2-15m", "--method",
+        CommandRun p = PlanCommandTest.plan("--cluster", inventory.toString(), "--model", "llama2-15m", "--method",
                 "full", "--seq-len", "256", "--global-batch", "8", "--dp", "2", "--tp", "1", "--pp", "2",
                 "--micro-batch-size", "1", "--micro-batches", "4", "--recompute", "full", "--optimizer-shard", "true",
                 "--sequence-parallel", "false", "--save", plan.toString());
@@ -54,7 +55,7 @@ class LaunchNativeTest {
                 "--plan", plan.toString(), "--workdir", job.toString(), "--java", javaHere.toString(), "--coordinator-port",
                 Integer.toString(port), "--dry-run", "--out", scripts.toString(), "--"));
         args.addAll(finetune);
-        PlanCommandTest.Run launch = FinetuneNodesTest.ascendj(args);
+        CommandRun launch = FinetuneNodesTest.ascendj(args);
         assertEquals(0, launch.code(), launch.out() + launch.err());
         String node1 = Files.readString(scripts.resolve("node1_localhost.sh"));
         assertTrue(node1.contains("export ASCENDJ_NODE_RANK='1'") && node1.contains("export ASCENDJ_NODES='2'")
@@ -83,7 +84,7 @@ class LaunchNativeTest {
         List<String> single = new ArrayList<>(List.of("finetune", "--plan", plan.toString()));
         single.addAll(finetune.subList(0, finetune.size() - 4));
         single.addAll(List.of("--out", one.toString()));
-        PlanCommandTest.Run r = FinetuneNodesTest.ascendj(single);
+        CommandRun r = FinetuneNodesTest.ascendj(single);
         assertEquals(0, r.code(), r.out() + r.err());
         assertEquals(TrainLog.read(one.resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList(),
                 TrainLog.read(job.resolve("runs/native").resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList());

@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,34 +9,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.plan.Plan;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class PlanCommandTest {
 
-    /** Exit code, standard output and standard error of one run. */
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new PlanCommand());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    /** {@code ascendj plan ARGS}, run in-process. */
+    static CommandRun plan(String... args) {
+        return CommandRun.of(new PlanCommand(), args);
     }
 
     @Test
     void printsATableOfTheBestPlans() {
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--top", "5");
+        CommandRun r = plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--top", "5");
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].startsWith("#  dp  tp  pp  mbs  mb  "), r.out());
@@ -50,40 +39,40 @@ class PlanCommandTest {
         // 70B full fine-tuning fits 4 x 8 910A under MindFormers (12 bytes per parameter) but not
         // under the native executor (16: FP32 weights, gradients, m and v).
         Path plan = dir.resolve("plan.json");
-        Run mf = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--top", "1",
+        CommandRun mf = plan("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--top", "1",
                 "--save", plan.toString());
         assertEquals(0, mf.code(), mf.out() + mf.err());
         JsonNode saved = new ObjectMapper().readTree(Files.readString(plan));
         assertEquals("mindformers", saved.get("engine").asText());
         assertTrue(saved.get("estimate").get("memoryMarginBytes").asLong() > 0);
         assertTrue(saved.has("mindformers") && saved.has("errorBand"), saved.toString().substring(0, 200));
-        Run nat = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--engine", "native");
+        CommandRun nat = plan("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--engine", "native");
         assertEquals(1, nat.code());
         assertTrue(nat.out().contains("on the native engine keeps 16 bytes per parameter"), nat.out());
-        Run bad = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--engine", "torch");
+        CommandRun bad = plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--engine", "torch");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("engine: 'torch' is not one of mindformers, native"), bad.err());
     }
 
     @Test
     void validatePrintsPublishedAgainstPredictedWithSources() throws IOException {
-        Run r = run("--validate");
+        CommandRun r = plan("--validate");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("published") && r.out().contains("predicted") && r.out().contains("error"), r.out());
         assertTrue(r.out().contains("mf-r0.8-llama-7b-910a-full") && r.out().contains("docs/model_cards/llama.md"), r.out());
         assertTrue(r.out().contains("mean absolute error"), r.out());
-        Run json = run("--validate", "--json");
+        CommandRun json = plan("--validate", "--json");
         JsonNode root = new ObjectMapper().readTree(json.out());
         assertTrue(root.get("rows").size() >= 20);
         assertTrue(root.get("meanAbsError").asDouble() < 0.10);
-        Run none = run("--seq-len", "2048");
+        CommandRun none = plan("--seq-len", "2048");
         assertEquals(2, none.code());
         assertTrue(none.err().contains("give --cluster and --model (or --validate)"), none.err());
     }
 
     @Test
     void jsonOutputUsesTheDocumentedNames() throws IOException {
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--top", "3", "--json");
+        CommandRun r = plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "512", "--top", "3", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(3, root.get("plans").size());
@@ -98,14 +87,14 @@ class PlanCommandTest {
 
     @Test
     void nothingFitsGivesAnEmptyListAndAReason() throws IOException {
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--json",
+        CommandRun r = plan("--cluster", "4x8-910a", "--model", "llama2-70b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--json",
                 "--engine", "native");
         assertEquals(1, r.code());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals(0, root.get("plans").size());
         assertTrue(root.get("reason").textValue().startsWith("nothing fits"), root.get("reason").textValue());
         assertTrue(root.get("suggestions").size() >= 3);
-        Run text = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--explain",
+        CommandRun text = plan("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--explain",
                 "--engine", "native");
         assertEquals(1, text.code());
         assertTrue(text.out().startsWith("No plan: nothing fits"), text.out());
@@ -117,7 +106,7 @@ class PlanCommandTest {
     void fixedDegreesExplainSaveAndReport(@TempDir Path dir) throws IOException {
         Path plan = dir.resolve("plan.json");
         Path html = dir.resolve("plan.html");
-        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--dp", "2", "--tp", "1",
+        CommandRun r = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--dp", "2", "--tp", "1",
                 "--pp", "4", "--micro-batch-size", "1", "--micro-batches", "16", "--recompute", "full", "--optimizer-shard", "true",
                 "--explain", "--save", plan.toString(), "--report", html.toString());
         assertEquals(0, r.code(), r.err());
@@ -133,7 +122,7 @@ class PlanCommandTest {
 
     @Test
     void lorasOptionsAndTokenBatches() {
-        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--method", "lora", "--lora-rank", "8", "--lora-targets", "q_proj,v_proj",
+        CommandRun r = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--method", "lora", "--lora-rank", "8", "--lora-targets", "q_proj,v_proj",
                 "--seq-len", "2048", "--global-batch", "64Kt", "--top", "1", "--explain");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("lora r8, seq 2048, global batch 32 sequences (65536 tokens)"), r.out());
@@ -143,33 +132,33 @@ class PlanCommandTest {
     void jobFilesAreReadAndOptionsOverrideThem(@TempDir Path dir) throws IOException {
         Path job = dir.resolve("job.yaml");
         Files.writeString(job, "method: lora\nseqLen: 1024\nglobalBatch: 16\n");
-        Run r = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--job", job.toString(), "--seq-len", "2048", "--top", "1", "--explain");
+        CommandRun r = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--job", job.toString(), "--seq-len", "2048", "--top", "1", "--explain");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("lora r16, seq 2048, global batch 16 sequences"), r.out());
     }
 
     @Test
     void badInputExitsWithTwoAndAClearMessage() {
-        Run heads = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--tp", "3");
+        CommandRun heads = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--tp", "3");
         assertEquals(2, heads.code());
         assertTrue(heads.err().startsWith("ascendj plan: "), heads.err());
         assertTrue(heads.err().contains("tp: 3 does not divide"), heads.err());
         assertFalse(heads.err().contains("\tat "), "no stack trace");
-        Run hw = run("--cluster", "4x8-h100", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32");
+        CommandRun hw = plan("--cluster", "4x8-h100", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32");
         assertEquals(2, hw.code());
         assertTrue(hw.err().contains("unknown hardware profile 'h100'"), hw.err());
-        Run model = run("--cluster", "1x8-910a", "--model", "gpt-5", "--seq-len", "2048", "--global-batch", "32");
+        CommandRun model = plan("--cluster", "1x8-910a", "--model", "gpt-5", "--seq-len", "2048", "--global-batch", "32");
         assertEquals(2, model.code());
         assertTrue(model.err().contains("'gpt-5' is neither a preset"), model.err());
-        Run seq = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "-5", "--global-batch", "32");
+        CommandRun seq = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "-5", "--global-batch", "32");
         assertEquals(2, seq.code());
         assertTrue(seq.err().contains("seqLen: must lie in"), seq.err());
-        Run missing = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--global-batch", "32");
+        CommandRun missing = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--global-batch", "32");
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("seq-len: missing"), missing.err());
-        Run rank = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--lora-rank", "8");
+        CommandRun rank = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--lora-rank", "8");
         assertEquals(2, rank.code());
-        Run recompute = run("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--recompute", "half");
+        CommandRun recompute = plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--seq-len", "2048", "--global-batch", "32", "--recompute", "half");
         assertEquals(2, recompute.code());
         assertTrue(recompute.err().contains("recompute: 'half' is not one of none, selective, full"), recompute.err());
     }
@@ -177,7 +166,7 @@ class PlanCommandTest {
     @Test
     void saveRefusesWhenNothingFits(@TempDir Path dir) {
         Path plan = dir.resolve("plan.json");
-        Run r = run("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--save", plan.toString(),
+        CommandRun r = plan("--cluster", "4x8-910a", "--model", "llama2-70b", "--seq-len", "2048", "--global-batch", "512", "--save", plan.toString(),
                 "--engine", "native");
         assertEquals(1, r.code());
         assertFalse(Files.exists(plan));
@@ -186,7 +175,7 @@ class PlanCommandTest {
 
     @Test
     void helpShowsExamples() {
-        Run r = run("--help");
+        CommandRun r = plan("--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("ascendj plan --cluster 4x8-910a --model llama2-7b"), r.out());
     }

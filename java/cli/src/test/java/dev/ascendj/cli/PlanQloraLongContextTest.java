@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,7 +15,7 @@ class PlanQloraLongContextTest {
     @Test
     void qloraAt16kOn4x8Ascend910aFitsAndSaysWhichEngineCanRunIt(@TempDir Path tmp) {
         Path save = tmp.resolve("plan.json");
-        PlanCommandTest.Run r = PlanCommandTest.run("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora",
+        CommandRun r = PlanCommandTest.plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora",
                 "--seq-len", "16384", "--global-batch", "64", "--top", "3", "--explain", "--save", save.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("position interpolation assumed") && r.out().contains("factor: 4.0"), r.out());
@@ -36,12 +37,12 @@ class PlanQloraLongContextTest {
 
     @Test
     void anExplicitFactorMustCoverTheSequenceAndBeValid() {
-        PlanCommandTest.Run r = PlanCommandTest.run("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora",
+        CommandRun r = PlanCommandTest.plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora",
                 "--seq-len", "16384", "--global-batch", "64", "--rope-factor", "2");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("16384 exceeds the model's 8192 positions") && r.err().contains("factor: 4"), r.err());
         for (String bad : new String[] {"0", "-1", "NaN"}) {
-            r = PlanCommandTest.run("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora", "--seq-len",
+            r = PlanCommandTest.plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "qlora", "--seq-len",
                     "16384", "--global-batch", "64", "--rope-factor", bad);
             assertEquals(2, r.code(), bad);
             assertTrue(r.err().contains("--rope-factor must be a finite number >= 1"), r.err());

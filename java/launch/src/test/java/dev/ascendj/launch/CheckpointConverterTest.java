@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -169,13 +170,13 @@ class CheckpointConverterTest {
     void commandsConvertAndReportBadInput() throws Exception {
         Path hf = writeHf(tinyModel(SafetensorsDtype.F16), 9);
         Path ckpt = dir.resolve("c/m.ckpt");
-        var r = CommandRunner.run(new ConvertCommand(), "hf-to-mindspore", hf.toString(), ckpt.toString());
+        var r = CommandRun.of(new ConvertCommand(), "hf-to-mindspore", hf.toString(), ckpt.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("21 tensors written"), r.out());
-        r = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", ckpt.toString(), dir.resolve("c/out.safetensors").toString());
+        r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", ckpt.toString(), dir.resolve("c/out.safetensors").toString());
         assertEquals(0, r.code(), r.err());
         Files.write(dir.resolve("junk.ckpt"), new byte[] {0x12, 0x00});
-        r = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", dir.resolve("junk.ckpt").toString(), dir.resolve("x.safetensors").toString());
+        r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", dir.resolve("junk.ckpt").toString(), dir.resolve("x.safetensors").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("not a MindSpore checkpoint at byte"), r.err());
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,7 +50,7 @@ class DataPrepTest {
     void commandWritesConversationsAndThePreprocessScript() throws Exception {
         Path jsonl = TestPlans.write(dir, "d.jsonl", "{\"instruction\": \"x\", \"output\": \"y\"}\n");
         Path plan = MindFormersConfigTest.CANONICAL.resolve("llama2_7b_pi8k_4x8_910a.plan.json");
-        var r = CommandRunner.run(new PrepareDataCommand(), "--jsonl", jsonl.toString(), "--plan", plan.toString(), "--tokenizer",
+        var r = CommandRun.of(new PrepareDataCommand(), "--jsonl", jsonl.toString(), "--plan", plan.toString(), "--tokenizer",
                 "/models/it's/tokenizer.model", "--out", dir.resolve("data").toString());
         assertEquals(0, r.code(), r.err());
         String sh = Files.readString(dir.resolve("data/preprocess.sh"));

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -279,12 +280,12 @@ class LaunchScriptsTest {
         Path cfg = TestPlans.write(dir, "run.yaml", config(plan));
         Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8));
         Path out = dir.resolve("scripts");
-        var r = CommandRunner.run(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
+        var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", out.toString(), "--ssh", fakeSsh().toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.exists(out.resolve("node0_10.0.0.11.sh")) && Files.exists(out.resolve("node1_10.0.0.12.sh")));
         assertFalse(r.out().contains("host="), "dry run must not run anything: " + r.out());
-        r = CommandRunner.run(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
+        r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--out", out.toString(), "--ssh", fakeSsh().toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("10.0.0.12: failed with status 3"), r.out());
@@ -303,7 +304,7 @@ class LaunchScriptsTest {
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
         for (String host : List.of("10.0.0.12;touch /tmp/x", "$(reboot)", "-oProxyCommand=sh", "10.0.0.300")) {
             Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8).replace("10.0.0.12", host.replace("\"", "")));
-            var r = CommandRunner.run(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
+            var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                     cfg.toString(), "--out", dir.resolve("s").toString(), "--ssh", ssh.toString());
             assertEquals(2, r.code(), host + ": " + r.out() + r.err());
             assertTrue(r.err().contains("servers[1].host"), r.err());
@@ -319,7 +320,7 @@ class LaunchScriptsTest {
         plan.write(planFile);
         Path cfg = TestPlans.write(dir, "run.yaml", config(plan).replace("data_parallel: 4", "data_parallel: 2"));
         Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8));
-        var r = CommandRunner.run(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
+        var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", dir.resolve("s").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("data_parallel 2 x model_parallel 1 x pipeline_stage 4 = 8, but the job has 16 devices"), r.err());

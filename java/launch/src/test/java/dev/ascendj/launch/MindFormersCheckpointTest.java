@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -329,12 +330,12 @@ class MindFormersCheckpointTest {
     void theCommandConvertsARunDirectory() throws IOException {
         List<Param> params = params(false);
         Path run = writeRun(dir.resolve("output"), Case.TP_AND_OPT_SHARD, params, weights(params, 3));
-        var r = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", run.toString(), dir.resolve("hf").toString());
+        var r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", run.toString(), dir.resolve("hf").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains(params.size() + " tensors merged, " + (params.size() * 2 + 2) + " optimizer and bookkeeping entries dropped"),
                 r.out());
         assertTrue(Files.exists(dir.resolve("hf/model.safetensors")));
-        var bad = CommandRunner.run(new ConvertCommand(), "mindspore-to-hf", dir.resolve("none").toString(), dir.resolve("x").toString());
+        var bad = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", dir.resolve("none").toString(), dir.resolve("x").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("none: no such directory"), bad.err());
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -251,15 +252,15 @@ class MindFormersConfigTest {
     void commandWritesAndChecks() throws IOException {
         Path out = dir.resolve("run.yaml");
         Path plan = CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json");
-        var r = CommandRunner.run(new MindformersCommand(), "--plan", plan.toString(), "--model", "llama2-7b", "--data", "/data/alpaca/mindrecord",
+        var r = CommandRun.of(new MindformersCommand(), "--plan", plan.toString(), "--model", "llama2-7b", "--data", "/data/alpaca/mindrecord",
                 "--load-checkpoint", "/models/llama2_7b/llama2_7b.ckpt", "--vocab-file", "/models/llama2_7b/tokenizer.model", "--output-dir", "/shared/job1/output", "--shared-output",
                 "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(CANONICAL.resolve("llama2_7b_full_4x8_910a.yaml")), Files.readString(out));
-        r = CommandRunner.run(new MindformersCommand(), "--check", out.toString(), "--plan", plan.toString());
+        r = CommandRun.of(new MindformersCommand(), "--check", out.toString(), "--plan", plan.toString());
         assertEquals(0, r.code(), r.out() + r.err());
         Files.writeString(out, Files.readString(out).replace("pipeline_stage: 4", "pipeline_stage: 2"));
-        r = CommandRunner.run(new MindformersCommand(), "--check", out.toString(), "--plan", plan.toString());
+        r = CommandRun.of(new MindformersCommand(), "--check", out.toString(), "--plan", plan.toString());
         assertEquals(1, r.code(), r.out());
         assertTrue(r.out().contains("refused"), r.out());
     }

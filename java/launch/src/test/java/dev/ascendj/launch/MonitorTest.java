@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,15 +68,15 @@ class MonitorTest {
     @Test
     void readsAscendjLogsAndPlots() throws Exception {
         Path png = dir.resolve("loss.png");
-        var run = CommandRunner.run(new MonitorCommand(), SAMPLES.resolve("ascendj").toString(), "--plot", png.toString());
+        var run = CommandRun.of(new MonitorCommand(), SAMPLES.resolve("ascendj").toString(), "--plot", png.toString());
         assertEquals(0, run.code(), run.out() + run.err());
         assertTrue(run.out().contains("healthy"), run.out());
         assertTrue(run.out().contains("1550.5"), run.out());
         BufferedImage img = ImageIO.read(png.toFile());
         assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
-        run = CommandRunner.run(new MonitorCommand(), SAMPLES.resolve("run").toString(), "--plot", png.toString());
+        run = CommandRun.of(new MonitorCommand(), SAMPLES.resolve("run").toString(), "--plot", png.toString());
         assertEquals(1, run.code());
-        run = CommandRunner.run(new MonitorCommand(), dir.resolve("nothing").toString());
+        run = CommandRun.of(new MonitorCommand(), dir.resolve("nothing").toString());
         assertEquals(2, run.code());
     }
 }

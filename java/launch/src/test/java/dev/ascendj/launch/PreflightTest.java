@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +32,7 @@ class PreflightTest {
 
     @Test
     void healthyClusterPasses() {
-        var r = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--from", SAMPLES.resolve("healthy").toString());
+        var r = CommandRun.of(new PreflightCommand(), "--inventory", inv().toString(), "--from", SAMPLES.resolve("healthy").toString());
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("all 81 checks passed"), r.out());
         assertTrue(r.out().contains("10.0.0.11  MindSpore"), r.out());
@@ -102,12 +103,12 @@ class PreflightTest {
                 + "for f in '" + SAMPLES.resolve("broken").toAbsolutePath() + "'/\"$host\"/*; do echo \"==> $(basename \"$f\")\"; cat \"$f\"; done\n");
         Files.setPosixFilePermissions(ssh, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         Path saved = dir.resolve("saved");
-        var r = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--ssh", ssh.toString(), "--save", saved.toString(),
+        var r = CommandRun.of(new PreflightCommand(), "--inventory", inv().toString(), "--ssh", ssh.toString(), "--save", saved.toString(),
                 "--min-free-gb", "500");
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("9 checks failed"), r.out());
         assertTrue(Files.exists(saved.resolve("10.0.0.12/npu-smi-info.txt")));
-        var again = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--from", saved.toString(), "--min-free-gb", "500");
+        var again = CommandRun.of(new PreflightCommand(), "--inventory", inv().toString(), "--from", saved.toString(), "--min-free-gb", "500");
         assertEquals(r.out(), again.out());
     }
 
@@ -115,10 +116,10 @@ class PreflightTest {
     @Test
     void localRunWithoutAscendToolsFailsCleanly() {
         Path one = TestPlans.write(dir, "one.yaml", TestPlans.inventoryYaml(1, 1));
-        var r = CommandRunner.run(new PreflightCommand(), "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
+        var r = CommandRun.of(new PreflightCommand(), "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());
-        var two = CommandRunner.run(new PreflightCommand(), "--inventory", inv().toString(), "--local");
+        var two = CommandRun.of(new PreflightCommand(), "--inventory", inv().toString(), "--local");
         assertEquals(2, two.code());
     }
 

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,7 +21,7 @@ class RanktableCommandTest {
         Path plan = dir.resolve("plan.json");
         TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
-        var r = CommandRunner.run(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
+        var r = CommandRun.of(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("2 servers, 16 ranks"), r.out());
         assertEquals(Files.readString(TestPlans.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
@@ -40,7 +41,7 @@ class RanktableCommandTest {
         Path plan = dir.resolve("plan.json");
         TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("t.json");
-        var r = CommandRunner.run(new RanktableCommand(), "--hccn", "10.0.0.11=" + dir.resolve("node0/hccn.conf"),
+        var r = CommandRun.of(new RanktableCommand(), "--hccn", "10.0.0.11=" + dir.resolve("node0/hccn.conf"),
                 "--hccn", "10.0.0.12=" + dir.resolve("node1"), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(TestPlans.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
@@ -51,7 +52,7 @@ class RanktableCommandTest {
         Path a = TestPlans.write(dir, "hccl_8p_01234567_10.0.0.12.json", RankTablesTest.single("10.0.0.12", 101));
         Path b = TestPlans.write(dir, "hccl_8p_01234567_10.0.0.11.json", RankTablesTest.single("10.0.0.11", 102));
         Path out = dir.resolve("m.json");
-        var r = CommandRunner.run(new RanktableCommand(), "--merge", a.toString(), b.toString(), "-o", out.toString());
+        var r = CommandRun.of(new RanktableCommand(), "--merge", a.toString(), b.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(TestPlans.GOLDEN.resolve("merged_2s_16p.json")), Files.readString(out));
     }
@@ -62,7 +63,7 @@ class RanktableCommandTest {
         Path plan = dir.resolve("plan.json");
         TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
-        var r = CommandRunner.run(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
+        var r = CommandRun.of(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("is already used by servers[0].devices[0].ip"), r.err());
         assertFalse(Files.exists(out));
