@@ -16,7 +16,6 @@ import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
 import dev.ascendj.plan.Layout;
-import dev.ascendj.plan.Method;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
@@ -249,7 +248,7 @@ public final class ExecutorBench {
     Plan plan(Planner planner, ExecutorShape s) {
         int m = cfg.microBatchesOf(s);
         int mbs = cfg.microBatchSizeOf(s);
-        JobSpec job = new JobSpec(Method.FULL, null, null, null, cfg.seq(), (long) cfg.globalBatch(), null, null, null);
+        JobSpec job = JobSpec.full(cfg.seq(), (long) cfg.globalBatch());
         ClusterSpec cluster = ClusterSpec.parse("1x" + s.ranks() + "-cpu");
         FixedDegrees fixed = new FixedDegrees(s.dp(), s.tp(), s.pp(), mbs, m, Recompute.NONE, false, false);
         SearchResult r = planner.plan(new PlanRequest(cfg.modelName(), cfg.model(), cluster, job), fixed, 1);

@@ -106,7 +106,7 @@ class RankNumberingTest {
     @Test
     void theCpuEngineMayStillPlaceReplicasTogether() {
         // Threads of one JVM have no rank table: replica-major stays available off Ascend.
-        JobSpec job = new JobSpec(Method.FULL, null, null, null, 256, 64L, null, null, null);
+        JobSpec job = JobSpec.full(256, 64L);
         SearchResult r = new Planner(HardwareCatalog.builtIn()).plan(new PlanRequest("llama2-15m", LlamaConfigs.preset("llama2-15m"),
                 ClusterSpec.parse("2x4-cpu"), job), new FixedDegrees(4, 1, 2, null, null, null, null, null), 100_000);
         assertFalse(r.plans().isEmpty());

@@ -6,7 +6,6 @@ import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
-import dev.ascendj.plan.Method;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
@@ -30,7 +29,7 @@ final class TestPlans {
     /** A LLaMA2-7B full fine-tuning plan with every degree fixed (so no search). */
     static Plan plan(ClusterSpec cluster, int dp, int tp, int pp, int mbs, int mb, Recompute rc) {
         LlamaConfig cfg = LlamaConfigs.preset("llama2-7b");
-        JobSpec job = new JobSpec(Method.FULL, null, null, null, 2048, (long) dp * mbs * mb, null, null, null);
+        JobSpec job = JobSpec.full(2048, (long) dp * mbs * mb);
         var r = new Planner(HardwareCatalog.builtIn()).plan(new PlanRequest("llama2-7b", cfg, cluster, job),
                 new FixedDegrees(dp, tp, pp, mbs, mb, rc, true, false), 1);
         return r.best().orElseGet(r::leanest);

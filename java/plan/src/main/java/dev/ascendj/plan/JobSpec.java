@@ -43,6 +43,16 @@ public record JobSpec(
         @JsonProperty("precision") Precision precision,
         @JsonProperty("optimizer") Optimizer optimizer) {
 
+    /** Full fine-tuning of {@code sequences} sequences of {@code seqLen} tokens a step (precision and optimizer by default). */
+    public static JobSpec full(int seqLen, long sequences) {
+        return new JobSpec(Method.FULL, null, null, null, seqLen, sequences, null, null, null);
+    }
+
+    /** LoRA of rank {@code rank} (default alpha and targets), {@code sequences} sequences of {@code seqLen} tokens a step. */
+    public static JobSpec lora(int rank, int seqLen, long sequences) {
+        return new JobSpec(Method.LORA, rank, null, null, seqLen, sequences, null, null, null);
+    }
+
     /** MindFormers' LLaMA2 LoRA configs use rank 16, alpha 16 on wq, wk, wv, wo (mindformers.md §2). */
     public static final int DEFAULT_LORA_RANK = 16;
     public static final int DEFAULT_LORA_ALPHA = 16;

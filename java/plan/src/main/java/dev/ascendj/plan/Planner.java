@@ -18,7 +18,7 @@ import org.apache.logging.log4j.Logger;
  * second per device.
  * <pre>{@code
  * PlanRequest req = new PlanRequest("llama2-7b", LlamaConfigs.preset("llama2-7b"),
- *         ClusterSpec.parse("4x8-910a"), new JobSpec(Method.FULL, null, null, null, 2048, 512L, null, null, null));
+ *         ClusterSpec.parse("4x8-910a"), JobSpec.full(2048, 512L));
  * SearchResult r = new Planner(HardwareCatalog.builtIn()).plan(req, FixedDegrees.NONE, 10);
  * }</pre>
  *

@@ -9,11 +9,11 @@ final class Fixtures {
     }
 
     static JobSpec full(int seqLen, long sequences) {
-        return new JobSpec(Method.FULL, null, null, null, seqLen, sequences, null, null, null);
+        return JobSpec.full(seqLen, sequences);
     }
 
     static JobSpec lora(int seqLen, long sequences, int rank) {
-        return new JobSpec(Method.LORA, rank, null, null, seqLen, sequences, null, null, null);
+        return JobSpec.lora(rank, seqLen, sequences);
     }
 
     static PlanRequest request(String model, String cluster, JobSpec job) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * per rank; with no more ranks than cores it is priced as for dedicated devices.
  */
 class SharedHostScheduleTest {
-    private static final JobSpec JOB = new JobSpec(Method.FULL, null, null, null, 128, 16L, null, null, null);
+    private static final JobSpec JOB = JobSpec.full(128, 16L);
 
     private static Plan plan(String cluster, int cores, FixedDegrees fixed) {
         CpuMeasurement m = TestCatalogs.FIXED_CPU;
