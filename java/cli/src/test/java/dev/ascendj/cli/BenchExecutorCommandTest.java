@@ -5,24 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code ascendj bench executor} wires its options through to the benchmark (one tiny step per shape). */
 class BenchExecutorCommandTest {
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(Path dir, String shapes, String... extra) throws Exception {
+    private static CommandRun run(Path dir, String shapes, String... extra) throws Exception {
         Path config = dir.resolve("config.json");
         Files.writeString(config, """
                 {"model_type": "llama", "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2,
@@ -35,18 +30,12 @@ class BenchExecutorCommandTest {
                 "--shapes", shapes, "--seq-len", "16", "--global-batch", "2", "--warmup", "0", "--steps", "1",
                 "--device-threads", "2,1"));
         args.addAll(List.of(extra));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
+        return Cli.run(args.toArray(String[]::new));
     }
 
     @Test
     void printsTheTableAndTheOverheadLines(@TempDir Path dir) throws Exception {
-        Run r = run(dir, "1,dp2");
+        CommandRun r = run(dir, "1,dp2");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("seq 16, global batch 2 (32 tokens/step)"), r.out());
         assertTrue(r.out().contains("overhead: dp2 (2 ranks x 1 kernel thread) vs 1 device (1 kernel thread)"), r.out());
@@ -56,7 +45,7 @@ class BenchExecutorCommandTest {
 
     @Test
     void printsJson(@TempDir Path dir) throws Exception {
-        Run r = run(dir, "1,dp2", "--json", "--rank-threads", "1,2");
+        CommandRun r = run(dir, "1,dp2", "--json", "--rank-threads", "1,2");
         assertEquals(0, r.code(), r.out() + r.err());
         JsonNode n = new ObjectMapper().readTree(r.out());
         assertEquals(4, n.get("runs").size());
@@ -66,7 +55,7 @@ class BenchExecutorCommandTest {
 
     @Test
     void aBadShapeIsNamed(@TempDir Path dir) throws Exception {
-        Run r = run(dir, "dp2,xp3");
+        CommandRun r = run(dir, "dp2,xp3");
         assertEquals(1, r.code());
         assertTrue(r.err().contains("shape 'xp3'"), r.err());
     }

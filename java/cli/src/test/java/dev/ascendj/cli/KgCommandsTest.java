@@ -1,13 +1,13 @@
 package dev.ascendj.cli;
 
+import static dev.ascendj.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,33 +15,19 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The knowledge-graph commands wired end to end on the example data (no training). */
 class KgCommandsTest {
     private static final Path EXAMPLES = Path.of("../../examples");
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = AscendjCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void prepareTheExampleDataStopsOnBadRecordsUnlessSkipping(@TempDir Path dir) throws Exception {
         String cfg = EXAMPLES.resolve("data/kg-prepare.yaml").toString();
-        Run bad = run("data", "prepare", "--config", cfg, "--out", dir.toString());
+        CommandRun bad = run("data", "prepare", "--config", cfg, "--out", dir.toString());
         assertEquals(1, bad.code());
         assertTrue(bad.err().contains("ascendj data prepare: ") && bad.err().contains("zh-ner.json:84:"), bad.err());
 
-        Run ok = run("data", "prepare", "--config", cfg, "--out", dir.toString(), "--skip-bad");
+        CommandRun ok = run("data", "prepare", "--config", cfg, "--out", dir.toString(), "--skip-bad");
         assertEquals(0, ok.code(), ok.err());
         assertTrue(ok.out().contains("rejected by reason"), ok.out());
         for (String f : List.of("train.jsonl", "dev.jsonl", "train-conversation.json", "dev-conversation.json",
@@ -54,7 +40,7 @@ class KgCommandsTest {
 
         // One conversation writer: the operator toolkit's conversion of the prepared JSONL gives the same bytes.
         Path mf = dir.resolve("mf");
-        Run conv = run("prepare-data", "--jsonl", dir.resolve("train.jsonl").toString(), "--seq-len", "128",
+        CommandRun conv = run("prepare-data", "--jsonl", dir.resolve("train.jsonl").toString(), "--seq-len", "128",
                 "--tokenizer", "tokenizer.model", "--out", mf.toString());
         assertEquals(0, conv.code(), conv.err());
         assertArrayEquals(Files.readAllBytes(dir.resolve("train-conversation.json")), Files.readAllBytes(mf.resolve("conversations.json")));
@@ -73,7 +59,7 @@ class KgCommandsTest {
         Path conll = dir.resolve("ner.conll");
         Files.writeString(conll, "Ada B-PER\nBrook I-PER\nlives O\nin O\nHarlow B-LOC\n\nLiam B-PER\nX-LOC\n\nOmar B-PER\n");
         Path out = dir.resolve("ner.jsonl");
-        Run r = run("data", "import", "--format", "conll", "--in", conll.toString(), "--out", out.toString(),
+        CommandRun r = run("data", "import", "--format", "conll", "--in", conll.toString(), "--out", out.toString(),
                 "--types", "PER=person,LOC=location", "--domain", "news", "--skip-bad");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("2 records read, 2 written") && r.out().contains("1 bad records skipped"), r.out());
@@ -97,16 +83,16 @@ class KgCommandsTest {
                 {"task": "ner", "text": "Ada Brook was born in Harlow.", "entities": [{"type": "person", "text": "Ada Brook"}, {"type": "organization", "text": "Harlow"}]}
                 {"task": "rte", "text": "Ada Brook was born in Harlow.", "generation": "(Ada Brook, born in, Harlow); (Ada"}
                 """);
-        Run text = run("eval-ie", "--gold", gold.toString(), "--pred", pred.toString());
+        CommandRun text = run("eval-ie", "--gold", gold.toString(), "--pred", pred.toString());
         assertEquals(0, text.code(), text.err());
         assertTrue(text.out().contains("NER: 1 examples, 2 gold, 2 predicted, 1 correct"), text.out());
         assertTrue(text.out().contains("wrong-type"), text.out());
         assertTrue(text.out().contains("RTE: 1 examples, 1 gold, 1 predicted, 1 correct (1 malformed answers"), text.out());
-        Run json = run("eval-ie", "--gold", gold.toString(), "--pred", pred.toString(), "--json", "--task", "ner");
+        CommandRun json = run("eval-ie", "--gold", gold.toString(), "--pred", pred.toString(), "--json", "--task", "ner");
         JsonNode n = new ObjectMapper().readTree(json.out());
         assertEquals(0.5, n.get("ner").get("micro").get("f1").asDouble(), 1e-12);
         assertTrue(!n.has("rte"));
-        Run missing = run("eval-ie", "--gold", gold.toString(), "--pred", dir.resolve("none.jsonl").toString());
+        CommandRun missing = run("eval-ie", "--gold", gold.toString(), "--pred", dir.resolve("none.jsonl").toString());
         assertEquals(1, missing.code());
         assertTrue(missing.err().contains("none.jsonl: no such file"), missing.err());
     }
@@ -114,7 +100,7 @@ class KgCommandsTest {
     @Test
     void extractAndEvaluateTaskRunWithAnUntrainedPreset(@TempDir Path dir) throws Exception {
         String tok = EXAMPLES.resolve("tokenizer/tokenizer.json").toString();
-        Run one = run("extract", "--model", "llama2-15m", "--tokenizer", tok, "--task", "rte", "--text",
+        CommandRun one = run("extract", "--model", "llama2-15m", "--tokenizer", tok, "--task", "rte", "--text",
                 "Ada Brook was born in Harlow.", "--max-new-tokens", "3", "--threads", "1");
         assertEquals(0, one.code(), one.err());
         JsonNode n = new ObjectMapper().readTree(one.out());
@@ -122,14 +108,14 @@ class KgCommandsTest {
         assertTrue(n.get("triples").isArray() && n.has("wellFormed") && n.get("truncated").asBoolean());
 
         Path preds = dir.resolve("pred.jsonl");
-        Run ev = run("evaluate", "--model", "llama2-15m", "--tokenizer", tok, "--data",
+        CommandRun ev = run("evaluate", "--model", "llama2-15m", "--tokenizer", tok, "--data",
                 EXAMPLES.resolve("data/kg-dev.jsonl").toString(), "--task", "ner", "--limit", "2", "--max-new-tokens", "3",
                 "--predictions", preds.toString(), "--json", "--threads", "1");
         assertEquals(0, ev.code(), ev.err());
         JsonNode s = new ObjectMapper().readTree(ev.out());
         assertEquals(2, s.get("ner").get("examples").asInt());
         assertEquals(2, Files.readAllLines(preds).size());
-        Run noData = run("evaluate", "--model", "llama2-15m", "--tokenizer", tok, "--text", "x.txt", "--task", "ner");
+        CommandRun noData = run("evaluate", "--model", "llama2-15m", "--tokenizer", tok, "--text", "x.txt", "--task", "ner");
         assertEquals(2, noData.code());
         assertTrue(noData.err().contains("--task needs --data"), noData.err());
     }
@@ -141,26 +127,26 @@ class KgCommandsTest {
         String tok = EXAMPLES.resolve("tokenizer/tokenizer.json").toString();
         String data = EXAMPLES.resolve("data/kg-train.jsonl").toString();
         Path base = dir.resolve("base");
-        Run full = run("finetune", "--model", "llama2-15m", "--tokenizer", tok, "--data", data, "--method", "full",
+        CommandRun full = run("finetune", "--model", "llama2-15m", "--tokenizer", tok, "--data", data, "--method", "full",
                 "--seq-len", "32", "--batch", "1", "--steps", "1", "--preview", "0", "--threads", "1", "--out", base.toString());
         assertEquals(0, full.code(), full.err());
         Path lora = dir.resolve("lora");
-        Run adapt = run("finetune", "--model", base.resolve("model").toString(), "--data", data, "--method", "lora",
+        CommandRun adapt = run("finetune", "--model", base.resolve("model").toString(), "--data", data, "--method", "lora",
                 "--lora-rank", "2", "--seq-len", "32", "--batch", "1", "--steps", "2", "--lr", "5e-2", "--preview", "0",
                 "--threads", "1", "--out", lora.toString());
         assertEquals(0, adapt.code(), adapt.err());
         assertTrue(Files.isRegularFile(lora.resolve("adapter/adapter_model.safetensors")), adapt.out());
 
-        Run one = run("extract", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
+        CommandRun one = run("extract", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
                 "--task", "ner", "--text", "Ada Brook was born in Harlow.", "--max-new-tokens", "3", "--threads", "1");
         assertEquals(0, one.code(), one.err());
         assertEquals("ner", new ObjectMapper().readTree(one.out()).get("task").asText());
 
         // The adapter is applied: the loss over the same data moves away from the base's.
         String dev = EXAMPLES.resolve("data/kg-dev.jsonl").toString();
-        Run withBase = run("evaluate", "--model", base.resolve("model").toString(), "--data", dev, "--seq-len", "32", "--json",
+        CommandRun withBase = run("evaluate", "--model", base.resolve("model").toString(), "--data", dev, "--seq-len", "32", "--json",
                 "--threads", "1");
-        Run withAdapter = run("evaluate", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
+        CommandRun withAdapter = run("evaluate", "--model", base.resolve("model").toString(), "--adapter", lora.resolve("adapter").toString(),
                 "--data", dev, "--seq-len", "32", "--json", "--threads", "1");
         assertEquals(0, withBase.code(), withBase.err());
         assertEquals(0, withAdapter.code(), withAdapter.err());
@@ -168,7 +154,7 @@ class KgCommandsTest {
         double lossAdapter = new ObjectMapper().readTree(withAdapter.out()).get("loss").asDouble();
         assertTrue(Math.abs(lossBase - lossAdapter) > 1e-4, lossBase + " vs " + lossAdapter);
 
-        Run missing = run("extract", "--model", base.resolve("model").toString(), "--adapter", dir.resolve("nowhere").toString(),
+        CommandRun missing = run("extract", "--model", base.resolve("model").toString(), "--adapter", dir.resolve("nowhere").toString(),
                 "--task", "ner", "--text", "Ada Brook was born in Harlow.");
         assertTrue(missing.code() != 0);
         assertTrue(missing.err().contains("nowhere"), missing.err());

@@ -1,10 +1,10 @@
 package dev.ascendj.cli;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,7 +54,7 @@ class PlanQloraLongContextTest {
     }
 
     static OperatorRun operator(String... args) {
-        QloraCommandsTest.Run r = QloraCommandsTest.run(args);
+        CommandRun r = Cli.run(args);
         return new OperatorRun(r.code(), r.out(), r.err());
     }
 }

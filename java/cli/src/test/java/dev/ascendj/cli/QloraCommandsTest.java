@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import static dev.ascendj.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +12,7 @@ import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.Checkpoint;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /** quantize, finetune --method qlora and --rope-factor, and their errors, end to end on a tiny model. */
 class QloraCommandsTest {
@@ -31,20 +30,6 @@ class QloraCommandsTest {
     @TempDir
     static Path tmp;
     static Path dense;
-
-    /** Exit code, stdout and stderr of one command. */
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @BeforeAll
     static void tinyModel() throws Exception {
@@ -79,7 +64,7 @@ class QloraCommandsTest {
     @Test
     void quantizeThenQloraWithPositionInterpolationThenEvaluate() throws Exception {
         Path q = tmp.resolve("nf4");
-        Run r = run("quantize", "--model", dense.toString(), "--out", q.toString(), "--threads", "1");
+        CommandRun r = run("quantize", "--model", dense.toString(), "--out", q.toString(), "--threads", "1");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("quantized 14 linear weights") && r.out().contains("bytes per parameter"), r.out());
         assertTrue(Files.exists(q.resolve("tokenizer.json")));
@@ -108,7 +93,7 @@ class QloraCommandsTest {
 
     @Test
     void qloraQuantizesADenseBaseWhileLoadingAndLoraStillWorks() {
-        Run r = run(finetune(dense, "qlora", tmp.resolve("qlora-dense")));
+        CommandRun r = run(finetune(dense, "qlora", tmp.resolve("qlora-dense")));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("NF4 base"), r.out());
         r = run(finetune(dense, "lora", tmp.resolve("lora-dense")));
@@ -121,7 +106,7 @@ class QloraCommandsTest {
 
     @Test
     void estimateFor7b() {
-        Run r = run("quantize", "--model", "llama2-7b", "--estimate");
+        CommandRun r = run("quantize", "--model", "llama2-7b", "--estimate");
         assertEquals(0, r.code(), r.err());
         // 32 layers x (4 x 4096^2 + 3 x 4096 x 11008) weights; 4 bits + 8/64 + 32/(64*256) bits each.
         assertTrue(r.out().contains("6,476,005,376 parameters of the linear layers in 3,340,772,224 bytes (0.5159"),
@@ -133,7 +118,7 @@ class QloraCommandsTest {
     void aQuantizedBaseNeedsQlora() {
         Path q = tmp.resolve("nf4-only");
         assertEquals(0, run("quantize", "--model", dense.toString(), "--out", q.toString()).code());
-        Run r = run(finetune(q, "lora", tmp.resolve("bad")));
+        CommandRun r = run(finetune(q, "lora", tmp.resolve("bad")));
         assertEquals(1, r.code());
         assertTrue(r.err().contains("NF4-quantized; fine-tune it with --method qlora"), r.err());
     }
@@ -148,7 +133,7 @@ class QloraCommandsTest {
         "unknown method     | --method      | qlora8   | --method must be full, lora or qlora",
     })
     void badOptionsGiveClearErrors(String name, String option, String value, String expected) {
-        Run r = run(finetune(dense, "qlora", tmp.resolve("never"), option, value));
+        CommandRun r = run(finetune(dense, "qlora", tmp.resolve("never"), option, value));
         assertEquals(2, r.code(), r.out() + r.err());
         assertTrue(r.err().contains(expected), r.err());
         assertFalse(Files.exists(tmp.resolve("never")), "nothing written");
@@ -156,7 +141,7 @@ class QloraCommandsTest {
 
     @Test
     void scalingTypeWithoutFactorIsRejected() {
-        Run r = run(finetune(dense, "qlora", tmp.resolve("never2"), "--rope-scaling", "linear"));
+        CommandRun r = run(finetune(dense, "qlora", tmp.resolve("never2"), "--rope-scaling", "linear"));
         assertEquals(2, r.code());
         assertTrue(r.err().contains("needs --rope-factor"), r.err());
     }
@@ -164,7 +149,7 @@ class QloraCommandsTest {
     @Test
     void positionInterpolationExperimentWritesItsFigures() throws Exception {
         Path out = tmp.resolve("pi");
-        Run r = run("experiment", "position-interpolation", "--data", DATA, "--eval-data", DEV, "--tokenizer", TOKENIZER,
+        CommandRun r = run("experiment", "position-interpolation", "--data", DATA, "--eval-data", DEV, "--tokenizer", TOKENIZER,
                 "--length", "16", "--factor", "2", "--pretrain-steps", "3", "--finetune-steps", "2", "--batch", "4",
                 "--hidden", "32", "--layers", "1", "--heads", "2", "--threads", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -175,7 +160,7 @@ class QloraCommandsTest {
         assertTrue(Files.size(out.resolve("position-interpolation.png")) > 1000);
         String json = Files.readString(out.resolve("position-interpolation.json"));
         assertTrue(json.contains("\"extrapolated\"") && json.contains("\"attentionMemory\""), json);
-        Run bad = run("experiment", "position-interpolation", "--factor", "0", "--out", out.toString());
+        CommandRun bad = run("experiment", "position-interpolation", "--factor", "0", "--out", out.toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("--factor must be a finite number >= 1"), bad.err());
     }

@@ -1,0 +1,14 @@
+package dev.ascendj.cli;
+
+import dev.ascendj.testkit.CommandRun;
+
+/** The {@code ascendj} command as tests run it: in-process, with every subcommand. */
+final class Cli {
+    private Cli() {
+    }
+
+    /** Runs {@code ascendj args...} and returns its exit code and output. */
+    static CommandRun run(String... args) {
+        return CommandRun.of(AscendjCommand.commandLine(), args);
+    }
+}
