@@ -15,4 +15,9 @@ final class ThreadsOption {
             CpuThreads.setThreads(threads);
         }
     }
+
+    /** The thread count in effect (the option, else the backend's default): also the fast decoder's. */
+    int count() {
+        return threads != null ? threads : CpuThreads.threads();
+    }
 }

@@ -124,6 +124,11 @@ public final class Generator {
         return engine;
     }
 
+    /** The model's configuration (its context length bounds prompt plus answer). */
+    public LlamaConfig config() {
+        return model.config();
+    }
+
     /** "fast decoder: vector (16 float lanes), 2 threads" or "backend kernels". */
     public String describe() {
         return engine == Engine.FAST ? "fast decoder: " + decoder.describe() : "backend kernels";
@@ -226,13 +231,14 @@ public final class Generator {
             p[i] = Math.exp((logits[i] - max) / o.temperature());
             sum += p[i];
         }
-        Integer[] order = new Integer[n];
+        int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
             p[i] /= sum;
         }
-        // Highest probability first; ties by id so the order is deterministic.
-        Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        // Highest probability first; ties by id (a stable sort of ids in ascending order), so the
+        // order is deterministic. A primitive merge sort: boxing 32,000 ids per token costs milliseconds.
+        sortByDescending(order, p);
         double mass = 0;
         int keep = 0;
         while (keep < n && (keep == 0 || mass < o.topP())) {
@@ -247,5 +253,31 @@ public final class Generator {
             }
         }
         return order[keep - 1];
+    }
+
+    /** Stable merge sort of {@code order} by {@code p[order[i]]}, largest first. */
+    private static void sortByDescending(int[] order, double[] p) {
+        int n = order.length;
+        int[] buf = new int[n];
+        for (int width = 1; width < n; width *= 2) {
+            for (int lo = 0; lo < n - width; lo += 2 * width) {
+                int mid = lo + width;
+                int hi = Math.min(lo + 2 * width, n);
+                int i = lo;
+                int j = mid;
+                int k = lo;
+                while (i < mid && j < hi) {
+                    // Take from the right only when strictly larger: equal values keep their order.
+                    buf[k++] = Double.compare(p[order[j]], p[order[i]]) > 0 ? order[j++] : order[i++];
+                }
+                while (i < mid) {
+                    buf[k++] = order[i++];
+                }
+                while (j < hi) {
+                    buf[k++] = order[j++];
+                }
+                System.arraycopy(buf, lo, order, lo, hi - lo);
+            }
+        }
     }
 }

@@ -110,4 +110,56 @@ class GeneratorEnginesTest {
         assertThrows(IllegalArgumentException.class, () -> fast.generate(new int[0], 2, Generator.Options.greedy(1)));
         assertEquals(0, fast.generate(new int[] {1}, 2, Generator.Options.greedy(0)).length);
     }
+
+    @Test
+    void samplingPicksWhatTheSortedNucleusDefinitionPicks() {
+        SplittableRandom data = new SplittableRandom(9);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + data.nextInt(300);
+            float[] logits = new float[n];
+            for (int i = 0; i < n; i++) {
+                // Few distinct values, so ties are common and their order (by id) matters.
+                logits[i] = data.nextInt(6) * 0.5f;
+            }
+            Generator.Options o = new Generator.Options(1, 0.2 + data.nextDouble(), 0.05 + 0.95 * data.nextDouble(), 1);
+            long seed = data.nextLong();
+            assertEquals(definition(logits, o, new SplittableRandom(seed)),
+                    Generator.sample(logits, o, new SplittableRandom(seed)), "trial " + trial);
+        }
+    }
+
+    /** Nucleus sampling as specified: probabilities sorted high to low, ties by id, boxed and plain. */
+    private static int definition(float[] logits, Generator.Options o, SplittableRandom rnd) {
+        int n = logits.length;
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double[] p = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp((logits[i] - max) / o.temperature());
+            sum += p[i];
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+            p[i] /= sum;
+        }
+        java.util.Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        double mass = 0;
+        int keep = 0;
+        while (keep < n && (keep == 0 || mass < o.topP())) {
+            mass += p[order[keep++]];
+        }
+        double u = rnd.nextDouble() * mass;
+        double acc = 0;
+        for (int i = 0; i < keep; i++) {
+            acc += p[order[i]];
+            if (u < acc) {
+                return order[i];
+            }
+        }
+        return order[keep - 1];
+    }
 }
