@@ -122,7 +122,8 @@ final class ExtractCommand implements Callable<Integer> {
         }
         try (ExtractionRun run = new ExtractionRun(model, adapter, tokenizer, seed,
                 Generator.Options.greedy(maxNewTokens), threads.count());
-             ResumableJsonl sink = out == null ? null : ResumableJsonl.open(out, identity(input, t, mode), resume)) {
+             ResumableJsonl sink = out == null ? null : ResumableJsonl.open(out, identity(input, model, adapter, tokenizer,
+                     t, schema, instruction, mode, maxNewTokens, seed), resume)) {
             PassageSplitter splitter = new PassageSplitter(mode, text -> run.extractor.fits(t, text, instruction, s));
             Counts counts = new Counts();
             try (CorpusReader reader = new CorpusReader(input, splitter)) {
@@ -175,8 +176,10 @@ final class ExtractCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** What makes a run the same run, for --resume. */
-    private Map<String, String> identity(Path input, Task t, PassageSplitter.Mode mode) throws Exception {
+    /** What makes a run the same run, for --resume: the input file as it is, and every option that changes results. */
+    static Map<String, String> identity(Path input, String model, Path adapter, Path tokenizer, Task t, Path schema,
+                                        String instruction, PassageSplitter.Mode mode, int maxNewTokens, long seed)
+            throws java.io.IOException {
         Map<String, String> id = new LinkedHashMap<>();
         id.put("input", input.toAbsolutePath().normalize().toString());
         id.put("inputBytes", Long.toString(Files.size(input)));

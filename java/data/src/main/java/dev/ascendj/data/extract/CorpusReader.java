@@ -3,7 +3,6 @@ package dev.ascendj.data.extract;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.train.data.DataFormatException;
-import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,9 +32,10 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
     private final Path file;
     private final boolean json;
     private final PassageSplitter splitter;
-    private final BufferedReader reader;
+    private final java.io.InputStream in;
     private final Deque<Passage> pending = new ArrayDeque<>();
     private long line;
+    private long records;
     private boolean eof;
 
     public CorpusReader(Path file, PassageSplitter splitter) {
@@ -46,9 +46,7 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
         this.json = isJson(file);
         this.splitter = splitter;
         try {
-            this.reader = new BufferedReader(new java.io.InputStreamReader(Files.newInputStream(file),
-                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                            .onUnmappableCharacter(CodingErrorAction.REPORT)));
+            this.in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e, e);
         }
@@ -60,18 +58,31 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
         return name.endsWith(".jsonl") || name.endsWith(".json");
     }
 
-    /** Non-blank lines of {@code file}: the records a progress display counts down. */
+    /**
+     * Lines of {@code file} with anything but ASCII whitespace: the records a progress display
+     * counts down (read as bytes, fast; a line of Unicode spaces only counts here but is skipped
+     * when read).
+     */
     public static long countRecords(Path file) {
         long n = 0;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String s;
-            while ((s = r.readLine()) != null) {
-                if (!s.isBlank()) {
-                    n++;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            boolean content = false;
+            int r;
+            while ((r = in.read(buf)) > 0) {
+                for (int i = 0; i < r; i++) {
+                    byte b = buf[i];
+                    if (b == '\n') {
+                        n += content ? 1 : 0;
+                        content = false;
+                    } else if (b != ' ' && b != '\t' && b != '\r' && b != '\f' && b != 0x0b) {
+                        content = true;
+                    }
                 }
             }
-        } catch (CharacterCodingException e) {
-            throw new DataFormatException(file, 0, "not UTF-8 text");
+            n += content ? 1 : 0;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new DataFormatException(file, 0, "no such file");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e, e);
         }
@@ -79,8 +90,6 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
     }
 
     /** Records read so far (non-blank lines). */
-    private long records;
-
     public long recordsRead() {
         return records;
     }
@@ -101,10 +110,26 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
         return pending.poll();
     }
 
+    /** The next line without its line break, decoded strictly (so a bad byte is reported on its own line), or null. */
+    private String readLine() throws IOException {
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            buf.write(b);
+        }
+        if (b == -1 && buf.size() == 0) {
+            return null;
+        }
+        byte[] bytes = buf.toByteArray();
+        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes, 0, n)).toString();
+    }
+
     private void readRecord() {
         String s;
         try {
-            s = reader.readLine();
+            s = readLine();
         } catch (CharacterCodingException e) {
             throw new DataFormatException(file, line + 1, "not UTF-8 text");
         } catch (IOException e) {
@@ -154,7 +179,7 @@ public final class CorpusReader implements Iterator<Passage>, Closeable {
     @Override
     public void close() {
         try {
-            reader.close();
+            in.close();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close " + file + ": " + e, e);
         }
