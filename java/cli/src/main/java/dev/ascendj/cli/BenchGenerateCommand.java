@@ -32,7 +32,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
     @Option(names = "--shapes", split = ",", defaultValue = "llama2-15m,7b-layer",
             description = "Which of llama2-15m, 7b-layer (default ${DEFAULT-VALUE}).")
     List<String> shapes;
-    @Option(names = "--prompt", defaultValue = "16", description = "Prompt tokens per sequence (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt", defaultValue = "16",
+            description = "Prompt tokens per sequence; llama2-15m then decodes to position 256 (default ${DEFAULT-VALUE}).")
     int prompt;
     @Option(names = "--layer-steps", defaultValue = "32",
             description = "Decoding steps of the 7B-shaped layer per run (default ${DEFAULT-VALUE}).")

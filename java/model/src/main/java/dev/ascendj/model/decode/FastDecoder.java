@@ -1,5 +1,6 @@
 package dev.ascendj.model.decode;
 
+import dev.ascendj.core.FastExp;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import java.util.IdentityHashMap;
@@ -263,13 +264,25 @@ public final class FastDecoder {
         }
         project(b.xn, hidden, m, b, new DecodeWeights.Projection[] {w.gate(), w.up()}, new float[][] {b.g, b.u},
                 new int[] {intermediate, intermediate});
-        for (int i = 0; i < m * intermediate; i++) {
-            float g = b.g[i];
-            b.g[i] = g / (1f + (float) Math.exp(-g)) * b.u[i];
-        }
+        silu(b, m * intermediate);
         project(b.g, intermediate, m, b, new DecodeWeights.Projection[] {w.down()}, new float[][] {b.tmp},
                 new int[] {hidden});
         add(b.x, b.tmp, m * hidden);
+    }
+
+    /**
+     * {@code g = silu(g) * u} over the first {@code n} elements, as the kernel backend's
+     * {@code swiGlu} computes it: {@code g / (1 + exp(-g)) * u} with {@link FastExp}.
+     */
+    private static void silu(Buffers b, int n) {
+        float[] e = b.e;
+        for (int i = 0; i < n; i++) {
+            e[i] = -b.g[i];
+        }
+        FastExp.expShifted(e, 0, n, 0f, b.tmpExp);
+        for (int i = 0; i < n; i++) {
+            b.g[i] = b.g[i] / (1f + e[i]) * b.u[i];
+        }
     }
 
     /** Causal attention of every row over its slot's positions up to its own, one (row, head) per work item. */
@@ -280,15 +293,16 @@ public final class FastDecoder {
         for (int i = 0; i < m; i++) {
             maxLen = Math.max(maxLen, pos[i] + 1);
         }
-        if (scores.length != threads() || scores[0].length < maxLen) {
-            float[][] s = new float[threads()][];
+        if (scores.length != 2 * threads() || scores[0].length < maxLen) {
+            float[][] s = new float[2 * threads()][];
             for (int t = 0; t < s.length; t++) {
                 s[t] = new float[Math.max(maxLen, 64)];
             }
             scores = s;
         }
         workers.run(m * heads, (worker, from, to) -> {
-            float[] p = scores[worker];
+            float[] p = scores[2 * worker];
+            float[] tmp = scores[2 * worker + 1];
             for (int u = from; u < to; u++) {
                 int i = u / heads;
                 int h = u % heads;
@@ -297,16 +311,9 @@ public final class FastDecoder {
                 int g = h / group;
                 kernels.scores(b.q, i * hidden + h * headDim, s.keys[l], g * headDim * s.capacity, s.capacity, headDim,
                         n, scale, p);
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < n; t++) {
-                    max = Math.max(max, p[t]);
-                }
-                float sum = 0f;
-                for (int t = 0; t < n; t++) {
-                    p[t] = (float) Math.exp(p[t] - max);
-                    sum += p[t];
-                }
-                float inv = 1f / sum;
+                // Softmax as the kernel backend's attention computes it.
+                float max = FastExp.max(p, 0, n);
+                float inv = (float) (1.0 / FastExp.expShiftedSum(p, 0, n, max, tmp));
                 for (int t = 0; t < n; t++) {
                     p[t] *= inv;
                 }
@@ -371,14 +378,13 @@ public final class FastDecoder {
             this(w, x, xStride, rows, y, yOff, yStride, colEnd, 0);
         }
 
-        /** Work items: pairs of panels below colEnd. */
+        /** Work items: the panels below colEnd. */
         int units() {
-            int panels = (Math.min(colEnd, w.rows()) + w.width() - 1) / w.width();
-            return (panels + 1) / 2;
+            return (Math.min(colEnd, w.rows()) + w.width() - 1) / w.width();
         }
     }
 
-    /** The products of {@code jobs} in one parallel region, split by pairs of panels. */
+    /** The products of {@code jobs} in one parallel region, split by panels. */
     private void matmuls(Job... jobs) {
         int[] start = new int[jobs.length + 1];
         for (int j = 0; j < jobs.length; j++) {
@@ -390,10 +396,8 @@ public final class FastDecoder {
                 int hi = Math.min(to, start[j + 1]);
                 if (lo < hi) {
                     Job job = jobs[j];
-                    int panels = job.w().panels();
                     kernels.matmul(job.w(), job.x(), job.xOff(), job.xStride(), job.rows(), job.y(), job.yOff(),
-                            job.yStride(), 2 * (lo - start[j]), Math.min(panels, 2 * (hi - start[j])), job.colEnd(),
-                            scratch[worker]);
+                            job.yStride(), lo - start[j], hi - start[j], job.colEnd(), scratch[worker]);
                 }
             }
         });
@@ -480,6 +484,8 @@ public final class FastDecoder {
         final float[] tmp;
         final float[] g;
         final float[] u;
+        final float[] e;
+        final float[] tmpExp;
         final int maxRank;
         final int maxOut;
         final float[] loraT;
@@ -496,6 +502,8 @@ public final class FastDecoder {
             tmp = new float[rows * hidden];
             g = new float[rows * intermediate];
             u = new float[rows * intermediate];
+            e = new float[rows * intermediate];
+            tmpExp = new float[rows * intermediate];
             int rank = 0;
             for (DecodeWeights.Layer l : weights.layers) {
                 for (DecodeWeights.Projection p : new DecodeWeights.Projection[] {l.q(), l.k(), l.v(), l.o(), l.gate(),

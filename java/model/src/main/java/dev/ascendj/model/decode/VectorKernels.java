@@ -302,31 +302,33 @@ final class VectorKernels extends DecodeKernels {
     public void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n, float scale,
                        float[] out) {
         int t = 0;
-        for (; t + 2 * L <= n; t += 2 * L) {
+        // Four vectors of positions at a time: four independent multiply-add chains.
+        for (; t + 4 * L <= n; t += 4 * L) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
                 FloatVector v = FloatVector.broadcast(F, q[qOff + i]);
                 int o = kOff + i * kStride + t;
                 a0 = FloatVector.fromArray(F, keys, o).fma(v, a0);
                 a1 = FloatVector.fromArray(F, keys, o + L).fma(v, a1);
+                a2 = FloatVector.fromArray(F, keys, o + 2 * L).fma(v, a2);
+                a3 = FloatVector.fromArray(F, keys, o + 3 * L).fma(v, a3);
             }
             a0.mul(scale).intoArray(out, t);
             a1.mul(scale).intoArray(out, t + L);
+            a2.mul(scale).intoArray(out, t + 2 * L);
+            a3.mul(scale).intoArray(out, t + 3 * L);
         }
-        for (; t + L <= n; t += L) {
+        // The rest, a vector (masked at the end) at a time.
+        for (; t < n; t += L) {
+            VectorMask<Float> m = F.indexInRange(t, n);
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
-                a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
+                a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t, m).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
             }
-            a0.mul(scale).intoArray(out, t);
-        }
-        for (; t < n; t++) {
-            float acc = 0f;
-            for (int i = 0; i < headDim; i++) {
-                acc = Math.fma(keys[kOff + i * kStride + t], q[qOff + i], acc);
-            }
-            out[t] = acc * scale;
+            a0.mul(scale).intoArray(out, t, m);
         }
     }
 
@@ -334,31 +336,62 @@ final class VectorKernels extends DecodeKernels {
     public void weightedSum(float[] p, int n, float[] values, int vOff, int vStride, int headDim, float[] out,
                             int outOff) {
         int j = 0;
-        for (; j + 2 * L <= headDim; j += 2 * L) {
+        // Up to four vectors of the head dimension in one pass over the positions.
+        for (; j + 4 * L <= headDim; j += 4 * L) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
             for (int t = 0; t < n; t++) {
                 FloatVector v = FloatVector.broadcast(F, p[t]);
                 int o = vOff + t * vStride + j;
                 a0 = FloatVector.fromArray(F, values, o).fma(v, a0);
                 a1 = FloatVector.fromArray(F, values, o + L).fma(v, a1);
+                a2 = FloatVector.fromArray(F, values, o + 2 * L).fma(v, a2);
+                a3 = FloatVector.fromArray(F, values, o + 3 * L).fma(v, a3);
             }
             a0.intoArray(out, outOff + j);
             a1.intoArray(out, outOff + j + L);
+            a2.intoArray(out, outOff + j + 2 * L);
+            a3.intoArray(out, outOff + j + 3 * L);
         }
-        for (; j + L <= headDim; j += L) {
-            FloatVector a0 = FloatVector.zero(F);
-            for (int t = 0; t < n; t++) {
-                a0 = FloatVector.fromArray(F, values, vOff + t * vStride + j).fma(FloatVector.broadcast(F, p[t]), a0);
-            }
-            a0.intoArray(out, outOff + j);
+        int rest = headDim - j;
+        if (rest == 0) {
+            return;
         }
-        for (; j < headDim; j++) {
-            float acc = 0f;
-            for (int t = 0; t < n; t++) {
-                acc = Math.fma(values[vOff + t * vStride + j], p[t], acc);
+        // The remaining one to four vectors (the last masked) in one more pass.
+        int nv = (rest + L - 1) / L;
+        VectorMask<Float> m0 = F.indexInRange(j, headDim);
+        VectorMask<Float> m1 = F.indexInRange(j + L, headDim);
+        VectorMask<Float> m2 = F.indexInRange(j + 2 * L, headDim);
+        VectorMask<Float> m3 = F.indexInRange(j + 3 * L, headDim);
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int t = 0; t < n; t++) {
+            FloatVector v = FloatVector.broadcast(F, p[t]);
+            int o = vOff + t * vStride + j;
+            a0 = FloatVector.fromArray(F, values, o, m0).fma(v, a0);
+            if (nv > 1) {
+                a1 = FloatVector.fromArray(F, values, o + L, m1).fma(v, a1);
             }
-            out[outOff + j] = acc;
+            if (nv > 2) {
+                a2 = FloatVector.fromArray(F, values, o + 2 * L, m2).fma(v, a2);
+            }
+            if (nv > 3) {
+                a3 = FloatVector.fromArray(F, values, o + 3 * L, m3).fma(v, a3);
+            }
+        }
+        a0.intoArray(out, outOff + j, m0);
+        if (nv > 1) {
+            a1.intoArray(out, outOff + j + L, m1);
+        }
+        if (nv > 2) {
+            a2.intoArray(out, outOff + j + 2 * L, m2);
+        }
+        if (nv > 3) {
+            a3.intoArray(out, outOff + j + 3 * L, m3);
         }
     }
 }

@@ -8,16 +8,23 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The decoder's worker threads: one parallel region costs a few microseconds, not the tens a
- * fork-join submission costs, which matters at about thirty regions per generated token. Workers
- * spin briefly after each region (the next one usually follows within microseconds), then park.
- * The calling thread does the first share of every region itself.
+ * fork-join submission costs, which matters at about thirty regions per generated token.
+ *
+ * <p>A region's items are cut into a few chunks per thread that every participant, the calling
+ * thread included, claims one at a time. So a worker that the operating system has not scheduled
+ * (a busy machine) delays the region by at most the chunk it holds, instead of a fixed share:
+ * the caller takes over the rest. Workers spin briefly after a region (the next one usually
+ * follows within microseconds), then park. Which thread computes an item never changes its
+ * result (see {@link DecodeKernels}).
  *
  * <p>Pools are shared per thread count and live as long as the JVM (daemon threads, parked when
  * idle). Regions from different callers run one after another.
  */
 final class Workers {
     /** How long a worker spins for the next region before it parks. */
-    private static final long SPIN_NANOS = 200_000;
+    private static final long SPIN_NANOS = 100_000;
+    /** Chunks per thread: small enough to balance, large enough to keep claims rare. */
+    private static final int CHUNKS_PER_THREAD = 4;
     private static final Map<Integer, Workers> SHARED = new ConcurrentHashMap<>();
 
     /** A parallel loop body: handles items {@code [from, to)}. */
@@ -25,13 +32,45 @@ final class Workers {
         void run(int worker, int from, int to);
     }
 
+    /** One region: its body, items, chunking and progress. */
+    private static final class Region {
+        final Range body;
+        final int n;
+        final int chunk;
+        final int chunks;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger remaining;
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Region(Range body, int n, int threads) {
+            this.body = body;
+            this.n = n;
+            this.chunk = Math.max(1, (n + threads * CHUNKS_PER_THREAD - 1) / (threads * CHUNKS_PER_THREAD));
+            this.chunks = (n + chunk - 1) / chunk;
+            this.remaining = new AtomicInteger(chunks);
+        }
+
+        /** Claims and runs chunks until none are left. */
+        void work(int worker) {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                try {
+                    if (failure.get() == null) {
+                        body.run(worker, c * chunk, Math.min(n, (c + 1) * chunk));
+                    }
+                } catch (RuntimeException | Error e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    remaining.decrementAndGet();
+                }
+            }
+        }
+    }
+
     private final int threads;
     private final Thread[] helpers;
+    private volatile Region region;
     private volatile long generation;
-    private volatile Range body;
-    private volatile int items;
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
     private Workers(int threads) {
         this.threads = threads;
@@ -57,47 +96,39 @@ final class Workers {
         return threads;
     }
 
-    /**
-     * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous
-     * ranges (worker w gets the w-th), and returns when all are done; rethrows the first failure.
-     */
+    /** Runs {@code range} over {@code [0, n)} on every thread, and returns when all is done; rethrows the first failure. */
     synchronized void run(int n, Range range) {
         if (n <= 0) {
             return;
         }
-        int parts = Math.min(threads, n);
-        if (parts == 1) {
+        if (threads == 1 || n == 1) {
             range.run(0, 0, n);
             return;
         }
-        failure.set(null);
-        body = range;
-        items = n;
-        pending.set(parts - 1);
+        Region r = new Region(range, n, threads);
+        region = r;
         generation++;
-        for (int i = 0; i < parts - 1; i++) {
-            LockSupport.unpark(helpers[i]);
+        for (Thread h : helpers) {
+            LockSupport.unpark(h);
         }
-        try {
-            range.run(0, 0, bound(n, parts, 1));
-        } catch (RuntimeException | Error e) {
-            failure.compareAndSet(null, e);
+        r.work(0);
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (r.remaining.get() > 0) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                // A helper holding a chunk is not running: let it have the core.
+                Thread.yield();
+            }
         }
-        while (pending.get() > 0) {
-            Thread.onSpinWait();
-        }
-        body = null;
-        Throwable f = failure.get();
+        region = null;
+        Throwable f = r.failure.get();
         if (f instanceof RuntimeException re) {
             throw re;
         }
         if (f instanceof Error er) {
             throw er;
         }
-    }
-
-    private static int bound(int n, int parts, int i) {
-        return (int) ((long) n * i / parts);
     }
 
     private void loop(int worker) {
@@ -112,17 +143,9 @@ final class Workers {
                 }
             }
             seen = generation;
-            int n = items;
-            int parts = Math.min(threads, n);
-            Range r = body;
-            if (worker < parts && r != null) {
-                try {
-                    r.run(worker, bound(n, parts, worker), bound(n, parts, worker + 1));
-                } catch (RuntimeException | Error e) {
-                    failure.compareAndSet(null, e);
-                } finally {
-                    pending.decrementAndGet();
-                }
+            Region r = region;
+            if (r != null) {
+                r.work(worker);
             }
         }
     }
