@@ -9,7 +9,6 @@ import dev.ascendj.data.extract.Extractor;
 import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.train.ModelSource;
 import java.io.PrintWriter;
@@ -44,8 +43,7 @@ final class ExtractionRun implements AutoCloseable {
             LlamaModel m = ModelSource.load(modelSpec, adapter, null, device, seed);
             try {
                 ModelSource.checkVocabulary(m.config(), tok);
-                this.generator = new Generator(m, ops, tok.vocabSize(), FastDecoder.supports(m) ? Generator.Engine.FAST
-                        : Generator.Engine.KERNELS, threads);
+                this.generator = new Generator(m, ops, tok.vocabSize(), Generator.defaultEngine(m), threads);
                 this.extractor = new Extractor(generator, tok, options);
             } catch (RuntimeException e) {
                 m.close();

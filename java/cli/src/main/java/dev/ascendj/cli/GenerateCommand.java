@@ -7,7 +7,6 @@ import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.train.ModelSource;
@@ -62,8 +61,7 @@ final class GenerateCommand implements Callable<Integer> {
              LlamaModel m = ModelSource.load(model, adapter, null, device, 0)) {
             ModelSource.checkVocabulary(m.config(), tok);
             int[] promptIds = raw ? tok.encode(prompt, true) : PromptTemplate.llama2().encodePrompt(tok, prompt, input);
-            Generator g = new Generator(m, ops, tok.vocabSize(), FastDecoder.supports(m) ? Generator.Engine.FAST
-                    : Generator.Engine.KERNELS, threads.count());
+            Generator g = new Generator(m, ops, tok.vocabSize(), Generator.defaultEngine(m), threads.count());
             int[] ids = g.generate(promptIds, tok.eosId(), options);
             String text = tok.decode(ids, true);
             PrintWriter out = spec.commandLine().getOut();

@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  * <p>{@link #generateAll} continues many prompts with up to {@code maxBatch} in flight; each
  * result equals, token for token, what {@link #generate} gives for that prompt alone.
  *
+ * <p>A generator is used by one thread at a time (the fast decoder uses its own worker threads).
+ *
  * <pre>{@code
  * Generator g = new Generator(model, ops, tokenizer.vocabSize());
  * int[] answer = g.generate(prompt, tokenizer.eosId(), Generator.Options.greedy(64));
@@ -35,6 +37,8 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Generator {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(Generator.class);
+
     /** Rows (prompt tokens plus decoding sequences) one step of batched decoding runs at most. */
     public static final int STEP_TOKENS = 512;
 
@@ -94,7 +98,26 @@ public final class Generator {
      * on {@link #defaultThreads()} threads.
      */
     public Generator(LlamaModel model, Ops ops, int vocabLimit) {
-        this(model, ops, vocabLimit, FastDecoder.supports(model) ? Engine.FAST : Engine.KERNELS, defaultThreads());
+        this(model, ops, vocabLimit, defaultEngine(model), defaultThreads());
+    }
+
+    /**
+     * The fast engine when the model is on the CPU and the heap can hold the decoder's copy of its
+     * weights (else, with a warning that names -Xmx, the kernel engine).
+     */
+    public static Engine defaultEngine(LlamaModel model) {
+        if (!FastDecoder.supports(model)) {
+            return Engine.KERNELS;
+        }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long need = FastDecoder.heapBytes(model);
+        if (need > free) {
+            LOG.warn("the fast decoder needs {} MiB of heap for its copy of the weights and {} MiB are free"
+                    + " (raise -Xmx); decoding with the backend's kernels instead", need >> 20, free >> 20);
+            return Engine.KERNELS;
+        }
+        return Engine.FAST;
     }
 
     /**

@@ -110,6 +110,13 @@ class GeneratorEnginesTest {
     }
 
     @Test
+    void theHeapEstimateMatchesWhatTheDecoderHolds() {
+        long held = dev.ascendj.model.decode.FastDecoder.of(model, 1).weightBytes();
+        long estimate = dev.ascendj.model.decode.FastDecoder.heapBytes(model);
+        assertEquals(held, estimate, 0.01 * held, "estimate " + estimate + " against " + held);
+    }
+
+    @Test
     void impossibleRequestsAreRefused() {
         Generator fast = new Generator(model, ops, 32000, Engine.FAST, 1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

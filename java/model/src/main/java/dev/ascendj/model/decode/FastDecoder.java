@@ -79,6 +79,27 @@ public final class FastDecoder {
         return "cpu".equals(model.device().type());
     }
 
+    /**
+     * Heap bytes a decoder over {@code model} holds (its copy of the weights, in their storage
+     * type; the embedding counted twice, as rows and, packed, as the LM head), to within a few
+     * percent.
+     */
+    public static long heapBytes(LlamaModel model) {
+        long b = 0;
+        for (dev.ascendj.model.Parameter p : model.parameters().values()) {
+            if (model.quantizedWeights().containsKey(p.name())) {
+                // Codes (half a byte) and per-segment block maxima (at most one float per 32 elements).
+                b += p.numel() / 2 + p.numel() / 8;
+            } else {
+                b += p.numel() * (p.value().dtype() == dev.ascendj.core.DType.FP32 ? 4 : 2);
+            }
+        }
+        if (model.config().tieWordEmbeddings()) {
+            b += model.parameters().get("model.embed_tokens.weight").value().byteSize();
+        }
+        return b;
+    }
+
     /** A decoder over a copy of {@code model}'s weights, with the {@linkplain DecodeKernels#preferred() preferred} kernels. */
     public static FastDecoder of(LlamaModel model, int threads) {
         return of(model, DecodeKernels.preferred(), threads);
