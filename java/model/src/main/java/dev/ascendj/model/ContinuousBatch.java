@@ -141,8 +141,8 @@ final class ContinuousBatch<T> {
         // Logits come in row order: decoding rows, then the prompts that completed, as in 'wanted'.
         for (int j = 0; j < wanted.size(); j++) {
             Active a = wanted.get(j);
-            float[] row = Arrays.copyOfRange(logits, j * vocabLimit, (j + 1) * vocabLimit);
-            int token = options.temperature() == 0 ? Generator.argmax(row) : Generator.sample(row, options, a.rnd);
+            int token = options.temperature() == 0 ? Generator.argmax(logits, j * vocabLimit, vocabLimit)
+                    : Generator.sample(Arrays.copyOfRange(logits, j * vocabLimit, (j + 1) * vocabLimit), options, a.rnd);
             a.out[a.produced++] = token;
             if (token == eosId || a.produced == options.maxNewTokens()) {
                 done.accept(new Generator.Result<>(a.request.tag(), a.request.prompt(), Arrays.copyOf(a.out, a.produced),

@@ -233,9 +233,14 @@ public final class Generator {
     }
 
     static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** The index (from {@code off}) of the largest of {@code logits[off, off + n)}; the first on ties. */
+    static int argmax(float[] logits, int off, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        for (int i = 1; i < n; i++) {
+            if (logits[off + i] > logits[off + best]) {
                 best = i;
             }
         }
