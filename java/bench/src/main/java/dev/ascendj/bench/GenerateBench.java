@@ -12,7 +12,9 @@ import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.Parameter;
+import dev.ascendj.model.decode.DecodeKernels;
 import dev.ascendj.model.decode.FastDecoder;
+import dev.ascendj.model.decode.ScalarKernels;
 import dev.ascendj.model.quant.Nf4Quantizer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -44,9 +46,10 @@ public final class GenerateBench {
      * @param dtype   weight storage: FP32, FP16, BF16, or NF4 (the decoder layers' linear weights)
      * @param compare also decode one sequence of the llama2-15m shape with the kernel engine
      *                (the model's forward pass through the backend's operators)
+     * @param scalar  use the scalar decode kernels instead of the preferred (Vector API) ones
      */
     public record Config(List<String> shapes, int batch, int threads, DType dtype, int prompt, int layerSteps,
-                         int runs, boolean compare, long seed) {
+                         int runs, boolean compare, boolean scalar, long seed) {
         public Config {
             for (String s : shapes) {
                 if (!SHAPES.contains(s)) {
@@ -85,7 +88,8 @@ public final class GenerateBench {
                 Map<String, Object> r = new LinkedHashMap<>();
                 FastDecoder decoder;
                 try (LlamaModel model = model(c, dev, ops)) {
-                    decoder = FastDecoder.of(model, config.threads());
+                    decoder = FastDecoder.of(model, config.scalar() ? new ScalarKernels() : DecodeKernels.preferred(),
+                            config.threads());
                     if (config.compare() && shape.equals("llama2-15m")) {
                         r.put("kernelsEngine", kernelsEngine(model, ops));
                     }

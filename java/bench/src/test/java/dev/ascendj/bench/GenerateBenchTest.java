@@ -16,7 +16,7 @@ class GenerateBenchTest {
     @Test
     @SuppressWarnings("unchecked")
     void decodingAndPrefillAreReportedApart() {
-        GenerateBench.Config c = new GenerateBench.Config(List.of("llama2-15m"), 2, 1, DType.BF16, 250, 4, 1, false, 7);
+        GenerateBench.Config c = new GenerateBench.Config(List.of("llama2-15m"), 2, 1, DType.BF16, 250, 4, 1, false, false, 7);
         Map<String, Object> m = new GenerateBench(c).run().metrics();
         assertEquals("bf16", m.get("dtype"));
         assertTrue(((String) m.get("kernels")).contains("1 thread"), m.toString());
@@ -35,10 +35,10 @@ class GenerateBenchTest {
     @Test
     void impossibleConfigurationsAreRefused() {
         assertThrows(IllegalArgumentException.class,
-                () -> new GenerateBench.Config(List.of("llama2-70b"), 1, 1, DType.FP32, 16, 4, 1, false, 1));
+                () -> new GenerateBench.Config(List.of("llama2-70b"), 1, 1, DType.FP32, 16, 4, 1, false, false, 1));
         assertThrows(IllegalArgumentException.class,
-                () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.FP32, 256, 4, 1, false, 1));
+                () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.FP32, 256, 4, 1, false, false, 1));
         assertThrows(IllegalArgumentException.class,
-                () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.INT8, 16, 4, 1, false, 1));
+                () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.INT8, 16, 4, 1, false, false, 1));
     }
 }

@@ -42,6 +42,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
     int runs;
     @Option(names = "--compare", description = "Also decode llama2-15m with the kernel engine (the model's forward pass).")
     boolean compare;
+    @Option(names = "--scalar", description = "Use the scalar decode kernels (the fallback without the Vector API).")
+    boolean scalar;
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -49,7 +51,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         GenerateBench.Config cfg = new GenerateBench.Config(shapes, batch, t, DType.parse(dtype), prompt, layerSteps,
-                runs, compare, 42);
+                runs, compare, scalar, 42);
         return BenchCommand.print(spec, new GenerateBench(cfg).run(), json);
     }
 }
