@@ -119,6 +119,10 @@ public abstract class DecodeKernels {
                         yOff + p * width, yStride, false, cols);
                 continue;
             }
+            if (rows < ROW_BLOCK && w instanceof PackedMatrix.HalfPanels h && halfRows(h, p, np, x, xOff, xStride, rows,
+                    y, yOff + p * width, yStride, cols)) {
+                continue;
+            }
             for (int k0 = 0; k0 < k; k0 += UNPACK_CHUNK) {
                 int kc = Math.min(UNPACK_CHUNK, k - k0);
                 for (int i = 0; i < np; i++) {
@@ -152,6 +156,17 @@ public abstract class DecodeKernels {
      */
     abstract void tile(float[] w, int off, int panelStride, int np, int kc, float[] x, int xOff, int xStride, int mr,
                        float[] y, int yOff, int yStride, boolean accumulate, int cols);
+
+    /**
+     * For a few rows (decoding), the product with {@code np} panels of 16-bit weights from panel
+     * {@code p} on, widening each weight in registers as it is used instead of through the scratch
+     * buffer: the same values and the same chains, with less memory traffic. Returns false when
+     * these kernels have no such path (the caller then unpacks).
+     */
+    boolean halfRows(PackedMatrix.HalfPanels w, int p, int np, float[] x, int xOff, int xStride, int rows, float[] y,
+                     int yOff, int yStride, int cols) {
+        return false;
+    }
 
     /**
      * Dequantizes inputs {@code [k0, k0 + kc)} of panel {@code p} of a 16-bit or NF4 weight into

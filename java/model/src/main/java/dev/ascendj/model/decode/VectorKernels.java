@@ -245,6 +245,77 @@ final class VectorKernels extends DecodeKernels {
     }
 
     @Override
+    boolean halfRows(PackedMatrix.HalfPanels w, int p, int np, float[] x, int xOff, int xStride, int rows, float[] y,
+                     int yOff, int yStride, int cols) {
+        int k = w.cols();
+        int ps = k * P;
+        int off = (int) w.index(p, 0, 0);
+        for (int i = 0; i < rows; i++) {
+            int xo = xOff + i * xStride;
+            int yo = yOff + i * yStride;
+            int q = 0;
+            for (; q + 2 <= np; q += 2) {
+                halfRow1x2(w, off + q * ps, off + (q + 1) * ps, k, x, xo, y, yo + q * P, cols - q * P);
+            }
+            if (q < np) {
+                halfRow1x1(w, off + q * ps, k, x, xo, y, yo + q * P, cols - q * P);
+            }
+        }
+        return true;
+    }
+
+    /** One row against two panels of 16-bit weights, widened in registers. */
+    private static void halfRow1x2(PackedMatrix.HalfPanels w, int off0, int off1, int k, float[] x, int xOff, float[] y,
+                                   int yOff, int cols) {
+        short[] d = w.data;
+        boolean bf16 = w.bf16;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int j = 0; j < k; j++) {
+            FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
+            int o0 = off0 + j * P;
+            int o1 = off1 + j * P;
+            a0 = widen(d, o0, bf16).fma(v, a0);
+            a1 = widen(d, o0 + L, bf16).fma(v, a1);
+            a2 = widen(d, o1, bf16).fma(v, a2);
+            a3 = widen(d, o1 + L, bf16).fma(v, a3);
+        }
+        store4(y, yOff, cols, a0, a1, a2, a3);
+    }
+
+    private static void halfRow1x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, float[] y, int yOff,
+                                   int cols) {
+        short[] d = w.data;
+        boolean bf16 = w.bf16;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        for (int j = 0; j < k; j++) {
+            FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
+            int o0 = off0 + j * P;
+            a0 = widen(d, o0, bf16).fma(v, a0);
+            a1 = widen(d, o0 + L, bf16).fma(v, a1);
+        }
+        store(y, yOff, 0, cols, a0);
+        store(y, yOff, 1, cols, a1);
+    }
+
+    /** {@code L} 16-bit weights from {@code d[off]} as FP32, exactly (see the class comment). */
+    private static FloatVector widen(short[] d, int off, boolean bf16) {
+        IntVector bits = (IntVector) ShortVector.fromArray(S, d, off).convertShape(VectorOperators.S2I, I, 0);
+        if (bf16) {
+            return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
+        IntVector abs = bits.and(0x7fff);
+        IntVector shifted = abs.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = abs.compare(VectorOperators.GE, 0x7c00);
+        IntVector value = finite.blend(shifted.or(0x7f800000), special);
+        return value.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    @Override
     void unpack(PackedMatrix w, int p, int k0, int kc, float[] dst, int dstOff) {
         if (w instanceof PackedMatrix.HalfPanels h) {
             unpackHalf(h, p, k0, kc, dst, dstOff);
@@ -262,19 +333,7 @@ final class VectorKernels extends DecodeKernels {
         int src = (int) h.index(p, k0, 0);
         int n = kc * P;
         for (int i = 0; i < n; i += L) {
-            IntVector bits = (IntVector) ShortVector.fromArray(S, h.data, src + i).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector f;
-            if (h.bf16) {
-                f = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            } else {
-                IntVector abs = bits.and(0x7fff);
-                IntVector shifted = abs.lanewise(VectorOperators.LSHL, 13);
-                IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-                VectorMask<Integer> special = abs.compare(VectorOperators.GE, 0x7c00);
-                IntVector value = finite.blend(shifted.or(0x7f800000), special);
-                f = value.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            }
-            f.intoArray(dst, dstOff + i);
+            widen(h.data, src + i, h.bf16).intoArray(dst, dstOff + i);
         }
     }
 
