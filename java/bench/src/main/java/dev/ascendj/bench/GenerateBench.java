@@ -98,8 +98,8 @@ public final class GenerateBench {
                 boolean head = shape.equals("llama2-15m");
                 int decodeSteps = head ? 256 - config.prompt() : config.layerSteps();
                 double[][] t = measure(decoder, head, decodeSteps);
-                r.put("prefill", rate(t[0], (long) config.batch() * config.prompt()));
-                r.put("decode", rate(t[1], (long) config.batch() * decodeSteps));
+                r.put("prefill", rate(t[0], t[2], (long) config.batch() * config.prompt()));
+                r.put("decode", rate(t[1], t[3], (long) config.batch() * decodeSteps));
                 if (!head) {
                     long bytes = decoder.layerWeightBytes();
                     double perStep = median(t[1]) / decodeSteps;
@@ -204,12 +204,14 @@ public final class GenerateBench {
      */
     private double[][] measure(FastDecoder d, boolean head, int steps) {
         int vocab = d.config().vocabSize();
-        double[][] t = new double[2][config.runs()];
+        double[][] t = new double[4][config.runs()];
         int b = config.batch();
         for (int run = -1; run < config.runs(); run++) {
+            long c0 = cpuNanos();
             long t0 = System.nanoTime();
             FastDecoder.Slot[] s = prefill(d, head, steps);
             long t1 = System.nanoTime();
+            long c1 = cpuNanos();
             int[] tokens = new int[b];
             boolean[] want = new boolean[b];
             Arrays.fill(want, head);
@@ -223,9 +225,12 @@ public final class GenerateBench {
                 }
             }
             long t2 = System.nanoTime();
+            long c2 = cpuNanos();
             if (run >= 0) {
                 t[0][run] = (t1 - t0) / 1e9;
                 t[1][run] = (t2 - t1) / 1e9;
+                t[2][run] = (c1 - c0) / 1e9;
+                t[3][run] = (c2 - c1) / 1e9;
             }
         }
         return t;
@@ -251,12 +256,32 @@ public final class GenerateBench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    private static Map<String, Object> rate(double[] runs, long tokens) {
+    /**
+     * Tokens, median wall seconds and tokens per second, plus the process's CPU seconds over the
+     * same runs: on a shared machine, where the wall clock counts time the process waited for a
+     * core, {@code tokensPerCpuSecond} of a one-thread run estimates its speed on an idle one
+     * (JIT and GC threads count too; other processes still share the memory bandwidth).
+     */
+    private static Map<String, Object> rate(double[] runs, double[] cpu, long tokens) {
         double seconds = median(runs);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("tokens", tokens);
         r.put("seconds", seconds);
         r.put("tokensPerSecond", tokens / seconds);
+        double cpuSeconds = median(cpu);
+        if (cpuSeconds > 0) {
+            r.put("cpuSeconds", cpuSeconds);
+            r.put("tokensPerCpuSecond", tokens / cpuSeconds);
+        }
         return r;
+    }
+
+    /** CPU time of this process (all threads), or 0 where the JVM does not report it. */
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
+            return Math.max(0, sun.getProcessCpuTime());
+        }
+        return 0;
     }
 }
