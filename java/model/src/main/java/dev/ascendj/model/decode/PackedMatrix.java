@@ -133,11 +133,22 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32Panels, Packed
     public static final class HalfPanels extends PackedMatrix {
         final short[] data;
         final boolean bf16;
+        /** Whether any FP16 weight is an infinity or NaN (they need a slower exact widening). */
+        final boolean special;
 
         private HalfPanels(int rows, int cols, int width, short[] data, boolean bf16) {
             super(rows, cols, width);
             this.data = data;
             this.bf16 = bf16;
+            boolean sp = false;
+            for (short b : data) {
+                sp |= (b & 0x7c00) == 0x7c00;
+            }
+            this.special = !bf16 && sp;
+        }
+
+        private HalfPanels(HalfPanels packed) {
+            this(packed.rows(), packed.cols(), packed.width(), packed.data, packed.bf16);
         }
 
         /** Packs row-major 16-bit {@code bits} [rows, cols], BF16 when {@code bf16}, else FP16. */
@@ -151,7 +162,8 @@ public abstract sealed class PackedMatrix permits PackedMatrix.F32Panels, Packed
                     m.data[(int) m.index(p, k, j)] = bits[r * cols + k];
                 }
             }
-            return m;
+            // Built again over the filled array, so that the special-value flag sees the weights.
+            return new HalfPanels(m);
         }
 
         /** The value of stored bits {@code b}. */

@@ -59,10 +59,7 @@ final class VectorKernels extends DecodeKernels {
                         cols - q * P);
             }
             if (q < np) {
-                for (int i = 0; i < 4; i++) {
-                    row1x1(w, off + q * ps, kc, x, xOff + i * xStride, y, yOff + i * yStride + q * P, accumulate,
-                            cols - q * P);
-                }
+                tile4x1(w, off + q * ps, kc, x, xOff, xStride, y, yOff + q * P, yStride, accumulate, cols - q * P);
             }
             return;
         }
@@ -82,6 +79,44 @@ final class VectorKernels extends DecodeKernels {
                 row1x1(w, off + q * ps, kc, x, xo, y, yo + q * P, accumulate, cols - q * P);
             }
         }
+    }
+
+    /** Four rows against one panel: eight accumulators. */
+    private static void tile4x1(float[] w, int off0, int kc, float[] x, int xOff, int xs, float[] y, int yOff, int ys,
+                                boolean acc, int cols) {
+        FloatVector a00 = init(y, yOff, 0, acc, cols);
+        FloatVector a01 = init(y, yOff, 1, acc, cols);
+        FloatVector a10 = init(y, yOff + ys, 0, acc, cols);
+        FloatVector a11 = init(y, yOff + ys, 1, acc, cols);
+        FloatVector a20 = init(y, yOff + 2 * ys, 0, acc, cols);
+        FloatVector a21 = init(y, yOff + 2 * ys, 1, acc, cols);
+        FloatVector a30 = init(y, yOff + 3 * ys, 0, acc, cols);
+        FloatVector a31 = init(y, yOff + 3 * ys, 1, acc, cols);
+        for (int k = 0; k < kc; k++) {
+            int o0 = off0 + k * P;
+            FloatVector w0 = FloatVector.fromArray(F, w, o0);
+            FloatVector w1 = FloatVector.fromArray(F, w, o0 + L);
+            FloatVector v = FloatVector.broadcast(F, x[xOff + k]);
+            a00 = w0.fma(v, a00);
+            a01 = w1.fma(v, a01);
+            v = FloatVector.broadcast(F, x[xOff + xs + k]);
+            a10 = w0.fma(v, a10);
+            a11 = w1.fma(v, a11);
+            v = FloatVector.broadcast(F, x[xOff + 2 * xs + k]);
+            a20 = w0.fma(v, a20);
+            a21 = w1.fma(v, a21);
+            v = FloatVector.broadcast(F, x[xOff + 3 * xs + k]);
+            a30 = w0.fma(v, a30);
+            a31 = w1.fma(v, a31);
+        }
+        store(y, yOff, 0, cols, a00);
+        store(y, yOff, 1, cols, a01);
+        store(y, yOff + ys, 0, cols, a10);
+        store(y, yOff + ys, 1, cols, a11);
+        store(y, yOff + 2 * ys, 0, cols, a20);
+        store(y, yOff + 2 * ys, 1, cols, a21);
+        store(y, yOff + 3 * ys, 0, cols, a30);
+        store(y, yOff + 3 * ys, 1, cols, a31);
     }
 
     /** One row against four panels: eight independent chains, for streaming large weights. */
@@ -268,7 +303,7 @@ final class VectorKernels extends DecodeKernels {
     private static void halfRow1x2(PackedMatrix.HalfPanels w, int off0, int off1, int k, float[] x, int xOff, float[] y,
                                    int yOff, int cols) {
         short[] d = w.data;
-        boolean bf16 = w.bf16;
+        int mode = mode(w);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -277,10 +312,10 @@ final class VectorKernels extends DecodeKernels {
             FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
             int o0 = off0 + j * P;
             int o1 = off1 + j * P;
-            a0 = widen(d, o0, bf16).fma(v, a0);
-            a1 = widen(d, o0 + L, bf16).fma(v, a1);
-            a2 = widen(d, o1, bf16).fma(v, a2);
-            a3 = widen(d, o1 + L, bf16).fma(v, a3);
+            a0 = widen(d, o0, mode).fma(v, a0);
+            a1 = widen(d, o0 + L, mode).fma(v, a1);
+            a2 = widen(d, o1, mode).fma(v, a2);
+            a3 = widen(d, o1 + L, mode).fma(v, a3);
         }
         store4(y, yOff, cols, a0, a1, a2, a3);
     }
@@ -288,31 +323,43 @@ final class VectorKernels extends DecodeKernels {
     private static void halfRow1x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, float[] y, int yOff,
                                    int cols) {
         short[] d = w.data;
-        boolean bf16 = w.bf16;
+        int mode = mode(w);
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         for (int j = 0; j < k; j++) {
             FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
             int o0 = off0 + j * P;
-            a0 = widen(d, o0, bf16).fma(v, a0);
-            a1 = widen(d, o0 + L, bf16).fma(v, a1);
+            a0 = widen(d, o0, mode).fma(v, a0);
+            a1 = widen(d, o0 + L, mode).fma(v, a1);
         }
         store(y, yOff, 0, cols, a0);
         store(y, yOff, 1, cols, a1);
     }
 
+    /** Widening modes: BF16; FP16 without infinities or NaNs (fewer operations); any FP16. */
+    private static final int BF16 = 0;
+    private static final int FP16_FINITE = 1;
+    private static final int FP16 = 2;
+
+    private static int mode(PackedMatrix.HalfPanels w) {
+        return w.bf16 ? BF16 : w.special ? FP16 : FP16_FINITE;
+    }
+
     /** {@code L} 16-bit weights from {@code d[off]} as FP32, exactly (see the class comment). */
-    private static FloatVector widen(short[] d, int off, boolean bf16) {
+    private static FloatVector widen(short[] d, int off, int mode) {
         IntVector bits = (IntVector) ShortVector.fromArray(S, d, off).convertShape(VectorOperators.S2I, I, 0);
-        if (bf16) {
+        if (mode == BF16) {
             return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
         IntVector abs = bits.and(0x7fff);
-        IntVector shifted = abs.lanewise(VectorOperators.LSHL, 13);
-        IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = abs.compare(VectorOperators.GE, 0x7c00);
-        IntVector value = finite.blend(shifted.or(0x7f800000), special);
-        return value.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector magnitude = abs.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        if (mode == FP16) {
+            // Infinity and NaN (|h| >= 0x7c00, exactly when abs + 0x400 reaches bit 15): all exponent
+            // bits set over the mantissa the scaling kept. Arithmetic, not a mask and blend, which
+            // JDK 17 does not always compile to vector instructions.
+            magnitude = magnitude.or(abs.add(0x0400).lanewise(VectorOperators.ASHR, 15).neg().and(0x7f800000));
+        }
+        return magnitude.or(bits.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     @Override
@@ -332,8 +379,9 @@ final class VectorKernels extends DecodeKernels {
     private static void unpackHalf(PackedMatrix.HalfPanels h, int p, int k0, int kc, float[] dst, int dstOff) {
         int src = (int) h.index(p, k0, 0);
         int n = kc * P;
+        int mode = mode(h);
         for (int i = 0; i < n; i += L) {
-            widen(h.data, src + i, h.bf16).intoArray(dst, dstOff + i);
+            widen(h.data, src + i, mode).intoArray(dst, dstOff + i);
         }
     }
 
@@ -380,8 +428,15 @@ final class VectorKernels extends DecodeKernels {
             a2.mul(scale).intoArray(out, t + 2 * L);
             a3.mul(scale).intoArray(out, t + 3 * L);
         }
-        // The rest, a vector (masked at the end) at a time.
-        for (; t < n; t += L) {
+        // The rest, a vector at a time; only a last partial vector is masked.
+        for (; t + L <= n; t += L) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int i = 0; i < headDim; i++) {
+                a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
+            }
+            a0.mul(scale).intoArray(out, t);
+        }
+        if (t < n) {
             VectorMask<Float> m = F.indexInRange(t, n);
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
@@ -395,7 +450,7 @@ final class VectorKernels extends DecodeKernels {
     public void weightedSum(float[] p, int n, float[] values, int vOff, int vStride, int headDim, float[] out,
                             int outOff) {
         int j = 0;
-        // Up to four vectors of the head dimension in one pass over the positions.
+        // Four vectors of the head dimension in one pass over the positions, then the rest in one more.
         for (; j + 4 * L <= headDim; j += 4 * L) {
             FloatVector a0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F);
@@ -414,43 +469,50 @@ final class VectorKernels extends DecodeKernels {
             a2.intoArray(out, outOff + j + 2 * L);
             a3.intoArray(out, outOff + j + 3 * L);
         }
-        int rest = headDim - j;
-        if (rest == 0) {
-            return;
-        }
-        // The remaining one to four vectors (the last masked) in one more pass.
-        int nv = (rest + L - 1) / L;
-        VectorMask<Float> m0 = F.indexInRange(j, headDim);
-        VectorMask<Float> m1 = F.indexInRange(j + L, headDim);
-        VectorMask<Float> m2 = F.indexInRange(j + 2 * L, headDim);
-        VectorMask<Float> m3 = F.indexInRange(j + 3 * L, headDim);
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int t = 0; t < n; t++) {
-            FloatVector v = FloatVector.broadcast(F, p[t]);
-            int o = vOff + t * vStride + j;
-            a0 = FloatVector.fromArray(F, values, o, m0).fma(v, a0);
-            if (nv > 1) {
-                a1 = FloatVector.fromArray(F, values, o + L, m1).fma(v, a1);
+        int full = (headDim - j) / L;
+        if (full == 3) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                FloatVector v = FloatVector.broadcast(F, p[t]);
+                int o = vOff + t * vStride + j;
+                a0 = FloatVector.fromArray(F, values, o).fma(v, a0);
+                a1 = FloatVector.fromArray(F, values, o + L).fma(v, a1);
+                a2 = FloatVector.fromArray(F, values, o + 2 * L).fma(v, a2);
             }
-            if (nv > 2) {
-                a2 = FloatVector.fromArray(F, values, o + 2 * L, m2).fma(v, a2);
+            a0.intoArray(out, outOff + j);
+            a1.intoArray(out, outOff + j + L);
+            a2.intoArray(out, outOff + j + 2 * L);
+            j += 3 * L;
+        } else if (full == 2) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                FloatVector v = FloatVector.broadcast(F, p[t]);
+                int o = vOff + t * vStride + j;
+                a0 = FloatVector.fromArray(F, values, o).fma(v, a0);
+                a1 = FloatVector.fromArray(F, values, o + L).fma(v, a1);
             }
-            if (nv > 3) {
-                a3 = FloatVector.fromArray(F, values, o + 3 * L, m3).fma(v, a3);
+            a0.intoArray(out, outOff + j);
+            a1.intoArray(out, outOff + j + L);
+            j += 2 * L;
+        } else if (full == 1) {
+            FloatVector a0 = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                a0 = FloatVector.fromArray(F, values, vOff + t * vStride + j).fma(FloatVector.broadcast(F, p[t]), a0);
             }
+            a0.intoArray(out, outOff + j);
+            j += L;
         }
-        a0.intoArray(out, outOff + j, m0);
-        if (nv > 1) {
-            a1.intoArray(out, outOff + j + L, m1);
-        }
-        if (nv > 2) {
-            a2.intoArray(out, outOff + j + 2 * L, m2);
-        }
-        if (nv > 3) {
-            a3.intoArray(out, outOff + j + 3 * L, m3);
+        if (j < headDim) {
+            // A last partial vector of the head dimension, masked.
+            VectorMask<Float> m = F.indexInRange(j, headDim);
+            FloatVector a0 = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                a0 = FloatVector.fromArray(F, values, vOff + t * vStride + j, m).fma(FloatVector.broadcast(F, p[t]), a0);
+            }
+            a0.intoArray(out, outOff + j, m);
         }
     }
 }
