@@ -4,7 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -50,16 +49,38 @@ final class VectorKernels extends DecodeKernels {
     }
 
     @Override
-    void tile(float[] w, int off, int ps, int np, int kc, float[] x, int xOff, int xStride, int mr, float[] y,
-              int yOff, int yStride, boolean accumulate, int cols) {
+    void tile(float[] w, int off, int ps, int np, int kc, float[] x, int xOff, int xStride, int mr, float[] y, int yOff,
+              int yStride, boolean accumulate, int cols) {
+        int full = np * P;
+        if (cols == full) {
+            tileFull(w, off, ps, np, kc, x, xOff, xStride, mr, y, yOff, yStride, accumulate);
+            return;
+        }
+        // A last group narrower than its panels: full-width vectors into a buffer, then the valid
+        // columns. (Masked loads and stores would do, but in JDK 17 they make C2 give up on the
+        // whole kernel, which then runs several times slower.)
+        float[] tmp = new float[mr * full];
+        if (accumulate) {
+            for (int i = 0; i < mr; i++) {
+                System.arraycopy(y, yOff + i * yStride, tmp, i * full, cols);
+            }
+        }
+        tileFull(w, off, ps, np, kc, x, xOff, xStride, mr, tmp, 0, full, accumulate);
+        for (int i = 0; i < mr; i++) {
+            System.arraycopy(tmp, i * full, y, yOff + i * yStride, cols);
+        }
+    }
+
+    /** {@link #tile} when every column of the group is wanted: full vectors only. */
+    private static void tileFull(float[] w, int off, int ps, int np, int kc, float[] x, int xOff, int xStride, int mr,
+                                 float[] y, int yOff, int yStride, boolean acc) {
         if (mr == 4) {
             int q = 0;
             for (; q + 2 <= np; q += 2) {
-                tile4x2(w, off + q * ps, off + (q + 1) * ps, kc, x, xOff, xStride, y, yOff + q * P, yStride, accumulate,
-                        cols - q * P);
+                tile4x2(w, off + q * ps, off + (q + 1) * ps, kc, x, xOff, xStride, y, yOff + q * P, yStride, acc);
             }
             if (q < np) {
-                tile4x1(w, off + q * ps, kc, x, xOff, xStride, y, yOff + q * P, yStride, accumulate, cols - q * P);
+                tile4x1(w, off + q * ps, kc, x, xOff, xStride, y, yOff + q * P, yStride, acc);
             }
             return;
         }
@@ -67,31 +88,35 @@ final class VectorKernels extends DecodeKernels {
             int xo = xOff + i * xStride;
             int yo = yOff + i * yStride;
             if (np == 4) {
-                row1x4(w, off, ps, kc, x, xo, y, yo, accumulate, cols);
+                row1x4(w, off, ps, kc, x, xo, y, yo, acc);
                 continue;
             }
             int q = 0;
             if (np >= 2) {
-                row1x2(w, off, off + ps, kc, x, xo, y, yo, accumulate, cols);
+                row1x2(w, off, off + ps, kc, x, xo, y, yo, acc);
                 q = 2;
             }
             if (q < np) {
-                row1x1(w, off + q * ps, kc, x, xo, y, yo + q * P, accumulate, cols - q * P);
+                row1x1(w, off + q * ps, kc, x, xo, y, yo + q * P, acc);
             }
         }
     }
 
+    // The kernels below set up and store their accumulators inline: a vector handed to or returned
+    // from a method that C2 does not inline (a helper called once per kernel call looks cold) is
+    // boxed, and a boxed value entering the loop makes JDK 17 box the accumulators on every step.
+
     /** Four rows against one panel: eight accumulators. */
     private static void tile4x1(float[] w, int off0, int kc, float[] x, int xOff, int xs, float[] y, int yOff, int ys,
-                                boolean acc, int cols) {
-        FloatVector a00 = init(y, yOff, 0, acc, cols);
-        FloatVector a01 = init(y, yOff, 1, acc, cols);
-        FloatVector a10 = init(y, yOff + ys, 0, acc, cols);
-        FloatVector a11 = init(y, yOff + ys, 1, acc, cols);
-        FloatVector a20 = init(y, yOff + 2 * ys, 0, acc, cols);
-        FloatVector a21 = init(y, yOff + 2 * ys, 1, acc, cols);
-        FloatVector a30 = init(y, yOff + 3 * ys, 0, acc, cols);
-        FloatVector a31 = init(y, yOff + 3 * ys, 1, acc, cols);
+                                boolean acc) {
+        FloatVector a00 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a01 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
+        FloatVector a10 = acc ? FloatVector.fromArray(F, y, yOff + ys) : FloatVector.zero(F);
+        FloatVector a11 = acc ? FloatVector.fromArray(F, y, yOff + ys + L) : FloatVector.zero(F);
+        FloatVector a20 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys) : FloatVector.zero(F);
+        FloatVector a21 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys + L) : FloatVector.zero(F);
+        FloatVector a30 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys) : FloatVector.zero(F);
+        FloatVector a31 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys + L) : FloatVector.zero(F);
         for (int k = 0; k < kc; k++) {
             int o0 = off0 + k * P;
             FloatVector w0 = FloatVector.fromArray(F, w, o0);
@@ -109,27 +134,27 @@ final class VectorKernels extends DecodeKernels {
             a30 = w0.fma(v, a30);
             a31 = w1.fma(v, a31);
         }
-        store(y, yOff, 0, cols, a00);
-        store(y, yOff, 1, cols, a01);
-        store(y, yOff + ys, 0, cols, a10);
-        store(y, yOff + ys, 1, cols, a11);
-        store(y, yOff + 2 * ys, 0, cols, a20);
-        store(y, yOff + 2 * ys, 1, cols, a21);
-        store(y, yOff + 3 * ys, 0, cols, a30);
-        store(y, yOff + 3 * ys, 1, cols, a31);
+        a00.intoArray(y, yOff);
+        a01.intoArray(y, yOff + L);
+        a10.intoArray(y, yOff + ys);
+        a11.intoArray(y, yOff + ys + L);
+        a20.intoArray(y, yOff + 2 * ys);
+        a21.intoArray(y, yOff + 2 * ys + L);
+        a30.intoArray(y, yOff + 3 * ys);
+        a31.intoArray(y, yOff + 3 * ys + L);
     }
 
     /** One row against four panels: eight independent chains, for streaming large weights. */
     private static void row1x4(float[] w, int off, int ps, int kc, float[] x, int xOff, float[] y, int yOff,
-                               boolean acc, int cols) {
-        FloatVector a0 = init(y, yOff, 0, acc, cols);
-        FloatVector a1 = init(y, yOff, 1, acc, cols);
-        FloatVector a2 = init(y, yOff, 2, acc, cols);
-        FloatVector a3 = init(y, yOff, 3, acc, cols);
-        FloatVector a4 = init(y, yOff, 4, acc, cols);
-        FloatVector a5 = init(y, yOff, 5, acc, cols);
-        FloatVector a6 = init(y, yOff, 6, acc, cols);
-        FloatVector a7 = init(y, yOff, 7, acc, cols);
+                               boolean acc) {
+        FloatVector a0 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a1 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
+        FloatVector a2 = acc ? FloatVector.fromArray(F, y, yOff + 2 * L) : FloatVector.zero(F);
+        FloatVector a3 = acc ? FloatVector.fromArray(F, y, yOff + 3 * L) : FloatVector.zero(F);
+        FloatVector a4 = acc ? FloatVector.fromArray(F, y, yOff + 4 * L) : FloatVector.zero(F);
+        FloatVector a5 = acc ? FloatVector.fromArray(F, y, yOff + 5 * L) : FloatVector.zero(F);
+        FloatVector a6 = acc ? FloatVector.fromArray(F, y, yOff + 6 * L) : FloatVector.zero(F);
+        FloatVector a7 = acc ? FloatVector.fromArray(F, y, yOff + 7 * L) : FloatVector.zero(F);
         int o1 = off + ps;
         int o2 = o1 + ps;
         int o3 = o2 + ps;
@@ -145,29 +170,35 @@ final class VectorKernels extends DecodeKernels {
             a6 = FloatVector.fromArray(F, w, o3 + d).fma(v, a6);
             a7 = FloatVector.fromArray(F, w, o3 + d + L).fma(v, a7);
         }
-        store4(y, yOff, cols, a0, a1, a2, a3);
-        store4(y, yOff + 4 * L, cols - 4 * L, a4, a5, a6, a7);
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
+        a4.intoArray(y, yOff + 4 * L);
+        a5.intoArray(y, yOff + 5 * L);
+        a6.intoArray(y, yOff + 6 * L);
+        a7.intoArray(y, yOff + 7 * L);
     }
 
     /** Four rows against two panels: sixteen accumulators, each weight vector loaded once per k. */
     private static void tile4x2(float[] w, int off0, int off1, int kc, float[] x, int xOff, int xs, float[] y,
-                                int yOff, int ys, boolean acc, int cols) {
-        FloatVector a00 = init(y, yOff, 0, acc, cols);
-        FloatVector a01 = init(y, yOff, 1, acc, cols);
-        FloatVector a02 = init(y, yOff, 2, acc, cols);
-        FloatVector a03 = init(y, yOff, 3, acc, cols);
-        FloatVector a10 = init(y, yOff + ys, 0, acc, cols);
-        FloatVector a11 = init(y, yOff + ys, 1, acc, cols);
-        FloatVector a12 = init(y, yOff + ys, 2, acc, cols);
-        FloatVector a13 = init(y, yOff + ys, 3, acc, cols);
-        FloatVector a20 = init(y, yOff + 2 * ys, 0, acc, cols);
-        FloatVector a21 = init(y, yOff + 2 * ys, 1, acc, cols);
-        FloatVector a22 = init(y, yOff + 2 * ys, 2, acc, cols);
-        FloatVector a23 = init(y, yOff + 2 * ys, 3, acc, cols);
-        FloatVector a30 = init(y, yOff + 3 * ys, 0, acc, cols);
-        FloatVector a31 = init(y, yOff + 3 * ys, 1, acc, cols);
-        FloatVector a32 = init(y, yOff + 3 * ys, 2, acc, cols);
-        FloatVector a33 = init(y, yOff + 3 * ys, 3, acc, cols);
+                                int yOff, int ys, boolean acc) {
+        FloatVector a00 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a01 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
+        FloatVector a02 = acc ? FloatVector.fromArray(F, y, yOff + 2 * L) : FloatVector.zero(F);
+        FloatVector a03 = acc ? FloatVector.fromArray(F, y, yOff + 3 * L) : FloatVector.zero(F);
+        FloatVector a10 = acc ? FloatVector.fromArray(F, y, yOff + ys) : FloatVector.zero(F);
+        FloatVector a11 = acc ? FloatVector.fromArray(F, y, yOff + ys + L) : FloatVector.zero(F);
+        FloatVector a12 = acc ? FloatVector.fromArray(F, y, yOff + ys + 2 * L) : FloatVector.zero(F);
+        FloatVector a13 = acc ? FloatVector.fromArray(F, y, yOff + ys + 3 * L) : FloatVector.zero(F);
+        FloatVector a20 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys) : FloatVector.zero(F);
+        FloatVector a21 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys + L) : FloatVector.zero(F);
+        FloatVector a22 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys + 2 * L) : FloatVector.zero(F);
+        FloatVector a23 = acc ? FloatVector.fromArray(F, y, yOff + 2 * ys + 3 * L) : FloatVector.zero(F);
+        FloatVector a30 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys) : FloatVector.zero(F);
+        FloatVector a31 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys + L) : FloatVector.zero(F);
+        FloatVector a32 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys + 2 * L) : FloatVector.zero(F);
+        FloatVector a33 = acc ? FloatVector.fromArray(F, y, yOff + 3 * ys + 3 * L) : FloatVector.zero(F);
         int x0 = xOff;
         int x1 = xOff + xs;
         int x2 = xOff + 2 * xs;
@@ -200,19 +231,31 @@ final class VectorKernels extends DecodeKernels {
             a32 = w2.fma(v, a32);
             a33 = w3.fma(v, a33);
         }
-        store4(y, yOff, cols, a00, a01, a02, a03);
-        store4(y, yOff + ys, cols, a10, a11, a12, a13);
-        store4(y, yOff + 2 * ys, cols, a20, a21, a22, a23);
-        store4(y, yOff + 3 * ys, cols, a30, a31, a32, a33);
+        a00.intoArray(y, yOff);
+        a01.intoArray(y, yOff + L);
+        a02.intoArray(y, yOff + 2 * L);
+        a03.intoArray(y, yOff + 3 * L);
+        a10.intoArray(y, yOff + ys);
+        a11.intoArray(y, yOff + ys + L);
+        a12.intoArray(y, yOff + ys + 2 * L);
+        a13.intoArray(y, yOff + ys + 3 * L);
+        a20.intoArray(y, yOff + 2 * ys);
+        a21.intoArray(y, yOff + 2 * ys + L);
+        a22.intoArray(y, yOff + 2 * ys + 2 * L);
+        a23.intoArray(y, yOff + 2 * ys + 3 * L);
+        a30.intoArray(y, yOff + 3 * ys);
+        a31.intoArray(y, yOff + 3 * ys + L);
+        a32.intoArray(y, yOff + 3 * ys + 2 * L);
+        a33.intoArray(y, yOff + 3 * ys + 3 * L);
     }
 
     /** One row against two panels: four independent chains. */
     private static void row1x2(float[] w, int off0, int off1, int kc, float[] x, int xOff, float[] y, int yOff,
-                               boolean acc, int cols) {
-        FloatVector a0 = init(y, yOff, 0, acc, cols);
-        FloatVector a1 = init(y, yOff, 1, acc, cols);
-        FloatVector a2 = init(y, yOff, 2, acc, cols);
-        FloatVector a3 = init(y, yOff, 3, acc, cols);
+                               boolean acc) {
+        FloatVector a0 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a1 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
+        FloatVector a2 = acc ? FloatVector.fromArray(F, y, yOff + 2 * L) : FloatVector.zero(F);
+        FloatVector a3 = acc ? FloatVector.fromArray(F, y, yOff + 3 * L) : FloatVector.zero(F);
         for (int k = 0; k < kc; k++) {
             int o0 = off0 + k * P;
             int o1 = off1 + k * P;
@@ -222,61 +265,24 @@ final class VectorKernels extends DecodeKernels {
             a2 = FloatVector.fromArray(F, w, o1).fma(v, a2);
             a3 = FloatVector.fromArray(F, w, o1 + L).fma(v, a3);
         }
-        store4(y, yOff, cols, a0, a1, a2, a3);
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
     }
 
     /** One row against one panel. */
-    private static void row1x1(float[] w, int off0, int kc, float[] x, int xOff, float[] y, int yOff, boolean acc,
-                               int cols) {
-        FloatVector a0 = init(y, yOff, 0, acc, cols);
-        FloatVector a1 = init(y, yOff, 1, acc, cols);
+    private static void row1x1(float[] w, int off0, int kc, float[] x, int xOff, float[] y, int yOff, boolean acc) {
+        FloatVector a0 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a1 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
         for (int k = 0; k < kc; k++) {
             int o0 = off0 + k * P;
             FloatVector v = FloatVector.broadcast(F, x[xOff + k]);
             a0 = FloatVector.fromArray(F, w, o0).fma(v, a0);
             a1 = FloatVector.fromArray(F, w, o0 + L).fma(v, a1);
         }
-        store(y, yOff, 0, cols, a0);
-        store(y, yOff, 1, cols, a1);
-    }
-
-    /** The starting value of accumulator {@code v} (lanes {@code [v*L, v*L+L)}) of a row: 0 or y. */
-    private static FloatVector init(float[] y, int off, int v, boolean acc, int cols) {
-        if (!acc) {
-            return FloatVector.zero(F);
-        }
-        int c0 = v * L;
-        if (c0 + L <= cols) {
-            return FloatVector.fromArray(F, y, off + c0);
-        }
-        if (c0 >= cols) {
-            return FloatVector.zero(F);
-        }
-        return FloatVector.fromArray(F, y, off + c0, F.indexInRange(c0, cols));
-    }
-
-    private static void store4(float[] y, int off, int cols, FloatVector a0, FloatVector a1, FloatVector a2,
-                               FloatVector a3) {
-        if (cols >= 4 * L) {
-            a0.intoArray(y, off);
-            a1.intoArray(y, off + L);
-            a2.intoArray(y, off + 2 * L);
-            a3.intoArray(y, off + 3 * L);
-            return;
-        }
-        store(y, off, 0, cols, a0);
-        store(y, off, 1, cols, a1);
-        store(y, off, 2, cols, a2);
-        store(y, off, 3, cols, a3);
-    }
-
-    private static void store(float[] y, int off, int v, int cols, FloatVector a) {
-        int c0 = v * L;
-        if (c0 + L <= cols) {
-            a.intoArray(y, off + c0);
-        } else if (c0 < cols) {
-            a.intoArray(y, off + c0, F.indexInRange(c0, cols));
-        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
     }
 
     @Override
@@ -285,15 +291,21 @@ final class VectorKernels extends DecodeKernels {
         int k = w.cols();
         int ps = k * P;
         int off = (int) w.index(p, 0, 0);
+        int full = np * P;
+        float[] tmp = cols == full ? null : new float[full];
         for (int i = 0; i < rows; i++) {
             int xo = xOff + i * xStride;
-            int yo = yOff + i * yStride;
+            float[] out = tmp == null ? y : tmp;
+            int yo = tmp == null ? yOff + i * yStride : 0;
             int q = 0;
             for (; q + 2 <= np; q += 2) {
-                halfRow1x2(w, off + q * ps, off + (q + 1) * ps, k, x, xo, y, yo + q * P, cols - q * P);
+                halfRow1x2(w, off + q * ps, off + (q + 1) * ps, k, x, xo, out, yo + q * P);
             }
             if (q < np) {
-                halfRow1x1(w, off + q * ps, k, x, xo, y, yo + q * P, cols - q * P);
+                halfRow1x1(w, off + q * ps, k, x, xo, out, yo + q * P);
+            }
+            if (tmp != null) {
+                System.arraycopy(tmp, 0, y, yOff + i * yStride, cols);
             }
         }
         return true;
@@ -301,7 +313,7 @@ final class VectorKernels extends DecodeKernels {
 
     /** One row against two panels of 16-bit weights, widened in registers. */
     private static void halfRow1x2(PackedMatrix.HalfPanels w, int off0, int off1, int k, float[] x, int xOff, float[] y,
-                                   int yOff, int cols) {
+                                   int yOff) {
         short[] d = w.data;
         int mode = mode(w);
         FloatVector a0 = FloatVector.zero(F);
@@ -317,11 +329,14 @@ final class VectorKernels extends DecodeKernels {
             a2 = widen(d, o1, mode).fma(v, a2);
             a3 = widen(d, o1 + L, mode).fma(v, a3);
         }
-        store4(y, yOff, cols, a0, a1, a2, a3);
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
     }
 
-    private static void halfRow1x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, float[] y, int yOff,
-                                   int cols) {
+    private static void halfRow1x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, float[] y,
+                                   int yOff) {
         short[] d = w.data;
         int mode = mode(w);
         FloatVector a0 = FloatVector.zero(F);
@@ -332,8 +347,8 @@ final class VectorKernels extends DecodeKernels {
             a0 = widen(d, o0, mode).fma(v, a0);
             a1 = widen(d, o0 + L, mode).fma(v, a1);
         }
-        store(y, yOff, 0, cols, a0);
-        store(y, yOff, 1, cols, a1);
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
     }
 
     /** Widening modes: BF16; FP16 without infinities or NaNs (fewer operations); any FP16. */
@@ -428,7 +443,7 @@ final class VectorKernels extends DecodeKernels {
             a2.mul(scale).intoArray(out, t + 2 * L);
             a3.mul(scale).intoArray(out, t + 3 * L);
         }
-        // The rest, a vector at a time; only a last partial vector is masked.
+        // The rest, a vector at a time.
         for (; t + L <= n; t += L) {
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
@@ -436,13 +451,24 @@ final class VectorKernels extends DecodeKernels {
             }
             a0.mul(scale).intoArray(out, t);
         }
-        if (t < n) {
-            VectorMask<Float> m = F.indexInRange(t, n);
+        if (t < n && t + L <= kStride) {
+            // The last few positions as a full vector: the cache rows hold kStride positions, so the
+            // lanes past n read unused slots, and only the first n - t results are kept.
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
-                a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t, m).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
+                a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
             }
-            a0.mul(scale).intoArray(out, t, m);
+            float[] last = new float[L];
+            a0.mul(scale).intoArray(last, 0);
+            System.arraycopy(last, 0, out, t, n - t);
+            t = n;
+        }
+        for (; t < n; t++) {
+            float acc = 0f;
+            for (int i = 0; i < headDim; i++) {
+                acc = Math.fma(keys[kOff + i * kStride + t], q[qOff + i], acc);
+            }
+            out[t] = acc * scale;
         }
     }
 
@@ -505,14 +531,13 @@ final class VectorKernels extends DecodeKernels {
             a0.intoArray(out, outOff + j);
             j += L;
         }
-        if (j < headDim) {
-            // A last partial vector of the head dimension, masked.
-            VectorMask<Float> m = F.indexInRange(j, headDim);
-            FloatVector a0 = FloatVector.zero(F);
+        // A head dimension that is not a multiple of the vector width (not LLaMA's): the rest one by one.
+        for (; j < headDim; j++) {
+            float acc = 0f;
             for (int t = 0; t < n; t++) {
-                a0 = FloatVector.fromArray(F, values, vOff + t * vStride + j, m).fma(FloatVector.broadcast(F, p[t]), a0);
+                acc = Math.fma(values[vOff + t * vStride + j], p[t], acc);
             }
-            a0.intoArray(out, outOff + j, m);
+            out[outOff + j] = acc;
         }
     }
 }
