@@ -288,6 +288,9 @@ final class VectorKernels extends DecodeKernels {
     @Override
     boolean halfRows(PackedMatrix.HalfPanels w, int p, int np, float[] x, int xOff, int xStride, int rows, float[] y,
                      int yOff, int yStride, int cols) {
+        if (w.special) {
+            return false;
+        }
         int k = w.cols();
         int ps = k * P;
         int off = (int) w.index(p, 0, 0);
@@ -311,11 +314,14 @@ final class VectorKernels extends DecodeKernels {
         return true;
     }
 
-    /** One row against two panels of 16-bit weights, widened in registers. */
+    /**
+     * One row against two panels of 16-bit weights, widened in registers (BF16, or FP16 without
+     * infinities and NaNs), written out in the loop: see the note on the FP32 kernels.
+     */
     private static void halfRow1x2(PackedMatrix.HalfPanels w, int off0, int off1, int k, float[] x, int xOff, float[] y,
                                    int yOff) {
         short[] d = w.data;
-        int mode = mode(w);
+        boolean bf16 = w.bf16;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -324,10 +330,25 @@ final class VectorKernels extends DecodeKernels {
             FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
             int o0 = off0 + j * P;
             int o1 = off1 + j * P;
-            a0 = widen(d, o0, mode).fma(v, a0);
-            a1 = widen(d, o0 + L, mode).fma(v, a1);
-            a2 = widen(d, o1, mode).fma(v, a2);
-            a3 = widen(d, o1 + L, mode).fma(v, a3);
+            IntVector b0 = (IntVector) ShortVector.fromArray(S, d, o0).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b2 = (IntVector) ShortVector.fromArray(S, d, o1).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b3 = (IntVector) ShortVector.fromArray(S, d, o1 + L).convertShape(VectorOperators.S2I, I, 0);
+            if (bf16) {
+                a0 = b0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a1);
+                a2 = b2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a2);
+                a3 = b3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a3);
+            } else {
+                a0 = b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a1);
+                a2 = b2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b2.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a2);
+                a3 = b3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b3.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a3);
+            }
         }
         a0.intoArray(y, yOff);
         a1.intoArray(y, yOff + L);
@@ -338,14 +359,23 @@ final class VectorKernels extends DecodeKernels {
     private static void halfRow1x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, float[] y,
                                    int yOff) {
         short[] d = w.data;
-        int mode = mode(w);
+        boolean bf16 = w.bf16;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         for (int j = 0; j < k; j++) {
             FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
             int o0 = off0 + j * P;
-            a0 = widen(d, o0, mode).fma(v, a0);
-            a1 = widen(d, o0 + L, mode).fma(v, a1);
+            IntVector b0 = (IntVector) ShortVector.fromArray(S, d, o0).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
+            if (bf16) {
+                a0 = b0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a1);
+            } else {
+                a0 = b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a1);
+            }
         }
         a0.intoArray(y, yOff);
         a1.intoArray(y, yOff + L);
