@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.FastExp;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
 

@@ -15,19 +15,23 @@ public record BenchResult(String name, Map<String, Object> metrics) {
         metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     }
 
-    /** A human-readable multi-line rendering. */
+    /** A human-readable multi-line rendering; nested maps are indented under their key. */
     public String render() {
         StringBuilder sb = new StringBuilder(name).append('\n');
-        int w = metrics.keySet().stream().mapToInt(String::length).max().orElse(0);
-        metrics.forEach((k, v) -> {
-            sb.append("  ").append(String.format("%-" + w + "s", k));
-            if (v instanceof Map<?, ?> m) {
-                sb.append('\n');
-                m.forEach((k2, v2) -> sb.append("    ").append(k2).append(": ").append(v2).append('\n'));
+        render(sb, metrics, "  ");
+        return sb.toString();
+    }
+
+    private static void render(StringBuilder sb, Map<?, ?> m, String indent) {
+        int w = m.keySet().stream().mapToInt(k -> String.valueOf(k).length()).max().orElse(0);
+        m.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> sub) {
+                sb.append(indent).append(k).append('\n');
+                render(sb, sub, indent + "  ");
             } else {
-                sb.append("  ").append(v instanceof Double d ? String.format("%.4g", d) : String.valueOf(v)).append('\n');
+                sb.append(indent).append(String.format("%-" + w + "s", k)).append("  ")
+                        .append(v instanceof Double d ? String.format("%.4g", d) : String.valueOf(v)).append('\n');
             }
         });
-        return sb.toString();
     }
 }

@@ -22,9 +22,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj bench ...}: the benchmarks of the {@code bench} module. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory, the parallel executor against the planner.",
+        description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory, the parallel executor against the planner, generation.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
-            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class, BenchCommand.Executor.class})
+            BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class, BenchCommand.Executor.class,
+            BenchGenerateCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

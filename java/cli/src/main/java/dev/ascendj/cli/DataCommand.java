@@ -27,8 +27,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ascendj data ...}: knowledge-graph instruction data. */
 @Command(name = "data", mixinStandardHelpOptions = true,
-        description = "Knowledge-graph instruction data: import public NER/RTE formats, clean, mix, split, export.",
-        subcommands = {DataCommand.Prepare.class, DataCommand.Import.class})
+        description = "Knowledge-graph data: import public NER/RTE formats, clean, mix, split, export; merge extractions"
+                + " into a graph.",
+        subcommands = {DataCommand.Prepare.class, DataCommand.Import.class, DataGraphCommand.class})
 final class DataCommand implements Runnable {
     @Spec
     CommandSpec spec;

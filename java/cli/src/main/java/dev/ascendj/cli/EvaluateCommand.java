@@ -21,6 +21,8 @@ import dev.ascendj.data.Triple;
 import dev.ascendj.data.eval.IeRecord;
 import dev.ascendj.data.eval.IeScorer;
 import dev.ascendj.data.extract.Extraction;
+import dev.ascendj.data.extract.Extractor;
+import dev.ascendj.data.extract.Passage;
 import dev.ascendj.data.io.BadRecords;
 import dev.ascendj.data.io.ImportOptions;
 import dev.ascendj.data.io.SourceFormat;
@@ -87,6 +89,9 @@ final class EvaluateCommand implements Callable<Integer> {
     Path predictions;
     @Option(names = "--top-errors", defaultValue = "10", description = "With --task: error kinds to list.")
     int topErrors;
+    @Option(names = "--batch", defaultValue = "16",
+            description = "With --task: examples decoded together (default ${DEFAULT-VALUE}).")
+    int batch;
 
     @Override
     public Integer call() throws Exception {
@@ -127,20 +132,28 @@ final class EvaluateCommand implements Callable<Integer> {
         Task t = Task.parse(task);
         Schema s = schema == null ? Schema.NONE : Schema.read(schema);
         List<KgSample> samples = SourceFormat.INSTRUCTION.read(source.data, ImportOptions.DEFAULT, BadRecords.failing());
+        if (batch < 1) {
+            throw new ParameterException(spec.commandLine(), "--batch must be at least 1, got " + batch);
+        }
         List<IeScorer.Pair> pairs = new ArrayList<>();
-        List<ExtractionRun.Input> inputs = new ArrayList<>();
+        List<Extractor.Job> jobs = new ArrayList<>();
         List<KgSample> chosen = new ArrayList<>();
         for (KgSample k : samples) {
             if (k.task() == t && (limit == null || chosen.size() < limit)) {
                 chosen.add(k);
-                inputs.add(new ExtractionRun.Input(k.id(), t, k.text(), template ? null : k.instruction()));
+                jobs.add(new Extractor.Job(Passage.of(k.id(), k.text()), t, template ? null : k.instruction(), s));
             }
         }
         if (chosen.isEmpty()) {
             throw new IllegalArgumentException(source.data + " holds no " + t + " examples");
         }
-        List<Extraction> ex = ExtractionRun.run(model, adapter, tokenizer, seed, Generator.Options.greedy(maxNewTokens), s,
-                inputs, spec.commandLine().getErr());
+        List<Extraction> ex;
+        String timing;
+        try (ExtractionRun run = new ExtractionRun(model, adapter, tokenizer, seed, Generator.Options.greedy(maxNewTokens),
+                threads.count())) {
+            ex = run.runAll(jobs, batch, spec.commandLine().getErr());
+            timing = run.timing(batch);
+        }
         for (int i = 0; i < chosen.size(); i++) {
             KgSample k = chosen.get(i);
             Extraction e = ex.get(i);
@@ -156,7 +169,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (predictions != null) {
             ExtractionRun.writeJsonl(predictions, ex);
         }
-        spec.commandLine().getErr().println(ExtractionRun.summary(ex)
+        spec.commandLine().getErr().println(ExtractionRun.summary(ex) + " " + timing
                 + (predictions != null ? "; wrote " + predictions : ""));
         EvalIeCommand.print(spec, List.of(IeScorer.score(t, pairs, topErrors)), json, null);
         return 0;

@@ -61,7 +61,8 @@ final class GenerateCommand implements Callable<Integer> {
              LlamaModel m = ModelSource.load(model, adapter, null, device, 0)) {
             ModelSource.checkVocabulary(m.config(), tok);
             int[] promptIds = raw ? tok.encode(prompt, true) : PromptTemplate.llama2().encodePrompt(tok, prompt, input);
-            int[] ids = new Generator(m, ops, tok.vocabSize()).generate(promptIds, tok.eosId(), options);
+            Generator g = new Generator(m, ops, tok.vocabSize(), Generator.defaultEngine(m), threads.count());
+            int[] ids = g.generate(promptIds, tok.eosId(), options);
             String text = tok.decode(ids, true);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
@@ -71,6 +72,7 @@ final class GenerateCommand implements Callable<Integer> {
                 n.set("promptIds", mapper.valueToTree(promptIds));
                 n.set("generatedIds", mapper.valueToTree(ids));
                 n.put("text", text);
+                n.put("decoder", g.describe());
                 out.println(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(n));
             } else {
                 out.println(text.strip());

@@ -1,13 +1,12 @@
 package dev.ascendj.cli;
 
-import picocli.CommandLine;
-
 /** Entry point of {@code java -jar ascendj.jar}. */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) {
-        System.exit(AscendjCommand.commandLine().execute(args));
+        java.util.OptionalInt child = VectorRelauncher.runIfNeeded(args);
+        System.exit(child.isPresent() ? child.getAsInt() : AscendjCommand.commandLine().execute(args));
     }
 }

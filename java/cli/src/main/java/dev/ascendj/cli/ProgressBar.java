@@ -9,13 +9,20 @@ import java.time.Duration;
  */
 final class ProgressBar {
     private final PrintWriter err;
+    private final String unit;
     private final boolean interactive;
     private final long start = System.nanoTime();
     private long lastPrinted = -1;
     private long firstDone = -1;
 
     ProgressBar(PrintWriter err) {
+        this(err, "step");
+    }
+
+    /** A bar counting {@code unit}s ("step 3/20", "record 120/5000"). */
+    ProgressBar(PrintWriter err, String unit) {
         this.err = err;
+        this.unit = unit;
         this.interactive = System.console() != null;
     }
 
@@ -31,7 +38,7 @@ final class ProgressBar {
         int filled = (int) Math.round(width * (double) done / total);
         String bar = "[" + "=".repeat(Math.max(filled - 1, 0)) + (filled > 0 ? ">" : "")
                 + " ".repeat(width - filled) + "]";
-        String line = String.format("step %d/%d %s %s ETA %s", done, total, bar, status, format(eta));
+        String line = String.format("%s %d/%d %s %s ETA %s", unit, done, total, bar, status, format(eta));
         if (interactive) {
             err.print("\r" + line + "   ");
             if (done == total) {

@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 /** The shared {@code --threads} option of commands that compute on the CPU. */
 final class ThreadsOption {
     @Option(names = "--threads", paramLabel = "N",
-            description = "CPU worker threads for kernels and OpenBLAS (default: all cores, or -Dascendj.cpu.threads).")
+            description = "CPU worker threads for kernels, OpenBLAS and the fast decoder (default: all cores, or"
+                    + " -Dascendj.cpu.threads).")
     Integer threads;
 
     /** Applies the option, if given. */
@@ -14,5 +15,10 @@ final class ThreadsOption {
         if (threads != null) {
             CpuThreads.setThreads(threads);
         }
+    }
+
+    /** The thread count in effect (the option, else the backend's default): also the fast decoder's. */
+    int count() {
+        return threads != null ? threads : CpuThreads.threads();
     }
 }

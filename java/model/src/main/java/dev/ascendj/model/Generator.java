@@ -4,18 +4,63 @@ import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.layers.KvCache;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * Text generation with a KV cache: the prompt runs through the model once, then each new token
  * costs one position. Temperature 0 is greedy decoding; otherwise tokens are sampled from the
  * softmax at that temperature, restricted to the smallest set of tokens whose probability
  * reaches {@code topP} (nucleus sampling), with a seeded generator so that runs repeat.
+ *
+ * <p>Two engines: on a CPU model the {@linkplain Engine#FAST fast decoder}
+ * ({@link FastDecoder}: packed weights, Vector API kernels, continuous batching), which takes a
+ * copy of the weights when the generator is built; elsewhere, or on request, the
+ * {@linkplain Engine#KERNELS model's own forward pass} through the backend's operators, one
+ * sequence at a time (the reference the fast decoder is tested against).
+ *
+ * <p>{@link #generateAll} continues many prompts with up to {@code maxBatch} in flight; each
+ * result equals, token for token, what {@link #generate} gives for that prompt alone.
+ *
+ * <p>A generator is used by one thread at a time (the fast decoder uses its own worker threads).
+ *
+ * <pre>{@code
+ * Generator g = new Generator(model, ops, tokenizer.vocabSize());
+ * int[] answer = g.generate(prompt, tokenizer.eosId(), Generator.Options.greedy(64));
+ * g.generateAll(requests.iterator(), tokenizer.eosId(), Generator.Options.greedy(96), 16,
+ *         r -> System.out.println(r.tag() + ": " + tokenizer.decode(r.tokens(), true)));
+ * }</pre>
  */
 public final class Generator {
+    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(Generator.class);
+
+    /** Rows (prompt tokens plus decoding sequences) one step of batched decoding runs at most. */
+    public static final int STEP_TOKENS = 512;
+
+    /** Which implementation decodes. */
+    public enum Engine {
+        /** {@link FastDecoder}, on the CPU: packed weights, vector kernels, batches. */
+        FAST,
+        /** The model's forward pass through the backend's operators, one sequence at a time. */
+        KERNELS
+    }
+
+    /** A prompt to continue (token ids, BOS included if wanted), with a tag that comes back with its result. */
+    public record Request<T>(T tag, int[] prompt) {
+    }
+
+    /**
+     * A finished request: the new ids (the EOS included when it was produced) and whether it
+     * stopped at the EOS (otherwise it reached the token limit).
+     */
+    public record Result<T>(T tag, int[] prompt, int[] tokens, boolean stoppedAtEos) {
+    }
+
     /** How to decode. */
     public record Options(int maxNewTokens, double temperature, double topP, long seed) {
         public Options {
@@ -39,6 +84,8 @@ public final class Generator {
     private final LlamaModel model;
     private final Ops ops;
     private final int vocabLimit;
+    private final Engine engine;
+    private final FastDecoder decoder;
 
     /** A generator that may produce any id of the model's vocabulary. */
     public Generator(LlamaModel model, Ops ops) {
@@ -47,9 +94,39 @@ public final class Generator {
 
     /**
      * A generator that only produces ids below {@code vocabLimit}: for a tokenizer smaller than the
-     * model's embedding (ids it cannot decode are never chosen).
+     * model's embedding (ids it cannot decode are never chosen). The fast engine on a CPU model,
+     * on {@link #defaultThreads()} threads.
      */
     public Generator(LlamaModel model, Ops ops, int vocabLimit) {
+        this(model, ops, vocabLimit, defaultEngine(model), defaultThreads());
+    }
+
+    /**
+     * The fast engine when the model is on the CPU and the heap can hold the decoder's copy of its
+     * weights (else, with a warning that names -Xmx, the kernel engine).
+     */
+    public static Engine defaultEngine(LlamaModel model) {
+        if (!FastDecoder.supports(model)) {
+            return Engine.KERNELS;
+        }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        long need = FastDecoder.heapBytes(model);
+        if (need > free) {
+            LOG.warn("the fast decoder needs {} MiB of heap for its copy of the weights and {} MiB are free"
+                    + " (raise -Xmx); decoding with the backend's kernels instead", need >> 20, free >> 20);
+            return Engine.KERNELS;
+        }
+        return Engine.FAST;
+    }
+
+    /**
+     * A generator with the given engine; {@code threads} is the fast decoder's thread count
+     * (the kernels engine uses the backend's own).
+     *
+     * @throws IllegalArgumentException when the fast engine is asked for a model that is not on the CPU
+     */
+    public Generator(LlamaModel model, Ops ops, int vocabLimit, Engine engine, int threads) {
         if (vocabLimit < 1 || vocabLimit > model.config().vocabSize()) {
             throw new IllegalArgumentException("vocabulary limit " + vocabLimit + " outside [1, "
                     + model.config().vocabSize() + "]");
@@ -57,6 +134,27 @@ public final class Generator {
         this.model = model;
         this.ops = ops;
         this.vocabLimit = vocabLimit;
+        this.engine = engine;
+        this.decoder = engine == Engine.FAST ? FastDecoder.of(model, threads) : null;
+    }
+
+    /** Threads of the fast engine by default: {@code -Dascendj.cpu.threads}, else every core. */
+    public static int defaultThreads() {
+        return Math.max(1, Integer.getInteger("ascendj.cpu.threads", Runtime.getRuntime().availableProcessors()));
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** The model's configuration (its context length bounds prompt plus answer). */
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    /** "fast decoder: vector (16 float lanes), 2 threads" or "backend kernels". */
+    public String describe() {
+        return engine == Engine.FAST ? "fast decoder: " + decoder.describe() : "backend kernels";
     }
 
     /**
@@ -65,6 +163,38 @@ public final class Generator {
      * (the EOS included when it was produced).
      */
     public int[] generate(int[] prompt, int eosId, Options options) {
+        if (engine == Engine.KERNELS) {
+            return generateWithKernels(prompt, eosId, options);
+        }
+        int[][] out = new int[1][];
+        new ContinuousBatch<Void>(decoder, vocabLimit, eosId, options, 1, STEP_TOKENS)
+                .run(List.of(new Request<Void>(null, prompt)).iterator(), r -> out[0] = r.tokens());
+        return out[0];
+    }
+
+    /**
+     * Continues every request with up to {@code maxBatch} sequences in flight (continuous
+     * batching: a finished sequence's place goes to the next request at once), calling
+     * {@code done} on this thread as each finishes, in order of completion. Requests are taken
+     * from the iterator only as places free up. With the kernels engine they run one at a time.
+     *
+     * @throws IllegalArgumentException for an empty prompt, or one that with
+     *                                  {@code options.maxNewTokens()} exceeds the model's positions
+     */
+    public <T> void generateAll(Iterator<Request<T>> requests, int eosId, Options options, int maxBatch,
+                                Consumer<Result<T>> done) {
+        if (engine == Engine.KERNELS) {
+            while (requests.hasNext()) {
+                Request<T> r = requests.next();
+                int[] t = generateWithKernels(r.prompt(), eosId, options);
+                done.accept(new Result<>(r.tag(), r.prompt(), t, t.length > 0 && t[t.length - 1] == eosId));
+            }
+            return;
+        }
+        new ContinuousBatch<T>(decoder, vocabLimit, eosId, options, maxBatch, STEP_TOKENS).run(requests, done);
+    }
+
+    private int[] generateWithKernels(int[] prompt, int eosId, Options options) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
@@ -103,9 +233,14 @@ public final class Generator {
     }
 
     static int argmax(float[] logits) {
+        return argmax(logits, 0, logits.length);
+    }
+
+    /** The index (from {@code off}) of the largest of {@code logits[off, off + n)}; the first on ties. */
+    static int argmax(float[] logits, int off, int n) {
         int best = 0;
-        for (int i = 1; i < logits.length; i++) {
-            if (logits[i] > logits[best]) {
+        for (int i = 1; i < n; i++) {
+            if (logits[off + i] > logits[off + best]) {
                 best = i;
             }
         }
@@ -124,13 +259,14 @@ public final class Generator {
             p[i] = Math.exp((logits[i] - max) / o.temperature());
             sum += p[i];
         }
-        Integer[] order = new Integer[n];
+        int[] order = new int[n];
         for (int i = 0; i < n; i++) {
             order[i] = i;
             p[i] /= sum;
         }
-        // Highest probability first; ties by id so the order is deterministic.
-        Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        // Highest probability first; ties by id (a stable sort of ids in ascending order), so the
+        // order is deterministic. A primitive merge sort: boxing 32,000 ids per token costs milliseconds.
+        sortByDescending(order, p);
         double mass = 0;
         int keep = 0;
         while (keep < n && (keep == 0 || mass < o.topP())) {
@@ -145,5 +281,31 @@ public final class Generator {
             }
         }
         return order[keep - 1];
+    }
+
+    /** Stable merge sort of {@code order} by {@code p[order[i]]}, largest first. */
+    private static void sortByDescending(int[] order, double[] p) {
+        int n = order.length;
+        int[] buf = new int[n];
+        for (int width = 1; width < n; width *= 2) {
+            for (int lo = 0; lo < n - width; lo += 2 * width) {
+                int mid = lo + width;
+                int hi = Math.min(lo + 2 * width, n);
+                int i = lo;
+                int j = mid;
+                int k = lo;
+                while (i < mid && j < hi) {
+                    // Take from the right only when strictly larger: equal values keep their order.
+                    buf[k++] = Double.compare(p[order[j]], p[order[i]]) > 0 ? order[j++] : order[i++];
+                }
+                while (i < mid) {
+                    buf[k++] = order[i++];
+                }
+                while (j < hi) {
+                    buf[k++] = order[j++];
+                }
+                System.arraycopy(buf, lo, order, lo, hi - lo);
+            }
+        }
     }
 }

@@ -12,18 +12,28 @@ import dev.ascendj.data.Triple;
  * The result of extracting from one sentence: the prompt's instruction, what the model generated,
  * whether generation hit the token limit, and what the parser read from it.
  *
- * @param error why nothing was generated (the prompt did not fit the model), or null
+ * @param error     why nothing was generated (the prompt did not fit the model), or null
+ * @param passage   where the text came from in a corpus file, or null for text given directly
+ * @param newTokens tokens the model generated
  */
 public record Extraction(String id, Task task, String text, String instruction, String generation, boolean truncated,
-                         ParseResult parsed, String error) {
+                         ParseResult parsed, String error, Passage passage, int newTokens) {
     /**
      * The JSON form written by {@code ascendj extract} and read by {@code eval-ie}: id (if any),
-     * task, text, instruction, generation, entities or triples, wellFormed, truncated, problems.
+     * the place in the corpus (line; and for a record cut into passages, the passage index and its
+     * start and end in the record's text), task, text, instruction, generation, entities (with
+     * offsets in {@code text}) or triples, wellFormed, truncated, problems.
      */
     public ObjectNode toJson(ObjectMapper m) {
         ObjectNode n = m.createObjectNode();
         if (id != null) {
             n.put("id", id);
+        }
+        if (passage != null && passage.line() > 0) {
+            n.put("line", passage.line());
+            n.put("passage", passage.index());
+            n.put("start", passage.start());
+            n.put("end", passage.end());
         }
         n.put("task", task.id());
         n.put("text", text);

@@ -78,4 +78,32 @@ class ExtractorTest {
             assertEquals("Extract the triples.", e.instruction());
         }
     }
+
+    @Test
+    void batchedExtractionGivesEachPassageItsSoloResultInInputOrder() {
+        try (LlamaModel m = tiny()) {
+            Extractor x = new Extractor(m, backend.ops(), tokenizer, Generator.Options.greedy(10));
+            String[] texts = {"Ada Brook was born in Harlow.", "Liam works for Norell Labs in Kent.",
+                "Ada Brook was born in Harlow. ".repeat(20), "王芳出生于广州。", "Omar met Ada."};
+            java.util.List<Extractor.Job> jobs = new java.util.ArrayList<>();
+            for (int i = 0; i < texts.length; i++) {
+                jobs.add(new Extractor.Job(new Passage(i + 1, "s" + i, 0, 0, texts[i].length(), texts[i]), Task.NER, null,
+                        Schema.NONE));
+            }
+            java.util.List<Extraction> batched = new java.util.ArrayList<>();
+            x.extractAll(jobs.iterator(), 3, batched::add);
+            assertEquals(texts.length, batched.size());
+            for (int i = 0; i < texts.length; i++) {
+                Extraction solo = x.extract("s" + i, Task.NER, texts[i], null, Schema.NONE);
+                Extraction b = batched.get(i);
+                assertEquals("s" + i, b.id());
+                assertEquals(i + 1, b.passage().line());
+                assertEquals(solo.generation(), b.generation(), "passage " + i);
+                assertEquals(solo.error(), b.error());
+                assertEquals(i + 1, b.toJson(new ObjectMapper()).get("line").asInt());
+            }
+            assertNotNull(batched.get(2).error(), "the long passage does not fit and is reported in its place");
+            assertTrue(!x.fits(Task.NER, texts[2], null, Schema.NONE) && x.fits(Task.NER, texts[0], null, Schema.NONE));
+        }
+    }
 }

@@ -1,9 +1,10 @@
-package dev.ascendj.cpu;
+package dev.ascendj.core;
 
 /**
  * {@code exp} over float arrays, about five times faster than {@link Math#exp} because HotSpot
  * turns the loops into SIMD code: softmax-style kernels (attention, cross-entropy) spend much of
- * their time in {@code exp}. Relative error stays below 3e-7 (a few FP32 ulps) for arguments in
+ * their time in {@code exp}. Shared by the CPU backend's kernels and the fast decoder, so both
+ * compute the same values. Relative error stays below 3e-7 (a few FP32 ulps) for arguments in
  * [-87, 88]; smaller arguments give about 1e-38 instead of 0 and larger ones {@code exp(88)},
  * both harmless where it is used (arguments at most about 0 after subtracting a row maximum).
  * NaN stays NaN.
@@ -14,7 +15,7 @@ package dev.ascendj.cpu;
  * Taylor polynomial on |r| &lt;= ln(2)/2, and {@code 2^n} assembled from the bits of the rounded
  * value in a second loop.
  */
-final class FastExp {
+public final class FastExp {
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;   // exact in float: few bits
     private static final float LN2_LO = -2.12194440e-4f; // ln 2 - LN2_HI
@@ -33,7 +34,7 @@ final class FastExp {
      * elements of {@code tmp} (at least {@code to} long, not {@code a}) as scratch. Indexing both
      * arrays alike lets the JIT vectorise the loops without proving that they do not overlap.
      */
-    static void expShifted(float[] a, int from, int to, float shift, float[] tmp) {
+    public static void expShifted(float[] a, int from, int to, float shift, float[] tmp) {
         expPolynomial(a, from, to, shift, tmp);
         for (int i = from; i < to; i++) {
             // the low mantissa bits of t hold k in two's complement; shifted into the exponent
@@ -68,7 +69,7 @@ final class FastExp {
      * {@code a[i] = exp(a[i] - shift) * scale} for {@code i} in {@code [from, to)}: {@link #expShifted}
      * with the scaling folded into its second loop (softmax times a gradient factor in one pass).
      */
-    static void expShiftedScaled(float[] a, int from, int to, float shift, float scale, float[] tmp) {
+    public static void expShiftedScaled(float[] a, int from, int to, float shift, float scale, float[] tmp) {
         for (int c = from; c < to; c += CHUNK) {
             int end = Math.min(to, c + CHUNK);
             expPolynomial(a, c, end, shift, tmp);
@@ -82,7 +83,7 @@ final class FastExp {
      * {@link #expShifted} followed by the sum of the results in double, chunk by chunk so that
      * a long row is summed while its chunk is still in the L1 cache.
      */
-    static double expShiftedSum(float[] a, int from, int to, float shift, float[] tmp) {
+    public static double expShiftedSum(float[] a, int from, int to, float shift, float[] tmp) {
         double s = 0;
         for (int c = from; c < to; c += CHUNK) {
             int end = Math.min(to, c + CHUNK);
@@ -93,7 +94,7 @@ final class FastExp {
     }
 
     /** The sum of {@code a[from .. to)} in double, with independent partial sums for speed. */
-    static double sum(float[] a, int from, int to) {
+    public static double sum(float[] a, int from, int to) {
         double s0 = 0;
         double s1 = 0;
         double s2 = 0;
@@ -112,7 +113,7 @@ final class FastExp {
     }
 
     /** The maximum of {@code a[from .. to)} ({@code -inf} when empty; NaN if any is NaN). */
-    static float max(float[] a, int from, int to) {
+    public static float max(float[] a, int from, int to) {
         float m = Float.NEGATIVE_INFINITY;
         for (int i = from; i < to; i++) {
             m = Math.max(m, a[i]);

@@ -1,4 +1,4 @@
-package dev.ascendj.cpu;
+package dev.ascendj.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
