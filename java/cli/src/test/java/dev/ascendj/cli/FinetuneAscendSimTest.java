@@ -75,7 +75,7 @@ class FinetuneAscendSimTest {
     static void tinyModelAndPlans() throws Exception {
         Assumptions.assumeTrue(Cann.isSimulator() && Cann.isAvailable(), "run by the simulator executions");
         model = dir.resolve("tiny");
-        LlamaConfig c = new LlamaConfig(32, 64, 4, 4, 2, 1594, 1e-5, 10000, null, false, 64);
+        LlamaConfig c = LlamaConfig.builder().layers(4).kvHeads(2).vocab(1594).build();
         try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 11, null)) {
             ModelFiles.save(m, model, DType.FP32);
         }

@@ -58,7 +58,7 @@ class FinetuneNodesTest {
         shared = dir;
         model = shared.resolve("tiny");
         // Four layers (one per stage of the rehearsal), the example tokenizer's vocabulary.
-        LlamaConfig c = new LlamaConfig(32, 64, 4, 4, 2, 1594, 1e-5, 10000, null, false, 64);
+        LlamaConfig c = LlamaConfig.builder().layers(4).kvHeads(2).vocab(1594).build();
         try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 11, null)) {
             ModelFiles.save(m, model, DType.FP32);
         }

@@ -34,7 +34,7 @@ class QloraCommandsTest {
     @BeforeAll
     static void tinyModel() throws Exception {
         dense = tmp.resolve("dense");
-        LlamaConfig c = new LlamaConfig(64, 128, 2, 4, 2, 1594, 1e-5, 10000, null, false, 64);
+        LlamaConfig c = LlamaConfig.builder().hidden(64).intermediate(128).kvHeads(2).vocab(1594).build();
         try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 7, null)) {
             ModelFiles.save(m, dense, DType.FP32);
         }

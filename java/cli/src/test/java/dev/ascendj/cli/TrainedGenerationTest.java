@@ -61,7 +61,7 @@ class TrainedGenerationTest {
         backend = new CpuBackend(1, false);
         tokenizer = LlamaTokenizer.load(Path.of(TOKENIZER));
         Path init = tmp.resolve("init");
-        LlamaConfig c = new LlamaConfig(64, 128, 2, 4, 2, 1594, 1e-5, 10000, null, false, 128);
+        LlamaConfig c = LlamaConfig.builder().hidden(64).intermediate(128).kvHeads(2).vocab(1594).positions(128).build();
         try (LlamaModel m = LlamaModel.initialize(c, backend.device(0), 3, null)) {
             ModelFiles.save(m, init, DType.FP32);
         }

@@ -70,7 +70,7 @@ class QloraTrainingTest {
 
     @Test
     void qloraReachesTheLossOfLoraOnTheSameBase(@TempDir Path tmp) {
-        LlamaConfig config = new LlamaConfig(64, 172, 2, 4, 2, tokenizer.vocabSize(), 1e-5, 10000, null, false, 256);
+        LlamaConfig config = LlamaConfig.builder().hidden(64).intermediate(172).kvHeads(2).vocab(tokenizer.vocabSize()).positions(256).build();
         Path base = tmp.resolve("base");
         try (LlamaModel m = LlamaModel.initialize(config, backend.device(0), 5, null)) {
             train(m, records, tmp.resolve("pretrain"), PRETRAIN_STEPS, 3e-3);

@@ -48,7 +48,7 @@ class TrainerTest {
     }
 
     private LlamaConfig tinyConfig() {
-        return new LlamaConfig(32, 64, 2, 4, 2, tokenizer.vocabSize(), 1e-5, 10000, null, false, 256);
+        return LlamaConfig.builder().kvHeads(2).vocab(tokenizer.vocabSize()).positions(256).build();
     }
 
     private InstructionLoader loader(long seed) {

@@ -39,7 +39,7 @@ class ExtractorTest {
     }
 
     private LlamaModel tiny() {
-        return LlamaModel.initialize(new LlamaConfig(32, 64, 2, 4, 2, tokenizer.vocabSize(), 1e-5, 10000, null, false, 96),
+        return LlamaModel.initialize(LlamaConfig.builder().kvHeads(2).vocab(tokenizer.vocabSize()).positions(96).build(),
                 backend.device(0), 3, null);
     }
 

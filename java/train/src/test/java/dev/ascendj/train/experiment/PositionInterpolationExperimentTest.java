@@ -30,7 +30,7 @@ class PositionInterpolationExperimentTest {
     }
 
     private PositionInterpolationExperiment.Options options() {
-        LlamaConfig shape = new LlamaConfig(16, 32, 1, 2, 2, 20, 1e-5, 10000, null, false, 8);
+        LlamaConfig shape = LlamaConfig.builder().hidden(16).intermediate(32).layers(1).heads(2).kvHeads(2).vocab(20).positions(8).build();
         return new PositionInterpolationExperiment.Options(shape, 8, 2, 12, 4, 4, 1e-2, 3e-3, 3);
     }
 
