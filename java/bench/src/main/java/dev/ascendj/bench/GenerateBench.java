@@ -11,7 +11,7 @@ import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.decode.DecodeKernels;
 import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.decode.ScalarKernels;

@@ -15,6 +15,7 @@ import dev.ascendj.model.decode.DecodeKernels;
 import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.decode.ScalarKernels;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.quant.Nf4Quantizer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

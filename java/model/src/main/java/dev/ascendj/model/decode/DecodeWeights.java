@@ -6,7 +6,7 @@ import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.Parameter;
+import dev.ascendj.model.layers.Parameter;
 import java.nio.ByteOrder;
 import java.util.Map;
 

@@ -86,7 +86,7 @@ public final class FastDecoder {
      */
     public static long heapBytes(LlamaModel model) {
         long b = 0;
-        for (dev.ascendj.model.Parameter p : model.parameters().values()) {
+        for (dev.ascendj.model.layers.Parameter p : model.parameters().values()) {
             if (model.quantizedWeights().containsKey(p.name())) {
                 // Codes (half a byte) and per-segment block maxima (at most one float per 32 elements).
                 b += p.numel() / 2 + p.numel() / 8;
