@@ -256,7 +256,7 @@ class OperatorCommandsTest {
         // monitor, on the rank logs of both servers collected into one directory.
         Path output = dir.resolve("collected/output");
         for (int s = 0; s < SERVERS; s++) {
-            copyTree(servers.resolve(LabCluster.host(s)).resolve("job/output"), output);
+            FinetuneNodesTest.copyTree(servers.resolve(LabCluster.host(s)).resolve("job/output"), output);
         }
         Path png = dir.resolve("loss.png");
         CommandRun m = run("monitor", output.toString(), "--plan", plan.toString(), "--plot", png.toString());
@@ -396,7 +396,7 @@ class OperatorCommandsTest {
 
         // One server's recordings missing: its checks fail, naming it; the other's still pass.
         Path partial = dir.resolve("preflight-partial");
-        copyTree(healthy.resolve("10.0.0.11"), partial.resolve("10.0.0.11"));
+        FinetuneNodesTest.copyTree(healthy.resolve("10.0.0.11"), partial.resolve("10.0.0.11"));
         CommandRun p = run("preflight", "--inventory", inventory.toString(), "--from", partial.toString());
         assertEquals(1, p.code(), p.output());
         List<String[]> prow = p.out().lines().skip(1).takeWhile(l -> !l.isBlank()).map(l -> l.split("\\s{2,}")).toList();
@@ -593,19 +593,6 @@ class OperatorCommandsTest {
             procs.forEach(Process::destroyForcibly);
         }
         assertFalse(Files.exists(bin.resolve("ssh-calls")), "no server was asked to stop");
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> all = Files.walk(from)) {
-            for (Path p : all.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target);
-                }
-            }
-        }
     }
 
     private static List<Path> safetensorsIn(Path d) throws IOException {
