@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.testkit.LabCluster;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,13 +47,13 @@ class InventoryTest {
         assertEquals(planned, inv.toCluster());
         assertEquals(2222, inv.servers().get(0).sshPort());
         assertEquals(List.of(0, 1), inv.servers().get(0).devices().stream().map(Inventory.Device::id).toList());
-        LaunchException port = fails(TestPlans.inventoryYaml(1, 1).replace("  - host: 10.0.0.11\n", "  - host: 10.0.0.11\n    sshPort: 70000\n"));
+        LaunchException port = fails(LabCluster.inventoryYaml(1, 1).replace("  - host: 10.0.0.11\n", "  - host: 10.0.0.11\n    sshPort: 70000\n"));
         assertTrue(port.getMessage().endsWith("servers[0].sshPort: 70000 is not a port number (1-65535)"), port.getMessage());
     }
 
     @Test
     void duplicateDeviceIps() {
-        LaunchException e = fails(TestPlans.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
+        LaunchException e = fails(LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
         assertTrue(e.getMessage().endsWith("servers[1].devices[0].ip: address 192.168.100.101 is already used by servers[0].devices[0].ip"),
                 e.getMessage());
     }
@@ -67,7 +68,7 @@ class InventoryTest {
 
     @Test
     void serversWithDifferentNpuCounts() {
-        String y = TestPlans.inventoryYaml(2, 8);
+        String y = LabCluster.inventoryYaml(2, 8);
         y = y.substring(0, y.lastIndexOf("      - {id: 4")); // second server keeps NPUs 0-3
         LaunchException e = fails(y);
         assertTrue(e.getMessage().endsWith("servers[1].devices: 4 devices, but servers[0] has 8; every server must contribute the same number of devices"),
@@ -111,7 +112,7 @@ class InventoryTest {
 
     @Test
     void duplicateHostsAndDeviceIds() {
-        LaunchException e = fails(TestPlans.inventoryYaml(2, 1).replace("10.0.0.12", "10.0.0.11"));
+        LaunchException e = fails(LabCluster.inventoryYaml(2, 1).replace("10.0.0.12", "10.0.0.11"));
         assertTrue(e.getMessage().endsWith("servers[1].host: host 10.0.0.11 is listed twice"), e.getMessage());
         e = fails(ONE + "      - {id: 0, ip: 192.168.100.101}\n      - {id: 0, ip: 192.168.101.101}\n");
         assertTrue(e.getMessage().endsWith("servers[0].devices[1].id: device 0 is listed twice"), e.getMessage());

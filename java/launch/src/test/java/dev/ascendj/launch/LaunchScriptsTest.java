@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
+import dev.ascendj.testkit.LabCluster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,7 +32,7 @@ class LaunchScriptsTest {
     Path dir;
 
     private Inventory inventory(int servers) {
-        return Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(servers, 8)));
+        return Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(servers, 8)));
     }
 
     private static String config(Plan plan) {
@@ -42,7 +43,7 @@ class LaunchScriptsTest {
 
     /** A 2x8 910B job, the hardware whose MindFormers releases have msrun. */
     private Inventory inventory910b() {
-        return Inventory.read(TestPlans.write(dir, "b.yaml", TestPlans.inventoryYaml(2, 8).replace("ascend-910a", "ascend-910b")));
+        return Inventory.read(TestPlans.write(dir, "b.yaml", LabCluster.inventoryYaml(2, 8).replace("ascend-910a", "ascend-910b")));
     }
 
     private static Plan plan910b() {
@@ -164,7 +165,7 @@ class LaunchScriptsTest {
     @Test
     void whenOneRankDiesTheServerStopsTheOthersAndTheirChildren() throws Exception {
         Plan plan = TestPlans.plan(dev.ascendj.plan.ClusterSpec.parse("2x2-910a"), 4, 1, 1, 1, 1, dev.ascendj.plan.Recompute.NONE);
-        Inventory inv = Inventory.read(TestPlans.write(dir, "two.yaml", TestPlans.inventoryYaml(2, 2).replace("name: lab", "name: lab\nuser: hpc")));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "two.yaml", LabCluster.inventoryYaml(2, 2).replace("name: lab", "name: lab\nuser: hpc")));
         // A stand-in for ssh on the server's PATH: records how the peer was called and what it was sent.
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Files.writeString(bin.resolve("ssh"), "#!/bin/bash\necho \"$*\" > '" + dir.resolve("peer-args") + "'\ncat > '"
@@ -278,7 +279,7 @@ class LaunchScriptsTest {
         Path planFile = dir.resolve("plan.json");
         plan.write(planFile);
         Path cfg = TestPlans.write(dir, "run.yaml", config(plan));
-        Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8));
+        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path out = dir.resolve("scripts");
         var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", out.toString(), "--ssh", fakeSsh().toString());
@@ -303,7 +304,7 @@ class LaunchScriptsTest {
         Files.writeString(ssh, "#!/bin/sh\ntouch '" + marker + "'\n");
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
         for (String host : List.of("10.0.0.12;touch /tmp/x", "$(reboot)", "-oProxyCommand=sh", "10.0.0.300")) {
-            Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8).replace("10.0.0.12", host.replace("\"", "")));
+            Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("10.0.0.12", host.replace("\"", "")));
             var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                     cfg.toString(), "--out", dir.resolve("s").toString(), "--ssh", ssh.toString());
             assertEquals(2, r.code(), host + ": " + r.out() + r.err());
@@ -319,7 +320,7 @@ class LaunchScriptsTest {
         Path planFile = dir.resolve("plan.json");
         plan.write(planFile);
         Path cfg = TestPlans.write(dir, "run.yaml", config(plan).replace("data_parallel: 4", "data_parallel: 2"));
-        Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8));
+        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         var r = CommandRun.of(new LaunchCommand(), "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", dir.resolve("s").toString());
         assertEquals(2, r.code());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
+import dev.ascendj.testkit.LabCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PreflightTest {
 
-    static final Path SAMPLES = Path.of("src/test/resources/dev/ascendj/launch/preflight");
+    static final Path SAMPLES = LabCluster.preflightRecordings("healthy").getParent();
 
     @TempDir
     Path dir;
@@ -115,7 +116,7 @@ class PreflightTest {
     /** On a machine without Ascend tools the live checks fail cleanly, one line each, with fixes. */
     @Test
     void localRunWithoutAscendToolsFailsCleanly() {
-        Path one = TestPlans.write(dir, "one.yaml", TestPlans.inventoryYaml(1, 1));
+        Path one = TestPlans.write(dir, "one.yaml", LabCluster.inventoryYaml(1, 1));
         var r = CommandRun.of(new PreflightCommand(), "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());
@@ -175,6 +176,6 @@ class PreflightTest {
     }
 
     private Path inv() {
-        return TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8));
+        return TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
     }
 }

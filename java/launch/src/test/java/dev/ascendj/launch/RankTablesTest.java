@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
+import dev.ascendj.testkit.LabCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -21,7 +22,7 @@ class RankTablesTest {
 
     @Test
     void rankTableMatchesGoldenFile() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTables.build(inv, TestPlans.twoByEight());
         TestPlans.assertGolden("hccl_2s_16p.json", RankTables.toJson(t));
     }
@@ -29,7 +30,7 @@ class RankTablesTest {
     @Test
     void everyRankIdFollowsThePlansRankMap() {
         Plan plan = TestPlans.twoByEight();
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTables.build(inv, plan);
         Map<String, String> rankByServerDevice = new HashMap<>();
         for (RankTable.Server s : t.serverList()) {
@@ -49,7 +50,7 @@ class RankTablesTest {
 
     @Test
     void allValuesAreStringsAndTheTableReadsBack() throws Exception {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTables.build(inv, TestPlans.twoByEight());
         Path f = dir.resolve("out/hccl.json");
         RankTables.write(t, f);
@@ -63,21 +64,21 @@ class RankTablesTest {
 
     @Test
     void serverCountMustMatchThePlan() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(3, 8)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(3, 8)));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 3 servers, but the plan is for 2 (16 devices: dp 4 x tp 1 x pp 4)", e.getMessage());
     }
 
     @Test
     void npuCountMustMatchThePlan() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 4)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 4)));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 4 NPUs per server, but the plan uses 8 per server", e.getMessage());
     }
 
     @Test
     void planMadeFromAnInventoryMustListTheSameHosts() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", TestPlans.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         Plan plan = TestPlans.plan(inv.toCluster(), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
         assertEquals(16, RankTables.build(inv, plan).rankCount());
         Inventory swapped = new Inventory(inv.name(), inv.hardware(), null, List.of(inv.servers().get(1), inv.servers().get(0)));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.testkit.LabCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class RanktableCommandTest {
 
     @Test
     void writesTheTableFromAnInventory() throws Exception {
-        Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8));
+        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path plan = dir.resolve("plan.json");
         TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
@@ -59,7 +60,7 @@ class RanktableCommandTest {
 
     @Test
     void invalidInputExitsWith2AndWritesNothing() {
-        Path inv = TestPlans.write(dir, "cluster.yaml", TestPlans.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
+        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
         Path plan = dir.resolve("plan.json");
         TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");

@@ -40,18 +40,6 @@ final class TestPlans {
         return plan(ClusterSpec.parse("2x8-910a"), 4, 1, 4, 1, 16, Recompute.SELECTIVE);
     }
 
-    static String inventoryYaml(int servers, int devices) {
-        StringBuilder sb = new StringBuilder("name: lab\nhardware: ascend-910a\nservers:\n");
-        for (int s = 0; s < servers; s++) {
-            sb.append("  - host: 10.0.0.").append(11 + s).append('\n').append("    devices:\n");
-            for (int d = 0; d < devices; d++) {
-                sb.append("      - {id: ").append(d).append(", ip: 192.168.").append(100 + d % 4).append('.').append(101 + s + 20 * (d / 4))
-                        .append("}\n");
-            }
-        }
-        return sb.toString();
-    }
-
     static Path write(Path dir, String name, String text) {
         try {
             Path p = dir.resolve(name);

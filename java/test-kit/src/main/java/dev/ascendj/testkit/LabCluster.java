@@ -1,0 +1,49 @@
+package dev.ascendj.testkit;
+
+import java.nio.file.Path;
+
+/**
+ * The cluster the operator-toolkit tests describe: Ascend 910A servers at 10.0.0.11, 10.0.0.12,
+ * ..., NPU d of server s with its NIC at {@link #deviceIp(int, int)}, and the outputs recorded
+ * on two such servers of eight NPUs for {@code ascendj preflight --from}.
+ *
+ * <pre>{@code
+ * Files.writeString(dir.resolve("cluster.yaml"), LabCluster.inventoryYaml(2, 8));
+ * CommandRun r = Cli.run("preflight", "--inventory", ..., "--from", LabCluster.preflightRecordings("healthy").toString());
+ * }</pre>
+ */
+public final class LabCluster {
+    private LabCluster() {
+    }
+
+    /** Address of server {@code s} (0-based). */
+    public static String host(int s) {
+        return "10.0.0." + (11 + s);
+    }
+
+    /** NIC address of NPU {@code d} of server {@code s}: one subnet per NIC index within each HCCS group of four. */
+    public static String deviceIp(int s, int d) {
+        return "192.168." + (100 + d % 4) + "." + (101 + s + 20 * (d / 4));
+    }
+
+    /** The inventory file (YAML, the format of docs/operators.md) of {@code servers} servers with NPUs 0..devices-1. */
+    public static String inventoryYaml(int servers, int devices) {
+        StringBuilder sb = new StringBuilder("name: lab\nhardware: ascend-910a\nservers:\n");
+        for (int s = 0; s < servers; s++) {
+            sb.append("  - host: ").append(host(s)).append('\n').append("    devices:\n");
+            for (int d = 0; d < devices; d++) {
+                sb.append("      - {id: ").append(d).append(", ip: ").append(deviceIp(s, d)).append("}\n");
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Outputs of {@code ascendj preflight --save} on the 2 x 8 lab (one directory per host):
+     * {@code "healthy"}, or {@code "broken"} (server 10.0.0.12 with a busy and an unhealthy NPU, a
+     * NIC down and one misaddressed, other firmware, little disk, a skewed clock).
+     */
+    public static Path preflightRecordings(String state) {
+        return Examples.root().resolve("java/test-kit/src/main/resources/dev/ascendj/testkit/preflight").resolve(state);
+    }
+}
