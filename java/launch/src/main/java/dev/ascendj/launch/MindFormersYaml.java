@@ -52,7 +52,7 @@ public final class MindFormersYaml {
             return n;
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
-            throw new LaunchException(source + ": not valid YAML: " + e.getOriginalMessage() + where, e);
+            throw new LaunchException(source + ": not valid YAML: " + dev.ascendj.model.io.StrictJson.describe(e, false) + where, e);
         }
     }
 

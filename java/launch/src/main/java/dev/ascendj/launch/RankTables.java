@@ -285,7 +285,7 @@ public final class RankTables {
             requireStrings(tree, source, "");
             t = JSON.treeToValue(tree, RankTable.class);
         } catch (JsonProcessingException e) {
-            throw new LaunchException(source + ": not a rank table: " + e.getOriginalMessage(), e);
+            throw new LaunchException(source + ": not a rank table: " + dev.ascendj.model.io.StrictJson.describe(e, true), e);
         }
         validate(t, source);
         return t;

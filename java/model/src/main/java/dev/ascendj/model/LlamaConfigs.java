@@ -102,7 +102,7 @@ public final class LlamaConfigs {
         } catch (java.nio.charset.MalformedInputException e) {
             throw new ModelConfigException(source, null, "not UTF-8 text", e);
         } catch (IOException e) {
-            throw new ModelConfigException(source, null, "cannot read: " + e, e);
+            throw new ModelConfigException(source, null, "cannot read: " + dev.ascendj.core.IoErrors.describe(e), e);
         }
     }
 
@@ -116,7 +116,7 @@ public final class LlamaConfigs {
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new ModelConfigException(source, null, "not valid JSON: " + e.getOriginalMessage()
+            throw new ModelConfigException(source, null, "not valid JSON: " + dev.ascendj.model.io.StrictJson.describe(e, true)
                     + location(e), e);
         }
         if (root == null || !root.isObject()) {

@@ -9,7 +9,6 @@ public final class JsonErrors {
 
     /** Jackson's message without its "[Source: ...]" location boilerplate. */
     public static String message(JsonProcessingException e) {
-        String m = e.getOriginalMessage();
-        return m == null ? e.toString() : m.replaceAll("\\[Source: [^;\\]]*; ", "[").replaceAll("\\s+", " ");
+        return dev.ascendj.model.io.StrictJson.describe(e, false);
     }
 }

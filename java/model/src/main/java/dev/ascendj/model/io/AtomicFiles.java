@@ -78,7 +78,7 @@ public final class AtomicFiles {
             if (tmp != null) {
                 deleteQuietly(tmp);
             }
-            throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+            throw new UncheckedIOException("cannot write " + target + ": " + dev.ascendj.core.IoErrors.describe(e), e);
         } catch (RuntimeException | Error e) {
             if (tmp != null) {
                 deleteQuietly(tmp);
@@ -131,7 +131,7 @@ public final class AtomicFiles {
                 for (int j = i; j < temps.size(); j++) {
                     deleteQuietly(temps.get(j));
                 }
-                throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+                throw new UncheckedIOException("cannot write " + target + ": " + dev.ascendj.core.IoErrors.describe(e), e);
             }
             if (!dirs.contains(target.getParent())) {
                 dirs.add(target.getParent());

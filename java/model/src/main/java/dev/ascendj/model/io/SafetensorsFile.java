@@ -87,7 +87,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new FormatException(file, "no such file");
         } catch (IOException e) {
-            throw new FormatException(file, "cannot open: " + e, e);
+            throw new FormatException(file, "cannot open: " + dev.ascendj.core.IoErrors.describe(e), e);
         }
         try {
             long size = ch.size();
@@ -112,7 +112,7 @@ public final class SafetensorsFile implements AutoCloseable {
             return new SafetensorsFile(file, ch, 8 + n, size - 8 - n, h, Math.max(chunkBytes, 8));
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new FormatException(file, "cannot read: " + e, e);
+            throw new FormatException(file, "cannot read: " + dev.ascendj.core.IoErrors.describe(e), e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
@@ -243,9 +243,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Copies {@code name} into the existing contiguous tensor {@code dst}, whose shape must equal
      * the stored one, converting to {@code dst}'s type. Large tensors are mapped and copied in
-     * chunks, each unmapped as soon as it is copied.
+     * chunks, each unmapped as soon as it is copied. Floating-point values are checked as they
+     * stream: NaN or infinity anywhere refuses the tensor.
      *
-     * @throws FormatException when the shapes differ or the types do not convert
+     * @throws FormatException when the shapes differ, the types do not convert, or values are
+     *     not finite (the message says how many)
      */
     public void copyInto(String name, Tensor dst) {
         TensorInfo t = info(name);
@@ -264,12 +266,14 @@ public final class SafetensorsFile implements AutoCloseable {
         ByteBuffer staging = from == to ? null
                 : ByteBuffer.allocateDirect(perChunk * to.size()).order(ByteOrder.LITTLE_ENDIAN);
         long dstBase = dst.byteOffset();
+        long nonFinite = 0;
         for (long e0 = 0; e0 < numel; e0 += perChunk) {
             int count = (int) Math.min(perChunk, numel - e0);
             MappedByteBuffer chunk = map(t, e0 * from.size(), count * from.size());
             try {
                 chunk.order(ByteOrder.LITTLE_ENDIAN);
                 if (staging == null) {
+                    nonFinite += NonFinite.count(chunk, from, count);
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), chunk);
                 } else {
                     staging.clear();
@@ -279,12 +283,32 @@ public final class SafetensorsFile implements AutoCloseable {
                         throw new FormatException(file, name, "cannot load as " + dst.dtype() + ": " + e.getMessage());
                     }
                     staging.limit(count * to.size());
+                    // Counted after conversion: a value too large for the target type is no number there either.
+                    nonFinite += NonFinite.count(staging, to, count);
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), staging);
                 }
             } finally {
                 Unmapper.unmap(chunk);
             }
         }
+        if (nonFinite > 0) {
+            throw new FormatException(file, name, NonFinite.problem(nonFinite, numel));
+        }
+    }
+
+    /**
+     * As {@link #bytes}, refusing a floating-point tensor that holds NaN or infinite values.
+     *
+     * @throws FormatException naming the tensor and how many of its values are not finite
+     */
+    public ByteBuffer finiteBytes(String name) {
+        ByteBuffer b = bytes(name);
+        TensorInfo t = info(name);
+        long bad = NonFinite.count(b, t.dtype(), (int) t.numel());
+        if (bad > 0) {
+            throw new FormatException(file, name, NonFinite.problem(bad, t.numel()));
+        }
+        return b;
     }
 
     private SafetensorsDtype checkConvertible(TensorInfo t, DType target) {
@@ -304,7 +328,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (ClosedChannelException e) {
             throw new IllegalStateException(file + " is closed", e);
         } catch (IOException e) {
-            throw new FormatException(file, t.name(), "cannot read: " + e, e);
+            throw new FormatException(file, t.name(), "cannot read: " + dev.ascendj.core.IoErrors.describe(e), e);
         }
     }
 
