@@ -223,10 +223,11 @@ final class FinetuneCommand implements Callable<Integer> {
             System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "900");
         }
         // Node 0 owns the run directory for the job; the other nodes only write their ranks' shards there.
+        // (Whether there is a checkpoint to resume from is decided first: a refused --resume leaves nothing behind.)
+        boolean resuming = resume != null && FinetuneResume.decide(out, parallel, resume.equals("auto"));
         try (RunDirectory run = place.node() == 0 ? RunDirectory.open(out, identity, overwrite ? RunDirectory.Start.OVERWRITE
                 : resume != null ? RunDirectory.Start.RESUME : RunDirectory.Start.NEW, "finetune", inputs(tokenizerFile))
                 : null) {
-            boolean resuming = resume != null && FinetuneResume.decide(out, parallel, resume.equals("auto"));
             try (Coordinator coordinator = place.multi() && place.node() == 0 ? startCoordinator(o, place) : null) {
                 return train(o, err, lora, qlora, ropeFactor, parallel, runPlan, runLayout, place, coordinator, identity,
                         resuming, spikeRule);

@@ -222,6 +222,11 @@ public final class SafetensorsFile implements AutoCloseable {
      * converting between floating-point types (F16, BF16, F32, F64) or between integer types.
      */
     public Tensor load(String name, Device device, DType dtype) {
+        return load(name, device, dtype, false);
+    }
+
+    /** As {@link #load(String, Device, DType)}; with {@code finiteOnly}, see {@link #copyInto(String, Tensor, boolean)}. */
+    public Tensor load(String name, Device device, DType dtype, boolean finiteOnly) {
         TensorInfo t = info(name);
         Shape shape;
         try {
@@ -232,7 +237,7 @@ public final class SafetensorsFile implements AutoCloseable {
         checkConvertible(t, dtype);
         Tensor dst = Tensor.empty(device, dtype, shape);
         try {
-            copyInto(name, dst);
+            copyInto(name, dst, finiteOnly);
             return dst;
         } catch (RuntimeException e) {
             dst.close();
@@ -243,13 +248,23 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Copies {@code name} into the existing contiguous tensor {@code dst}, whose shape must equal
      * the stored one, converting to {@code dst}'s type. Large tensors are mapped and copied in
-     * chunks, each unmapped as soon as it is copied. Floating-point values are checked as they
-     * stream: NaN or infinity anywhere refuses the tensor.
+     * chunks, each unmapped as soon as it is copied. Values are copied as they are, NaN and
+     * infinity included; model weights load through {@link #copyInto(String, Tensor, boolean)}.
      *
-     * @throws FormatException when the shapes differ, the types do not convert, or values are
-     *     not finite (the message says how many)
+     * @throws FormatException when the shapes differ or the types do not convert
      */
     public void copyInto(String name, Tensor dst) {
+        copyInto(name, dst, false);
+    }
+
+    /**
+     * As {@link #copyInto(String, Tensor)}; with {@code finiteOnly}, the floating-point values are
+     * checked as they stream (after conversion: a value too large for {@code dst}'s type counts),
+     * and a tensor with NaN or infinity anywhere is refused, as weights must be.
+     *
+     * @throws FormatException also when values are not finite (the message says how many)
+     */
+    public void copyInto(String name, Tensor dst, boolean finiteOnly) {
         TensorInfo t = info(name);
         dst.checkAlive();
         if (!dst.isContiguous()) {
@@ -273,7 +288,7 @@ public final class SafetensorsFile implements AutoCloseable {
             try {
                 chunk.order(ByteOrder.LITTLE_ENDIAN);
                 if (staging == null) {
-                    nonFinite += NonFinite.count(chunk, from, count);
+                    nonFinite += finiteOnly ? NonFinite.count(chunk, from, count) : 0;
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), chunk);
                 } else {
                     staging.clear();
@@ -284,7 +299,7 @@ public final class SafetensorsFile implements AutoCloseable {
                     }
                     staging.limit(count * to.size());
                     // Counted after conversion: a value too large for the target type is no number there either.
-                    nonFinite += NonFinite.count(staging, to, count);
+                    nonFinite += finiteOnly ? NonFinite.count(staging, to, count) : 0;
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), staging);
                 }
             } finally {
