@@ -86,7 +86,8 @@ class SpikeGuardParallelTest {
 
     @Test
     void everyRankRollsBackTogetherAndEndsAsIfTheSkippedBatchesWereNeverThere(@TempDir Path guarded,
-                                                                              @TempDir Path reference) {
+                                                                              @TempDir Path reference)
+            throws Exception {
         FullWeights start = start();
         Spikes spikes = new Spikes();
         List<ParallelTrainer.RankResult> g = oneProcess(start, SpikyData.withSpikeAt(8), guarded, RULE, spikes);
@@ -96,6 +97,10 @@ class SpikeGuardParallelTest {
         for (ParallelTrainer.RankResult r : g) {
             assertEquals(10, r.losses().size(), "rank " + r.at().rank() + " kept the trajectory taken");
             assertEquals(g.get(0).losses(), r.losses());
+        }
+        try (var dirs = java.nio.file.Files.list(guarded)) {
+            assertEquals(List.of("step-00000009", "step-00000010"), dirs.map(p -> p.getFileName().toString()).sorted()
+                    .toList(), "the two newest checkpoints, each with its data position inside; nothing else");
         }
         List<ParallelTrainer.RankResult> ref = oneProcess(start, SpikyData.without(8, 7, 8), reference, null,
                 TrainListener.NONE);
