@@ -13,7 +13,7 @@ import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Stream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -30,7 +30,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class AscendBackend implements Backend {
-    private static final Logger LOG = LogManager.getLogger(AscendBackend.class);
+    private static final Logger LOG = Log.get(AscendBackend.class);
 
     /** Backend name. */
     public static final String NAME = "ascend";

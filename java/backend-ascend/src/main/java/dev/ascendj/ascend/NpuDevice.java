@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -28,7 +28,7 @@ import org.apache.logging.log4j.Logger;
  * memory (then retried once), and on {@link #close()}.
  */
 public final class NpuDevice implements Device, AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(NpuDevice.class);
+    private static final Logger LOG = Log.get(NpuDevice.class);
 
     /** Pending bytes that trigger a synchronise-and-free. */
     static final long DEFERRED_FREE_LIMIT = 256L << 20;

@@ -5,7 +5,7 @@ import dev.ascendj.core.IoErrors;
 import dev.ascendj.model.io.StrictJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
@@ -18,7 +18,7 @@ import picocli.CommandLine.ParseResult;
  * debug log ({@code -Dascendj.log.level=debug}).
  */
 final class ErrorHandler implements IExecutionExceptionHandler {
-    private static final Logger LOG = LogManager.getLogger(ErrorHandler.class);
+    private static final Logger LOG = Log.get(ErrorHandler.class);
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parseResult) {

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -52,7 +53,7 @@ public final class MindFormersYaml {
             return n;
         } catch (JsonProcessingException e) {
             String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
-            throw new LaunchException(source + ": not valid YAML: " + dev.ascendj.model.io.StrictJson.describe(e, false) + where, e);
+            throw new LaunchException(source + ": not valid YAML: " + StrictJson.describe(e, false) + where, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -285,7 +286,7 @@ public final class RankTables {
             requireStrings(tree, source, "");
             t = JSON.treeToValue(tree, RankTable.class);
         } catch (JsonProcessingException e) {
-            throw new LaunchException(source + ": not a rank table: " + dev.ascendj.model.io.StrictJson.describe(e, true), e);
+            throw new LaunchException(source + ": not a rank table: " + StrictJson.describe(e, true), e);
         }
         validate(t, source);
         return t;

@@ -17,7 +17,7 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -53,7 +53,7 @@ public record ClusterSpec(
         @JsonProperty("user") String user,
         @JsonProperty(value = "servers", required = true) List<ServerSpec> servers) {
 
-    private static final Logger LOG = LogManager.getLogger(ClusterSpec.class);
+    private static final Logger LOG = Log.get(ClusterSpec.class);
 
     /** Upper bound on devices, far above any real cluster, so hostile inputs cannot exhaust memory. */
     public static final int MAX_DEVICES = 1 << 16;

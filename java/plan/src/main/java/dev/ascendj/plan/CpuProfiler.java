@@ -10,7 +10,7 @@ import dev.ascendj.cpu.CpuThreads;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -23,7 +23,7 @@ import org.apache.logging.log4j.Logger;
  * numbers; {@link Measurement#note()} says what happened.
  */
 public final class CpuProfiler {
-    private static final Logger LOG = LogManager.getLogger(CpuProfiler.class);
+    private static final Logger LOG = Log.get(CpuProfiler.class);
 
     /** GEMM edge sizes measured; the largest gives the peak, the others the efficiency curve. */
     static final int[] SIZES = {64, 192, 512};

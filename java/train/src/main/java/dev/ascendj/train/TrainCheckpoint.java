@@ -1,5 +1,6 @@
 package dev.ascendj.train;
 
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -26,7 +27,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -45,7 +46,7 @@ import org.apache.logging.log4j.Logger;
 public final class TrainCheckpoint {
     static final String DIR = "checkpoints";
     private static final java.util.regex.Pattern STEP = java.util.regex.Pattern.compile("step-\\d{8,}");
-    private static final Logger LOG = LogManager.getLogger(TrainCheckpoint.class);
+    private static final Logger LOG = Log.get(TrainCheckpoint.class);
     private static final String WEIGHTS = "trainable.safetensors";
     private static final String OPTIMIZER = "optimizer.safetensors";
     private static final String STATE = "state.json";
@@ -148,7 +149,7 @@ public final class TrainCheckpoint {
                 return STATE + " lacks the step, optimizer step or data position";
             }
         } catch (IOException e) {
-            return STATE + ": " + (e instanceof com.fasterxml.jackson.core.JacksonException j ? dev.ascendj.model.io.StrictJson.describe(j, true)
+            return STATE + ": " + (e instanceof com.fasterxml.jackson.core.JacksonException j ? StrictJson.describe(j, true)
                     : IoErrors.describe(e));
         }
         for (String f : List.of(WEIGHTS, OPTIMIZER)) {

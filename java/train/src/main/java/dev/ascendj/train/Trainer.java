@@ -1,5 +1,6 @@
 package dev.ascendj.train;
 
+import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -19,7 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -34,7 +35,7 @@ import org.apache.logging.log4j.Logger;
  * uninterrupted one.
  */
 public final class Trainer implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Trainer.class);
+    private static final Logger LOG = Log.get(Trainer.class);
 
     /** How a run went. */
     public record Result(long firstStep, long lastStep, List<Double> losses, double tokensPerSecond, Path checkpoint) {
@@ -152,7 +153,7 @@ public final class Trainer implements AutoCloseable {
             log.plotLoss(out.resolve("loss.png"));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the training log in " + out + ": "
-                    + dev.ascendj.core.IoErrors.describe(e), e);
+                    + IoErrors.describe(e), e);
         }
         return new Result(start + 1, options.steps(), losses, seconds > 0 ? tokens / seconds : 0, lastCheckpoint);
     }

@@ -115,6 +115,17 @@ class TrainerGuardsTest {
     }
 
     @Test
+    void aCheckpointThatCannotBeWrittenSaysWhichAndWhy(@TempDir Path out) throws Exception {
+        Files.writeString(out.resolve("checkpoints"), "a file where the directory should be");
+        java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> train(out,
+                SpikyData.withSpikeAt(-1), SpikyData.options(3), null, null, TrainListener.NONE));
+        assertTrue(e.getMessage().startsWith("cannot write checkpoint " + out.resolve("checkpoints/step-00000003")
+                + ": " + out.resolve("checkpoints")), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": already exists") || e.getMessage().endsWith(": not a directory"),
+                e.getMessage());
+    }
+
+    @Test
     void aDamagedNewestCheckpointIsPassedOverAndTheRunStillEndsWithTheUninterruptedWeights(@TempDir Path straight,
                                                                                           @TempDir Path broken)
             throws Exception {

@@ -1,5 +1,6 @@
 package dev.ascendj.data.io;
 
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 
 /** Short JSON error messages for reports that already name the file and line. */
@@ -9,6 +10,6 @@ public final class JsonErrors {
 
     /** Jackson's message without its "[Source: ...]" location boilerplate. */
     public static String message(JsonProcessingException e) {
-        return dev.ascendj.model.io.StrictJson.describe(e, false);
+        return StrictJson.describe(e, false);
     }
 }

@@ -19,7 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -33,7 +33,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Preparer {
-    private static final Logger LOG = LogManager.getLogger(Preparer.class);
+    private static final Logger LOG = Log.get(Preparer.class);
 
     private final PrepareConfig config;
     private final Path baseDir;

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.SortedSet;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -34,7 +34,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Checkpoint implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Checkpoint.class);
+    private static final Logger LOG = Log.get(Checkpoint.class);
 
     private final Path path;
     private final List<SafetensorsFile> files;

@@ -1,5 +1,6 @@
 package dev.ascendj.model.io;
 
+import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Shape;
@@ -87,7 +88,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new FormatException(file, "no such file");
         } catch (IOException e) {
-            throw new FormatException(file, "cannot open: " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, "cannot open: " + IoErrors.describe(e), e);
         }
         try {
             long size = ch.size();
@@ -112,7 +113,7 @@ public final class SafetensorsFile implements AutoCloseable {
             return new SafetensorsFile(file, ch, 8 + n, size - 8 - n, h, Math.max(chunkBytes, 8));
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new FormatException(file, "cannot read: " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, "cannot read: " + IoErrors.describe(e), e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
@@ -343,7 +344,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (ClosedChannelException e) {
             throw new IllegalStateException(file + " is closed", e);
         } catch (IOException e) {
-            throw new FormatException(file, t.name(), "cannot read: " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, t.name(), "cannot read: " + IoErrors.describe(e), e);
         }
     }
 

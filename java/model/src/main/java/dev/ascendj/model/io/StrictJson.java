@@ -1,5 +1,6 @@
 package dev.ascendj.model.io;
 
+import dev.ascendj.core.IoErrors;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -51,7 +52,7 @@ public final class StrictJson {
         } catch (JsonProcessingException e) {
             throw new FormatException(file, what + " is not valid JSON: " + describe(e), e);
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
     }
 
@@ -63,7 +64,7 @@ public final class StrictJson {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new FormatException(file, "no such file");
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
         if (size > maxBytes) {
             throw new FormatException(file, what + " is " + size + " bytes, more than the limit of " + maxBytes);
@@ -71,7 +72,7 @@ public final class StrictJson {
         try {
             return parse(file, what, java.nio.file.Files.readAllBytes(file));
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + dev.ascendj.core.IoErrors.describe(e), e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
     }
 

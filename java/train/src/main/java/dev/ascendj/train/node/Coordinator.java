@@ -23,7 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -40,7 +40,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Coordinator implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Coordinator.class);
+    private static final Logger LOG = Log.get(Coordinator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServerSocket server;

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -43,7 +43,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class NodeSession implements Rendezvous, AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(NodeSession.class);
+    private static final Logger LOG = Log.get(NodeSession.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Socket socket;

@@ -1,5 +1,7 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.core.Log;
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.IoErrors;
@@ -37,12 +39,18 @@ import java.util.stream.Stream;
  * <p>A run with the same sharding restores each rank's file as it was written; a run with
  * another layout starts from the {@linkplain #consolidateState consolidated} state: every
  * weight and AdamW moment joined into full tensors, which each rank then cuts to its own part.
+ *
+ * <p>A checkpoint damaged afterwards (a manifest that does not read, a rank file missing or
+ * truncated) is passed over by {@link #latest} with a warning naming it. Saving step S deletes
+ * the checkpoints of later steps (a trajectory the run left) and all but the newest {@code keep}
+ * of the others; the manifest records the recent losses the spike guard judges by, and a rollback
+ * moves its data position past the skipped batches.
  */
 final class DistributedCheckpoint {
     static final String MANIFEST = "manifest.json";
     private static final java.util.regex.Pattern STEP = java.util.regex.Pattern.compile("step-\\d{8,}");
     private static final org.apache.logging.log4j.Logger LOG =
-            org.apache.logging.log4j.LogManager.getLogger(DistributedCheckpoint.class);
+            Log.get(DistributedCheckpoint.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Version of the manifest format. */
@@ -287,7 +295,7 @@ final class DistributedCheckpoint {
             return m;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": not a checkpoint manifest: "
-                    + dev.ascendj.model.io.StrictJson.describe(e, true), e);
+                    + StrictJson.describe(e, true), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST) + ": " + IoErrors.describe(e), e);
         }

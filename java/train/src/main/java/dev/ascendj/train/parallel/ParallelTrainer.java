@@ -32,7 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -60,7 +60,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class ParallelTrainer {
-    private static final Logger LOG = LogManager.getLogger(ParallelTrainer.class);
+    private static final Logger LOG = Log.get(ParallelTrainer.class);
 
     /**
      * What one rank ends with.

@@ -1,5 +1,6 @@
 package dev.ascendj.train.run;
 
+import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -49,7 +50,7 @@ public final class RunDirectory implements AutoCloseable {
     /** Entries that are a run's state, deleted by {@link Start#OVERWRITE}. */
     public static final List<String> STATE = List.of(RECORD, "checkpoints", "train-log.jsonl", "loss.png", "model",
             "adapter", "base-model");
-    private static final Logger LOG = LogManager.getLogger(RunDirectory.class);
+    private static final Logger LOG = Log.get(RunDirectory.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int FORMAT = 1;
     /** Temporary names: checkpoint directories being written, and {@code AtomicFiles}' {@code .NAME.RANDOM.tmp}. */
@@ -134,7 +135,7 @@ public final class RunDirectory implements AutoCloseable {
             id.fields().forEachRemaining(e -> fields.put(e.getKey(), e.getValue().asText()));
             return java.util.Optional.of(new RunIdentity(fields));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new RunDirectoryException(file + ": not a run record: " + dev.ascendj.model.io.StrictJson.describe(e, true), e);
+            throw new RunDirectoryException(file + ": not a run record: " + StrictJson.describe(e, true), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + IoErrors.describe(e), e);
         }

@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Optional;
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -34,7 +34,7 @@ import org.apache.logging.log4j.Logger;
 public final class RunLock implements AutoCloseable {
     /** The lock file inside the run directory. */
     public static final String FILE = "run.lock";
-    private static final Logger LOG = LogManager.getLogger(RunLock.class);
+    private static final Logger LOG = Log.get(RunLock.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
