@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import dev.ascendj.core.Log;
+import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -28,7 +28,7 @@ import org.apache.logging.log4j.Logger;
  * {@link #main} runs it on the selected backend (see docs/ascend.md).
  */
 public final class JavaApiExample {
-    private static final Logger LOG = Log.get(JavaApiExample.class);
+    private static final Logger LOG = LogManager.getLogger(JavaApiExample.class);
 
     /**
      * What the example computed.

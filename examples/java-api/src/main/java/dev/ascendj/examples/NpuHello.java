@@ -15,12 +15,12 @@ import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import dev.ascendj.core.Log;
+import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /** The binding API on NPUs: copies, a matmul and an RMSNorm timed with events, and an all-reduce over HCCL. */
 public final class NpuHello {
-    private static final Logger LOG = Log.get(NpuHello.class);
+    private static final Logger LOG = LogManager.getLogger(NpuHello.class);
 
     /** What the program computed: y = x @ w^T, RMSNorm(y), the pinned copy of y, and the all-reduced sum. */
     public record Result(float[] y, float[] normed, float[] pinnedCopy, float[] allReduced) {

@@ -2,9 +2,9 @@ package dev.ascendj.ascend;
 
 import dev.ascendj.acl.global.acl;
 import dev.ascendj.ascend.spi.AclApi;
+import dev.ascendj.core.Log;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

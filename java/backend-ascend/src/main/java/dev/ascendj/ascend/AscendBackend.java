@@ -7,13 +7,13 @@ import dev.ascendj.ascend.jcpp.JavaCppHcclApi;
 import dev.ascendj.ascend.spi.AclnnApi;
 import dev.ascendj.ascend.spi.HcclApi;
 import dev.ascendj.core.Communicator;
+import dev.ascendj.core.Log;
 import java.util.ArrayList;
 import java.util.List;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Stream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

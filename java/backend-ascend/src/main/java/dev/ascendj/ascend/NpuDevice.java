@@ -5,13 +5,13 @@ import dev.ascendj.ascend.spi.AclApi;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.MemoryInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -2,11 +2,11 @@ package dev.ascendj.cpu;
 
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Stream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -44,7 +44,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import dev.ascendj.core.Log;
+import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -69,7 +69,7 @@ import org.apache.logging.log4j.Logger;
  * single-device row is compared with the prediction only when it uses that many threads.
  */
 public final class ExecutorBench {
-    private static final Logger LOG = Log.get(ExecutorBench.class);
+    private static final Logger LOG = LogManager.getLogger(ExecutorBench.class);
 
     /**
      * Collectives wait this long unless {@value FabricSpec#TIMEOUT_PROPERTY} says otherwise:

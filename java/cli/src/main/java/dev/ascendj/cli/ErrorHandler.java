@@ -2,10 +2,10 @@ package dev.ascendj.cli;
 
 import com.fasterxml.jackson.core.JacksonException;
 import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import dev.ascendj.model.io.StrictJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;

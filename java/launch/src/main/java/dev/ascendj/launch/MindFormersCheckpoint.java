@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.Half;
+import dev.ascendj.core.Log;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.SafetensorsDtype;
 import dev.ascendj.model.io.SafetensorsWriter;
@@ -26,7 +27,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -1,11 +1,11 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.train.report.TrainLog;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.ascendj.train.report.TrainLog;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.plan.Addresses;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.DeviceSpec;

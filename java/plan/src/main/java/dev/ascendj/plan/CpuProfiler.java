@@ -1,6 +1,7 @@
 package dev.ascendj.plan;
 
 import dev.ascendj.core.DType;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -10,7 +11,6 @@ import dev.ascendj.cpu.CpuThreads;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

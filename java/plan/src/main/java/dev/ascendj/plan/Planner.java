@@ -1,5 +1,6 @@
 package dev.ascendj.plan;
 
+import dev.ascendj.core.Log;
 import dev.ascendj.model.LlamaConfig;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.stream.Collectors;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

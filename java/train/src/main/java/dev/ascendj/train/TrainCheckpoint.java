@@ -1,11 +1,11 @@
 package dev.ascendj.train;
 
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.DType;
-import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
@@ -13,6 +13,7 @@ import dev.ascendj.model.Parameter;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
+import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.train.data.DataPosition;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.optim.AdamW;
@@ -27,7 +28,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

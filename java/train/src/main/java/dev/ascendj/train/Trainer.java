@@ -1,6 +1,7 @@
 package dev.ascendj.train;
 
 import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -20,7 +21,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -4,6 +4,7 @@ import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuDevice;
 import java.time.Duration;
@@ -13,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -1,6 +1,7 @@
 package dev.ascendj.cpu.collective;
 
 import dev.ascendj.core.CommunicatorException;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Rendezvous;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -3,6 +3,7 @@ package dev.ascendj.cpu.collective;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuDevice;
 import java.time.Duration;
@@ -17,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -1,7 +1,7 @@
 package dev.ascendj.data.io;
 
-import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ascendj.model.io.StrictJson;
 
 /** Short JSON error messages for reports that already name the file and line. */
 public final class JsonErrors {

@@ -1,6 +1,7 @@
 package dev.ascendj.data.prepare;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.Log;
 import dev.ascendj.data.InstructionTemplates;
 import dev.ascendj.data.KgSample;
 import dev.ascendj.data.OutputFormat;
@@ -19,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -1,6 +1,7 @@
 package dev.ascendj.model.io;
 
 import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -13,7 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

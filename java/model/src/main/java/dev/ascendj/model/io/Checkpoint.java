@@ -2,6 +2,7 @@ package dev.ascendj.model.io;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.SortedSet;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

@@ -1,8 +1,8 @@
 package dev.ascendj.model.io;
 
-import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import java.io.IOException;

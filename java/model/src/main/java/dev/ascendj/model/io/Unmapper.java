@@ -1,9 +1,9 @@
 package dev.ascendj.model.io;
 
+import dev.ascendj.core.Log;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

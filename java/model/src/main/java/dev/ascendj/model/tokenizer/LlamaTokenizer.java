@@ -3,6 +3,7 @@ package dev.ascendj.model.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.Log;
 import dev.ascendj.model.io.FormatException;
 import dev.ascendj.model.io.StrictJson;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

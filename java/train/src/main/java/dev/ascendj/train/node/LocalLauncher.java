@@ -1,5 +1,6 @@
 package dev.ascendj.train.node;
 
+import dev.ascendj.core.Log;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

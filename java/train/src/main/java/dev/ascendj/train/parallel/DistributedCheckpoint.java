@@ -1,13 +1,13 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Log;
-import dev.ascendj.model.io.StrictJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.core.Communicator;
-import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
+import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.Parameter;
 import dev.ascendj.model.io.AtomicFiles;

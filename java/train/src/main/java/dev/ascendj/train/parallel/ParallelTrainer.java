@@ -3,6 +3,7 @@ package dev.ascendj.train.parallel;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.RankThreads;
@@ -22,8 +23,8 @@ import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.BatchSource;
 import dev.ascendj.train.data.DataPosition;
-import dev.ascendj.train.report.TrainLog;
 import dev.ascendj.train.optim.LrSchedule;
+import dev.ascendj.train.report.TrainLog;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**

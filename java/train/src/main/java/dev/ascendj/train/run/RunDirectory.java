@@ -1,11 +1,12 @@
 package dev.ascendj.train.run;
 
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ascendj.core.IoErrors;
 import dev.ascendj.model.ModelFiles;
+import dev.ascendj.model.io.StrictJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
