@@ -34,7 +34,7 @@ class BomTest {
         }
         TreeSet<String> managed = new TreeSet<>();
         List<String> versions = new ArrayList<>();
-        Matcher d = MANAGED.matcher(bom);
+        Matcher d = MANAGED.matcher(bom.substring(bom.indexOf("<dependencyManagement>")));
         while (d.find()) {
             managed.add(d.group(1));
             versions.add(d.group(2));

@@ -67,7 +67,7 @@ class FinetuneRunDirectoryTest {
                     + ProcessHandle.current().pid()), busy.err());
             assertFalse(busy.out().contains("model llama2-15m"), "refused before loading: " + busy.out());
         }
-        Files.delete(out.resolve(RunDirectory.RECORD));
+        assertFalse(Files.exists(out.resolve(RunDirectory.RECORD)), "the refused run left nothing");
 
         PlanCommandTest.Run first = run(job(out, "--checkpoint-every", "1"));
         assertEquals(0, first.code(), first.err());

@@ -134,7 +134,7 @@ class QloraCommandsTest {
         Path q = tmp.resolve("nf4-only");
         assertEquals(0, run("quantize", "--model", dense.toString(), "--out", q.toString()).code());
         Run r = run(finetune(q, "lora", tmp.resolve("bad")));
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("NF4-quantized; fine-tune it with --method qlora"), r.err());
     }
 

@@ -16,11 +16,15 @@ final class QuietSlf4j {
     private QuietSlf4j() {
     }
 
-    /** Initialises SLF4J without its no-provider warning, if no provider is there and nobody set its verbosity. */
+    /**
+     * Initialises SLF4J without its no-provider warning, if no provider is there (nor an SLF4J 1
+     * binding, about which SLF4J has something to say) and nobody set its verbosity.
+     */
     static synchronized void init() {
+        ClassLoader loader = QuietSlf4j.class.getClassLoader();
         if (System.getProperty(VERBOSITY) != null
-                || ServiceLoader.load(SLF4JServiceProvider.class, QuietSlf4j.class.getClassLoader()).stream()
-                .findAny().isPresent()) {
+                || ServiceLoader.load(SLF4JServiceProvider.class, loader).stream().findAny().isPresent()
+                || loader != null && loader.getResource("org/slf4j/impl/StaticLoggerBinder.class") != null) {
             return;
         }
         System.setProperty(VERBOSITY, "ERROR"); // read once, when SLF4J's reporter initialises

@@ -225,6 +225,20 @@ final class DistributedCheckpoint {
         return Files.isRegularFile(p.resolve(MANIFEST)) ? Optional.of(p) : Optional.empty();
     }
 
+    /** The newest checkpoint in {@code dir} that has a manifest, intact or not, if any. */
+    static Optional<Path> newest(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
+                    .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+                    .max(java.util.Comparator.comparing(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
+        }
+    }
+
     /**
      * The newest intact checkpoint in {@code dir}, if any: newer ones that are damaged (a manifest
      * that does not read, a rank file missing or malformed) are passed over with a warning naming

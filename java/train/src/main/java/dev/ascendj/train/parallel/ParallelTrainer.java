@@ -158,18 +158,22 @@ public final class ParallelTrainer {
 
     /**
      * The distributed checkpoint of {@code step} in {@code dir} (the newest when {@code step} is
-     * empty); fails naming the directory when there is none.
+     * empty, damaged or not: asked for it, one is told what is wrong with it); fails naming the
+     * directory when there is none.
      */
     public static CheckpointInfo checkpoint(Path dir, OptionalLong step) {
         Path p = (step.isPresent() ? DistributedCheckpoint.atStep(dir, step.getAsLong())
-                : DistributedCheckpoint.latest(dir)).orElseThrow(() -> new IllegalArgumentException(
+                : DistributedCheckpoint.newest(dir)).orElseThrow(() -> new IllegalArgumentException(
                         "no complete distributed checkpoint" + (step.isPresent() ? " of step " + step.getAsLong() : "")
                                 + " in " + dir));
         DistributedCheckpoint.Manifest m = DistributedCheckpoint.manifest(p);
         return new CheckpointInfo(p, m.step(), m.layout(), m.modelConfig(p), m.lora());
     }
 
-    /** The newest complete distributed checkpoint in {@code dir}, if any. */
+    /**
+     * The newest intact distributed checkpoint in {@code dir}, if any (what a resumed run continues
+     * from: damaged newer ones are passed over with a warning).
+     */
     public static Optional<CheckpointInfo> latestCheckpoint(Path dir) {
         return DistributedCheckpoint.latest(dir).map(p -> checkpoint(dir, OptionalLong.of(
                 DistributedCheckpoint.manifest(p).step())));

@@ -32,7 +32,8 @@ import org.apache.logging.log4j.Logger;
  * match its own and names every field that differs ({@link Start#RESUME}); an overwriting run
  * deletes the old state first ({@link Start#OVERWRITE}, never a file the run reads). Leftovers of
  * writes a killed run interrupted (hidden {@code .partial} and {@code .tmp} checkpoint
- * directories, the atomic writer's hidden {@code .tmp} files) are removed in every case.
+ * directories, the atomic writer's hidden {@code .tmp} files) are removed in every case. A new
+ * run that ends before producing anything leaves no record behind.
  *
  * <p>In a job of several processes sharing one directory, node 0 opens it for the job before
  * the nodes meet (the others compare their identity with node 0's instead, and only write their
@@ -69,11 +70,13 @@ public final class RunDirectory implements AutoCloseable {
     private final Path dir;
     private final RunLock lock;
     private final List<Path> removed;
+    private final boolean fresh;
 
-    private RunDirectory(Path dir, RunLock lock, List<Path> removed) {
+    private RunDirectory(Path dir, RunLock lock, List<Path> removed, boolean fresh) {
         this.dir = dir;
         this.lock = lock;
         this.removed = removed;
+        this.fresh = fresh;
     }
 
     /**
@@ -112,7 +115,7 @@ public final class RunDirectory implements AutoCloseable {
                 default -> throw new AssertionError(start);
             }
             record(dir, identity, command);
-            return new RunDirectory(dir, lock, removed);
+            return new RunDirectory(dir, lock, removed, start == Start.OVERWRITE || state.isEmpty());
         } catch (RuntimeException e) {
             lock.close();
             throw e;
@@ -287,9 +290,20 @@ public final class RunDirectory implements AutoCloseable {
         return removed;
     }
 
-    /** Releases the directory. */
+    /**
+     * Releases the directory. A new run that produced nothing (it failed before its first step:
+     * bad data, say) takes its record along, so that the next attempt is not taken for another run.
+     */
     @Override
     public void close() {
-        lock.close();
+        try {
+            if (fresh && stateIn(dir).equals(List.of(RECORD))) {
+                Files.deleteIfExists(dir.resolve(RECORD));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: cannot remove the record of a run that produced nothing: {}", dir, e.toString());
+        } finally {
+            lock.close();
+        }
     }
 }

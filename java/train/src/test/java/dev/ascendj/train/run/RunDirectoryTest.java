@@ -34,7 +34,8 @@ class RunDirectoryTest {
             assertTrue(e.getMessage().contains(out + " is in use by another run: 'finetune', pid "
                     + ProcessHandle.current().pid() + " on host "), e.getMessage());
         }
-        assertTrue(RunLock.holder(out).isEmpty(), "the record is cleared when the run ends");
+        assertTrue(RunLock.holder(out).isEmpty(), "the lock's record is cleared when the run ends");
+        assertFalse(Files.exists(out.resolve(RunDirectory.RECORD)), "a run that produced nothing leaves no record");
         try (RunDirectory again = RunDirectory.open(out, identity("a.jsonl", "2e-3"), RunDirectory.Start.RESUME,
                 "finetune", List.of())) {
             assertEquals(out, again.path());
@@ -67,8 +68,10 @@ class RunDirectoryTest {
     @Test
     void aNewRunRefusesAnotherRunsStateAndResumeNamesEveryDifferingSetting(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        RunDirectory.open(out, identity("a.jsonl", "2e-3"), RunDirectory.Start.NEW, "finetune", List.of()).close();
-        Files.createDirectories(out.resolve("checkpoints/step-00000004"));
+        try (RunDirectory run = RunDirectory.open(out, identity("a.jsonl", "2e-3"), RunDirectory.Start.NEW,
+                "finetune", List.of())) {
+            Files.createDirectories(out.resolve("checkpoints/step-00000004"));
+        }
         RunDirectoryException fresh = assertThrows(RunDirectoryException.class, () -> RunDirectory.open(out,
                 identity("a.jsonl", "2e-3"), RunDirectory.Start.NEW, "finetune", List.of()));
         assertTrue(fresh.getMessage().contains(out + " holds another run (run.json, 1 checkpoint): continue it with"
@@ -88,8 +91,10 @@ class RunDirectoryTest {
     @Test
     void overwriteDeletesTheRunButNeitherOtherFilesNorTheInputs(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        RunDirectory.open(out, identity("a", "1"), RunDirectory.Start.NEW, "finetune", List.of()).close();
-        Files.createDirectories(out.resolve("checkpoints/step-00000002"));
+        try (RunDirectory run = RunDirectory.open(out, identity("a", "1"), RunDirectory.Start.NEW, "finetune",
+                List.of())) {
+            Files.createDirectories(out.resolve("checkpoints/step-00000002"));
+        }
         Files.writeString(out.resolve("train-log.jsonl"), "{}\n");
         Files.createDirectories(out.resolve("model"));
         Files.writeString(out.resolve("model/config.json"), "{}");
@@ -113,12 +118,15 @@ class RunDirectoryTest {
     @Test
     void leftoversOfInterruptedWritesAreRemovedAtTheNextStart(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        RunDirectory.open(out, identity("a", "1"), RunDirectory.Start.NEW, "finetune", List.of()).close();
+        Path complete;
+        try (RunDirectory run = RunDirectory.open(out, identity("a", "1"), RunDirectory.Start.NEW, "finetune",
+                List.of())) {
+            complete = Files.createDirectories(out.resolve("checkpoints/step-00000002"));
+        }
         Path partial = Files.createDirectories(out.resolve("checkpoints/.step-00000004.partial"));
         Files.writeString(partial.resolve("trainable.safetensors"), "half");
         Path distributed = Files.createDirectories(out.resolve("checkpoints/.step-00000006.tmp"));
         Files.writeString(distributed.resolve("rank-00001.safetensors"), "half");
-        Path complete = Files.createDirectories(out.resolve("checkpoints/step-00000002"));
         Path inCheckpoint = Files.writeString(complete.resolve(".manifest.json.k3j2.tmp"), "half");
         Path model = Files.createDirectories(out.resolve("model"));
         Path weights = Files.writeString(model.resolve(".model.safetensors.5x9q.tmp"), "half");
