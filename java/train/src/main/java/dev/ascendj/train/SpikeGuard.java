@@ -13,8 +13,8 @@ import java.util.Map;
  * as an uninterrupted one would. After {@value #MAX_ROLLBACKS} rollbacks to the same checkpoint
  * the trainer stops instead: the spikes do not come from a few batches.
  *
- * <p>This is what PaLM's authors did by hand (Chowdhery et al. 2022, section 5.1: restart about
- * 100 steps before the spike and skip 200 to 500 batches), and what TechGPT-2.0's 7B runs needed.
+ * <p>This is what PaLM's authors did by hand (Chowdhery et al., arXiv:2204.02311, section 5.1:
+ * restart from a checkpoint about 100 steps before the spike and skip 200 to 500 batches).
  */
 public final class SpikeGuard {
     /** Rollbacks to one checkpoint before the trainer gives up. */
