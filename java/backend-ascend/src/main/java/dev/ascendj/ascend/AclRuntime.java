@@ -2,9 +2,9 @@ package dev.ascendj.ascend;
 
 import dev.ascendj.acl.global.acl;
 import dev.ascendj.ascend.spi.AclApi;
+import dev.ascendj.core.Log;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -22,7 +22,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class AclRuntime implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(AclRuntime.class);
+    private static final Logger LOG = Log.get(AclRuntime.class);
 
     /** One runtime per API implementation: the real one in production, a fresh fake per test. */
     private static final Map<AclApi, AclRuntime> RUNTIMES = new IdentityHashMap<>();

@@ -7,6 +7,7 @@ import dev.ascendj.ascend.jcpp.JavaCppHcclApi;
 import dev.ascendj.ascend.spi.AclnnApi;
 import dev.ascendj.ascend.spi.HcclApi;
 import dev.ascendj.core.Communicator;
+import dev.ascendj.core.Log;
 import java.util.ArrayList;
 import java.util.List;
 import dev.ascendj.core.Backend;
@@ -14,7 +15,6 @@ import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Stream;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class AscendBackend implements Backend {
-    private static final Logger LOG = LogManager.getLogger(AscendBackend.class);
+    private static final Logger LOG = Log.get(AscendBackend.class);
 
     /** Backend name. */
     public static final String NAME = "ascend";

@@ -5,6 +5,7 @@ import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Log;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -61,7 +61,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class HcclFabric implements CollectiveFabric {
-    private static final Logger LOG = LogManager.getLogger(HcclFabric.class);
+    private static final Logger LOG = Log.get(HcclFabric.class);
 
     /** Rendezvous key prefix under which a group's root information is published. */
     static final String ROOT_INFO_KEY = "hccl-root-info/";

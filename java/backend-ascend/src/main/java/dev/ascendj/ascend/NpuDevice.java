@@ -5,13 +5,13 @@ import dev.ascendj.ascend.spi.AclApi;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.MemoryInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -31,7 +31,7 @@ import org.apache.logging.log4j.Logger;
  * send completes only when its peer receives, which may be after this device's next flush).
  */
 public final class NpuDevice implements Device, AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(NpuDevice.class);
+    private static final Logger LOG = Log.get(NpuDevice.class);
 
     /** Pending bytes that trigger a synchronise-and-free. */
     static final long DEFERRED_FREE_LIMIT = 256L << 20;

@@ -2,11 +2,11 @@ package dev.ascendj.cpu;
 
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Stream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -21,7 +21,7 @@ import org.apache.logging.log4j.Logger;
  * </ul>
  */
 public final class CpuBackend implements Backend {
-    private static final Logger LOG = LogManager.getLogger(CpuBackend.class);
+    private static final Logger LOG = Log.get(CpuBackend.class);
 
     /** Backend name. */
     public static final String NAME = "cpu";

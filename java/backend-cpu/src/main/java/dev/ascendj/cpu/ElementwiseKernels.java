@@ -50,6 +50,9 @@ final class ElementwiseKernels {
      * Float to float rounds to nearest even; integer to float rounds to nearest; float to integer
      * truncates toward zero (saturating, NaN gives 0); INT64 to INT32 keeps the low 32 bits.
      */
+    /** Columns a cast stages at a time. */
+    private static final int CAST_BLOCK = 4096;
+
     static void cast(KernelArgs c, boolean fp16, Tensor src, Tensor dst) {
         c.tensor("src", src);
         c.tensor("dst", dst);
@@ -67,30 +70,34 @@ final class ElementwiseKernels {
         long rows = srcFloat ? fs.rows() : is.rows();
         int cols = srcFloat ? fs.cols() : is.cols();
         Tiles.of(rows, cols).forEach(1, (t, r0, r1, c0, c1) -> {
-            int len = c1 - c0;
-            float[] f = new float[len];
-            long[] l = new long[len];
+            // Staged a block of columns at a time: a long row (a flattened weight) makes no row-sized garbage.
+            int block = Math.min(c1 - c0, CAST_BLOCK);
+            float[] f = new float[block];
+            long[] l = srcFloat && dstFloat ? null : new long[block];
             for (long r = r0; r < r1; r++) {
-                if (srcFloat) {
-                    fs.read(r, c0, len, f, 0);
-                    if (!dstFloat) {
-                        for (int i = 0; i < len; i++) {
-                            // Saturate at the destination's own range, not INT64's.
-                            l[i] = toInt32 ? (int) f[i] : (long) f[i];
+                for (int b0 = c0; b0 < c1; b0 += block) {
+                    int len = Math.min(block, c1 - b0);
+                    if (srcFloat) {
+                        fs.read(r, b0, len, f, 0);
+                        if (!dstFloat) {
+                            for (int i = 0; i < len; i++) {
+                                // Saturate at the destination's own range, not INT64's.
+                                l[i] = toInt32 ? (int) f[i] : (long) f[i];
+                            }
+                        }
+                    } else {
+                        is.read(r, b0, len, l, 0);
+                        if (dstFloat) {
+                            for (int i = 0; i < len; i++) {
+                                f[i] = (float) l[i];
+                            }
                         }
                     }
-                } else {
-                    is.read(r, c0, len, l, 0);
                     if (dstFloat) {
-                        for (int i = 0; i < len; i++) {
-                            f[i] = (float) l[i];
-                        }
+                        fd.write(r, b0, len, f, 0);
+                    } else {
+                        id.write(r, b0, len, l, 0);
                     }
-                }
-                if (dstFloat) {
-                    fd.write(r, c0, len, f, 0);
-                } else {
-                    id.write(r, c0, len, l, 0);
                 }
             }
         });

@@ -67,11 +67,11 @@ final class EmbeddingKernels {
         long costPerElement = 1 + id.length / Math.max(vocab, 1);
         Tiles.of(rw).forEach(costPerElement, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
-            float[] row = new float[len];
-            double[] acc = new double[len];
+            float[] row = HeapScratch.floats(0, len);
+            double[] acc = HeapScratch.doubles(0, len);
             for (long r = r0; r < r1; r++) {
                 int v = (int) r;
-                Arrays.fill(acc, 0);
+                Arrays.fill(acc, 0, len, 0);
                 for (int j = start[v]; j < start[v + 1]; j++) {
                     rd.read(positions[j], c0, len, row, 0);
                     for (int i = 0; i < len; i++) {

@@ -12,6 +12,7 @@ final class HeapScratch {
     static final int SLOTS = 6;
 
     private static final ThreadLocal<float[][]> ARRAYS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
+    private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[SLOTS][0]);
 
     private HeapScratch() {
     }
@@ -21,6 +22,15 @@ final class HeapScratch {
         float[][] a = ARRAYS.get();
         if (a[slot].length < length) {
             a[slot] = new float[length];
+        }
+        return a[slot];
+    }
+
+    /** As {@link #floats}, for accumulators in double precision (slots separate from the float ones). */
+    static double[] doubles(int slot, int length) {
+        double[][] a = DOUBLES.get();
+        if (a[slot].length < length) {
+            a[slot] = new double[length];
         }
         return a[slot];
     }

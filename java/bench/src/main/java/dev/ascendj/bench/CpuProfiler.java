@@ -1,6 +1,7 @@
 package dev.ascendj.bench;
 
 import dev.ascendj.core.DType;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -14,7 +15,6 @@ import dev.ascendj.plan.HardwareCatalog;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -29,7 +29,7 @@ import org.apache.logging.log4j.Logger;
  * numbers; {@link CpuMeasurement#note()} says what happened.
  */
 public final class CpuProfiler {
-    private static final Logger LOG = LogManager.getLogger(CpuProfiler.class);
+    private static final Logger LOG = Log.get(CpuProfiler.class);
 
     /** GEMM edge sizes measured; the largest gives the peak, the others the efficiency curve. */
     static final int[] SIZES = {64, 192, 512};

@@ -1,9 +1,9 @@
 package dev.ascendj.bench;
 
-import dev.ascendj.plan.CpuMeasurement;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
+import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.model.LlamaConfig;
@@ -12,8 +12,8 @@ import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.plan.ClusterSpec;
+import dev.ascendj.plan.CpuMeasurement;
 import dev.ascendj.plan.FixedDegrees;
-import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Plan;
@@ -43,7 +43,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -68,7 +67,7 @@ import org.apache.logging.log4j.Logger;
  * single-device row is compared with the prediction only when it uses that many threads.
  */
 public final class ExecutorBench {
-    private static final Logger LOG = LogManager.getLogger(ExecutorBench.class);
+    private static final Logger LOG = Log.get(ExecutorBench.class);
 
     /**
      * Collectives wait this long unless {@value FabricSpec#TIMEOUT_PROPERTY} says otherwise:

@@ -35,7 +35,16 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  ascendj selftest          check every kernel (CPU, or --backend ascend)",
             "  ascendj data prepare      clean, mix and split knowledge-graph instruction data",
-            "  ascendj bench gemm        GEMM: backend vs OpenBLAS"})
+            "  ascendj bench gemm        GEMM: backend vs OpenBLAS",
+            "",
+            "Exit codes (every command):",
+            "  0    success",
+            "  1    failure while running (I/O error, a rank or node failed, training stopped on",
+            "       non-finite numbers); for checks (plan, preflight, monitor, ...) also a negative",
+            "       answer, as the command's help says",
+            "  2    bad input or usage: an option, a missing or malformed file, a run directory in",
+            "       use or holding another run, a job that does not fit in memory (nothing was done)",
+            "  130  interrupted (Ctrl-C)"})
 public final class AscendjCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -44,7 +53,23 @@ public final class AscendjCommand implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new AscendjCommand());
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        documentExitCodes(cl);
         return cl;
+    }
+
+    /** Every command's help states the exit codes: its own (consistent with the convention), or the convention. */
+    private static void documentExitCodes(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            var usage = sub.getCommandSpec().usageMessage();
+            String[] footer = usage.footer();
+            if (java.util.Arrays.stream(footer).noneMatch(l -> l.contains("Exit codes"))) {
+                String[] more = java.util.Arrays.copyOf(footer, footer.length + 2);
+                more[footer.length] = "";
+                more[footer.length + 1] = ExitCodes.HELP;
+                usage.footer(more);
+            }
+            documentExitCodes(sub);
+        }
     }
 
     @Override

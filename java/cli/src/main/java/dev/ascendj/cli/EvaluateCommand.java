@@ -99,6 +99,9 @@ final class EvaluateCommand implements Callable<Integer> {
         if (task != null) {
             return extractionScores();
         }
+        // The inputs first: a missing or malformed file is named before the model loads.
+        String text = source.text == null ? null : dev.ascendj.train.data.Utf8Lines.readString(source.text);
+        List<InstructionRecord> records = source.data == null ? null : InstructionRecord.readJsonl(source.data);
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
@@ -106,9 +109,8 @@ final class EvaluateCommand implements Callable<Integer> {
                      nf4 ? new dev.ascendj.model.quant.Nf4Quantizer(ops) : null, rope.factor(spec.commandLine()))) {
             ModelSource.checkVocabulary(m.config(), tok);
             Evaluator ev = new Evaluator(m, ops);
-            LossSum loss = source.data != null
-                    ? ev.instructions(InstructionRecord.readJsonl(source.data), tok, PromptTemplate.llama2(), seqLen)
-                    : ev.text(Files.readString(source.text, StandardCharsets.UTF_8), tok, seqLen);
+            LossSum loss = records != null ? ev.instructions(records, tok, PromptTemplate.llama2(), seqLen)
+                    : ev.text(text, tok, seqLen);
             PrintWriter out = spec.commandLine().getOut();
             double ppl = Math.exp(loss.mean());
             if (json) {

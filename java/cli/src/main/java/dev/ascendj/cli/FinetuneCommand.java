@@ -5,6 +5,7 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
 import dev.ascendj.model.Generator;
+import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
@@ -14,6 +15,8 @@ import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.train.ModelSource;
+import dev.ascendj.train.SpikeRule;
+import dev.ascendj.train.TrainCheckpoint;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.Trainer;
 import dev.ascendj.train.data.InstructionLoader;
@@ -21,12 +24,12 @@ import dev.ascendj.train.data.InstructionRecord;
 import dev.ascendj.train.node.Coordinator;
 import dev.ascendj.train.node.CoordinatorAddress;
 import dev.ascendj.train.node.LocalLauncher;
-import dev.ascendj.train.node.NodeIdentity;
 import dev.ascendj.train.node.NodeSession;
 import dev.ascendj.train.parallel.NodePlacement;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Plan;
-import java.util.Map;
+import dev.ascendj.train.run.RunDirectory;
+import dev.ascendj.train.run.RunIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -114,10 +117,21 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean recompute;
     @Option(names = "--checkpoint-every", defaultValue = "0", description = "Steps between checkpoints (0: only at the end).")
     long checkpointEvery;
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory.")
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Output directory, owned by this run while it runs; one holding another run is refused"
+                    + " (see --resume and --overwrite).")
     Path out;
-    @Option(names = "--resume", description = "Continue from the newest checkpoint in --out.")
-    boolean resume;
+    @Option(names = "--resume", arity = "0..1", fallbackValue = "yes", paramLabel = "auto",
+            description = "Continue the run in --out from its newest intact checkpoint; its recorded settings must"
+                    + " match. Without a checkpoint an error, unless --resume=auto, which then starts the run.")
+    String resume;
+    @Option(names = "--overwrite", description = "Delete the run in --out (checkpoints, log, results) and start anew.")
+    boolean overwrite;
+    @Option(names = "--spike-guard", paramLabel = "FACTOR,WINDOW",
+            description = "When a step's loss exceeds FACTOR x the median of the last WINDOW steps (the rule of"
+                    + " 'ascendj monitor'), roll back to the last checkpoint, skip the batches since, go on and log it"
+                    + " in train-log.jsonl (e.g. 2,20).")
+    String spikeGuard;
     @Option(names = "--plan", paramLabel = "FILE",
             description = "Run on a virtual CPU cluster with this plan's partition (see ascendj plan --save).")
     Path plan;
@@ -165,6 +179,19 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
         }
         backend.check(spec.commandLine(), parallel);
+        if (resume != null && !resume.equals("yes") && !resume.equals("auto")) {
+            throw new ParameterException(spec.commandLine(), "--resume takes no value, or 'auto' (--resume=auto), got '"
+                    + resume + "'");
+        }
+        if (resume != null && overwrite) {
+            throw new ParameterException(spec.commandLine(), "give --resume or --overwrite, not both");
+        }
+        SpikeRule spikeRule;
+        try {
+            spikeRule = spikeGuard == null ? null : SpikeRule.parse(spikeGuard, "--spike-guard");
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         NodeOptions.Place place = nodeOptions.resolve(spec.commandLine(), System.getenv());
         if ((nodeOptions.processes != null || place.multi()) && plan == null) {
             throw new ParameterException(spec.commandLine(), "--processes and --nodes run a plan's partition: give --plan"
@@ -178,6 +205,22 @@ final class FinetuneCommand implements Callable<Integer> {
             return launchNodes(o, err, place);
         }
         Plan readPlan = plan != null ? Plan.read(plan) : null; // a bad plan file fails before anything is loaded
+        // The model's shape (no weights yet): a mistyped --model, a plan that does not fit it, or a job
+        // too large for this JVM are refused before anything is loaded or printed.
+        LlamaConfig config = LlamaConfigs.resolve(model);
+        if (ropeFactor != null) {
+            config = config.withPositionInterpolation(ropeFactor);
+        }
+        Path tokenizerFile = ModelSource.tokenizerFile(model, tokenizer);
+        Plan runPlan = !parallel ? null : readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model,
+                config, lora != null, loraRank, seqLen, (long) batch * gradAccum);
+        Layout runLayout = parallel ? ParallelFinetune.layout(runPlan, config, microBatchSize, microBatches) : null;
+        if (runLayout != null) {
+            runLayout.checkFits(config);
+        }
+        FinetuneMemory.check(model, FinetuneMemory.estimate(config, lora, qlora, runLayout, runPlan, place, batch, seqLen,
+                recompute));
+        RunIdentity identity = FinetuneIdentity.of(this, config, tokenizerFile, runLayout);
         if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
             // Every virtual device is a thread already; kernels splitting work further only contend.
             dev.ascendj.cpu.CpuThreads.setThreads(1);
@@ -186,9 +229,29 @@ final class FinetuneCommand implements Callable<Integer> {
             // Many virtual devices share few cores: a peer may legitimately compute for minutes.
             System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "900");
         }
-        try (Coordinator coordinator = place.multi() && place.node() == 0 ? startCoordinator(o, place) : null) {
-            return train(o, err, lora, qlora, ropeFactor, parallel, readPlan, place, coordinator);
+        // Node 0 owns the run directory for the job; the other nodes only write their ranks' shards there.
+        // (Whether there is a checkpoint to resume from is decided first: a refused --resume leaves nothing behind.)
+        boolean resuming = resume != null && FinetuneResume.decide(out, parallel, resume.equals("auto"));
+        try (RunDirectory run = place.node() == 0 ? RunDirectory.open(out, identity, overwrite ? RunDirectory.Start.OVERWRITE
+                : resume != null ? RunDirectory.Start.RESUME : RunDirectory.Start.NEW, "finetune", inputs(tokenizerFile))
+                : null) {
+            try (Coordinator coordinator = place.multi() && place.node() == 0 ? startCoordinator(o, place) : null) {
+                return train(o, err, lora, qlora, ropeFactor, parallel, runPlan, runLayout, place, coordinator, identity,
+                        resuming, spikeRule);
+            }
         }
+    }
+
+    /** What this run reads (never deleted by --overwrite). */
+    private List<Path> inputs(Path tokenizerFile) {
+        List<Path> in = new java.util.ArrayList<>(List.of(data, tokenizerFile));
+        if (ModelSource.isDirectory(model)) {
+            in.add(Path.of(model));
+        }
+        if (plan != null) {
+            in.add(plan);
+        }
+        return in;
     }
 
     /** Node 0 of several: the coordinator, listening before the model loads so that the others can join early. */
@@ -222,7 +285,8 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private Integer train(PrintWriter o, PrintWriter err, LoraConfig lora, boolean qlora, Double ropeFactor,
-                          boolean parallel, Plan readPlan, NodeOptions.Place place, Coordinator coordinator)
+                          boolean parallel, Plan p, Layout layout, NodeOptions.Place place, Coordinator coordinator,
+                          RunIdentity identity, boolean resuming, SpikeRule spikeRule)
             throws Exception {
         boolean first = place.node() == 0;
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
@@ -248,8 +312,8 @@ final class FinetuneCommand implements Callable<Integer> {
             TrainOptions opts = new TrainOptions(totalSteps, batch, gradAccum, peak, minLr != null ? minLr : peak / 10,
                     warmup != null ? warmup : Math.max(1, totalSteps * 3 / 100), weightDecay, 0.9, 0.95, 1e-8, clip,
                     seed, checkpointEvery, 2, recompute);
-            long trainable = m.trainableParameters().stream().mapToLong(p -> p.numel()).sum();
-            long total = m.parameters().values().stream().mapToLong(p -> p.numel()).sum();
+            long trainable = m.trainableParameters().stream().mapToLong(x -> x.numel()).sum();
+            long total = m.parameters().values().stream().mapToLong(x -> x.numel()).sum();
             o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
                     lora == null ? "full fine-tuning" : (qlora ? "QLoRA" : "LoRA") + " rank " + loraRank + " on "
                             + lora.targetModules().size() + " linear layer types");
@@ -268,57 +332,61 @@ final class FinetuneCommand implements Callable<Integer> {
                     data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
                     dev.ascendj.cpu.CpuThreads.threads());
             List<InstructionRecord> samples = first ? records.subList(0, Math.min(preview, records.size())) : List.of();
-            if (!resume) {
+            if (!resuming) {
                 preview(o, "before training", m, ops, tok, template, samples);
             }
             ProgressBar bar = new ProgressBar(err);
             long t0 = System.nanoTime();
             if (parallel) {
-                Plan p = readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model, m, lora != null,
-                        loraRank, seqLen, (long) batch * gradAccum);
-                Layout layout = ParallelFinetune.layout(p, m, microBatchSize, microBatches);
                 ParallelFinetune.Outcome r;
                 if (place.multi()) {
                     NodePlacement placement = NodePlacement.of(p, place.nodes(), place.node(), backend.npus());
                     LocalLauncher.exitWithParent();
                     try (NodeSession session = NodeSession.join(new CoordinatorAddress(place.coordinator().host(),
                                     coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
-                            place.node(), placement.ranksOf(place.node()), identity(p, tok, m), place.connect(),
-                            place.silence())) {
-                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume, backend,
-                                new ParallelFinetune.Node(placement, session));
+                            place.node(), placement.ranksOf(place.node()), FinetuneIdentity.forNodes(this, identity, p),
+                            place.connect(), place.silence())) {
+                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resuming, backend,
+                                spikeRule, new ParallelFinetune.Node(placement, session));
                     }
                 } else {
-                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resume, backend,
+                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resuming, backend, spikeRule,
                             ParallelFinetune.Node.single(p, backend.npus()));
                 }
                 double secs = (System.nanoTime() - t0) / 1e9;
                 if (!r.exported()) {
-                    o.printf("%nnode %d: steps %d..%d of %d on %s in %s: loss %.4f -> %.4f%n", place.node(),
-                            r.firstStep(), totalSteps, totalSteps, backend.devices(layout.worldSize()), ProgressBar.format(secs),
+                    o.printf("%nnode %d: %s on %s in %s: loss %.4f -> %.4f%n", place.node(),
+                            steps(r.firstStep(), totalSteps), backend.devices(layout.worldSize()), ProgressBar.format(secs),
                             r.firstLoss(), r.lastLoss());
+                    printPeakRss(o);
                     o.flush();
                     return 0;
                 }
                 preview(o, "after training", m, ops, tok, template, samples);
                 Path exported = export(m, tok, lora != null, ropeFactor != null);
-                o.printf("%n%d steps on %s%s in %s: loss %.4f -> %.4f%n", totalSteps, backend.devices(layout.worldSize()),
-                        place.multi() ? " (" + place.nodes() + " nodes)" : "", ProgressBar.format(secs), r.firstLoss(),
-                        r.lastLoss());
+                o.printf("%n%s on %s%s in %s: loss %.4f -> %.4f%n", steps(r.firstStep(), totalSteps),
+                        backend.devices(layout.worldSize()), place.multi() ? " (" + place.nodes() + " nodes)" : "",
+                        ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
                 o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                         out.resolve("loss.png"), out.resolve("checkpoints"));
+                printPeakRss(o);
                 o.flush();
                 return 0;
             }
             Trainer.Result r;
-            try (Trainer trainer = new Trainer(m, ops, loader, opts, out)) {
-                r = trainer.run(resume, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
+            Path from = resuming ? TrainCheckpoint.latest(out).orElseThrow() : null;
+            if (from != null) {
+                o.printf("resuming from %s at step %d%n", from, TrainCheckpoint.stepOf(from));
+                o.flush();
+            }
+            try (Trainer trainer = new Trainer(m, ops, loader, opts, out).spikeGuard(spikeRule)) {
+                r = trainer.run(from, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
                         String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, rate, norm, tps)));
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             preview(o, "after training", m, ops, tok, template, samples);
             Path exported = export(m, tok, lora != null, ropeFactor != null);
-            o.printf("%nsteps %d..%d in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", r.firstStep(), r.lastStep(),
+            o.printf("%n%s in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", steps(r.firstStep(), r.lastStep()),
                     ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
             o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                     out.resolve("loss.png"), out.resolve("checkpoints"));
@@ -330,30 +398,18 @@ final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * What every node of a job must share, for the coordinator to compare: the plan, the model, the
-     * tokenizer, the data, every option that changes the result, and the version.
-     */
-    private Map<String, String> identity(Plan p, LlamaTokenizer tok, LlamaModel m) {
-        NodeIdentity id = plan != null ? new NodeIdentity().file("plan", plan) : new NodeIdentity().text("plan", p.toJson());
-        id.text("model config", dev.ascendj.model.LlamaConfigs.toJson(m.config()));
-        if (ModelSource.isDirectory(model)) {
-            id.file("model files", Path.of(model));
-        } else {
-            id.text("model preset", model + " seed " + seed);
+    /** "8 steps (5..12 of 12)": what this process ran, and where that is in the run. */
+    static String steps(long first, long total) {
+        long ran = Math.max(0, total - first + 1);
+        return ran == 0 ? "no steps left (the run had finished all " + total + ")"
+                : ran + " step" + (ran == 1 ? "" : "s") + " (" + first + ".." + total + " of " + total + ")";
+    }
+
+    private static void printPeakRss(PrintWriter o) {
+        long rss = dev.ascendj.bench.Timing.peakRssBytes();
+        if (rss > 0) {
+            o.printf("peak memory: %s resident (process)%n", mib(rss));
         }
-        id.file("tokenizer", tok.path()).file("data " + data.getFileName(), data)
-                .text("version", String.valueOf(FinetuneCommand.class.getPackage().getImplementationVersion()));
-        List<String> options = List.of("method " + method, "lora " + loraRank + "/" + loraAlpha + "/" + loraDropout + "/"
-                + loraTargets, "seq-len " + seqLen, "batch " + batch + " x " + gradAccum, "steps " + steps + " epochs "
-                + epochs, "lr " + lr + " min " + minLr + " warmup " + warmup, "weight-decay " + weightDecay, "clip " + clip,
-                "seed " + seed, "pack " + pack, "recompute " + recompute, "micro-batching " + microBatchSize + " x "
-                + microBatches, "fp16 " + fp16, "checkpoint-every " + checkpointEvery, "backend " + backend.name);
-        for (String option : options) {
-            int space = option.indexOf(' ');
-            id.text("option " + option.substring(0, space), option.substring(space + 1));
-        }
-        return id.fields();
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Rendezvous;
+import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.plan.ClusterSpec;
@@ -16,6 +17,8 @@ import dev.ascendj.plan.Method;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
+import dev.ascendj.train.SpikeRule;
+import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.data.InstructionLoader;
 import dev.ascendj.train.node.NodeSession;
@@ -46,7 +49,7 @@ final class ParallelFinetune {
     }
 
     /** Reads the plan file, or plans {@code cluster} for this model and job. */
-    static Plan plan(Path planFile, String cluster, String modelName, LlamaModel m, boolean lora, int loraRank,
+    static Plan plan(Path planFile, String cluster, String modelName, LlamaConfig config, boolean lora, int loraRank,
                      int seqLen, long globalBatch) {
         if (planFile != null) {
             return Plan.read(planFile);
@@ -54,7 +57,7 @@ final class ParallelFinetune {
         JobSpec job = new JobSpec(lora ? Method.LORA : Method.FULL, lora ? loraRank : null, null, null, seqLen,
                 globalBatch, null, null, null);
         var result = new Planner(dev.ascendj.bench.CpuProfiler.catalog())
-                .plan(new PlanRequest(modelName, m.config(), ClusterSpec.parse(cluster), job), FixedDegrees.NONE, 1);
+                .plan(new PlanRequest(modelName, config, ClusterSpec.parse(cluster), job), FixedDegrees.NONE, 1);
         if (result.plans().isEmpty()) {
             throw new IllegalArgumentException("no plan fits " + cluster + ": " + result.reason());
         }
@@ -62,8 +65,8 @@ final class ParallelFinetune {
     }
 
     /** The layout to run: the plan's, with stages re-cut when the model differs and optional overrides. */
-    static Layout layout(Plan plan, LlamaModel m, Integer microBatchSize, Integer microBatches) {
-        Layout l = plan.layout().withLayers(m.config().numHiddenLayers());
+    static Layout layout(Plan plan, LlamaConfig config, Integer microBatchSize, Integer microBatches) {
+        Layout l = plan.layout().withLayers(config.numHiddenLayers());
         return l.withMicroBatching(microBatchSize != null ? microBatchSize : l.microBatchSize(),
                 microBatches != null ? microBatches : l.microBatches());
     }
@@ -89,7 +92,8 @@ final class ParallelFinetune {
      * checkpoint's weights into {@code m} for the export.
      */
     static Outcome run(PrintWriter o, ProgressBar bar, Plan plan, Layout layout, LlamaModel m, InstructionLoader loader,
-                       TrainOptions opts, Path out, boolean fp16, boolean resume, BackendOption backend, Node node)
+                       TrainOptions opts, Path out, boolean fp16, boolean resume, BackendOption backend,
+                       SpikeRule spikeGuard, Node node)
             throws IOException {
         Path checkpoints = out.resolve("checkpoints");
         long resumed = 0;
@@ -124,23 +128,38 @@ final class ParallelFinetune {
                 session.onAbort(reason -> fabric.abort(-1, new CommunicatorException(reason)));
             }
             ParallelTrainer trainer = new ParallelTrainer(lease.backend(), fabric, layout, m.config(), m.lora(), start, opts)
-                    .checkpoints(checkpoints, resume);
+                    .checkpoints(checkpoints, resume).spikeGuard(spikeGuard).keepWeights(false);
             if (fp16) {
                 trainer.fp16(65536, 2, 1000);
             }
-            results = runReporting(session, () -> trainer.run(loader, (step, steps, loss, lr, norm, tps) -> {
-                losses.add(new double[] {loss});
-                if (log == null) {
-                    return;
+            long tokensPerStep = (long) layout.globalBatch() * loader.seq();
+            TrainListener listener = new TrainListener() {
+                @Override
+                public void onStep(long step, long steps, double loss, double lr, double norm, double tps) {
+                    losses.add(new double[] {loss});
+                    if (log == null) {
+                        return;
+                    }
+                    double secs = (System.nanoTime() - t0) / 1e9;
+                    double meanTps = tokensPerStep * losses.size() / secs;
+                    log.append(new TrainLog.Entry(step, loss, lr, norm, meanTps, tps > 0 ? tokensPerStep / tps
+                            : Double.NaN));
+                    // With pipelining, each stage's busy share so far: where the bubble is, while it runs.
+                    String stages = layout.pp() > 1 ? " stages " + trainer.activity().summary() : "";
+                    bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm,
+                            meanTps, stages));
                 }
-                double secs = (System.nanoTime() - t0) / 1e9;
-                double meanTps = (double) layout.globalBatch() * loader.seq() * losses.size() / secs;
-                log.append(new dev.ascendj.train.report.TrainLog.Entry(step, loss, lr, norm, meanTps));
-                // With pipelining, each stage's busy share so far: where the bubble is, while it runs.
-                String stages = layout.pp() > 1 ? " stages " + trainer.activity().summary() : "";
-                bar.update(step, steps, String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s%s", loss, lr, norm,
-                        meanTps, stages));
-            }));
+
+                @Override
+                public void onSpike(TrainLog.Spike spike) {
+                    int drop = (int) Math.min(losses.size(), spike.step() - 1 - spike.rolledBackTo());
+                    losses.subList(losses.size() - drop, losses.size()).clear();
+                    if (log != null) {
+                        log.rollBack(spike);
+                    }
+                }
+            };
+            results = runReporting(session, () -> trainer.run(loader, listener));
             if (log != null) {
                 log.plotLoss(out.resolve("loss.png"));
             }

@@ -56,7 +56,7 @@ class BenchExecutorCommandTest {
     @Test
     void aBadShapeIsNamed(@TempDir Path dir) throws Exception {
         CommandRun r = run(dir, "dp2,xp3");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("shape 'xp3'"), r.err());
     }
 }

@@ -113,7 +113,7 @@ class FinetuneNodesTest {
         CommandRun b = ascendj(with(job(rehearsal, four, 3), "--processes", "4"));
         assertEquals(0, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("[node 3] ") && b.out().contains("node 3 of 4 runs ranks 24-31"), b.out());
-        assertTrue(b.out().contains("3 steps on 32 virtual devices (4 nodes)"), b.out());
+        assertTrue(b.out().contains("3 steps (1..3 of 3) on 32 virtual devices (4 nodes)"), b.out());
         List<TrainLog.Entry> l1 = TrainLog.read(one.resolve(TrainLog.FILE));
         List<TrainLog.Entry> l4 = TrainLog.read(four.resolve(TrainLog.FILE));
         assertEquals(l1.stream().map(TrainLog.Entry::loss).toList(), l4.stream().map(TrainLog.Entry::loss).toList());
@@ -259,7 +259,7 @@ class FinetuneNodesTest {
         try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             CommandRun r = ascendj(with(args, "--nodes", "2", "--node-rank", "0", "--coordinator",
                     "127.0.0.1:" + busy.getLocalPort()));
-            assertEquals(1, r.code());
+            assertEquals(2, r.code()); // an unusable --coordinator: bad input
             assertTrue(r.err().contains("the coordinator cannot listen on 127.0.0.1:" + busy.getLocalPort()), r.err());
         }
         int free;

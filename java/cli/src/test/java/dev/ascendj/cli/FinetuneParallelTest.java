@@ -143,7 +143,7 @@ class FinetuneParallelTest {
         assertTrue(Files.isRegularFile(model.resolve("config.json")));
 
         c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", model.toString(), "--step", "9");
-        assertEquals(1, c.code());
+        assertEquals(2, c.code());
         assertTrue(c.err().contains("no complete distributed checkpoint of step 9"), c.err());
         c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", model.toString(),
                 "--keep-adapter");
@@ -157,7 +157,7 @@ class FinetuneParallelTest {
         Files.writeString(manifest, "{\"step\": 2, \"dp\": ");
         Path none = dir.resolve("none");
         c = consolidate("--checkpoints", out.resolve("checkpoints").toString(), "--out", none.toString());
-        assertEquals(1, c.code());
+        assertEquals(2, c.code());
         assertTrue(c.err().contains(manifest + ": not a checkpoint manifest"), c.err());
         assertTrue(Files.notExists(none));
     }

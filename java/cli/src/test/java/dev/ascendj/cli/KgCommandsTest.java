@@ -24,7 +24,7 @@ class KgCommandsTest {
     void prepareTheExampleDataStopsOnBadRecordsUnlessSkipping(@TempDir Path dir) throws Exception {
         String cfg = EXAMPLES.resolve("data/kg-prepare.yaml").toString();
         CommandRun bad = run("data", "prepare", "--config", cfg, "--out", dir.toString());
-        assertEquals(1, bad.code());
+        assertEquals(2, bad.code());
         assertTrue(bad.err().contains("ascendj data prepare: ") && bad.err().contains("zh-ner.json:84:"), bad.err());
 
         CommandRun ok = run("data", "prepare", "--config", cfg, "--out", dir.toString(), "--skip-bad");
@@ -93,7 +93,7 @@ class KgCommandsTest {
         assertEquals(0.5, n.get("ner").get("micro").get("f1").asDouble(), 1e-12);
         assertTrue(!n.has("rte"));
         CommandRun missing = run("eval-ie", "--gold", gold.toString(), "--pred", dir.resolve("none.jsonl").toString());
-        assertEquals(1, missing.code());
+        assertEquals(2, missing.code());
         assertTrue(missing.err().contains("none.jsonl: no such file"), missing.err());
     }
 

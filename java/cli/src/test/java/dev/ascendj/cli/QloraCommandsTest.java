@@ -119,7 +119,7 @@ class QloraCommandsTest {
         Path q = tmp.resolve("nf4-only");
         assertEquals(0, run("quantize", "--model", dense.toString(), "--out", q.toString()).code());
         CommandRun r = run(finetune(q, "lora", tmp.resolve("bad")));
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("NF4-quantized; fine-tune it with --method qlora"), r.err());
     }
 

@@ -302,6 +302,9 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies the elements to a new host array, converting to float (synchronous). */
     public float[] toFloatArray() {
+        if (dtype == DType.FP32 && isContiguous()) {
+            return readFloats();
+        }
         ByteBuffer bytes = readElements();
         int n = Math.toIntExact(numel());
         float[] out = new float[n];
@@ -356,6 +359,10 @@ public final class Tensor implements AutoCloseable {
         checkLength(data.length);
         if (!dtype.isFloatingPoint()) {
             throw new UnsupportedOperationException("copyFrom(float[]) into " + describe());
+        }
+        if (dtype == DType.FP32 && isContiguous()) {
+            writeFloats(data);
+            return;
         }
         int es = dtype.elementSize();
         ByteBuffer bytes = ByteBuffer.allocate(data.length * es).order(ByteOrder.LITTLE_ENDIAN);
@@ -453,6 +460,39 @@ public final class Tensor implements AutoCloseable {
     }
 
     /** Reads the elements in row-major order into a dense little-endian host buffer. */
+    /** Bytes staged at a time between a host array and a buffer: large tensors make no tensor-sized garbage. */
+    private static final int STAGING_BYTES = 1 << 20;
+
+    /** toFloatArray of a contiguous FP32 tensor, through a small staging buffer. */
+    private float[] readFloats() {
+        checkAlive();
+        int n = Math.toIntExact(numel());
+        float[] out = new float[n];
+        ByteBuffer stage = ByteBuffer.allocate(Math.max(4, Math.min(n * 4, STAGING_BYTES))).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; ) {
+            int k = Math.min(n - i, stage.capacity() / 4);
+            stage.clear().limit(k * 4);
+            buffer.copyToHost(byteOffset() + 4L * i, stage);
+            stage.asFloatBuffer().get(out, i, k);
+            i += k;
+        }
+        return out;
+    }
+
+    /** copyFrom(float[]) into a contiguous FP32 tensor, through a small staging buffer. */
+    private void writeFloats(float[] data) {
+        checkAlive();
+        int n = data.length;
+        ByteBuffer stage = ByteBuffer.allocate(Math.max(4, Math.min(n * 4, STAGING_BYTES))).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; ) {
+            int k = Math.min(n - i, stage.capacity() / 4);
+            stage.clear().limit(k * 4);
+            stage.asFloatBuffer().put(data, i, k);
+            buffer.copyFromHost(byteOffset() + 4L * i, stage);
+            i += k;
+        }
+    }
+
     private ByteBuffer readElements() {
         checkAlive();
         checkViewable("host read");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.Half;
+import dev.ascendj.core.Log;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.SafetensorsDtype;
 import dev.ascendj.model.io.SafetensorsWriter;
@@ -26,7 +27,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -39,7 +39,7 @@ import org.apache.logging.log4j.Logger;
  */
 public final class MindFormersCheckpoint {
 
-    private static final Logger LOG = LogManager.getLogger(MindFormersCheckpoint.class);
+    private static final Logger LOG = Log.get(MindFormersCheckpoint.class);
 
     /** MindFormers' checkpoint names: {@code PREFIX_rank_N-EPOCH_STEP.ckpt} (mindformers/core/callback/callback.py). */
     private static final Pattern CKPT = Pattern.compile(".*-(\\d+)_(\\d+)\\.ckpt");

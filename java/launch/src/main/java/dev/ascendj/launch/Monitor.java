@@ -1,6 +1,8 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.report.LineChart;
+import dev.ascendj.train.report.TrainLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +45,11 @@ public final class Monitor {
                 throw new LaunchException("monitor rules: spike factor and straggler ratio must exceed 1, the spike window be at "
                         + "least 3 steps and the silence threshold at least 1 step");
             }
+        }
+
+        /** The spike rule, the one the spike guard of training applies too. */
+        public SpikeRule spikes() {
+            return new SpikeRule(spikeFactor, spikeWindow);
         }
     }
 
@@ -120,9 +127,10 @@ public final class Monitor {
     public record Report(List<RankSummary> ranks, List<Integer> stragglers, List<Integer> silent, List<Spike> spikes,
                          List<String> errors, List<RankLog> logs) {
 
-        /** True when nothing needs attention. */
+        /** True when nothing needs attention (a spike the guard rolled back from does: the run is unstable). */
         public boolean healthy() {
-            return stragglers.isEmpty() && silent.isEmpty() && spikes.isEmpty() && errors.isEmpty();
+            return stragglers.isEmpty() && silent.isEmpty() && spikes.isEmpty() && errors.isEmpty()
+                    && logs.stream().allMatch(l -> l.spikes().isEmpty());
         }
 
         /** The final summary as text. */
@@ -131,8 +139,9 @@ public final class Monitor {
             sb.append(String.format(Locale.ROOT, "%-6s %6s %8s %10s %12s %12s %12s %9s%n", "rank", "steps", "last", "loss",
                     "step ms", "tokens/s/dev", "loss scale", "overflows"));
             for (RankSummary r : ranks) {
-                sb.append(String.format(Locale.ROOT, "%-6s %6d %8d %10.4f %12.1f %12s %12s %9d%n", r.rank() < 0 ? "-" : r.rank(), r.steps(),
-                        r.lastStep(), r.lastLoss(), r.medianStepMs(), Double.isNaN(r.tokensPerSecond()) ? "-"
+                sb.append(String.format(Locale.ROOT, "%-6s %6d %8d %10.4f %12s %12s %12s %9d%n", r.rank() < 0 ? "-" : r.rank(), r.steps(),
+                        r.lastStep(), r.lastLoss(), Double.isNaN(r.medianStepMs()) ? "-"
+                                : String.format(Locale.ROOT, "%.1f", r.medianStepMs()), Double.isNaN(r.tokensPerSecond()) ? "-"
                                 : String.format(Locale.ROOT, "%.1f", r.tokensPerSecond()),
                         Double.isNaN(r.lossScale()) ? "-" : String.format(Locale.ROOT, "%.0f", r.lossScale()), r.overflows()));
             }
@@ -146,6 +155,14 @@ public final class Monitor {
             for (Spike s : spikes) {
                 sb.append(String.format(Locale.ROOT, "loss spike: rank %d step %d loss %.4f (running median %.4f)%n", s.rank(), s.step(),
                         s.loss(), s.median()));
+            }
+            for (RankLog log : logs) {
+                for (TrainLog.Spike s : log.spikes()) {
+                    sb.append(String.format(Locale.ROOT, "spike guard: %sstep %d loss %.4f > %s x the running median"
+                                    + " %.4f; rolled back to step %d and skipped %d batch(es)%n",
+                            log.rank() < 0 ? "" : "rank " + log.rank() + " ", s.step(), s.loss(), s.factor(), s.median(),
+                            s.rolledBackTo(), s.skippedBatches()));
+                }
             }
             errors.forEach(e -> sb.append(e).append('\n'));
             sb.append(healthy() ? "healthy\n" : "needs attention\n");
@@ -188,17 +205,18 @@ public final class Monitor {
                     last == null ? Double.NaN : last.lossScale(), overflows, drops));
             // Pipeline stages other than the last print a zero loss: nothing to judge there.
             if (st.stream().anyMatch(s -> s.loss() != 0)) {
-                for (int i = rules.spikeWindow(); i < st.size(); i++) {
-                    if (st.get(i).overflow()) {
+                // The running median is over the steps before that were applied (overflow steps were skipped).
+                SpikeRule rule = rules.spikes();
+                List<Double> applied = new ArrayList<>();
+                for (RankLog.Step s : st) {
+                    if (s.overflow()) {
                         continue;
                     }
-                    double[] window = st.subList(i - rules.spikeWindow(), i).stream().filter(s -> !s.overflow())
-                            .mapToDouble(RankLog.Step::loss).filter(Double::isFinite).toArray();
-                    double m = median(window);
-                    double loss = st.get(i).loss();
-                    if (!Double.isNaN(m) && (!Double.isFinite(loss) || loss > rules.spikeFactor() * m)) {
-                        spikes.add(new Spike(log.rank(), st.get(i).step(), loss, m));
+                    double[] previous = applied.stream().mapToDouble(Double::doubleValue).toArray();
+                    if (rule.isSpike(s.loss(), previous)) {
+                        spikes.add(new Spike(log.rank(), s.step(), s.loss(), rule.median(previous)));
                     }
+                    applied.add(s.loss());
                 }
             }
             for (RankLog.ErrorLine e : log.errors()) {

@@ -81,6 +81,7 @@ public final class MonitorCommand implements Callable<Integer> {
                 Monitor.plot(r.logs(), plot);
                 o.println("loss curves written to " + plot);
             }
+            o.flush();
             return r.healthy() ? 0 : 1;
         } catch (LaunchException e) {
             err.println("ascendj monitor: " + e.getMessage());

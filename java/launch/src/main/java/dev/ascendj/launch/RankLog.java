@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.train.report.TrainLog;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +20,13 @@ import java.util.regex.Pattern;
  * @param file   where it came from
  * @param steps  the logged steps
  * @param errors HCCL and Python errors found
+ * @param spikes loss spikes AscendJ's spike guard rolled back from (empty for other logs)
  */
-public record RankLog(int rank, Path file, List<Step> steps, List<ErrorLine> errors) {
+public record RankLog(int rank, Path file, List<Step> steps, List<ErrorLine> errors, List<TrainLog.Spike> spikes) {
+    /** A log without spike-guard events. */
+    public RankLog(int rank, Path file, List<Step> steps, List<ErrorLine> errors) {
+        this(rank, file, steps, errors, List.of());
+    }
 
     /**
      * One logged step.
@@ -124,24 +130,14 @@ public record RankLog(int rank, Path file, List<Step> steps, List<ErrorLine> err
     /** Parses AscendJ's train-log.jsonl ({@code step, loss, lr, gradNorm, tokensPerSecond}); a torn last line is skipped. */
     public static RankLog parseAscendj(int rank, Path file) throws IOException {
         List<Step> steps = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (int i = 0; i < lines.size(); i++) {
-            String l = lines.get(i).trim();
-            if (l.isEmpty()) {
-                continue;
+        try {
+            for (TrainLog.Entry e : TrainLog.read(file)) {
+                steps.add(new Step(e.step(), e.loss(), e.stepSeconds() * 1000, false, Double.NaN, e.tokensPerSecond()));
             }
-            try {
-                var n = JSON.readTree(l);
-                double tps = n.has("tokensPerSecond") ? n.get("tokensPerSecond").asDouble() : Double.NaN;
-                steps.add(new Step(n.get("step").asLong(), n.get("loss").asDouble(), Double.NaN, false, Double.NaN, tps));
-            } catch (IOException | NullPointerException e) {
-                if (i == lines.size() - 1) {
-                    break;
-                }
-                throw new LaunchException(file + ":" + (i + 1) + ": not a training-log entry");
-            }
+            return new RankLog(rank, file, List.copyOf(steps), List.of(), TrainLog.readSpikes(file));
+        } catch (IOException e) {
+            throw new LaunchException(e.getMessage(), e);
         }
-        return new RankLog(rank, file, List.copyOf(steps), List.of());
     }
 
     /** The last logged step, or 0. */

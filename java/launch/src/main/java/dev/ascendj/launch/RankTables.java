@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.plan.Addresses;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.DeviceSpec;
@@ -285,7 +286,7 @@ public final class RankTables {
             requireStrings(tree, source, "");
             t = JSON.treeToValue(tree, RankTable.class);
         } catch (JsonProcessingException e) {
-            throw new LaunchException(source + ": not a rank table: " + e.getOriginalMessage(), e);
+            throw new LaunchException(source + ": not a rank table: " + StrictJson.describe(e, true), e);
         }
         validate(t, source);
         return t;

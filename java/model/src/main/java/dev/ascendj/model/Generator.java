@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * }</pre>
  */
 public final class Generator {
-    private static final org.apache.logging.log4j.Logger LOG = org.apache.logging.log4j.LogManager.getLogger(Generator.class);
+    private static final org.apache.logging.log4j.Logger LOG = dev.ascendj.core.Log.get(Generator.class);
 
     /** Rows (prompt tokens plus decoding sequences) one step of batched decoding runs at most. */
     public static final int STEP_TOKENS = 512;

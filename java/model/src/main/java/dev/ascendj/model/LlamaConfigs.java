@@ -1,10 +1,12 @@
 package dev.ascendj.model;
 
+import dev.ascendj.core.IoErrors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.model.io.StrictJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -102,7 +104,7 @@ public final class LlamaConfigs {
         } catch (java.nio.charset.MalformedInputException e) {
             throw new ModelConfigException(source, null, "not UTF-8 text", e);
         } catch (IOException e) {
-            throw new ModelConfigException(source, null, "cannot read: " + e, e);
+            throw new ModelConfigException(source, null, "cannot read: " + IoErrors.describe(e), e);
         }
     }
 
@@ -116,7 +118,7 @@ public final class LlamaConfigs {
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new ModelConfigException(source, null, "not valid JSON: " + e.getOriginalMessage()
+            throw new ModelConfigException(source, null, "not valid JSON: " + StrictJson.describe(e, true)
                     + location(e), e);
         }
         if (root == null || !root.isObject()) {

@@ -1,6 +1,7 @@
 package dev.ascendj.model;
 
 import dev.ascendj.core.AscendjException;
+import dev.ascendj.core.InvalidInput;
 
 /**
  * A model configuration is unusable: a file that cannot be read or parsed, a missing or
@@ -8,7 +9,7 @@ import dev.ascendj.core.AscendjException;
  * preset), the field and the problem, e.g.
  * {@code /models/7b/config.json: num_attention_heads: 32 heads do not divide hidden_size 4000}.
  */
-public class ModelConfigException extends AscendjException {
+public class ModelConfigException extends AscendjException implements InvalidInput {
     private static final long serialVersionUID = 1L;
 
     private final String source;

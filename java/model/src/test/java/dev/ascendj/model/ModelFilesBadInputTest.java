@@ -132,6 +132,33 @@ class ModelFilesBadInputTest {
     }
 
     @Test
+    void weightsThatAreNotNumbersAreRefusedNamingTheTensorAndHowMany() throws IOException {
+        Path dir = withTensors(t -> {
+            float[] v = t.get(Q).toFloatArray();
+            v[0] = Float.NaN;
+            v[7] = Float.POSITIVE_INFINITY;
+            v[100] = Float.NEGATIVE_INFINITY;
+            t.put(Q, Tensor.fromFloats(dev, t.get(Q).shape(), v));
+        });
+        FormatException e = assertLoadFails(FormatException.class, dir, dir.resolve("model.safetensors").toString(),
+                "tensor '" + Q + "': holds 3 non-finite values (NaN or infinity) among 1,024");
+        assertEquals(Q, e.entry());
+    }
+
+    @Test
+    void aNonFiniteValueInA16BitCheckpointIsFoundToo() throws IOException {
+        String norm = "model.norm.weight";
+        Path dir = withTensors(t -> {
+            float[] v = t.get(norm).toFloatArray();
+            v[3] = Float.NaN;
+            Tensor half = Tensor.empty(dev, DType.BF16, t.get(norm).shape());
+            half.copyFrom(v);
+            t.put(norm, half);
+        });
+        assertLoadFails(FormatException.class, dir, "tensor '" + norm + "': holds 1 non-finite value (NaN or infinity)");
+    }
+
+    @Test
     void aConfigThatDoesNotMatchTheCheckpointNamesTheFirstTensorThatDiffers() throws IOException {
         Path dir = withConfig(config().replace("\"intermediate_size\": 48", "\"intermediate_size\": 40"));
         FormatException e = assertLoadFails(FormatException.class, dir, dir.resolve("model.safetensors").toString(),

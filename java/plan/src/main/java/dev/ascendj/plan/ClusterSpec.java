@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.Log;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -53,7 +53,7 @@ public record ClusterSpec(
         @JsonProperty("user") String user,
         @JsonProperty(value = "servers", required = true) List<ServerSpec> servers) {
 
-    private static final Logger LOG = LogManager.getLogger(ClusterSpec.class);
+    private static final Logger LOG = Log.get(ClusterSpec.class);
 
     /** Upper bound on devices, far above any real cluster, so hostile inputs cannot exhaust memory. */
     public static final int MAX_DEVICES = 1 << 16;

@@ -1,6 +1,7 @@
 package dev.ascendj.plan;
 
 import dev.ascendj.core.AscendjException;
+import dev.ascendj.core.InvalidInput;
 
 /**
  * A planner input is invalid or a requested layout breaks a constraint. The message names the
@@ -8,7 +9,7 @@ import dev.ascendj.core.AscendjException;
  * {@code cluster.yaml: servers[1].devices[3].id: 9 is not a device of an ascend-910a server (0..7)}
  * or {@code tp: 3 does not divide num_attention_heads 32}.
  */
-public class PlanException extends AscendjException {
+public class PlanException extends AscendjException implements InvalidInput {
     private static final long serialVersionUID = 1L;
 
     private final String source;

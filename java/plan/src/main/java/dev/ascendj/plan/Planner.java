@@ -1,5 +1,6 @@
 package dev.ascendj.plan;
 
+import dev.ascendj.core.Log;
 import dev.ascendj.model.LlamaConfig;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -8,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.stream.Collectors;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -30,7 +30,7 @@ import org.apache.logging.log4j.Logger;
  * optimizer sharding needs dp > 1.
  */
 public final class Planner {
-    private static final Logger LOG = LogManager.getLogger(Planner.class);
+    private static final Logger LOG = Log.get(Planner.class);
 
     private final HardwareCatalog catalog;
 

@@ -241,7 +241,9 @@ public final class Specs {
             return "";
         }
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String line = nl < 0 ? s : s.substring(0, nl);
+        // Jackson's own limits are named by its classes: keep the numbers, drop the names.
+        return line.replaceAll(",\\s*from `[^`]*`", "").replaceAll("\\s*\\[Source: [^\\]]*\\]", "");
     }
 
     /** Serializes {@code value} as indented JSON. */

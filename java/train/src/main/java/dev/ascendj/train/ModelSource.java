@@ -99,19 +99,38 @@ public final class ModelSource {
 
     /** The tokenizer: {@code explicit} if given, else {@code tokenizer.json} in the model directory. */
     public static LlamaTokenizer tokenizer(String modelSpec, Path explicit) {
+        return LlamaTokenizer.load(tokenizerFile(modelSpec, explicit));
+    }
+
+    /**
+     * The tokenizer file: {@code explicit} if given, else {@code tokenizer.json} in the model
+     * directory. Fails naming the problem: a {@code modelSpec} that is neither a directory nor a
+     * preset (a mistyped path), a directory without a tokenizer, a preset without {@code explicit}.
+     */
+    public static Path tokenizerFile(String modelSpec, Path explicit) {
+        if (!isDirectory(modelSpec) && !LlamaConfigs.PRESETS.contains(modelSpec)) {
+            LlamaConfigs.resolve(modelSpec); // says what the argument is not (a preset, a directory...)
+        }
         if (explicit != null) {
-            return LlamaTokenizer.load(explicit);
+            Path file = Files.isDirectory(explicit) ? explicit.resolve(LlamaTokenizer.FILE_NAME) : explicit;
+            if (!Files.isRegularFile(file)) {
+                throw new dev.ascendj.model.io.FormatException(file, "no such tokenizer file");
+            }
+            return file;
         }
         if (isDirectory(modelSpec)) {
             Path t = Path.of(modelSpec).resolve(LlamaTokenizer.FILE_NAME);
             if (Files.isRegularFile(t)) {
-                return LlamaTokenizer.load(t);
+                return t;
             }
             throw new IllegalArgumentException("model directory " + modelSpec + " has no " + LlamaTokenizer.FILE_NAME
                     + "; pass --tokenizer FILE");
         }
-        throw new IllegalArgumentException("model '" + modelSpec + "' is a preset without a tokenizer; pass --tokenizer FILE"
-                + " (for example examples/tokenizer/tokenizer.json)");
+        if (LlamaConfigs.PRESETS.contains(modelSpec)) {
+            throw new IllegalArgumentException("model '" + modelSpec + "' is a preset, which has no tokenizer; pass"
+                    + " --tokenizer FILE (for example examples/tokenizer/tokenizer.json)");
+        }
+        throw new IllegalArgumentException("model '" + modelSpec + "' is not a model directory; pass --tokenizer FILE");
     }
 
     /** Checks that every id the tokenizer can produce has a row in the model's embedding. */

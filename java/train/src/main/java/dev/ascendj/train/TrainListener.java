@@ -15,6 +15,13 @@ public interface TrainListener {
      */
     void onStep(long step, long totalSteps, double loss, double lr, double gradNorm, double tokensPerSecond);
 
+    /**
+     * The spike guard rolled back: {@code spike} says from which step to which checkpoint, and
+     * how many batches were skipped. The steps after the checkpoint are taken again.
+     */
+    default void onSpike(dev.ascendj.train.report.TrainLog.Spike spike) {
+    }
+
     /** A listener that ignores everything. */
     TrainListener NONE = (s, t, l, lr, g, tps) -> { };
 }

@@ -1,5 +1,7 @@
 package dev.ascendj.train;
 
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -9,7 +11,7 @@ import dev.ascendj.model.LossSum;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.DataPosition;
-import dev.ascendj.train.data.InstructionLoader;
+import dev.ascendj.train.data.BatchSource;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
 import dev.ascendj.train.optim.LrSchedule;
@@ -19,11 +21,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Fine-tunes a {@link LlamaModel} on one device: micro-batches from an {@link InstructionLoader},
+ * Fine-tunes a {@link LlamaModel} on one device: micro-batches from a {@link BatchSource} (such as
+ * {@link dev.ascendj.train.data.InstructionLoader}),
  * gradient accumulation, global-norm clipping, AdamW with warm-up and cosine decay, a JSON Lines
  * log, checkpoints at intervals and at the end, and exact resumption.
  *
@@ -33,7 +35,7 @@ import org.apache.logging.log4j.Logger;
  * uninterrupted one.
  */
 public final class Trainer implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Trainer.class);
+    private static final Logger LOG = Log.get(Trainer.class);
 
     /** How a run went. */
     public record Result(long firstStep, long lastStep, List<Double> losses, double tokensPerSecond, Path checkpoint) {
@@ -50,13 +52,14 @@ public final class Trainer implements AutoCloseable {
 
     private final LlamaModel model;
     private final Ops ops;
-    private final InstructionLoader loader;
+    private final BatchSource loader;
     private final TrainOptions options;
     private final Path out;
     private final AdamW optimizer;
     private final LrSchedule schedule;
+    private SpikeRule spikeRule;
 
-    public Trainer(LlamaModel model, Ops ops, InstructionLoader loader, TrainOptions options, Path out) {
+    public Trainer(LlamaModel model, Ops ops, BatchSource loader, TrainOptions options, Path out) {
         this.model = model;
         this.ops = ops;
         this.loader = loader;
@@ -73,61 +76,124 @@ public final class Trainer implements AutoCloseable {
         return optimizer;
     }
 
+    /** Turns on the loss-spike guard (see {@link SpikeGuard}); null turns it off. */
+    public Trainer spikeGuard(SpikeRule rule) {
+        this.spikeRule = rule;
+        return this;
+    }
+
     /**
-     * Trains until {@code options.steps()}, continuing from the newest checkpoint in the output
-     * directory when {@code resume} is set (from scratch if there is none).
+     * Trains until {@code options.steps()}, continuing from the newest intact checkpoint in the
+     * output directory when {@code resume} is set (from scratch if there is none).
      */
     public Result run(boolean resume, TrainListener listener) {
+        return run(resume ? TrainCheckpoint.latest(out).orElse(null) : null, listener);
+    }
+
+    /**
+     * Trains until {@code options.steps()}, continuing from {@code checkpoint} when it is not
+     * null. A step whose loss or gradient norm is not finite stops the run before it is applied
+     * ({@link TrainingStoppedException}); with a spike guard, a spike rolls back to the last
+     * checkpoint and skips the batches since.
+     */
+    public Result run(Path checkpoint, TrainListener listener) {
         long start = 0;
-        if (resume) {
-            var latest = TrainCheckpoint.latest(out);
-            if (latest.isPresent()) {
-                TrainCheckpoint.State s = TrainCheckpoint.load(latest.get(), model, optimizer);
-                if (s.seed() != options.seed()) {
-                    throw new IllegalArgumentException("checkpoint " + latest.get() + " was trained with seed "
-                            + s.seed() + ", not " + options.seed() + "; resuming would not reproduce the run");
-                }
-                loader.seek(s.loader());
-                start = s.step();
-                LOG.info("resumed from {} at step {}", latest.get(), start);
-            } else {
-                LOG.info("no checkpoint in {}; starting from scratch", out);
+        List<Double> recent = List.of();
+        if (checkpoint != null) {
+            TrainCheckpoint.State s = TrainCheckpoint.load(checkpoint, model, optimizer);
+            if (s.seed() != options.seed()) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " was trained with seed "
+                        + s.seed() + ", not " + options.seed() + "; resuming would not reproduce the run");
             }
+            loader.seek(s.loader());
+            start = s.step();
+            recent = s.recentLosses();
+            LOG.info("resumed from {} at step {}", checkpoint, start);
         }
+        SpikeGuard guard = spikeRule == null ? null : new SpikeGuard(spikeRule, recent, start);
         List<Double> losses = new ArrayList<>();
         long tokens = 0;
         double seconds = 0;
-        Path lastCheckpoint = null;
-        try (TrainLog log = resume ? TrainLog.resume(out, start) : TrainLog.create(out)) {
+        Path lastCheckpoint = checkpoint;
+        try (TrainLog log = checkpoint != null ? TrainLog.resume(out, start) : TrainLog.create(out)) {
+            if (guard != null && lastCheckpoint == null) {
+                // A rollback needs somewhere to go back to, also before the first interval.
+                lastCheckpoint = save(start, guard);
+            }
             for (long step = start + 1; step <= options.steps(); step++) {
                 long t0 = System.nanoTime();
                 double lr = schedule.lr(step);
-                StepResult r = step(step, lr);
+                StepResult r = computeGradients(step);
+                if (!Double.isFinite(r.loss) || !Double.isFinite(r.gradNorm)) {
+                    throw TrainingStoppedException.nonFinite(step, r.loss, r.gradNorm,
+                            lastCheckpoint == null ? null : lastCheckpoint.toString(), options);
+                }
+                if (guard != null && guard.isSpike(r.loss)) {
+                    long back = rollBack(step, r.loss, guard, lastCheckpoint, log, listener);
+                    losses.subList((int) Math.max(0, losses.size() - (step - 1 - back)), losses.size()).clear();
+                    step = back; // the loop continues with step back + 1
+                    continue;
+                }
+                optimizer.update(ops, lr);
                 double dt = (System.nanoTime() - t0) / 1e9;
                 tokens += r.inputTokens;
                 seconds += dt;
                 double tps = r.inputTokens / dt;
                 losses.add(r.loss);
-                log.append(new TrainLog.Entry(step, r.loss, lr, r.gradNorm, tps));
+                if (guard != null) {
+                    guard.accept(step, r.loss);
+                }
+                log.append(new TrainLog.Entry(step, r.loss, lr, r.gradNorm, tps, dt));
                 listener.onStep(step, options.steps(), r.loss, lr, r.gradNorm, tps);
                 boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                 if (interval || step == options.steps()) {
-                    lastCheckpoint = TrainCheckpoint.save(out, model, optimizer,
-                            new TrainCheckpoint.State(step, loader.position(), options.seed()), options.keepCheckpoints());
+                    lastCheckpoint = save(step, guard);
                 }
             }
             log.plotLoss(out.resolve("loss.png"));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the training log in " + out, e);
+            throw new UncheckedIOException("cannot write the training log in " + out + ": "
+                    + IoErrors.describe(e), e);
         }
         return new Result(start + 1, options.steps(), losses, seconds > 0 ? tokens / seconds : 0, lastCheckpoint);
+    }
+
+    private Path save(long step, SpikeGuard guard) {
+        return TrainCheckpoint.save(out, model, optimizer, new TrainCheckpoint.State(step, loader.position(),
+                options.seed(), guard == null ? List.of() : guard.recent()), options.keepCheckpoints());
+    }
+
+    /**
+     * The spike at {@code step}: back to {@code checkpoint}'s weights and optimizer state, with the
+     * data where it is now (the batches since the checkpoint skipped, also for a later resume).
+     * Returns the checkpoint's step.
+     */
+    private long rollBack(long step, double loss, SpikeGuard guard, Path checkpoint, TrainLog log,
+                          TrainListener listener) {
+        double median = guard.median();
+        DataPosition after = loader.position();
+        TrainCheckpoint.State s = TrainCheckpoint.load(checkpoint, model, optimizer);
+        int times = guard.rolledBackTo(s.step());
+        if (times > SpikeGuard.MAX_ROLLBACKS) {
+            throw TrainingStoppedException.spikesPersist(step, loss, median, guard.rule(), checkpoint.toString(),
+                    times - 1);
+        }
+        TrainCheckpoint.moveDataPosition(checkpoint, after);
+        LOG.warn("loss spike at step {}: {} > {} x the running median {}; rolled back to {} and skipped {} batch(es)",
+                step, String.format("%.4f", loss), guard.rule().factor(), String.format("%.4f", median), checkpoint,
+                step - s.step());
+        TrainLog.Spike spike = new TrainLog.Spike(step, loss, median, guard.rule().factor(), guard.rule().window(),
+                s.step(), step - s.step());
+        log.rollBack(spike);
+        listener.onSpike(spike);
+        return s.step();
     }
 
     private record StepResult(double loss, double gradNorm, long inputTokens) {
     }
 
-    /** One optimizer step over {@code gradAccumulation} micro-batches. */
-    private StepResult step(long step, double lr) {
+    /** The gradients of one optimizer step over {@code gradAccumulation} micro-batches, clipped; not applied. */
+    private StepResult computeGradients(long step) {
         List<Batch> micro = new ArrayList<>();
         long lossTokens = 0;
         for (int i = 0; i < options.gradAccumulation(); i++) {
@@ -151,7 +217,6 @@ public final class Trainer implements AutoCloseable {
             inputTokens += (long) b.rows() * b.seq();
         }
         double norm = GradClip.clip(ops, model.trainableParameters(), options.clipNorm());
-        optimizer.update(ops, lr);
         return new StepResult(total.mean(), norm, inputTokens);
     }
 

@@ -4,6 +4,7 @@ import dev.ascendj.core.Buffer;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.DType;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.cpu.CpuBuffer;
@@ -21,7 +22,6 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -42,7 +42,7 @@ import org.apache.logging.log4j.Logger;
  * responsible and the collective. An aborted group cannot be used again.
  */
 public final class CollectiveGroup implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(CollectiveGroup.class);
+    private static final Logger LOG = Log.get(CollectiveGroup.class);
 
     private final VirtualCluster cluster;
     private final String name;

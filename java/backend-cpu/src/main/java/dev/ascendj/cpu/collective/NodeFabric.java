@@ -4,6 +4,7 @@ import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.CommunicatorException;
 import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuDevice;
 import java.time.Duration;
@@ -13,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -36,7 +36,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class NodeFabric implements CollectiveFabric {
-    private static final Logger LOG = LogManager.getLogger(NodeFabric.class);
+    private static final Logger LOG = Log.get(NodeFabric.class);
 
     private final FabricSpec spec;
     private final VirtualCluster local;

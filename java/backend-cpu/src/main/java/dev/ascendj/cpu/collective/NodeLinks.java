@@ -1,6 +1,7 @@
 package dev.ascendj.cpu.collective;
 
 import dev.ascendj.core.CommunicatorException;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Rendezvous;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -38,7 +38,7 @@ import org.apache.logging.log4j.Logger;
  * stopped answering) reports the node lost. A node that stops normally says goodbye first.
  */
 final class NodeLinks implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(NodeLinks.class);
+    private static final Logger LOG = Log.get(NodeLinks.class);
 
     private static final int HELLO = 1;
     private static final int DATA = 2;

@@ -3,6 +3,7 @@ package dev.ascendj.cpu.collective;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.FabricSpec;
+import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuDevice;
 import java.time.Duration;
@@ -17,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -49,7 +49,7 @@ import org.apache.logging.log4j.Logger;
  * cluster fail at once, naming it. A cluster whose run failed is spent: make a new one.
  */
 public final class VirtualCluster implements CollectiveFabric {
-    private static final Logger LOG = LogManager.getLogger(VirtualCluster.class);
+    private static final Logger LOG = Log.get(VirtualCluster.class);
 
     /**
      * Hook for tests: runs at every step of a ring collective on the stepping rank's thread, after
@@ -300,8 +300,8 @@ public final class VirtualCluster implements CollectiveFabric {
      * Runs {@code task} once per rank, each on its own thread, and returns the results in rank
      * order. If a rank throws, every group is aborted naming it, so the other ranks fail fast in
      * their next or pending collective; the run then waits up to the timeout for them to stop,
-     * interrupts those still running, and throws a {@link RankFailureException} naming the rank
-     * that failed first.
+     * interrupts those still running, and throws a {@link dev.ascendj.core.RankFailureException}
+     * naming the rank that failed first.
      */
     public <T> List<T> run(RankTask<T> task) {
         return dev.ascendj.core.RankThreads.run(localRanks(), rank -> task.run(new RankContext(this, rank)),

@@ -1,6 +1,7 @@
 package dev.ascendj.data.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.ascendj.model.io.StrictJson;
 
 /** Short JSON error messages for reports that already name the file and line. */
 public final class JsonErrors {
@@ -9,7 +10,6 @@ public final class JsonErrors {
 
     /** Jackson's message without its "[Source: ...]" location boilerplate. */
     public static String message(JsonProcessingException e) {
-        String m = e.getOriginalMessage();
-        return m == null ? e.toString() : m.replaceAll("\\[Source: [^;\\]]*; ", "[").replaceAll("\\s+", " ");
+        return StrictJson.describe(e, false);
     }
 }

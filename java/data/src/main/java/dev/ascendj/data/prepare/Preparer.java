@@ -1,6 +1,7 @@
 package dev.ascendj.data.prepare;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.Log;
 import dev.ascendj.data.InstructionTemplates;
 import dev.ascendj.data.KgSample;
 import dev.ascendj.data.OutputFormat;
@@ -19,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -33,7 +33,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Preparer {
-    private static final Logger LOG = LogManager.getLogger(Preparer.class);
+    private static final Logger LOG = Log.get(Preparer.class);
 
     private final PrepareConfig config;
     private final Path baseDir;

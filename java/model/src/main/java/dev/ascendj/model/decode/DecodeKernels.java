@@ -1,6 +1,6 @@
 package dev.ascendj.model.decode;
 
-import org.apache.logging.log4j.LogManager;
+import dev.ascendj.core.Log;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -14,7 +14,7 @@ import org.apache.logging.log4j.Logger;
  * <p>All arrays are on the heap; offsets and strides are in elements.
  */
 public abstract class DecodeKernels {
-    private static final Logger LOG = LogManager.getLogger(DecodeKernels.class);
+    private static final Logger LOG = Log.get(DecodeKernels.class);
     private static final String VECTOR_MODULE = "jdk.incubator.vector";
     private static volatile DecodeKernels preferred;
 

@@ -1,5 +1,7 @@
 package dev.ascendj.model.io;
 
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -12,7 +14,6 @@ import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -28,7 +29,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class AtomicFiles {
-    private static final Logger LOG = LogManager.getLogger(AtomicFiles.class);
+    private static final Logger LOG = Log.get(AtomicFiles.class);
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Name collisions need a crashed writer's leftovers or a concurrent writer; a few retries are plenty. */
     private static final int MAX_NAME_ATTEMPTS = 16;
@@ -78,7 +79,7 @@ public final class AtomicFiles {
             if (tmp != null) {
                 deleteQuietly(tmp);
             }
-            throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+            throw new UncheckedIOException("cannot write " + target + ": " + IoErrors.describe(e), e);
         } catch (RuntimeException | Error e) {
             if (tmp != null) {
                 deleteQuietly(tmp);
@@ -131,7 +132,7 @@ public final class AtomicFiles {
                 for (int j = i; j < temps.size(); j++) {
                     deleteQuietly(temps.get(j));
                 }
-                throw new UncheckedIOException("cannot write " + target + ": " + e, e);
+                throw new UncheckedIOException("cannot write " + target + ": " + IoErrors.describe(e), e);
             }
             if (!dirs.contains(target.getParent())) {
                 dirs.add(target.getParent());

@@ -2,6 +2,7 @@ package dev.ascendj.model.io;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.SortedSet;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -34,7 +34,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Checkpoint implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Checkpoint.class);
+    private static final Logger LOG = Log.get(Checkpoint.class);
 
     private final Path path;
     private final List<SafetensorsFile> files;
@@ -170,19 +170,23 @@ public final class Checkpoint implements AutoCloseable {
         return fileOf(name).bytes(name);
     }
 
-    /** See {@link SafetensorsFile#load(String, Device)}. */
+    /** See {@link SafetensorsFile#load(String, Device)}; refuses non-finite values, as weights must be. */
     public Tensor load(String name, Device device) {
-        return fileOf(name).load(name, device);
+        DType core = info(name).dtype().coreType();
+        return core == null ? fileOf(name).load(name, device) /* says why it cannot */ : load(name, device, core);
     }
 
-    /** See {@link SafetensorsFile#load(String, Device, DType)}. */
+    /** See {@link SafetensorsFile#load(String, Device, DType)}; refuses non-finite values, as weights must be. */
     public Tensor load(String name, Device device, DType dtype) {
-        return fileOf(name).load(name, device, dtype);
+        return fileOf(name).load(name, device, dtype, true);
     }
 
-    /** See {@link SafetensorsFile#copyInto}. */
+    /**
+     * See {@link SafetensorsFile#copyInto(String, Tensor, boolean)}: a checkpoint holds weights, so
+     * a tensor with NaN or infinite values is refused, naming it and how many there are.
+     */
     public void copyInto(String name, Tensor dst) {
-        fileOf(name).copyInto(name, dst);
+        fileOf(name).copyInto(name, dst, true);
     }
 
     /** Total bytes of tensor data. */

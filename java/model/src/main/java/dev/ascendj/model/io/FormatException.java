@@ -1,6 +1,7 @@
 package dev.ascendj.model.io;
 
 import dev.ascendj.core.AscendjException;
+import dev.ascendj.core.InvalidInput;
 import java.nio.file.Path;
 
 /**
@@ -9,7 +10,7 @@ import java.nio.file.Path;
  * token...) when there is one, and the problem, so that it can be shown to a user as it is:
  * {@code /ckpt/model.safetensors: tensor 'lm_head.weight': shape [4, 8] of F32 needs 128 bytes but data_offsets [0, 64] hold 64}.
  */
-public class FormatException extends AscendjException {
+public class FormatException extends AscendjException implements InvalidInput {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;

@@ -2,6 +2,7 @@ package dev.ascendj.model.io;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import java.io.IOException;
@@ -87,7 +88,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new FormatException(file, "no such file");
         } catch (IOException e) {
-            throw new FormatException(file, "cannot open: " + e, e);
+            throw new FormatException(file, "cannot open: " + IoErrors.describe(e), e);
         }
         try {
             long size = ch.size();
@@ -112,7 +113,7 @@ public final class SafetensorsFile implements AutoCloseable {
             return new SafetensorsFile(file, ch, 8 + n, size - 8 - n, h, Math.max(chunkBytes, 8));
         } catch (IOException e) {
             closeQuietly(ch);
-            throw new FormatException(file, "cannot read: " + e, e);
+            throw new FormatException(file, "cannot read: " + IoErrors.describe(e), e);
         } catch (RuntimeException e) {
             closeQuietly(ch);
             throw e;
@@ -222,6 +223,11 @@ public final class SafetensorsFile implements AutoCloseable {
      * converting between floating-point types (F16, BF16, F32, F64) or between integer types.
      */
     public Tensor load(String name, Device device, DType dtype) {
+        return load(name, device, dtype, false);
+    }
+
+    /** As {@link #load(String, Device, DType)}; with {@code finiteOnly}, see {@link #copyInto(String, Tensor, boolean)}. */
+    public Tensor load(String name, Device device, DType dtype, boolean finiteOnly) {
         TensorInfo t = info(name);
         Shape shape;
         try {
@@ -232,7 +238,7 @@ public final class SafetensorsFile implements AutoCloseable {
         checkConvertible(t, dtype);
         Tensor dst = Tensor.empty(device, dtype, shape);
         try {
-            copyInto(name, dst);
+            copyInto(name, dst, finiteOnly);
             return dst;
         } catch (RuntimeException e) {
             dst.close();
@@ -243,11 +249,23 @@ public final class SafetensorsFile implements AutoCloseable {
     /**
      * Copies {@code name} into the existing contiguous tensor {@code dst}, whose shape must equal
      * the stored one, converting to {@code dst}'s type. Large tensors are mapped and copied in
-     * chunks, each unmapped as soon as it is copied.
+     * chunks, each unmapped as soon as it is copied. Values are copied as they are, NaN and
+     * infinity included; model weights load through {@link #copyInto(String, Tensor, boolean)}.
      *
      * @throws FormatException when the shapes differ or the types do not convert
      */
     public void copyInto(String name, Tensor dst) {
+        copyInto(name, dst, false);
+    }
+
+    /**
+     * As {@link #copyInto(String, Tensor)}; with {@code finiteOnly}, the floating-point values are
+     * checked as they stream (after conversion: a value too large for {@code dst}'s type counts),
+     * and a tensor with NaN or infinity anywhere is refused, as weights must be.
+     *
+     * @throws FormatException also when values are not finite (the message says how many)
+     */
+    public void copyInto(String name, Tensor dst, boolean finiteOnly) {
         TensorInfo t = info(name);
         dst.checkAlive();
         if (!dst.isContiguous()) {
@@ -264,12 +282,14 @@ public final class SafetensorsFile implements AutoCloseable {
         ByteBuffer staging = from == to ? null
                 : ByteBuffer.allocateDirect(perChunk * to.size()).order(ByteOrder.LITTLE_ENDIAN);
         long dstBase = dst.byteOffset();
+        long nonFinite = 0;
         for (long e0 = 0; e0 < numel; e0 += perChunk) {
             int count = (int) Math.min(perChunk, numel - e0);
             MappedByteBuffer chunk = map(t, e0 * from.size(), count * from.size());
             try {
                 chunk.order(ByteOrder.LITTLE_ENDIAN);
                 if (staging == null) {
+                    nonFinite += finiteOnly ? NonFinite.count(chunk, from, count) : 0;
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), chunk);
                 } else {
                     staging.clear();
@@ -279,12 +299,32 @@ public final class SafetensorsFile implements AutoCloseable {
                         throw new FormatException(file, name, "cannot load as " + dst.dtype() + ": " + e.getMessage());
                     }
                     staging.limit(count * to.size());
+                    // Counted after conversion: a value too large for the target type is no number there either.
+                    nonFinite += finiteOnly ? NonFinite.count(staging, to, count) : 0;
                     dst.buffer().copyFromHost(dstBase + e0 * to.size(), staging);
                 }
             } finally {
                 Unmapper.unmap(chunk);
             }
         }
+        if (nonFinite > 0) {
+            throw new FormatException(file, name, NonFinite.problem(nonFinite, numel));
+        }
+    }
+
+    /**
+     * As {@link #bytes}, refusing a floating-point tensor that holds NaN or infinite values.
+     *
+     * @throws FormatException naming the tensor and how many of its values are not finite
+     */
+    public ByteBuffer finiteBytes(String name) {
+        ByteBuffer b = bytes(name);
+        TensorInfo t = info(name);
+        long bad = NonFinite.count(b, t.dtype(), (int) t.numel());
+        if (bad > 0) {
+            throw new FormatException(file, name, NonFinite.problem(bad, t.numel()));
+        }
+        return b;
     }
 
     private SafetensorsDtype checkConvertible(TensorInfo t, DType target) {
@@ -304,7 +344,7 @@ public final class SafetensorsFile implements AutoCloseable {
         } catch (ClosedChannelException e) {
             throw new IllegalStateException(file + " is closed", e);
         } catch (IOException e) {
-            throw new FormatException(file, t.name(), "cannot read: " + e, e);
+            throw new FormatException(file, t.name(), "cannot read: " + IoErrors.describe(e), e);
         }
     }
 

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ascendj.core.IoErrors;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -51,7 +52,7 @@ public final class StrictJson {
         } catch (JsonProcessingException e) {
             throw new FormatException(file, what + " is not valid JSON: " + describe(e), e);
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + e.getMessage(), e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
     }
 
@@ -63,7 +64,7 @@ public final class StrictJson {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new FormatException(file, "no such file");
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + e, e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
         if (size > maxBytes) {
             throw new FormatException(file, what + " is " + size + " bytes, more than the limit of " + maxBytes);
@@ -71,27 +72,43 @@ public final class StrictJson {
         try {
             return parse(file, what, java.nio.file.Files.readAllBytes(file));
         } catch (IOException e) {
-            throw new FormatException(file, "cannot read " + what + ": " + e, e);
+            throw new FormatException(file, "cannot read " + what + ": " + IoErrors.describe(e), e);
         }
     }
 
     /** Jackson's message without the source excerpt, plus line and column. */
     private static String describe(JsonProcessingException e) {
+        return describe(e, true);
+    }
+
+    /**
+     * A JSON (or YAML) parser's complaint in a user's terms: its first line, without the source
+     * excerpt and without Jackson's own names ({@code StreamReadConstraints.getMaxNumberLength()}
+     * and the like), followed by {@code (line L, column C)} when {@code withLocation} and known.
+     */
+    public static String describe(com.fasterxml.jackson.core.JacksonException e, boolean withLocation) {
         String msg = e.getOriginalMessage();
-        if (msg != null) {
-            int nl = msg.indexOf('\n');
-            if (nl > 0) {
-                msg = msg.substring(0, nl);
-            }
-            msg = msg.replaceAll("\\s*\\(start marker at \\[[^\\]]*\\]\\)", "");
-            if (msg.startsWith("Duplicate field ")) {
-                msg = "key " + msg.substring("Duplicate field ".length()) + " appears twice";
-            } else if (msg.startsWith("Trailing token")) {
-                msg = "unexpected content after the JSON value";
-            }
+        if (msg == null || msg.isBlank()) {
+            msg = "malformed input";
+        }
+        int nl = msg.indexOf('\n');
+        if (nl > 0) {
+            msg = msg.substring(0, nl);
+        }
+        msg = msg.replaceAll("\\s*\\(start marker at \\[[^\\]]*\\]\\)", "")
+                .replaceAll(",\\s*from `[^`]*`", "")
+                .replaceAll("\\s*\\((from|for|to allow|to enable) `[^`]*`[^)]*\\)", "")
+                .replaceAll("\\s*\\[Source: [^\\]]*\\]", "")
+                .replaceAll("`(com\\.fasterxml\\.|StreamReadConstraints|StreamWriteConstraints|JsonReadFeature|"
+                        + "JsonParser\\.Feature|StreamReadFeature)[^`]*`", "a parser limit")
+                .trim();
+        if (msg.startsWith("Duplicate field ")) {
+            msg = "key " + msg.substring("Duplicate field ".length()) + " appears twice";
+        } else if (msg.startsWith("Trailing token")) {
+            msg = "unexpected content after the JSON value";
         }
         var loc = e.getLocation();
-        if (loc != null && loc.getLineNr() > 0) {
+        if (withLocation && loc != null && loc.getLineNr() > 0) {
             msg += " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
         }
         return msg;

@@ -1,9 +1,9 @@
 package dev.ascendj.model.io;
 
+import dev.ascendj.core.Log;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -14,7 +14,7 @@ import org.apache.logging.log4j.Logger;
  * (module jdk.unsupported) through reflection; where it is missing, mappings are left to the GC.
  */
 final class Unmapper {
-    private static final Logger LOG = LogManager.getLogger(Unmapper.class);
+    private static final Logger LOG = Log.get(Unmapper.class);
     private static final Object UNSAFE;
     private static final Method INVOKE_CLEANER;
 

@@ -3,6 +3,7 @@ package dev.ascendj.model.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.Log;
 import dev.ascendj.model.io.FormatException;
 import dev.ascendj.model.io.StrictJson;
 import java.nio.file.Files;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -37,7 +37,11 @@ import org.apache.logging.log4j.Logger;
  * <p>Close it to free the native tokenizer.
  */
 public final class LlamaTokenizer implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(LlamaTokenizer.class);
+    private static final Logger LOG = Log.get(LlamaTokenizer.class);
+
+    static {
+        QuietSlf4j.init(); // before DJL's classes, which log through SLF4J, initialise
+    }
 
     /** Largest tokenizer.json accepted (large multilingual ones are ~20 MB). */
     public static final long MAX_FILE_BYTES = 256L << 20;

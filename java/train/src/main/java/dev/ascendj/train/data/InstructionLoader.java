@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * shifted targets, with loss only on response tokens.
  *
  * <p>Padded mode puts one example per row (truncated to the row, padding ignored); packed mode
- * fills each row with as many whole examples as fit. The position ({@link #state()}) is two
+ * fills each row with as many whole examples as fit. The position ({@link #position()}) is two
  * numbers, so a checkpoint restores it exactly.
  */
 public final class InstructionLoader implements BatchSource {

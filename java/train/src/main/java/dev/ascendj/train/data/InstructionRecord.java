@@ -3,9 +3,7 @@ package dev.ascendj.train.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.ascendj.model.io.StrictJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,21 +28,11 @@ public record InstructionRecord(String instruction, String input, String output)
             throw new DataFormatException(file, 0, "no such data file");
         }
         List<InstructionRecord> list = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            long n = 0;
-            while ((line = r.readLine()) != null) {
-                n++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                list.add(parse(file, n, line));
+        Utf8Lines.read(file, (line, text) -> {
+            if (!text.isBlank()) {
+                list.add(parse(file, line, text));
             }
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new DataFormatException(file, 0, "not UTF-8 text");
-        } catch (IOException e) {
-            throw new DataFormatException(file, 0, "cannot read: " + e.getMessage());
-        }
+        });
         if (list.isEmpty()) {
             throw new DataFormatException(file, 0, "holds no examples");
         }
@@ -56,7 +44,7 @@ public record InstructionRecord(String instruction, String input, String output)
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new DataFormatException(file, line, "not JSON: " + e.getOriginalMessage());
+            throw new DataFormatException(file, line, "not JSON: " + StrictJson.describe(e, false));
         }
         if (node == null || !node.isObject()) {
             throw new DataFormatException(file, line, "expected a JSON object with instruction, input and output");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.Log;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -40,7 +40,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class Coordinator implements AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(Coordinator.class);
+    private static final Logger LOG = Log.get(Coordinator.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServerSocket server;

@@ -1,5 +1,6 @@
 package dev.ascendj.train.node;
 
+import dev.ascendj.core.Log;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -36,7 +36,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class LocalLauncher {
-    private static final Logger LOG = LogManager.getLogger(LocalLauncher.class);
+    private static final Logger LOG = Log.get(LocalLauncher.class);
 
     /** What node 0 prints once its coordinator listens: {@code coordinator listening on HOST:PORT}. */
     public static final String ANNOUNCEMENT = "coordinator listening on ";

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.CommunicatorException;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Rendezvous;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -43,7 +43,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class NodeSession implements Rendezvous, AutoCloseable {
-    private static final Logger LOG = LogManager.getLogger(NodeSession.class);
+    private static final Logger LOG = Log.get(NodeSession.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Socket socket;

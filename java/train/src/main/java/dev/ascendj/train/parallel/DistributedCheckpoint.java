@@ -1,10 +1,13 @@
 package dev.ascendj.train.parallel;
 
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
+import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.io.AtomicFiles;
@@ -18,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -35,9 +39,18 @@ import java.util.stream.Stream;
  * <p>A run with the same sharding restores each rank's file as it was written; a run with
  * another layout starts from the {@linkplain #consolidateState consolidated} state: every
  * weight and AdamW moment joined into full tensors, which each rank then cuts to its own part.
+ *
+ * <p>A checkpoint damaged afterwards (a manifest that does not read, a rank file missing or
+ * truncated) is passed over by {@link #latest} with a warning naming it. Saving step S deletes
+ * the checkpoints of later steps (a trajectory the run left) and all but the newest {@code keep}
+ * of the others; the manifest records the recent losses the spike guard judges by, and a rollback
+ * moves its data position past the skipped batches.
  */
 final class DistributedCheckpoint {
     static final String MANIFEST = "manifest.json";
+    private static final java.util.regex.Pattern STEP = java.util.regex.Pattern.compile("step-\\d{8,}");
+    private static final org.apache.logging.log4j.Logger LOG =
+            Log.get(DistributedCheckpoint.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Version of the manifest format. */
@@ -51,19 +64,31 @@ final class DistributedCheckpoint {
      * @param optimizerSteps AdamW steps taken (fewer than {@code step} when FP16 overflows skipped some)
      * @param layout         the layout the run had
      * @param data           the data position after {@code step}
+     * @param recentLosses   the losses of the last steps, oldest first, for the spike guard (null when
+     *                       written without one)
      */
     record Manifest(int format, long step, long optimizerSteps, Layout layout, DataPosition data, Double lossScale,
                     Integer lossScaleCleanSteps, Long skippedSteps, com.fasterxml.jackson.databind.JsonNode model,
-                    LoraConfig lora) {
+                    LoraConfig lora, List<Double> recentLosses) {
         static Manifest of(long step, long optimizerSteps, Layout l, DataPosition data, DynamicLossScaler scaler,
-                           LlamaConfig model, LoraConfig lora) {
+                           LlamaConfig model, LoraConfig lora, List<Double> recentLosses) {
             try {
                 return new Manifest(FORMAT, step, optimizerSteps, l, data, scaler == null ? null : scaler.scale(),
                         scaler == null ? null : scaler.cleanSteps(), scaler == null ? null : scaler.skippedSteps(),
-                        JSON.readTree(LlamaConfigs.toJson(model)), lora);
+                        JSON.readTree(LlamaConfigs.toJson(model)), lora, recentLosses);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** The recorded recent losses (empty when there are none). */
+        List<Double> recent() {
+            return recentLosses == null ? List.of() : recentLosses;
+        }
+
+        Manifest withData(DataPosition position) {
+            return new Manifest(format, step, optimizerSteps, layout, position, lossScale, lossScaleCleanSteps,
+                    skippedSteps, model, lora, recentLosses);
         }
 
         /** The model configuration the checkpoint was trained with (Hugging Face config.json fields). */
@@ -94,7 +119,7 @@ final class DistributedCheckpoint {
     /** Every rank calls this at the same step. Returns the checkpoint directory. */
     static Path save(Path dir, long step, Layout layout, DataPosition data, int rank, Communicator world,
                      StageModel stage, ParallelOptimizer optimizer, DynamicLossScaler scaler, LlamaConfig model,
-                     LoraConfig lora, int keep) {
+                     LoraConfig lora, int keep, List<Double> recentLosses) {
         String name = String.format("step-%08d", step);
         Path tmp = dir.resolve("." + name + ".tmp");
         Path target = dir.resolve(name);
@@ -110,41 +135,88 @@ final class DistributedCheckpoint {
                 w.add(e.getKey(), e.getValue());
             }
             w.write(tmp.resolve(rankFile(rank)));
-            world.barrier();
-            if (rank == 0) {
-                AtomicFiles.write(tmp.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
-                        JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-                                Manifest.of(step, optimizer.steps(), layout, data, scaler, model, lora)))));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + target + ": " + IoErrors.describe(e), e);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + target + ": " + IoErrors.describe(e), e.getCause());
+        }
+        world.barrier();
+        if (rank == 0) {
+            try {
+                writeManifest(tmp, Manifest.of(step, optimizer.steps(), layout, data, scaler, model, lora, recentLosses));
+                // A damaged checkpoint of this step, or one left from a trajectory the run left, goes first.
+                deleteCheckpoint(target);
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 AtomicFiles.syncDirectory(dir);
-                prune(dir, keep);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write checkpoint " + target + ": " + IoErrors.describe(e), e);
+            } catch (UncheckedIOException e) {
+                throw new UncheckedIOException("cannot write checkpoint " + target + ": " + IoErrors.describe(e),
+                        e.getCause());
             }
-            world.barrier();
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write checkpoint " + target, e);
+            prune(dir, step, keep);
         }
+        world.barrier();
+        return target;
     }
 
-    /** Deletes all but the newest {@code keep} complete checkpoints. */
-    private static void prune(Path dir, int keep) throws IOException {
+    private static void writeManifest(Path checkpoint, Manifest m) {
+        AtomicFiles.write(checkpoint.resolve(MANIFEST), ch -> ch.write(java.nio.ByteBuffer.wrap(
+                JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m))));
+    }
+
+    /**
+     * Records in {@code checkpoint} that the run continues from it with the data at
+     * {@code position} (after a spike rollback skipped batches), so that a resume skips them too.
+     * Rank 0 calls this once every rank has loaded the checkpoint.
+     */
+    static void moveDataPosition(Path checkpoint, DataPosition position) {
+        writeManifest(checkpoint, manifest(checkpoint).withData(position));
+    }
+
+    /** Deletes the checkpoints after {@code step} (a trajectory the run left) and all but the newest {@code keep} up to it. */
+    private static void prune(Path dir, long step, int keep) {
         java.util.List<Path> all;
         try (Stream<Path> s = Files.list(dir)) {
-            all = s.filter(p -> p.getFileName().toString().startsWith("step-"))
+            all = s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
                     .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
                     .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
                     .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
         }
-        for (Path old : all.subList(Math.min(keep, all.size()), all.size())) {
-            // The manifest goes first: a half-deleted directory is then no longer a checkpoint.
-            Files.deleteIfExists(old.resolve(MANIFEST));
-            try (Stream<Path> files = Files.list(old)) {
-                for (Path f : files.toList()) {
-                    Files.deleteIfExists(f);
-                }
+        int kept = 0;
+        for (Path p : all) {
+            boolean later = stepOf(p) > step;
+            if (!later && kept < keep) {
+                kept++;
+                continue;
             }
-            Files.deleteIfExists(old);
+            try {
+                deleteCheckpoint(p);
+            } catch (IOException e) {
+                throw new UncheckedIOException("checkpoint " + String.format("step-%08d", step) + " is written, but the"
+                        + " older checkpoint " + p + " cannot be deleted: " + IoErrors.describe(e), e);
+            }
         }
+    }
+
+    private static void deleteCheckpoint(Path old) throws IOException {
+        if (!Files.isDirectory(old)) {
+            return;
+        }
+        // The manifest goes first: a half-deleted directory is then no longer a checkpoint.
+        Files.deleteIfExists(old.resolve(MANIFEST));
+        try (Stream<Path> files = Files.list(old)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(old);
+    }
+
+    private static long stepOf(Path checkpoint) {
+        return Long.parseLong(checkpoint.getFileName().toString().substring("step-".length()));
     }
 
     /** The complete checkpoint of {@code step} in {@code dir}, if there is one. */
@@ -153,18 +225,77 @@ final class DistributedCheckpoint {
         return Files.isRegularFile(p.resolve(MANIFEST)) ? Optional.of(p) : Optional.empty();
     }
 
-    /** The newest complete checkpoint in {@code dir}, if any. */
-    static Optional<Path> latest(Path dir) {
+    /** The newest checkpoint in {@code dir} that has a manifest, intact or not, if any. */
+    static Optional<Path> newest(Path dir) {
         if (!Files.isDirectory(dir)) {
             return Optional.empty();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("step-"))
+            return s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
                     .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
                     .max(java.util.Comparator.comparing(p -> p.getFileName().toString()));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list checkpoints in " + dir, e);
+            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
         }
+    }
+
+    /**
+     * The newest intact checkpoint in {@code dir}, if any: newer ones that are damaged (a manifest
+     * that does not read, a rank file missing or malformed) are passed over with a warning naming
+     * them and the problem.
+     */
+    static Optional<Path> latest(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        java.util.List<Path> all;
+        try (Stream<Path> s = Files.list(dir)) {
+            all = s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
+                    .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
+                    .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
+        }
+        for (Path p : all) {
+            String damage = damage(p);
+            if (damage == null) {
+                return Optional.of(p);
+            }
+            warnDamaged(p, damage);
+        }
+        return Optional.empty();
+    }
+
+    /** Paths already reported as damaged: each is named once per process, however often the checkpoints are listed. */
+    private static final java.util.Set<Path> DAMAGED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static void warnDamaged(Path checkpoint, String damage) {
+        if (DAMAGED.add(checkpoint.toAbsolutePath().normalize())) {
+            LOG.warn("checkpoint {} is damaged ({}); falling back to the one before it", checkpoint, damage);
+        }
+    }
+
+    /** What is wrong with {@code checkpoint}, or null when its manifest reads and every rank's file opens. */
+    static String damage(Path checkpoint) {
+        Manifest m;
+        try {
+            m = manifest(checkpoint);
+        } catch (RuntimeException e) {
+            return e.getMessage();
+        }
+        for (int r = 0; r < m.layout().worldSize(); r++) {
+            Path f = checkpoint.resolve(rankFile(r));
+            if (!Files.isRegularFile(f)) {
+                return f.getFileName() + " is missing";
+            }
+            try (SafetensorsFile file = SafetensorsFile.open(f)) {
+                file.names();
+            } catch (RuntimeException e) {
+                return e.getMessage();
+            }
+        }
+        return null;
     }
 
     static Manifest manifest(Path checkpoint) {
@@ -178,9 +309,9 @@ final class DistributedCheckpoint {
             return m;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": not a checkpoint manifest: "
-                    + e.getOriginalMessage(), e);
+                    + StrictJson.describe(e, true), e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST) + ": " + IoErrors.describe(e), e);
         }
     }
 
@@ -315,7 +446,7 @@ final class DistributedCheckpoint {
                 if (!f.contains(e.getKey())) {
                     throw new IllegalArgumentException(f.path() + " lacks '" + e.getKey() + "'");
                 }
-                e.getValue().copyFromBytes(f.bytes(e.getKey()));
+                e.getValue().copyFromBytes(f.finiteBytes(e.getKey()));
             }
         }
         optimizer.restoreStep(m.optimizerSteps());

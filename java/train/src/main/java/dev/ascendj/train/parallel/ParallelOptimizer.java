@@ -30,13 +30,17 @@ import java.util.Map;
  * padded to a multiple of dp.
  */
 final class ParallelOptimizer implements AutoCloseable {
-    /** One parameter: its split, and with sharding this rank's part and a padded flat buffer. */
+    /** One parameter: its split, and with sharding this rank's part (and a padded flat buffer when needed). */
     private static final class State {
         final Parameter param;
         final ShardSpec spec;
         final int numel;
         final int chunk;
-        /** Sharded mode: this rank's part of the weight (the FP32 master), of the gradient, and a padded flat buffer. */
+        /**
+         * Sharded mode: this rank's part of the weight (the FP32 master) and of the gradient, and,
+         * when dp does not divide the parameter, a padded flat buffer (null otherwise: the
+         * collectives then work on the gradient and the weight themselves).
+         */
         Tensor weightShard;
         Tensor gradShard;
         Tensor flat;
@@ -46,6 +50,34 @@ final class ParallelOptimizer implements AutoCloseable {
             this.spec = spec;
             this.numel = Math.toIntExact(param.numel());
             this.chunk = (numel + dp - 1) / dp;
+        }
+
+        /** Data-parallel rank {@code dpIndex}'s chunk of the flattened tensor {@code t}, zero-padded at the end. */
+        float[] shardOf(Tensor t, int dpIndex) {
+            int from = Math.min(dpIndex * chunk, numel);
+            int to = Math.min(from + chunk, numel);
+            float[] part = new float[chunk];
+            if (to > from) {
+                try (Tensor all = t.reshape(numel); Tensor mine = all.slice(0, from, to)) {
+                    System.arraycopy(mine.toFloatArray(), 0, part, 0, to - from);
+                }
+            }
+            return part;
+        }
+
+        /**
+         * The flattened gradient the reduce-scatter reads: the gradient itself when dp divides it,
+         * else a copy in the padded buffer.
+         */
+        Tensor flatGradient(Ops ops) {
+            Tensor g = param.grad(ops);
+            if (flat == null) {
+                return g.reshape(numel);
+            }
+            try (Tensor flatG = g.reshape(numel); Tensor head = flat.slice(0, 0, numel)) {
+                ops.cast(flatG, head);
+            }
+            return flat;
         }
 
         /** Data-parallel rank {@code dpIndex}'s chunk of the flattened parameter, zero-padded at the end. */
@@ -94,10 +126,10 @@ final class ParallelOptimizer implements AutoCloseable {
                 var device = p.value().device();
                 p.grad(ops);
                 if (sharded) {
-                    s.flat = Tensor.zeros(device, DType.FP32, Shape.of((long) s.chunk * dp));
+                    // Only a parameter dp does not divide needs a padded copy to reduce and gather through.
+                    s.flat = s.numel % dp == 0 ? null : Tensor.zeros(device, DType.FP32, Shape.of((long) s.chunk * dp));
                     s.gradShard = Tensor.zeros(device, DType.FP32, Shape.of(s.chunk));
-                    s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk),
-                            s.shardOf(p.value().toFloatArray(), dpIndex));
+                    s.weightShard = Tensor.fromFloats(device, Shape.of(s.chunk), s.shardOf(p.value(), dpIndex));
                     slots.add(new AdamW.Slot(p.name(), s.weightShard, s.gradShard, AdamW.decays(p)));
                 } else {
                     slots.add(new AdamW.Slot(p.name(), p.value(), p.grad(ops), AdamW.decays(p)));
@@ -111,7 +143,8 @@ final class ParallelOptimizer implements AutoCloseable {
 
     /**
      * Reduces, clips and applies the gradients at learning rate {@code lr}; returns the global
-     * gradient norm before clipping (the same on every rank).
+     * gradient norm before clipping (the same on every rank). A norm that is not finite is
+     * returned without applying anything.
      */
     double step(Ops ops, double lr) {
         return step(ops, lr, null);
@@ -145,6 +178,9 @@ final class ParallelOptimizer implements AutoCloseable {
                 snapshotGradients(ops);
             }
             double norm = Math.sqrt(GroupSums.sum(groups.world(), device, localSquares(ops)));
+            if (!Double.isFinite(norm)) {
+                return norm; // not applied on any rank (all see the same norm): the caller stops the run
+            }
             GradClip.scale(ops, grads, norm, options.clipNorm());
             adam.update(ops, lr);
             if (sharded) {
@@ -165,10 +201,14 @@ final class ParallelOptimizer implements AutoCloseable {
                 groups.tp().allReduce(g, g, ReduceOp.SUM);
             }
             if (sharded) {
-                try (Tensor flatG = g.reshape(s.numel); Tensor head = s.flat.slice(0, 0, s.numel)) {
-                    ops.cast(flatG, head);
+                Tensor flatG = s.flatGradient(ops);
+                try {
+                    groups.dp().reduceScatter(flatG, s.gradShard, ReduceOp.SUM);
+                } finally {
+                    if (flatG != s.flat) {
+                        flatG.close();
+                    }
                 }
-                groups.dp().reduceScatter(s.flat, s.gradShard, ReduceOp.SUM);
             } else if (dp > 1) {
                 groups.dp().allReduce(g, g, ReduceOp.SUM);
             }
@@ -205,6 +245,12 @@ final class ParallelOptimizer implements AutoCloseable {
     /** Sharded: every rank's updated part, all-gathered into the whole parameter. */
     private void gatherWeights(Ops ops) {
         for (State s : states) {
+            if (s.flat == null) {
+                try (Tensor value = s.param.value().reshape(s.numel)) {
+                    groups.dp().allGather(s.weightShard, value);
+                }
+                continue;
+            }
             groups.dp().allGather(s.weightShard, s.flat);
             try (Tensor head = s.flat.slice(0, 0, s.numel); Tensor value = s.param.value().reshape(s.numel)) {
                 ops.cast(head, value);
@@ -216,7 +262,7 @@ final class ParallelOptimizer implements AutoCloseable {
         lastGradients.clear();
         for (State s : states) {
             if (sharded) {
-                try (Tensor all = Tensor.empty(s.flat.device(), DType.FP32, s.flat.shape())) {
+                try (Tensor all = Tensor.empty(s.gradShard.device(), DType.FP32, Shape.of((long) s.chunk * dp))) {
                     groups.dp().allGather(s.gradShard, all);
                     float[] a = all.toFloatArray();
                     lastGradients.put(s.param.name(), java.util.Arrays.copyOf(a, s.numel));

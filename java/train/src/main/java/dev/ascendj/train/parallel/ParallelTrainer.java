@@ -3,6 +3,7 @@ package dev.ascendj.train.parallel;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.RankThreads;
@@ -14,11 +15,16 @@ import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.RankCoordinates;
+import dev.ascendj.train.SpikeGuard;
+import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.TrainListener;
+import dev.ascendj.train.TrainingStoppedException;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.data.Batch;
 import dev.ascendj.train.data.BatchSource;
+import dev.ascendj.train.data.DataPosition;
 import dev.ascendj.train.optim.LrSchedule;
+import dev.ascendj.train.report.TrainLog;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
@@ -55,7 +60,7 @@ import org.apache.logging.log4j.Logger;
  * }</pre>
  */
 public final class ParallelTrainer {
-    private static final Logger LOG = LogManager.getLogger(ParallelTrainer.class);
+    private static final Logger LOG = Log.get(ParallelTrainer.class);
 
     /**
      * What one rank ends with.
@@ -63,7 +68,7 @@ public final class ParallelTrainer {
      * @param at        the rank's coordinates
      * @param losses    the step losses (mean per loss token of the global batch; the same on every rank)
      * @param gradNorms the global gradient norms before clipping
-     * @param weights   the rank's parameters (its shards) after the last step, by name
+     * @param weights   the rank's parameters (its shards) after the last step, by name (empty unless kept)
      * @param gradients the reduced gradients of the last step (when kept), by name
      * @param specs     how each parameter is split
      * @param lossScale the loss scale at the end (1 without FP16 emulation)
@@ -90,9 +95,11 @@ public final class ParallelTrainer {
     private final ProcessGroups groups;
     private final int[] localRanks;
     private boolean keepGradients;
+    private boolean keepWeights = true;
     private double[] lossScaling;
     private Path checkpointDir;
     private boolean resume;
+    private SpikeRule spikeRule;
     private final StageActivity activity;
     private volatile StepHook stepHook = (rank, step) -> { };
 
@@ -151,18 +158,22 @@ public final class ParallelTrainer {
 
     /**
      * The distributed checkpoint of {@code step} in {@code dir} (the newest when {@code step} is
-     * empty); fails naming the directory when there is none.
+     * empty, damaged or not: asked for it, one is told what is wrong with it); fails naming the
+     * directory when there is none.
      */
     public static CheckpointInfo checkpoint(Path dir, OptionalLong step) {
         Path p = (step.isPresent() ? DistributedCheckpoint.atStep(dir, step.getAsLong())
-                : DistributedCheckpoint.latest(dir)).orElseThrow(() -> new IllegalArgumentException(
+                : DistributedCheckpoint.newest(dir)).orElseThrow(() -> new IllegalArgumentException(
                         "no complete distributed checkpoint" + (step.isPresent() ? " of step " + step.getAsLong() : "")
                                 + " in " + dir));
         DistributedCheckpoint.Manifest m = DistributedCheckpoint.manifest(p);
         return new CheckpointInfo(p, m.step(), m.layout(), m.modelConfig(p), m.lora());
     }
 
-    /** The newest complete distributed checkpoint in {@code dir}, if any. */
+    /**
+     * The newest intact distributed checkpoint in {@code dir}, if any (what a resumed run continues
+     * from: damaged newer ones are passed over with a warning).
+     */
     public static Optional<CheckpointInfo> latestCheckpoint(Path dir) {
         return DistributedCheckpoint.latest(dir).map(p -> checkpoint(dir, OptionalLong.of(
                 DistributedCheckpoint.manifest(p).step())));
@@ -174,6 +185,16 @@ public final class ParallelTrainer {
      */
     public static FullWeights consolidate(CheckpointInfo checkpoint, FullWeights like) {
         return DistributedCheckpoint.consolidate(checkpoint.path(), like);
+    }
+
+    /**
+     * Whether each rank's result holds its final weights (the default; {@link #gather} joins them).
+     * A run that exports from its final checkpoint instead need not keep a host copy of the model
+     * per rank.
+     */
+    public ParallelTrainer keepWeights(boolean keep) {
+        this.keepWeights = keep;
+        return this;
     }
 
     /** Keeps each rank's reduced gradients of the last step in its result (for tests). */
@@ -203,6 +224,20 @@ public final class ParallelTrainer {
     public ParallelTrainer checkpoints(Path dir, boolean resume) {
         this.checkpointDir = dir;
         this.resume = resume;
+        return this;
+    }
+
+    /**
+     * Turns on the loss-spike guard ({@link SpikeGuard}): a step whose loss is a spike by
+     * {@code rule} is not applied; every rank of every process rolls back to the last checkpoint
+     * (one is written at the start when there is none of this layout) and skips the batches since.
+     * Needs {@link #checkpoints}; null turns it off.
+     */
+    public ParallelTrainer spikeGuard(SpikeRule rule) {
+        if (rule != null && checkpointDir == null) {
+            throw new IllegalStateException("the spike guard rolls back to checkpoints: set a checkpoint directory first");
+        }
+        this.spikeRule = rule;
         return this;
     }
 
@@ -239,18 +274,24 @@ public final class ParallelTrainer {
         if (manifest != null) {
             data.seek(manifest.data());
         }
+        DataPosition startPosition = data.position();
         StepBatches batches = new StepBatches(data, layout.globalBatch(), resumedStep + 1);
         FullWeights initial = reshard != null ? reshard.weights() : start;
         int reporter = localRanks[0];
         return RankThreads.run(localRanks, rank -> runRank(rank, rank == reporter ? listener : null, schedule, latest,
-                        manifest, reshard, initial, batches),
-                fabric::abort, fabric.timeout(), outcome -> new RankFailureException(outcome.describe(),
-                        outcome.failed().get(outcome.first()), outcome.first(), outcome.failed(), outcome.stillRunning()));
+                        manifest, reshard, initial, batches, startPosition),
+                fabric::abort, fabric.timeout(), outcome -> {
+                    // Every rank stops on the same non-finite loss or persisting spike: say that, not which rank was first.
+                    Throwable first = outcome.failed().get(outcome.first());
+                    return first instanceof TrainingStoppedException stop ? stop
+                            : new RankFailureException(outcome.describe(), first, outcome.first(), outcome.failed(),
+                                    outcome.stillRunning());
+                });
     }
 
     private RankResult runRank(int rank, TrainListener listener, LrSchedule schedule, Path latest,
                                DistributedCheckpoint.Manifest manifest, DistributedCheckpoint.FullState reshard,
-                               FullWeights initial, StepBatches batches) {
+                               FullWeights initial, StepBatches batches, DataPosition startPosition) {
         ProcessGroups.RankGroups g = groups.forRank(rank);
         RankCoordinates at = g.coordinates();
         Device device = fabric.device(rank);
@@ -280,6 +321,15 @@ public final class ParallelTrainer {
             if (latest != null && rank == 0) {
                 LOG.info("resumed from {} at step {}", latest, first - 1);
             }
+            SpikeGuard guard = spikeRule == null ? null
+                    : new SpikeGuard(spikeRule, manifest == null ? List.of() : manifest.recent(), first - 1);
+            Path lastGood = reshard == null ? latest : null;
+            if (guard != null && lastGood == null) {
+                // A rollback needs a checkpoint of this layout to go back to, also before the first interval.
+                lastGood = DistributedCheckpoint.save(checkpointDir, first - 1, layout, startPosition, rank, g.world(),
+                        stage, optimizer, scaler, config, lora, options.keepCheckpoints(), guard.recent());
+            }
+            int rollbacks = 0;
             for (long step = first; step <= options.steps(); step++) {
                 stepHook.atStepStart(rank, step);
                 long t0 = System.nanoTime();
@@ -307,14 +357,34 @@ public final class ParallelTrainer {
                 double sum = GroupSums.sum(g.world(), device, holdsLoss ? local.sum() : 0);
                 double loss = lossTokens == 0 ? 0 : sum / lossTokens;
                 double lr = schedule.lr(step);
+                if (scaler == null && !Double.isFinite(loss)) {
+                    throw TrainingStoppedException.nonFinite(step, loss, Double.NaN, describe(lastGood), options);
+                }
+                // A collective decision: one rank's verdict rolls every rank back (all see the same loss anyway).
+                if (guard != null && GroupSums.sum(g.world(), device, guard.isSpike(loss) ? 1 : 0) > 0) {
+                    long back = rollBack(rank, step, loss, guard, lastGood, ++rollbacks, g, stage, optimizer, scaler,
+                            batches, listener);
+                    int drop = (int) Math.min(losses.size(), step - 1 - back);
+                    losses.subList(losses.size() - drop, losses.size()).clear();
+                    norms.subList(norms.size() - drop, norms.size()).clear();
+                    step = back; // the loop continues with step back + 1
+                    continue;
+                }
                 double norm = optimizer.step(fp32, lr, scaler);
+                if (scaler == null && !Double.isFinite(norm)) {
+                    throw TrainingStoppedException.nonFinite(step, loss, norm, describe(lastGood), options);
+                }
                 losses.add(loss);
                 norms.add(norm);
+                if (guard != null && Double.isFinite(norm)) {
+                    guard.accept(step, loss); // an FP16 overflow step (norm NaN) is no part of the running median
+                }
                 LOG.debug("rank {} step {} loss {} norm {}", rank, step, loss, norm);
                 boolean interval = options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0;
                 if (checkpointDir != null && (interval || step == options.steps())) {
-                    DistributedCheckpoint.save(checkpointDir, step, layout, batches.positionAfter(step), rank, g.world(),
-                            stage, optimizer, scaler, config, lora, options.keepCheckpoints());
+                    lastGood = DistributedCheckpoint.save(checkpointDir, step, layout, batches.positionAfter(step), rank,
+                            g.world(), stage, optimizer, scaler, config, lora, options.keepCheckpoints(),
+                            guard == null ? null : guard.recent());
                 }
                 if (listener != null) {
                     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -323,13 +393,51 @@ public final class ParallelTrainer {
                 }
             }
             Map<String, float[]> weights = new LinkedHashMap<>();
-            for (Parameter p : stage.parameters().values()) {
-                weights.put(p.name(), p.value().toFloatArray());
+            if (keepWeights) {
+                for (Parameter p : stage.parameters().values()) {
+                    weights.put(p.name(), p.value().toFloatArray());
+                }
             }
             return new RankResult(at, losses, norms, weights, new LinkedHashMap<>(optimizer.lastGradients()),
                     stage.specs(), scaler == null ? 1 : scaler.scale(), scaler == null ? 0 : scaler.skippedSteps(),
                     pipelineNanos / 1e9, busy[0] / 1e9, device.memoryInfo().peakBytes());
         }
+    }
+
+    /**
+     * Every rank's part of a rollback from the spike at {@code step} to {@code checkpoint}: its
+     * shards, optimizer state and loss scale as they were there, the data where it is now (the
+     * batches since the checkpoint skipped, also for a later resume: rank 0 records the new
+     * position in the manifest once every rank has read it). Returns the checkpoint's step.
+     */
+    private long rollBack(int rank, long step, double loss, SpikeGuard guard, Path checkpoint, int rollback,
+                          ProcessGroups.RankGroups g, StageModel stage, ParallelOptimizer optimizer,
+                          DynamicLossScaler scaler, StepBatches batches, TrainListener listener) {
+        double median = guard.median();
+        DataPosition after = batches.positionAfter(step);
+        long back = DistributedCheckpoint.load(checkpoint, layout, rank, stage, optimizer, scaler);
+        int times = guard.rolledBackTo(back);
+        if (times > SpikeGuard.MAX_ROLLBACKS) {
+            throw TrainingStoppedException.spikesPersist(step, loss, median, guard.rule(), checkpoint.toString(),
+                    times - 1);
+        }
+        g.world().barrier();
+        if (rank == 0) {
+            DistributedCheckpoint.moveDataPosition(checkpoint, after);
+            LOG.warn("loss spike at step {}: {} > {} x the running median {}; every rank rolled back to {} and skipped"
+                    + " {} batch(es)", step, String.format("%.4f", loss), guard.rule().factor(),
+                    String.format("%.4f", median), checkpoint, step - back);
+        }
+        batches.rollBack(rollback, back);
+        if (listener != null) {
+            listener.onSpike(new TrainLog.Spike(step, loss, median, guard.rule().factor(), guard.rule().window(), back,
+                    step - back));
+        }
+        return back;
+    }
+
+    private static String describe(Path checkpoint) {
+        return checkpoint == null ? null : checkpoint.toString();
     }
 
     /**

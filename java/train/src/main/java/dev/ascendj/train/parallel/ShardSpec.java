@@ -56,11 +56,14 @@ public record ShardSpec(Split split, boolean gradSummedOverTp) {
         return new ShardSpec(column ? Split.COLUMN_PARALLEL : Split.ROW_PARALLEL, false);
     }
 
-    /** Part {@code index} of {@code parts} of a row-major [rows, cols] (or 1D) array along this split. */
+    /**
+     * Part {@code index} of {@code parts} of a row-major [rows, cols] (or 1D) array along this
+     * split; {@code full} itself (not a copy: callers only read parts) when it is not split.
+     */
     public float[] slice(float[] full, int[] shape, int index, int parts) {
         int axis = split.axis();
         if (axis < 0 || parts == 1) {
-            return full.clone();
+            return full;
         }
         int rows = shape[0];
         int cols = shape.length > 1 ? shape[1] : 1;

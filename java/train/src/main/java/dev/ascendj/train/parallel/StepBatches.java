@@ -20,6 +20,7 @@ final class StepBatches {
     private final int sequences;
     private final Map<Long, Step> steps = new HashMap<>();
     private long newest;
+    private int rollbacks;
 
     StepBatches(BatchSource source, int sequences, long firstStep) {
         this.source = source;
@@ -35,6 +36,21 @@ final class StepBatches {
     /** The data position after the global batch of {@code step}. */
     synchronized DataPosition positionAfter(long step) {
         return get(step).after();
+    }
+
+    /**
+     * After the {@code rollback}-th rollback of the run, to the checkpoint of step {@code back}:
+     * steps from {@code back + 1} take the batches that follow those drawn so far (the spike's
+     * and those before it since the checkpoint are skipped). Every rank of this process calls
+     * it; all but the first call of each rollback do nothing.
+     */
+    synchronized void rollBack(int rollback, long back) {
+        if (rollback <= rollbacks) {
+            return;
+        }
+        rollbacks = rollback;
+        steps.clear();
+        newest = back;
     }
 
     private Step get(long step) {
