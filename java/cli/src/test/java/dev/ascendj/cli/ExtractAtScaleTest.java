@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import static dev.ascendj.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,8 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.data.Task;
 import dev.ascendj.data.extract.PassageSplitter;
 import dev.ascendj.data.extract.ResumableJsonl;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +19,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code extract} over a corpus: passages with their offsets, output identical for any batch size
@@ -34,19 +33,6 @@ class ExtractAtScaleTest {
 
             Liam Carter founded Orion Health in Redmont. Omar Haddad joined in 2019? Yes.
             """;
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = AscendjCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /** A small random model (a config file, no weights: initialised from the seed) that decodes fast. */
     private static String model(Path dir) throws Exception {
@@ -74,13 +60,13 @@ class ExtractAtScaleTest {
         Path input = dir.resolve("corpus.txt");
         Files.writeString(input, CORPUS);
         Path one = dir.resolve("one.jsonl");
-        Run r1 = run(extract(input, one, "1", "1"));
+        CommandRun r1 = run(extract(input, one, "1", "1"));
         assertEquals(0, r1.code(), r1.err());
         assertTrue(r1.err().contains("7 sentences:") && r1.err().contains("from 3 records"), r1.err());
         assertTrue(r1.err().contains("record 3/3") && r1.err().contains("passages/s") && r1.err().contains("tokens/s")
                 && r1.err().contains("ETA"), r1.err());
         Path many = dir.resolve("many.jsonl");
-        Run r8 = run(extract(input, many, "8", "2"));
+        CommandRun r8 = run(extract(input, many, "8", "2"));
         assertEquals(0, r8.code(), r8.err());
         byte[] reference = Files.readAllBytes(one);
         assertArrayEquals(reference, Files.readAllBytes(many), "batch 8 on 2 threads writes what batch 1 on 1 thread does");
@@ -105,23 +91,23 @@ class ExtractAtScaleTest {
             }
         }
         Files.writeString(ResumableJsonl.partialOf(resumed), lines.get(3).substring(0, 20), StandardOpenOption.APPEND);
-        Run fresh = run(extract(input, resumed, "4", "2"));
-        assertEquals(1, fresh.code());
+        CommandRun fresh = run(extract(input, resumed, "4", "2"));
+        assertEquals(2, fresh.code());
         assertTrue(fresh.err().contains("pass --resume"), fresh.err());
-        Run other = run(extract(input, resumed, "4", "2", "--resume", "--instruction", "List the triples."));
-        assertEquals(1, other.code());
+        CommandRun other = run(extract(input, resumed, "4", "2", "--resume", "--instruction", "List the triples."));
+        assertEquals(2, other.code());
         assertTrue(other.err().contains("instruction = (none), this run has 'List the triples.'"), other.err());
-        Run cont = run(extract(input, resumed, "4", "2", "--resume"));
+        CommandRun cont = run(extract(input, resumed, "4", "2", "--resume"));
         assertEquals(0, cont.code(), cont.err());
         assertTrue(cont.err().contains("resuming after 3 passages (2 records)"), cont.err());
         assertArrayEquals(reference, Files.readAllBytes(resumed), "a resumed run ends with the uninterrupted run's file");
         assertFalse(Files.exists(ResumableJsonl.partialOf(resumed)));
-        Run done = run(extract(input, resumed, "4", "2", "--resume"));
+        CommandRun done = run(extract(input, resumed, "4", "2", "--resume"));
         assertEquals(0, done.code(), done.err());
         assertTrue(done.err().contains("is complete; nothing to resume"), done.err());
 
         // Without --out, the same lines stream to standard output.
-        Run stdout = run("extract", "--model", model(dir), "--tokenizer", TOKENIZER, "--task", "rte", "--input",
+        CommandRun stdout = run("extract", "--model", model(dir), "--tokenizer", TOKENIZER, "--task", "rte", "--input",
                 input.toString(), "--split", "sentence", "--max-new-tokens", "4", "--threads", "1");
         assertEquals(0, stdout.code(), stdout.err());
         assertEquals(new String(reference, StandardCharsets.UTF_8), stdout.out());
@@ -132,8 +118,8 @@ class ExtractAtScaleTest {
         Path input = dir.resolve("c.jsonl");
         Files.writeString(input, "{\"id\": \"a\", \"text\": \"Ada Brook was born in Harlow.\"}\n{\"text\": \"\"}\n");
         Path out = dir.resolve("o.jsonl");
-        Run r = run(extract(input, out, "2", "1"));
-        assertEquals(1, r.code());
+        CommandRun r = run(extract(input, out, "2", "1"));
+        assertEquals(2, r.code());
         assertTrue(r.err().contains("c.jsonl:2: needs a non-empty string 'text'"), r.err());
         assertFalse(Files.exists(out));
     }
@@ -147,15 +133,15 @@ class ExtractAtScaleTest {
         Files.writeString(rte, "{\"line\":1,\"task\":\"rte\",\"text\":\"Ada Brook lives in Harlow.\",\"triples\":"
                 + "[{\"head\":\"Ada Brook\",\"relation\":\"lives in\",\"tail\":\"Harlow\"}]}\n");
         Path g = dir.resolve("graph");
-        Run r = run("data", "graph", "--in", ner.toString(), rte.toString(), "--out", g.toString(), "--format", "both");
+        CommandRun r = run("data", "graph", "--in", ner.toString(), rte.toString(), "--out", g.toString(), "--format", "both");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("graph: 2 nodes, 1 edges"), r.out());
         for (String f : List.of("nodes.csv", "edges.csv", "nodes.jsonl", "edges.jsonl", "report.json")) {
             assertTrue(Files.size(g.resolve(f)) > 0, f);
         }
         assertEquals("n1,n2,Directed,lives in,1,rte.jsonl:1", Files.readAllLines(g.resolve("edges.csv")).get(1));
-        Run bad = run("data", "graph", "--in", dir.resolve("none.jsonl").toString(), "--out", g.toString());
-        assertEquals(1, bad.code());
+        CommandRun bad = run("data", "graph", "--in", dir.resolve("none.jsonl").toString(), "--out", g.toString());
+        assertEquals(2, bad.code());
         assertTrue(bad.err().contains("none.jsonl: no such file"), bad.err());
     }
 }

@@ -1,35 +1,21 @@
 package dev.ascendj.cli;
 
+import static dev.ascendj.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.ascendj.testkit.CommandRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The fine-tuning commands end to end: finetune (LoRA on a preset), resume, generate, evaluate. */
 class FinetuneCommandTest {
     private static final String TOKENIZER = "../../examples/tokenizer/tokenizer.json";
     private static final String DATA = "../../examples/data/kg-train.jsonl";
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        CommandLine cl = AscendjCommand.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void loraFineTuneWritesAdapterBaseLogAndResumes(@TempDir Path dir) throws Exception {
@@ -37,7 +23,7 @@ class FinetuneCommandTest {
         String[] common = {"finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", DATA,
             "--method", "lora", "--lora-rank", "4", "--seq-len", "32", "--batch", "2", "--steps", "3",
             "--checkpoint-every", "2", "--lr", "1e-3", "--out", out.toString()};
-        Run r = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--preview", "1"))
+        CommandRun r = run(java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.stream.Stream.of("--preview", "1"))
                 .toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("[before training]") && r.out().contains("[after training]"), r.out());
@@ -53,14 +39,14 @@ class FinetuneCommandTest {
         resumed[resumed.length - 3] = "--resume";
         resumed[resumed.length - 2] = "--preview";
         resumed[resumed.length - 1] = "0";
-        Run again = run(resumed);
+        CommandRun again = run(resumed);
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("resuming from " + out.resolve("checkpoints/step-00000003") + " at step 3"),
                 again.out());
         assertTrue(again.out().contains("no steps left (the run had finished all 3)"),
                 "nothing left to do after the final checkpoint: " + again.out());
 
-        Run gen = run("generate", "--model", out.resolve("base-model").toString(), "--adapter",
+        CommandRun gen = run("generate", "--model", out.resolve("base-model").toString(), "--adapter",
                 out.resolve("adapter").toString(), "--prompt", "Extract the triples.", "--input",
                 "Ada Brook was born in Harlow.", "--max-new-tokens", "5", "--json");
         assertEquals(0, gen.code(), gen.err());
@@ -68,7 +54,7 @@ class FinetuneCommandTest {
         assertTrue(g.get("prompt").asText().contains("[INST]"));
         assertTrue(g.get("generatedIds").size() <= 5);
 
-        Run ev = run("evaluate", "--model", out.resolve("base-model").toString(), "--adapter",
+        CommandRun ev = run("evaluate", "--model", out.resolve("base-model").toString(), "--adapter",
                 out.resolve("adapter").toString(), "--data", "../../examples/data/kg-dev.jsonl", "--seq-len", "64", "--json");
         assertEquals(0, ev.code(), ev.err());
         JsonNode e = new ObjectMapper().readTree(ev.out());
@@ -80,18 +66,18 @@ class FinetuneCommandTest {
     void badInputFailsWithOneClearLine(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"instruction\": \"x\"}\n");
-        Run r = run("finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", bad.toString(),
+        CommandRun r = run("finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", bad.toString(),
                 "--steps", "1", "--out", dir.resolve("o").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains(bad + ":1: missing field 'output'"), r.err());
         assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
 
-        Run noTok = run("finetune", "--model", "llama2-15m", "--data", DATA, "--steps", "1", "--out",
+        CommandRun noTok = run("finetune", "--model", "llama2-15m", "--data", DATA, "--steps", "1", "--out",
                 dir.resolve("o").toString());
         assertEquals(2, noTok.code());
         assertTrue(noTok.err().contains("pass --tokenizer"), noTok.err());
 
-        Run both = run("finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", DATA, "--steps", "1",
+        CommandRun both = run("finetune", "--model", "llama2-15m", "--tokenizer", TOKENIZER, "--data", DATA, "--steps", "1",
                 "--epochs", "1", "--out", dir.resolve("o").toString());
         assertEquals(2, both.code());
         assertTrue(both.err().contains("exactly one of --steps and --epochs"), both.err());
