@@ -129,7 +129,7 @@ class FinetuneAscendSimTest {
         CommandRun n = ascendj(job(oneServer, npuRun, "ascend"));
         assertEquals(0, n.code(), n.out() + n.err());
         assertTrue(n.out().contains("dp2 tp2 pp2") && n.out().contains("on 8 NPUs (simulated CANN)"), n.out());
-        assertTrue(n.out().contains("3 steps on 8 NPUs (simulated CANN)"), n.out());
+        assertTrue(n.out().contains("3 steps (1..3 of 3) on 8 NPUs (simulated CANN)"), n.out());
         npuLosses = losses(npuRun);
     }
 
