@@ -14,6 +14,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -24,9 +26,10 @@ import org.apache.logging.log4j.Logger;
 /**
  * The TCP connections of one node of a multi-process job to every other node: one connection per
  * pair of nodes, carrying the {@link Message}s of every group that spans them, failure notices and
- * heartbeats. Plain blocking sockets; one reader thread per connection hands every message to the
- * {@link Handler} at once (it never waits for a consumer, so writers never deadlock on each other),
- * and a heartbeat thread keeps idle connections talking.
+ * heartbeats. Blocking sockets opened as channels, so that a message's payload goes from the
+ * sender's (native) memory to the socket without a copy on the Java heap. One reader thread per
+ * connection hands every message to the {@link Handler} at once (it never waits for a consumer, so
+ * writers never deadlock on each other), and a heartbeat thread keeps idle connections talking.
  *
  * <p>Setting up: each node listens on an ephemeral port of the address through which it reaches
  * the coordinator, publishes {@code host:port} in the job's {@link Rendezvous}, connects to every
@@ -115,7 +118,7 @@ final class NodeLinks implements AutoCloseable {
         long deadline = System.nanoTime() + connect.toNanos();
         int nodes = links.length;
         InetAddress here = InetAddress.getByName(rendezvous.localAddress());
-        try (ServerSocket server = new ServerSocket()) {
+        try (ServerSocket server = ServerSocketChannel.open().socket()) {
             server.bind(new InetSocketAddress(here, 0), nodes);
             rendezvous.put(addressKey(node), (here.getHostAddress() + ":" + server.getLocalPort())
                     .getBytes(StandardCharsets.UTF_8));
@@ -156,7 +159,7 @@ final class NodeLinks implements AutoCloseable {
                 Integer.parseInt(address.substring(colon + 1)));
         IOException last = null;
         while (System.nanoTime() < deadline) {
-            Socket s = new Socket();
+            Socket s = SocketChannel.open().socket();
             try {
                 s.connect(to, (int) Math.max(1, Math.min(5000, (deadline - System.nanoTime()) / 1_000_000)));
                 s.setTcpNoDelay(true);
@@ -203,7 +206,7 @@ final class NodeLinks implements AutoCloseable {
     /** Sends {@code m} to node {@code peer}; fails when the connection is gone. */
     void send(int peer, Message m) {
         Link link = links[peer];
-        link.write(DATA, out -> m.write(out));
+        link.write(DATA, out -> m.write(out, link.channel));
     }
 
     /** Tells every other node that this job failed, and why (best effort: a broken link is skipped). */
@@ -315,6 +318,7 @@ final class NodeLinks implements AutoCloseable {
     private final class Link {
         final int peer;
         final Socket socket;
+        final SocketChannel channel;
         final DataOutputStream out;
         final ReentrantLock writing = new ReentrantLock();
         final Thread reader;
@@ -327,6 +331,7 @@ final class NodeLinks implements AutoCloseable {
         Link(int peer, Socket socket, DataOutputStream out) throws IOException {
             this.peer = peer;
             this.socket = socket;
+            this.channel = socket.getChannel();
             this.out = out;
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, silence.toMillis())));
             this.reader = new Thread(this::read, "ascendj-link-" + node + "-" + peer);

@@ -34,6 +34,16 @@ record Region(CpuBuffer buffer, long byteOffset, DType dtype, long count) {
         return buffer == o.buffer && byteOffset < o.byteOffset + o.byteSize() && o.byteOffset < byteOffset + byteSize();
     }
 
+    /**
+     * The bytes {@code [from, from + bytes)} of this region as a view of the buffer's memory (no
+     * copy): valid until the buffer is written or released.
+     */
+    java.nio.ByteBuffer view(long from, long bytes) {
+        java.nio.ByteBuffer v = buffer.bytes();
+        int start = Math.toIntExact(byteOffset + from);
+        return v.limit(start + Math.toIntExact(bytes)).position(start).slice();
+    }
+
     /** Copies {@code bytes} bytes from {@code src} at {@code srcByte} to {@code dst} at {@code dstByte} (memmove). */
     static void copyBytes(Region src, long srcByte, Region dst, long dstByte, long bytes) {
         if (bytes > 0) {

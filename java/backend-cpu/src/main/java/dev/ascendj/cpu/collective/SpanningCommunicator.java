@@ -7,7 +7,6 @@ import dev.ascendj.core.ReduceOp;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBuffer;
 import dev.ascendj.cpu.CpuDevice;
-import java.nio.ByteBuffer;
 
 /**
  * One member's view of a {@link SpanningGroup}: the {@link Communicator} a rank calls when its
@@ -85,12 +84,8 @@ final class SpanningCommunicator implements Communicator {
 
         /** Sends {@code bytes} bytes of {@code r} from byte {@code from} to the right neighbour. */
         void sendRight(Region r, long from, long bytes) {
-            ByteBuffer view = r.buffer().bytes().duplicate();
-            int start = Math.toIntExact(r.byteOffset() + from);
-            view.limit(start + Math.toIntExact(bytes)).position(start);
-            byte[] payload = new byte[Math.toIntExact(bytes)];
-            view.get(payload);
-            group.send(new Message(group.name(), right, member, Message.COLLECTIVE, seq, sends++, call, payload));
+            group.send(new Message(group.name(), right, member, Message.COLLECTIVE, seq, sends++, call,
+                    r.view(from, bytes)));
         }
 
         /** Receives the next message from the left neighbour and writes its bytes at byte {@code at} of {@code into}. */
@@ -101,12 +96,12 @@ final class SpanningCommunicator implements Communicator {
             if (m.seq() != seq || !m.call().equals(call)) {
                 throw mismatch(m);
             }
-            if (m.index() != index || m.payload().length != bytes) {
+            if (m.index() != index || m.length() != bytes) {
                 throw new IllegalStateException(group.rankName(member) + " expected message " + index + " of " + bytes
                         + " bytes of " + label() + " from " + group.rankName(left) + ", got message " + m.index()
-                        + " of " + m.payload().length + " bytes");
+                        + " of " + m.length() + " bytes");
             }
-            into.copyFromHost(at, ByteBuffer.wrap(m.payload()));
+            into.copyFromHost(at, m.payload());
         }
 
         private CommunicatorException mismatch(Message m) {
@@ -269,13 +264,8 @@ final class SpanningCommunicator implements Communicator {
     public void send(Tensor t, int peer) {
         run("send", () -> {
             Region r = checked(() -> check.pointToPoint("send to", t, peer));
-            ByteBuffer view = r.buffer().bytes().duplicate();
-            int start = Math.toIntExact(r.byteOffset());
-            view.limit(start + Math.toIntExact(r.byteSize())).position(start);
-            byte[] payload = new byte[Math.toIntExact(r.byteSize())];
-            view.get(payload);
             group.send(new Message(group.name(), peer, member, Message.POINT_TO_POINT, sent[peer]++, 0,
-                    "send(" + t.shape() + ":" + t.dtype() + ")", payload));
+                    "send(" + t.shape() + ":" + t.dtype() + ")", r.view(0, r.byteSize())));
         });
     }
 
@@ -293,7 +283,7 @@ final class SpanningCommunicator implements Communicator {
                         + group.rankName(member) + " in group '" + group.name() + "', which receives " + t.shape()
                         + ":" + t.dtype() + " as #" + seq, null);
             }
-            r.buffer().copyFromHost(r.byteOffset(), ByteBuffer.wrap(m.payload()));
+            r.buffer().copyFromHost(r.byteOffset(), m.payload());
         });
     }
 

@@ -92,10 +92,13 @@ final class SpanningGroup {
         return fabric.timeout().toNanos();
     }
 
-    /** Sends {@code m} to its receiver: through the queues when it is hosted here, else over the links. */
+    /**
+     * Sends {@code m} to its receiver: through the queues when it is hosted here (a copy: the
+     * sender's memory is free again when this returns), else over the links.
+     */
     void send(Message m) {
         if (members[m.to()] != null) {
-            deliver(m);
+            deliver(m.detached());
         } else {
             fabric.send(nodes[m.to()], m);
         }
