@@ -113,7 +113,7 @@ final class ExtractCommand implements Callable<Integer> {
         Path input = source.input;
         long records = CorpusReader.countRecords(input);
         if (records == 0) {
-            throw new dev.ascendj.train.data.DataFormatException(input, 0, "holds no records");
+            throw new dev.ascendj.data.DataFormatException(input, 0, "holds no records");
         }
         if (out != null && resume && !Files.exists(ResumableJsonl.partialOf(out)) && Files.exists(out)) {
             err.println(out + " is complete; nothing to resume");

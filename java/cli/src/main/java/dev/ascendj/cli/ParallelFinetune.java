@@ -20,7 +20,7 @@ import dev.ascendj.plan.Planner;
 import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainOptions;
-import dev.ascendj.train.data.InstructionLoader;
+import dev.ascendj.train.batch.InstructionLoader;
 import dev.ascendj.train.node.NodeSession;
 import dev.ascendj.train.parallel.FullWeights;
 import dev.ascendj.train.parallel.NodePlacement;

@@ -1,8 +1,8 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.train.data.ConversationJson;
-import dev.ascendj.train.data.DataFormatException;
-import dev.ascendj.train.data.InstructionRecord;
+import dev.ascendj.data.DataFormatException;
+import dev.ascendj.data.InstructionRecord;
+import dev.ascendj.data.io.ConversationJson;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;

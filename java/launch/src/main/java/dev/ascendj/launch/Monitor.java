@@ -1,7 +1,7 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.report.LineChart;
 import dev.ascendj.train.SpikeRule;
-import dev.ascendj.train.report.LineChart;
 import dev.ascendj.train.report.TrainLog;
 import java.io.IOException;
 import java.nio.file.Files;

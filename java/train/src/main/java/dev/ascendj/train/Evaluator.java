@@ -4,11 +4,11 @@ import dev.ascendj.core.Ops;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
-import dev.ascendj.train.data.InstructionRecord;
 import java.util.Arrays;
 import java.util.List;
 

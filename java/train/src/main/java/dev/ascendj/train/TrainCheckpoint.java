@@ -1,21 +1,20 @@
 package dev.ascendj.train;
 
-import dev.ascendj.core.IoErrors;
-import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.DType;
+import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.model.io.StrictJson;
-import dev.ascendj.train.data.DataPosition;
-import dev.ascendj.train.data.InstructionLoader;
+import dev.ascendj.model.layers.Parameter;
+import dev.ascendj.train.batch.DataPosition;
 import dev.ascendj.train.optim.AdamW;
 import java.io.IOException;
 import java.io.UncheckedIOException;

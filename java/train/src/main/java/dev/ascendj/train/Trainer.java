@@ -9,9 +9,9 @@ import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.layers.Pass;
-import dev.ascendj.train.data.Batch;
-import dev.ascendj.train.data.DataPosition;
-import dev.ascendj.train.data.BatchSource;
+import dev.ascendj.train.batch.Batch;
+import dev.ascendj.train.batch.BatchSource;
+import dev.ascendj.train.batch.DataPosition;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
 import dev.ascendj.train.optim.LrSchedule;
@@ -25,7 +25,7 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * Fine-tunes a {@link LlamaModel} on one device: micro-batches from a {@link BatchSource} (such as
- * {@link dev.ascendj.train.data.InstructionLoader}),
+ * {@link dev.ascendj.train.batch.InstructionLoader}),
  * gradient accumulation, global-norm clipping, AdamW with warm-up and cosine decay, a JSON Lines
  * log, checkpoints at intervals and at the end, and exact resumption.
  *

@@ -1,9 +1,9 @@
 package dev.ascendj.train;
 
 import dev.ascendj.model.LlamaConfig;
-import dev.ascendj.train.data.Batch;
-import dev.ascendj.train.data.BatchSource;
-import dev.ascendj.train.data.DataPosition;
+import dev.ascendj.train.batch.Batch;
+import dev.ascendj.train.batch.BatchSource;
+import dev.ascendj.train.batch.DataPosition;
 import java.util.SplittableRandom;
 import java.util.function.LongPredicate;
 import java.util.function.LongUnaryOperator;

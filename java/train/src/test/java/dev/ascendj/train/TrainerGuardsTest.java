@@ -10,7 +10,7 @@ import dev.ascendj.core.Ops;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
-import dev.ascendj.train.data.BatchSource;
+import dev.ascendj.train.batch.BatchSource;
 import dev.ascendj.train.report.TrainLog;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -7,14 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.core.Ops;
 import dev.ascendj.cpu.CpuBackend;
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
-import dev.ascendj.train.data.InstructionLoader;
-import dev.ascendj.train.data.InstructionRecord;
+import dev.ascendj.train.batch.InstructionLoader;
 import dev.ascendj.train.report.TrainLog;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package dev.ascendj.data.eval;
 
+import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.Entity;
 import dev.ascendj.data.Task;
 import dev.ascendj.data.TextNorm;
 import dev.ascendj.data.Triple;
-import dev.ascendj.train.data.DataFormatException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;

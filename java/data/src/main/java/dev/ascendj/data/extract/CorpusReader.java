@@ -2,7 +2,7 @@ package dev.ascendj.data.extract;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.train.data.DataFormatException;
+import dev.ascendj.data.DataFormatException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -2,8 +2,8 @@ package dev.ascendj.data.graph;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.TextNorm;
-import dev.ascendj.train.data.DataFormatException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.ascendj.data.io;
 
-import dev.ascendj.train.data.DataFormatException;
+import dev.ascendj.data.DataFormatException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,10 @@
 package dev.ascendj.data.io;
 
+import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.Entity;
 import dev.ascendj.data.KgSample;
 import dev.ascendj.data.Task;
 import dev.ascendj.data.TextNorm;
-import dev.ascendj.train.data.DataFormatException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;

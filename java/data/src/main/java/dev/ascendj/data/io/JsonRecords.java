@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.train.data.DataFormatException;
+import dev.ascendj.data.DataFormatException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PushbackReader;

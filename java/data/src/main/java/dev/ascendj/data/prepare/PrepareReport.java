@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.data.TextNorm;
 import dev.ascendj.data.io.BadRecord;
-import dev.ascendj.train.report.BarChart;
+import dev.ascendj.report.BarChart;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

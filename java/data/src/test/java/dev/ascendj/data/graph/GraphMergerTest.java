@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.train.data.DataFormatException;
+import dev.ascendj.data.DataFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

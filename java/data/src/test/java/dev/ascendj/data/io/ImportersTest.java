@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.Entity;
 import dev.ascendj.data.KgSample;
 import dev.ascendj.data.Task;
 import dev.ascendj.data.Triple;
-import dev.ascendj.train.data.DataFormatException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.train.data.DataFormatException;
-import dev.ascendj.train.data.InstructionRecord;
+import dev.ascendj.data.DataFormatException;
+import dev.ascendj.data.InstructionRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

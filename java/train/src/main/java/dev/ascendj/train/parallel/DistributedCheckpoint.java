@@ -14,7 +14,7 @@ import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.plan.Layout;
-import dev.ascendj.train.data.DataPosition;
+import dev.ascendj.train.batch.DataPosition;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import dev.ascendj.core.Ops;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.model.LossSum;
 import dev.ascendj.model.layers.Pass;
-import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.batch.Batch;
 import java.util.List;
 import java.util.function.IntFunction;
 

@@ -20,7 +20,7 @@ import dev.ascendj.model.layers.Pass;
 import dev.ascendj.model.layers.RmsNorm;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.RankCoordinates;
-import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.batch.Batch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

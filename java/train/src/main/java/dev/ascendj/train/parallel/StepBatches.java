@@ -1,8 +1,8 @@
 package dev.ascendj.train.parallel;
 
-import dev.ascendj.train.data.Batch;
-import dev.ascendj.train.data.BatchSource;
-import dev.ascendj.train.data.DataPosition;
+import dev.ascendj.train.batch.Batch;
+import dev.ascendj.train.batch.BatchSource;
+import dev.ascendj.train.batch.DataPosition;
 import java.util.HashMap;
 import java.util.Map;
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.IoErrors;
 import dev.ascendj.model.ModelFiles;
+import dev.ascendj.report.LineChart;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;

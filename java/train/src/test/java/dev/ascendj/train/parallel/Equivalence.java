@@ -1,6 +1,6 @@
 package dev.ascendj.train.parallel;
 
-import dev.ascendj.train.data.Batch;
+import dev.ascendj.train.batch.Batch;
 import dev.ascendj.train.TrainListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,9 +20,9 @@ import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Recompute;
 import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainOptions;
-import dev.ascendj.train.data.Batch;
-import dev.ascendj.train.data.BatchSource;
-import dev.ascendj.train.data.DataPosition;
+import dev.ascendj.train.batch.Batch;
+import dev.ascendj.train.batch.BatchSource;
+import dev.ascendj.train.batch.DataPosition;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
 import dev.ascendj.train.optim.LrSchedule;

@@ -16,7 +16,7 @@ import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.SpikyData;
 import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainingStoppedException;
-import dev.ascendj.train.data.BatchSource;
+import dev.ascendj.train.batch.BatchSource;
 import dev.ascendj.train.node.Coordinator;
 import dev.ascendj.train.node.CoordinatorAddress;
 import dev.ascendj.train.node.NodeSession;

@@ -1,4 +1,4 @@
-package dev.ascendj.train.data;
+package dev.ascendj.train.batch;
 
 /**
  * Where a run's batches come from, in a fixed order: the same seed and data give the same

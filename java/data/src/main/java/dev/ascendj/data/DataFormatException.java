@@ -1,4 +1,4 @@
-package dev.ascendj.train.data;
+package dev.ascendj.data;
 
 import dev.ascendj.core.AscendjException;
 import dev.ascendj.core.InvalidInput;

@@ -1,4 +1,4 @@
-package dev.ascendj.train.data;
+package dev.ascendj.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

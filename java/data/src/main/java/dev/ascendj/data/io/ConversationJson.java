@@ -1,8 +1,9 @@
-package dev.ascendj.train.data;
+package dev.ascendj.data.io;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package dev.ascendj.train.report;
+package dev.ascendj.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,4 +1,4 @@
-package dev.ascendj.train.data;
+package dev.ascendj.train.batch;
 
 /**
  * A batch (or micro-batch) on the host: {@code rows} sequences of {@code seq} input ids and their

@@ -1,4 +1,4 @@
-package dev.ascendj.train.report;
+package dev.ascendj.report;
 
 import java.awt.Color;
 import java.awt.FontMetrics;

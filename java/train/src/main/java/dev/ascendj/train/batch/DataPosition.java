@@ -1,4 +1,4 @@
-package dev.ascendj.train.data;
+package dev.ascendj.train.batch;
 
 /**
  * Where a {@link BatchSource} is: the epoch and the index of the next example in that epoch's

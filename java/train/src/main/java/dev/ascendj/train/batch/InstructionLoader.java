@@ -1,5 +1,6 @@
-package dev.ascendj.train.data;
+package dev.ascendj.train.batch;
 
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import java.util.ArrayList;
