@@ -3,26 +3,12 @@ package dev.ascendj.train.parallel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ascendj.core.CollectiveFabric;
-import dev.ascendj.core.FabricSpec;
-import dev.ascendj.core.Fabrics;
-import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.train.TrainListener;
-import dev.ascendj.train.node.Coordinator;
-import dev.ascendj.train.node.CoordinatorAddress;
-import dev.ascendj.train.node.NodeSession;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -33,7 +19,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * groups that cross nodes.
  */
 class MultiNodeTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     @ParameterizedTest(name = "dp{0} tp{1} pp{2} sequence-parallel {3}, nodes of ranks {4}")
     @CsvSource({
@@ -52,7 +37,9 @@ class MultiNodeTest {
                     Equivalence.options()).keepGradients(true).run(Equivalence.batches(Equivalence::batch),
                     TrainListener.NONE);
         }
-        List<ParallelTrainer.RankResult> many = runOnNodes(layout, nodeOf, start);
+        List<ParallelTrainer.RankResult> many = NodesInThreads.run(nodeOf, (backend, fabric) -> new ParallelTrainer(
+                backend, fabric, layout, Equivalence.TINY, null, start, Equivalence.options()).keepGradients(true)
+                .run(Equivalence.batches(Equivalence::batch), TrainListener.NONE));
         assertEquals(one.get(0).losses(), many.get(0).losses(), "losses");
         assertEquals(one.get(0).gradNorms(), many.get(0).gradNorms(), "gradient norms");
         for (boolean gradients : new boolean[] {false, true}) {
@@ -62,49 +49,6 @@ class MultiNodeTest {
             for (String name : a.keySet()) {
                 assertArrayEquals(a.get(name), b.get(name), (gradients ? "gradient " : "weight ") + name);
             }
-        }
-    }
-
-    /** Every node in a thread of its own: coordinator session, backend, fabric, executor. */
-    static List<ParallelTrainer.RankResult> runOnNodes(Layout layout, int[] nodeOf, FullWeights start) throws Exception {
-        int nodes = Arrays.stream(nodeOf).max().orElse(0) + 1;
-        ExecutorService pool = Executors.newFixedThreadPool(nodes);
-        try (Coordinator c = Coordinator.start(new CoordinatorAddress("127.0.0.1", 0), nodes, TIMEOUT, TIMEOUT)) {
-            List<Future<List<ParallelTrainer.RankResult>>> parts = new ArrayList<>();
-            for (int n = 0; n < nodes; n++) {
-                int node = n;
-                parts.add(pool.submit(() -> {
-                    int[] local = IntStream.range(0, nodeOf.length).filter(r -> nodeOf[r] == node).toArray();
-                    int[] devices = IntStream.range(0, local.length).toArray();
-                    try (NodeSession s = NodeSession.join(new CoordinatorAddress("127.0.0.1", c.port()), nodes, node,
-                            Arrays.toString(local), Map.of("job", "same"), TIMEOUT, TIMEOUT);
-                         CpuBackend backend = new CpuBackend(local.length, false);
-                         CollectiveFabric fabric = Fabrics.open(backend, new FabricSpec(nodeOf.length, local, devices,
-                                 nodeOf, nodeOf, s, TIMEOUT))) {
-                        return new ParallelTrainer(backend, fabric, layout, Equivalence.TINY, null, start,
-                                Equivalence.options()).keepGradients(true).run(Equivalence.batches(Equivalence::batch),
-                                TrainListener.NONE);
-                    }
-                }));
-            }
-            List<ParallelTrainer.RankResult> all = new ArrayList<>();
-            List<Throwable> failures = new ArrayList<>();
-            for (Future<List<ParallelTrainer.RankResult>> f : parts) {
-                try {
-                    all.addAll(f.get(300, TimeUnit.SECONDS));
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failures.add(e.getCause());
-                }
-            }
-            if (!failures.isEmpty()) {
-                AssertionError e = new AssertionError("nodes failed: " + failures);
-                failures.forEach(e::addSuppressed);
-                throw e;
-            }
-            all.sort(java.util.Comparator.comparingInt(r -> r.at().rank()));
-            return all;
-        } finally {
-            pool.shutdownNow();
         }
     }
 }

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ascendj.core.CollectiveFabric;
-import dev.ascendj.core.FabricSpec;
-import dev.ascendj.core.Fabrics;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.model.LlamaModel;
@@ -17,22 +14,12 @@ import dev.ascendj.train.SpikyData;
 import dev.ascendj.train.TrainListener;
 import dev.ascendj.train.TrainingStoppedException;
 import dev.ascendj.train.batch.BatchSource;
-import dev.ascendj.train.node.Coordinator;
-import dev.ascendj.train.node.CoordinatorAddress;
-import dev.ascendj.train.node.NodeSession;
 import dev.ascendj.train.report.TrainLog;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * rank with one message.
  */
 class SpikeGuardParallelTest {
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final Layout LAYOUT = Equivalence.layout(2, 1, 2, 2, 2, true, false,
             SpikyData.TINY.numHiddenLayers());
     private static final SpikeRule RULE = new SpikeRule(1.5, 3);
@@ -115,7 +101,9 @@ class SpikeGuardParallelTest {
                 TrainListener.NONE);
         int[] nodeOf = {0, 1, 1, 0}; // every pipeline boundary and every data-parallel pair crosses nodes
         Spikes spikes = new Spikes();
-        List<ParallelTrainer.RankResult> nodes = runOnNodes(nodeOf, start, shared, spikes);
+        List<ParallelTrainer.RankResult> nodes = NodesInThreads.run(nodeOf, (backend, fabric) -> new ParallelTrainer(
+                backend, fabric, LAYOUT, SpikyData.TINY, null, start, SpikyData.options(10))
+                .checkpoints(shared, false).spikeGuard(RULE).run(SpikyData.withSpikeAt(8), spikes)); // one shared directory
         assertEquals(2, spikes.heard.size(), "each node's reporter hears the rollback: " + spikes.heard);
         assertEquals(spikes.heard.get(0), spikes.heard.get(1));
         assertEquals(single.get(0).losses(), nodes.get(0).losses());
@@ -132,39 +120,5 @@ class SpikeGuardParallelTest {
         assertEquals(1, e.step());
         assertTrue(e.getMessage().contains("training stopped at step 1: the loss is NaN in FP32"), e.getMessage());
         assertTrue(e.getMessage().contains("No checkpoint was written before it"), e.getMessage());
-    }
-
-    /** Every node in a thread of its own (coordinator session, backend, fabric, executor), sharing one checkpoint directory. */
-    private static List<ParallelTrainer.RankResult> runOnNodes(int[] nodeOf, FullWeights start, Path checkpoints,
-                                                               TrainListener listener) throws Exception {
-        int nodes = Arrays.stream(nodeOf).max().orElse(0) + 1;
-        ExecutorService pool = Executors.newFixedThreadPool(nodes);
-        try (Coordinator c = Coordinator.start(new CoordinatorAddress("127.0.0.1", 0), nodes, TIMEOUT, TIMEOUT)) {
-            List<Future<List<ParallelTrainer.RankResult>>> parts = new ArrayList<>();
-            for (int n = 0; n < nodes; n++) {
-                int node = n;
-                parts.add(pool.submit(() -> {
-                    int[] local = IntStream.range(0, nodeOf.length).filter(r -> nodeOf[r] == node).toArray();
-                    int[] devices = IntStream.range(0, local.length).toArray();
-                    try (NodeSession s = NodeSession.join(new CoordinatorAddress("127.0.0.1", c.port()), nodes, node,
-                            Arrays.toString(local), Map.of("job", "same"), TIMEOUT, TIMEOUT);
-                         CpuBackend backend = new CpuBackend(local.length, false);
-                         CollectiveFabric fabric = Fabrics.open(backend, new FabricSpec(nodeOf.length, local, devices,
-                                 nodeOf, nodeOf, s, TIMEOUT))) {
-                        return new ParallelTrainer(backend, fabric, LAYOUT, SpikyData.TINY, null, start,
-                                SpikyData.options(10)).checkpoints(checkpoints, false).spikeGuard(RULE)
-                                .run(SpikyData.withSpikeAt(8), listener);
-                    }
-                }));
-            }
-            List<ParallelTrainer.RankResult> all = new ArrayList<>();
-            for (Future<List<ParallelTrainer.RankResult>> f : parts) {
-                all.addAll(f.get(300, TimeUnit.SECONDS));
-            }
-            all.sort(java.util.Comparator.comparingInt(r -> r.at().rank()));
-            return all;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 }
