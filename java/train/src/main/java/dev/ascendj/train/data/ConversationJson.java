@@ -3,7 +3,7 @@ package dev.ascendj.train.data;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.ascendj.model.io.AtomicFiles;
+import dev.ascendj.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;

@@ -3,7 +3,7 @@ package dev.ascendj.train.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.io.StrictReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +44,7 @@ public record InstructionRecord(String instruction, String input, String output)
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new DataFormatException(file, line, "not JSON: " + StrictJson.describe(e, false));
+            throw new DataFormatException(file, line, "not JSON: " + StrictReader.describe(e, false));
         }
         if (node == null || !node.isObject()) {
             throw new DataFormatException(file, line, "expected a JSON object with instruction, input and output");
