@@ -77,8 +77,9 @@ public final class MindFormersConfig {
 
     private static JsonNode requireSections(JsonNode n, String source) {
         if (!n.isObject()) {
-            throw new LaunchException(source + ": not a MindFormers config (expected a mapping of sections, got a "
-                    + StrictReader.typeOf(n) + ")");
+            String found = n.isArray() ? "a list" : "a " + StrictReader.typeOf(n);
+            throw new LaunchException(source + ": not a MindFormers config (expected a mapping of sections, got "
+                    + found + ")");
         }
         return n;
     }

@@ -78,6 +78,18 @@ class MindFormersConfigTest {
     }
 
     @Test
+    void aConfigThatRepeatsAKeyOrIsNotAMappingIsRefusedNamingTheFile(@TempDir Path dir) throws IOException {
+        Path twice = Files.writeString(dir.resolve("run.yaml"), "parallel_config:\n  data_parallel: 4\n  data_parallel: 8\n");
+        LaunchException e = assertThrows(LaunchException.class, () -> MindFormersConfig.read(twice));
+        assertTrue(e.getMessage().startsWith(twice + ": ") && e.getMessage().contains("key 'data_parallel' appears twice"),
+                e.getMessage());
+        e = assertThrows(LaunchException.class, () -> MindFormersConfig.parse("- a\n- b\n", "list.yaml"));
+        assertEquals("list.yaml: not a MindFormers config (expected a mapping of sections, got a list)", e.getMessage());
+        e = assertThrows(LaunchException.class, () -> MindFormersConfig.read(dir.resolve("none.yaml")));
+        assertEquals(dir.resolve("none.yaml") + ": no such file", e.getMessage());
+    }
+
+    @Test
     void canonicalConfigsAreUpToDate() throws IOException {
         List<Path> plans = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(CANONICAL, "*.plan.json")) {

@@ -122,6 +122,18 @@ class PlanInputTest {
     }
 
     @Test
+    void repeatedKeysAndNonFiniteNumbersInASpecAreRefusedWithFileAndField(@TempDir Path dir) throws IOException {
+        Path dup = Files.writeString(dir.resolve("job.yaml"), "seqLen: 2048\nglobalBatch: 64\nseqLen: 4096\n");
+        PlanException e = assertThrows(PlanException.class, () -> JobSpec.read(dup));
+        assertEquals(dup.toString(), e.source());
+        assertTrue(e.problem().contains("key 'seqLen' appears twice (line 3"), e.getMessage());
+        Path inf = Files.writeString(dir.resolve("hw.json"), "{\"name\": \"x\", \"memory\": {\"capacityBytes\": 1e999}}");
+        e = assertThrows(PlanException.class, () -> PlanInputs.readTree(inf));
+        assertEquals("memory.capacityBytes", e.field());
+        assertEquals(inf + ": memory.capacityBytes: Infinity is not a finite number", e.getMessage());
+    }
+
+    @Test
     void jobFilesAndDefaults(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("job.yaml");
         Files.writeString(f, "method: lora\nseqLen: 4096\nglobalBatchTokens: 1048576\nprecision: fp16\n");
