@@ -15,7 +15,7 @@ import java.util.List;
  * Extra fields (such as {@code task} and {@code domain}) are kept out of the prompt.
  */
 public record InstructionRecord(String instruction, String input, String output) {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     /**
      * Reads a JSON Lines file. Blank lines are skipped; anything else that is not an object with
