@@ -3,7 +3,7 @@ package dev.ascendj.cli;
 import com.fasterxml.jackson.core.JacksonException;
 import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Log;
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.logging.log4j.Logger;
@@ -49,6 +49,6 @@ final class ErrorHandler implements IExecutionExceptionHandler {
 
     /** A JSON error as its position and problem, without Jackson's class names or source excerpt. */
     private static String json(JacksonException j) {
-        return StrictJson.describe(j, true);
+        return StrictReader.describe(j, true);
     }
 }

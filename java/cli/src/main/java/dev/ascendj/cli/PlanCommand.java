@@ -1,5 +1,6 @@
 package dev.ascendj.cli;
 
+import dev.ascendj.core.io.JsonYamlWriter;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.ModelConfigException;
@@ -19,7 +20,6 @@ import dev.ascendj.plan.Planner;
 import dev.ascendj.plan.Precision;
 import dev.ascendj.plan.Recompute;
 import dev.ascendj.plan.SearchResult;
-import dev.ascendj.plan.Specs;
 import dev.ascendj.plan.Validation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -197,7 +197,7 @@ public final class PlanCommand implements Callable<Integer> {
                 o.put("legal", result.legal());
                 o.put("fitting", result.fitting());
                 o.put("searchSeconds", result.seconds());
-                out.println(Specs.toJson(o));
+                out.println(JsonYamlWriter.toJson(o));
             } else {
                 printText(out, result, shown);
             }
@@ -230,7 +230,7 @@ public final class PlanCommand implements Callable<Integer> {
         try {
             Validation.Report report = Validation.builtIn().leaveOneOut();
             if (json) {
-                out.println(Specs.toJson(report));
+                out.println(JsonYamlWriter.toJson(report));
             } else {
                 out.print(Validation.table(report));
             }

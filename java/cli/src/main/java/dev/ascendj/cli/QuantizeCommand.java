@@ -4,6 +4,7 @@ import dev.ascendj.core.Backends;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
@@ -15,7 +16,6 @@ import dev.ascendj.train.ModelSource;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -107,7 +107,7 @@ final class QuantizeCommand implements Callable<Integer> {
         for (String name : new String[] {LlamaTokenizer.FILE_NAME, LlamaTokenizer.CONFIG_NAME}) {
             Path src = Path.of(model).resolve(name);
             if (Files.isRegularFile(src)) {
-                Files.copy(src, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+                AtomicFiles.copy(src, dir.resolve(name));
             }
         }
     }

@@ -1,9 +1,8 @@
 package dev.ascendj.cli;
 
-import dev.ascendj.model.io.AtomicFiles;
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -18,20 +17,10 @@ final class TokenizerFiles {
      */
     static void copyInto(Path tokenizerJson, Path dir) throws IOException {
         Files.createDirectories(dir);
-        copy(tokenizerJson, dir.resolve(LlamaTokenizer.FILE_NAME));
+        AtomicFiles.copy(tokenizerJson, dir.resolve(LlamaTokenizer.FILE_NAME));
         Path cfg = tokenizerJson.resolveSibling(LlamaTokenizer.CONFIG_NAME);
         if (Files.isRegularFile(cfg)) {
-            copy(cfg, dir.resolve(LlamaTokenizer.CONFIG_NAME));
+            AtomicFiles.copy(cfg, dir.resolve(LlamaTokenizer.CONFIG_NAME));
         }
-    }
-
-    private static void copy(Path from, Path to) throws IOException {
-        byte[] bytes = Files.readAllBytes(from);
-        AtomicFiles.write(to, ch -> {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-        });
     }
 }

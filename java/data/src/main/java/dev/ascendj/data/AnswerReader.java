@@ -2,6 +2,7 @@ package dev.ascendj.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.ParseResult.Kind;
 import dev.ascendj.data.ParseResult.Problem;
 import java.util.ArrayList;
@@ -13,7 +14,8 @@ import java.util.List;
  * found so far, and the small text helpers. {@link #run()} reads an answer once.
  */
 abstract class AnswerReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a key given twice, deep nesting or content after the value is a bad record. */
+    private static final ObjectMapper JSON = StrictReader.mapper();
     static final String QUOTES = "\"'`“”‘’「」『』*";
 
     final String original;

@@ -3,7 +3,7 @@ package dev.ascendj.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.io.StrictReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,7 +15,7 @@ import java.util.List;
  * Extra fields (such as {@code task} and {@code domain}) are kept out of the prompt.
  */
 public record InstructionRecord(String instruction, String input, String output) {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     /**
      * Reads a JSON Lines file. Blank lines are skipped; anything else that is not an object with
@@ -44,7 +44,7 @@ public record InstructionRecord(String instruction, String input, String output)
         try {
             node = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new DataFormatException(file, line, "not JSON: " + StrictJson.describe(e, false));
+            throw new DataFormatException(file, line, "not JSON: " + StrictReader.describe(e, false));
         }
         if (node == null || !node.isObject()) {
             throw new DataFormatException(file, line, "expected a JSON object with instruction, input and output");

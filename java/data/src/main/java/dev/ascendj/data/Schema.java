@@ -3,17 +3,14 @@ package dev.ascendj.data;
 import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
+import dev.ascendj.data.DataFormatException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -59,20 +56,18 @@ public record Schema(List<String> entityTypes, List<String> relations) {
         return relations.isEmpty() || relations.contains(TextNorm.space(relation));
     }
 
-    /** Reads a schema file (JSON, or YAML when the name ends in .yaml or .yml). */
+    /** Larger files are not schemas. */
+    static final long MAX_BYTES = 1L << 20;
+
+    /**
+     * Reads a schema file (JSON when the name ends in .json, YAML otherwise) strictly: unknown
+     * fields, a key given twice and values of the wrong type are errors naming the field.
+     */
     public static Schema read(Path file) {
         try {
-            return mapperFor(file).readValue(Files.readString(file), Schema.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new DataFormatException(file, 0, "not a schema (entityTypes, relations): " + e.getMessage());
+            return StrictReader.read(file, Schema.class, "schema", MAX_BYTES);
+        } catch (InputFormatException e) {
+            throw new DataFormatException(file, 0, e.withoutSource());
         }
-    }
-
-    /** A Jackson mapper for JSON, or YAML by file name; unknown fields are errors. */
-    public static ObjectMapper mapperFor(Path file) {
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        ObjectMapper m = name.endsWith(".yaml") || name.endsWith(".yml") ? new ObjectMapper(new YAMLFactory())
-                : new ObjectMapper();
-        return m.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 }

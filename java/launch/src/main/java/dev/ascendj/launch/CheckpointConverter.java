@@ -386,10 +386,10 @@ public final class CheckpointConverter {
         void write(OutputStream out) throws IOException;
     }
 
-    /** Through {@link dev.ascendj.model.io.AtomicFiles}: temporary file, forced to disk, renamed; umask permissions. */
+    /** Through {@link dev.ascendj.core.io.AtomicFiles}: temporary file, forced to disk, renamed; umask permissions. */
     private static void writeAtomically(Path out, Body body) throws IOException {
         try {
-            dev.ascendj.model.io.AtomicFiles.write(out, ch -> {
+            dev.ascendj.core.io.AtomicFiles.write(out, ch -> {
                 // Not closed here: the channel belongs to AtomicFiles, which forces and closes it.
                 BufferedOutputStream os = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 20);
                 body.write(os);

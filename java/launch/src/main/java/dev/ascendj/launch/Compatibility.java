@@ -1,9 +1,8 @@
 package dev.ascendj.launch;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -109,8 +108,10 @@ public record Compatibility(@JsonProperty("stacks") List<Stack> stacks) {
             if (in == null) {
                 throw new IllegalStateException("compatibility.yaml missing from the jar");
             }
-            ObjectMapper m = new YAMLMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-            return m.readValue(in, Compatibility.class);
+            return StrictReader.bind(StrictReader.parse("compatibility.yaml", null, in.readAllBytes(), StrictReader.Syntax.YAML),
+                    Compatibility.class, "compatibility.yaml");
+        } catch (InputFormatException e) {
+            throw new IllegalStateException("the built-in " + e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read compatibility.yaml: " + e.getMessage(), e);
         }

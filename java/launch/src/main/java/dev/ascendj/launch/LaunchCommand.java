@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.plan.Plan;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -128,14 +129,14 @@ public final class LaunchCommand implements Callable<Integer> {
             Plan p = PlanFiles.read(plan);
             String yaml;
             try {
-                if (!Files.isRegularFile(config) || Files.size(config) > MindFormersYaml.MAX_BYTES) {
+                if (!Files.isRegularFile(config) || Files.size(config) > MindFormersConfig.MAX_BYTES) {
                     throw new LaunchException(config + ": no such file (or too large for a config)");
                 }
                 yaml = Files.readString(config, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new LaunchException(config + ": cannot read: " + e.getMessage(), e);
             }
-            var findings = MindFormersCheck.check(MindFormersYaml.parse(yaml, config.toString()), inv.toCluster(), p);
+            var findings = MindFormersCheck.check(MindFormersConfig.parse(yaml, config.toString()), inv.toCluster(), p);
             findings.forEach(f -> err.println(config + ": " + f));
             if (!MindFormersCheck.ok(findings)) {
                 throw new LaunchException(config + " fails the start-up checks (above); fix it or regenerate it with ascendj mindformers");

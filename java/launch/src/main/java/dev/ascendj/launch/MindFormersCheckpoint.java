@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.Half;
 import dev.ascendj.core.Log;
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.SafetensorsDtype;
 import dev.ascendj.model.io.SafetensorsWriter;
@@ -524,7 +525,7 @@ public final class MindFormersCheckpoint {
                 Path file = outDir.resolve("rank_" + r).resolve("checkpoint_" + r + ".ckpt");
                 Files.createDirectories(file.getParent());
                 final int rank = r;
-                dev.ascendj.model.io.AtomicFiles.write(file, ch -> {
+                AtomicFiles.write(file, ch -> {
                     try {
                         java.io.BufferedOutputStream os = new java.io.BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20);
                         for (Whole t : tensors.values()) {

@@ -1,5 +1,9 @@
 package dev.ascendj.launch;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.JsonYamlWriter;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.plan.FusedOp;
 import dev.ascendj.plan.HardwareProfile;
@@ -9,6 +13,7 @@ import dev.ascendj.plan.MindFormersSettings;
 import dev.ascendj.plan.Optimizer;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.Precision;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,9 +24,11 @@ import java.util.Map;
  * field names of MindFormers v1.0's {@code configs/llama2/*.yaml} (the last release with 910A
  * LLaMA2 configs; see {@code shared/reference/mindformers.md} §0-§2). The plan gives the parallel
  * layout, micro-batching, recomputation, optimizer sharding, precision and sequence length; the
- * hardware profile gives {@code max_device_memory}.
+ * hardware profile gives {@code max_device_memory}. It also reads such files back (strictly,
+ * through {@link StrictReader}) for the checks of {@link MindFormersCheck}.
  * <pre>{@code
  * String yaml = MindFormersConfig.generate(plan, new MindFormersConfig.Options("llama2-7b", "/data/alpaca"));
+ * JsonNode sections = MindFormersConfig.parse(yaml, "run.yaml");
  * }</pre>
  */
 public final class MindFormersConfig {
@@ -31,7 +38,50 @@ public final class MindFormersConfig {
     /** Dynamic loss scale of the LLaMA2 FP16 configs: 65536, factor 2, window 1000 (mindformers.md §7). */
     static final long LOSS_SCALE = 65536;
 
+    /** Larger files are not MindFormers configs; readers refuse them unread. */
+    public static final long MAX_BYTES = 1 << 20;
+
     private MindFormersConfig() {
+    }
+
+    /**
+     * Parses the text of a MindFormers config: a YAML mapping of sections.
+     *
+     * @param source names the text in messages (a file path)
+     * @throws LaunchException naming the source, the field and the problem when it is not one
+     */
+    public static JsonNode parse(String yaml, String source) {
+        JsonNode n;
+        try {
+            n = StrictReader.parse(source, null, yaml, StrictReader.Syntax.YAML);
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+        return requireSections(n, source);
+    }
+
+    /**
+     * Reads a MindFormers config file.
+     *
+     * @throws LaunchException naming the file when it is missing, too large, or not a config
+     */
+    public static JsonNode read(Path file) {
+        JsonNode n;
+        try {
+            n = StrictReader.readTree(file, StrictReader.Syntax.YAML, "MindFormers config", MAX_BYTES);
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+        return requireSections(n, file.toString());
+    }
+
+    private static JsonNode requireSections(JsonNode n, String source) {
+        if (!n.isObject()) {
+            String found = n.isArray() ? "a list" : "a " + StrictReader.typeOf(n);
+            throw new LaunchException(source + ": not a MindFormers config (expected a mapping of sections, got "
+                    + found + ")");
+        }
+        return n;
     }
 
     /**
@@ -127,7 +177,7 @@ public final class MindFormersConfig {
                 + ", micro-batch " + plan.microBatchSize() + " x " + plan.microBatches() + ", recompute " + plan.recompute().label()
                 + ", global batch " + plan.job().sequences() + " x " + plan.job().seqLen() + " tokens\n"
                 + "Field names as MindFormers v1.0 configs/llama2 (run with run_mindformer.py --config THIS_FILE).\n";
-        return MindFormersYaml.write(tree(plan, o, stack), header);
+        return JsonYamlWriter.toYaml(tree(plan, o, stack), header);
     }
 
     /** The config as nested maps in MindFormers' section order, for the default release of the plan's hardware. */

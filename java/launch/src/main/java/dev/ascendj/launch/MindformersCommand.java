@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.Plan;
 import java.io.PrintWriter;
@@ -81,7 +82,7 @@ public final class MindformersCommand implements Callable<Integer> {
             Plan p = PlanFiles.read(plan);
             if (check != null) {
                 ClusterSpec cluster = inventory != null ? Inventory.read(inventory).toCluster() : null;
-                List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersYaml.read(check), cluster, p);
+                List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersConfig.read(check), cluster, p);
                 for (MindFormersCheck.Finding f : findings) {
                     o.println(f);
                 }
@@ -99,7 +100,7 @@ public final class MindformersCommand implements Callable<Integer> {
                     onlySaveStrategy);
             String yaml = mindformersVersion == null ? MindFormersConfig.generate(p, options)
                     : MindFormersConfig.generate(p, options, Compatibility.builtIn().stackFor(p.hardware().name(), mindformersVersion));
-            List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersYaml.parse(yaml, out.toString()), null, p);
+            List<MindFormersCheck.Finding> findings = MindFormersCheck.check(MindFormersConfig.parse(yaml, out.toString()), null, p);
             if (!MindFormersCheck.ok(findings)) {
                 throw new LaunchException("the generated config fails its own checks: " + findings);
             }

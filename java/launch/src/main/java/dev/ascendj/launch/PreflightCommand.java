@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.plan.Plan;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -78,7 +79,7 @@ public final class PreflightCommand implements Callable<Integer> {
             Plan p = plan == null ? null : PlanFiles.read(plan);
             Preflight.Job job = null;
             if (config != null) {
-                job = Preflight.Job.of(MindFormersYaml.read(config), jobDir, mindformersDir,
+                job = Preflight.Job.of(MindFormersConfig.read(config), jobDir, mindformersDir,
                         Compatibility.builtIn().stackFor(inv.hardware(), mindformersVersion));
             }
             Map<String, Map<String, String>> outputs = new LinkedHashMap<>();

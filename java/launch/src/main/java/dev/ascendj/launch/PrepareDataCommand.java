@@ -1,5 +1,6 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.core.io.AtomicFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -1,20 +1,16 @@
 package dev.ascendj.launch;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.ascendj.model.io.StrictJson;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.JsonYamlWriter;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.plan.Addresses;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.DeviceSpec;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
 import dev.ascendj.plan.ServerSpec;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,10 +29,8 @@ import java.util.Set;
  */
 public final class RankTables {
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .build();
+    /** A rank table of 4096 devices is well under a megabyte. */
+    static final long MAX_BYTES = 4L << 20;
 
     private RankTables() {
     }
@@ -260,34 +254,30 @@ public final class RankTables {
 
     /** The table as HCCL's JSON. */
     public static String toJson(RankTable t) {
-        try {
-            return JSON.writeValueAsString(t) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialize a rank table", e);
-        }
+        return JsonYamlWriter.toJson(t) + "\n";
     }
 
     /** Reads and validates a rank table. Numbers where HCCL wants strings are errors. */
     public static RankTable read(Path file) {
-        String text;
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new LaunchException(file + ": cannot read: " + e.getMessage(), e);
+            return checked(StrictReader.readTree(file, StrictReader.Syntax.JSON, "rank table", MAX_BYTES), file.toString());
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
         }
-        return parse(text, file.toString());
     }
 
     /** Parses and validates rank-table JSON. */
     public static RankTable parse(String text, String source) {
-        RankTable t;
         try {
-            var tree = JSON.readTree(text);
-            requireStrings(tree, source, "");
-            t = JSON.treeToValue(tree, RankTable.class);
-        } catch (JsonProcessingException e) {
-            throw new LaunchException(source + ": not a rank table: " + StrictJson.describe(e, true), e);
+            return checked(StrictReader.parse(source, "rank table", text, StrictReader.Syntax.JSON), source);
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
         }
+    }
+
+    private static RankTable checked(JsonNode tree, String source) {
+        requireStrings(tree, source, "");
+        RankTable t = StrictReader.bind(tree, RankTable.class, source);
         validate(t, source);
         return t;
     }

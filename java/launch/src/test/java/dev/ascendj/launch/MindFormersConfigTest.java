@@ -1,6 +1,5 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.io.AtomicFiles;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.plan.ClusterSpec;
@@ -19,6 +19,7 @@ import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
 import dev.ascendj.plan.Recompute;
+import dev.ascendj.testkit.CommandRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -77,6 +78,18 @@ class MindFormersConfigTest {
     }
 
     @Test
+    void aConfigThatRepeatsAKeyOrIsNotAMappingIsRefusedNamingTheFile(@TempDir Path dir) throws IOException {
+        Path twice = Files.writeString(dir.resolve("run.yaml"), "parallel_config:\n  data_parallel: 4\n  data_parallel: 8\n");
+        LaunchException e = assertThrows(LaunchException.class, () -> MindFormersConfig.read(twice));
+        assertTrue(e.getMessage().startsWith(twice + ": ") && e.getMessage().contains("key 'data_parallel' appears twice"),
+                e.getMessage());
+        e = assertThrows(LaunchException.class, () -> MindFormersConfig.parse("- a\n- b\n", "list.yaml"));
+        assertEquals("list.yaml: not a MindFormers config (expected a mapping of sections, got a list)", e.getMessage());
+        e = assertThrows(LaunchException.class, () -> MindFormersConfig.read(dir.resolve("none.yaml")));
+        assertEquals(dir.resolve("none.yaml") + ": no such file", e.getMessage());
+    }
+
+    @Test
     void canonicalConfigsAreUpToDate() throws IOException {
         List<Path> plans = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(CANONICAL, "*.plan.json")) {
@@ -87,7 +100,7 @@ class MindFormersConfigTest {
         for (Path planFile : plans) {
             Plan plan = Plan.read(planFile);
             String yaml = MindFormersConfig.generate(plan, canonicalOptions());
-            assertTrue(MindFormersCheck.ok(MindFormersCheck.check(MindFormersYaml.parse(yaml, "x"), null, plan)));
+            assertTrue(MindFormersCheck.ok(MindFormersCheck.check(MindFormersConfig.parse(yaml, "x"), null, plan)));
             Path yamlFile = CANONICAL.resolve(planFile.getFileName().toString().replace(".plan.json", ".yaml"));
             if (TestPlans.UPDATE) {
                 AtomicFiles.write(yamlFile, yaml);
@@ -101,7 +114,7 @@ class MindFormersConfigTest {
     @Test
     void fullFineTuneCarriesThePlan() throws IOException {
         Plan plan = Plan.read(CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json"));
-        JsonNode y = MindFormersYaml.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
+        JsonNode y = MindFormersConfig.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
         assertEquals("finetune", y.at("/run_mode").asText());
         assertEquals(plan.dp(), y.at("/parallel_config/data_parallel").asInt());
         assertEquals(plan.tp(), y.at("/parallel_config/model_parallel").asInt());
@@ -126,7 +139,7 @@ class MindFormersConfigTest {
     void theYamlSetsTheMindSporeSwitchesThePlanAssumed() throws IOException {
         Path planFile = CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json");
         Plan plan = Plan.read(planFile);
-        JsonNode y = MindFormersYaml.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
+        JsonNode y = MindFormersConfig.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
         assertEquals(plan.mindformers().gradientAccumulationShard(), y.at("/parallel/parallel_optimizer_config/gradient_accumulation_shard").asBoolean());
         assertTrue(y.at("/parallel/parallel_optimizer_config/optimizer_weight_shard_size").isMissingNode(), "-1: MindSpore's default");
         assertFalse(y.at("/recompute_config/parallel_optimizer_comm_recompute").asBoolean());
@@ -139,7 +152,7 @@ class MindFormersConfigTest {
         mf.put("parallelOptimizerCommRecompute", true);
         mf.put("paramInitType", "fp32");
         Plan changed = Plan.fromJson(tree.toString(), "changed");
-        JsonNode z = MindFormersYaml.parse(MindFormersConfig.generate(changed, canonicalOptions()), "x");
+        JsonNode z = MindFormersConfig.parse(MindFormersConfig.generate(changed, canonicalOptions()), "x");
         assertTrue(z.at("/parallel/parallel_optimizer_config/gradient_accumulation_shard").asBoolean());
         assertEquals(4, z.at("/parallel/parallel_optimizer_config/optimizer_weight_shard_size").asInt());
         assertTrue(z.at("/recompute_config/parallel_optimizer_comm_recompute").asBoolean());
@@ -156,13 +169,13 @@ class MindFormersConfigTest {
     @Test
     void loraAndLongContextSections() throws IOException {
         Plan lora = Plan.read(CANONICAL.resolve("llama2_7b_lora_4x8_910a.plan.json"));
-        JsonNode y = MindFormersYaml.parse(MindFormersConfig.generate(lora, canonicalOptions()), "x");
+        JsonNode y = MindFormersConfig.parse(MindFormersConfig.generate(lora, canonicalOptions()), "x");
         assertEquals("lora", y.at("/model/model_config/pet_config/pet_type").asText());
         assertEquals(16, y.at("/model/model_config/pet_config/lora_rank").asInt());
         assertEquals(".*wq|.*wk|.*wv|.*wo", y.at("/model/model_config/pet_config/target_modules").asText());
         assertEquals("llama2_7b_lora", y.at("/trainer/model_name").asText());
         Plan pi = Plan.read(CANONICAL.resolve("llama2_7b_pi8k_4x8_910a.plan.json"));
-        y = MindFormersYaml.parse(MindFormersConfig.generate(pi, canonicalOptions()), "x");
+        y = MindFormersConfig.parse(MindFormersConfig.generate(pi, canonicalOptions()), "x");
         assertEquals("PI", y.at("/model/model_config/extend_method").asText());
         assertEquals(2.0, y.at("/model/model_config/scaling_factor").asDouble());
         assertEquals(8192, y.at("/model/model_config/seq_length").asInt());
@@ -205,7 +218,7 @@ class MindFormersConfigTest {
                     var result = planner.plan(new PlanRequest("llama2-7b", cfg, ClusterSpec.parse(cluster), job), FixedDegrees.NONE, 4);
                     for (Plan p : result.plans()) {
                         String yaml = MindFormersConfig.generate(p, new MindFormersConfig.Options("llama2-7b", "/d"));
-                        var findings = MindFormersCheck.check(MindFormersYaml.parse(yaml, cluster), p.cluster(), p);
+                        var findings = MindFormersCheck.check(MindFormersConfig.parse(yaml, cluster), p.cluster(), p);
                         assertTrue(MindFormersCheck.ok(findings), cluster + " " + method + " " + seq + ": " + findings);
                         checked++;
                     }
@@ -218,7 +231,7 @@ class MindFormersConfigTest {
     @Test
     void handEditedConfigsAreCheckedAgainstPlanAndCluster() throws IOException {
         Plan plan = Plan.read(CANONICAL.resolve("llama2_7b_full_4x8_910a.plan.json"));
-        ObjectNode y = (ObjectNode) MindFormersYaml.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
+        ObjectNode y = (ObjectNode) MindFormersConfig.parse(MindFormersConfig.generate(plan, canonicalOptions()), "x");
         ((ObjectNode) y.get("parallel_config")).put("data_parallel", 4);
         ((ObjectNode) y.get("parallel_config")).put("micro_batch_num", 2);
         ((ObjectNode) y.at("/model/model_config")).put("use_flash_attention", true);

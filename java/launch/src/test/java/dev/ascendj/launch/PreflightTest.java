@@ -1,11 +1,11 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
+import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.testkit.LabCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,7 +130,7 @@ class PreflightTest {
         Plan plan = TestPlans.twoByEight();
         String yaml = MindFormersConfig.generate(plan, new MindFormersConfig.Options("llama2-7b", "/data/alpaca/mindrecord",
                 "/models/llama2_7b.ckpt", "/models/tokenizer.model", 2, null, "./output", true, false));
-        Preflight.Job job = Preflight.Job.of(MindFormersYaml.parse(yaml, "run.yaml"), "/shared/job1", "/opt/mindformers",
+        Preflight.Job job = Preflight.Job.of(MindFormersConfig.parse(yaml, "run.yaml"), "/shared/job1", "/opt/mindformers",
                 Compatibility.builtIn().stackFor("ascend-910a", null));
         Map<String, String> a = new java.util.HashMap<>(PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.11")));
         Map<String, String> b = new java.util.HashMap<>(PreflightCommand.readDir(SAMPLES.resolve("healthy/10.0.0.12")));

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -116,10 +117,9 @@ public final class LlamaConfigs {
     public static LlamaConfig parse(String json, String source) {
         JsonNode root;
         try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new ModelConfigException(source, null, "not valid JSON: " + StrictJson.describe(e, true)
-                    + location(e), e);
+            root = StrictReader.parse(source, null, json, StrictReader.Syntax.JSON);
+        } catch (InputFormatException e) {
+            throw new ModelConfigException(source, e.field(), e.problem(), e);
         }
         if (root == null || !root.isObject()) {
             throw new ModelConfigException(source, null, "expected a JSON object at the top level");
@@ -129,10 +129,6 @@ public final class LlamaConfigs {
         } catch (ModelConfigException e) {
             throw e.source() == null ? e.withSource(source) : e;
         }
-    }
-
-    private static String location(JsonProcessingException e) {
-        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
 
     private static LlamaConfig fromTree(JsonNode root) {

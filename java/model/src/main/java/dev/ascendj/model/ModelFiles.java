@@ -1,5 +1,8 @@
 package dev.ascendj.model;
 
+import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.layers.Parameter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +15,6 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
-import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.FormatException;
 import dev.ascendj.model.io.SafetensorsWriter;
@@ -21,7 +23,6 @@ import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.quant.QuantizedCheckpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,8 @@ public final class ModelFiles {
     public static final String PEFT_PREFIX = "base_model.model.";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** An adapter_config.json is a few hundred bytes; larger files are refused unread. */
+    private static final long MAX_ADAPTER_CONFIG_BYTES = 1L << 20;
 
     private ModelFiles() {
     }
@@ -293,9 +296,9 @@ public final class ModelFiles {
         Path file = dir.resolve(ADAPTER_CONFIG);
         JsonNode n;
         try {
-            n = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            throw new FormatException(file, null, "cannot read adapter config: " + e.getMessage());
+            n = StrictReader.readTree(file, StrictReader.Syntax.JSON, "adapter config", MAX_ADAPTER_CONFIG_BYTES);
+        } catch (InputFormatException e) {
+            throw FormatException.from(file, e);
         }
         if (n == null || !n.isObject()) {
             throw new FormatException(file, null, "not a JSON object");
@@ -420,12 +423,6 @@ public final class ModelFiles {
 
     /** Writes UTF-8 text atomically. */
     public static void writeText(Path file, String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(file, ch -> {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) {
-                ch.write(b);
-            }
-        });
+        AtomicFiles.write(file, text);
     }
 }

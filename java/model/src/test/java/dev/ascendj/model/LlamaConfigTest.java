@@ -137,7 +137,7 @@ class LlamaConfigTest {
     @CsvSource(delimiter = '|', value = {
         "truncated     | {\"hidden_size\": 40         | not valid JSON",
         "array         | [1, 2, 3]                    | expected a JSON object at the top level",
-        "empty         | ''                           | expected a JSON object at the top level",
+        "empty         | ''                           | the document is empty",
         "garbage       | \u0000\u0001binary           | not valid JSON"})
     void rejectsMalformedJson(String name, String text, String expected) {
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> LlamaConfigs.parse(text, "f.json"));

@@ -133,7 +133,7 @@ public record ClusterSpec(
      * problem is a {@link PlanException} naming the file and the field.
      */
     public static ClusterSpec read(Path file) {
-        return fromTree(Specs.readTree(file), file.toString());
+        return fromTree(PlanInputs.readTree(file), file.toString());
     }
 
     /** {@link #read} for a parsed tree; {@code source} names it in messages. */
@@ -160,7 +160,7 @@ public record ClusterSpec(
                 }
             }
         }
-        return Specs.convert(copy, ClusterSpec.class, source);
+        return PlanInputs.bind(copy, ClusterSpec.class, source);
     }
 
     private static void dropUnknown(ObjectNode node, Set<String> known, String source, String prefix) {

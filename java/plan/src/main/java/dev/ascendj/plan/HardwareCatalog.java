@@ -3,6 +3,8 @@ package dev.ascendj.plan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.io.StrictReader.Syntax;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +68,7 @@ public final class HardwareCatalog {
                 if (in == null) {
                     throw new IllegalStateException("built-in hardware profile missing from the jar: " + resource);
                 }
-                trees.put(name, Specs.parseTree(new String(in.readAllBytes(), StandardCharsets.UTF_8), false, resource));
+                trees.put(name, PlanInputs.parseTree(new String(in.readAllBytes(), StandardCharsets.UTF_8), Syntax.YAML, resource));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read " + resource, e);
             }
@@ -87,7 +89,7 @@ public final class HardwareCatalog {
 
     /** This catalog with the profiles of a user file applied (see the class comment). */
     public HardwareCatalog withUserFile(Path file) {
-        return withUserProfiles(Specs.readTree(file), file.toString());
+        return withUserProfiles(PlanInputs.readTree(file), file.toString());
     }
 
     /** This catalog with user profiles given as a tree (one profile or {@code {profiles: [...]}}). */
@@ -201,7 +203,7 @@ public final class HardwareCatalog {
         if (override != null) {
             tree = merge(tree, override);
         }
-        HardwareProfile p = Specs.convert(tree, HardwareProfile.class, source);
+        HardwareProfile p = PlanInputs.bind(tree, HardwareProfile.class, source);
         return notes.isEmpty() ? p : p.withNotes(notes);
     }
 
@@ -216,9 +218,9 @@ public final class HardwareCatalog {
             ObjectNode compute = (ObjectNode) t.get("compute");
             compute.set("peakFlops", peaks);
             compute.put("hostCores", m.threads());
-            compute.set("matrixEfficiencyByGflop", Specs.json().valueToTree(m.matrixEfficiency()));
+            compute.set("matrixEfficiencyByGflop", StrictReader.mapper().valueToTree(m.matrixEfficiency()));
             if (m.skinnyEfficiency() != null) {
-                compute.set("skinnyEfficiencyByMinDim", Specs.json().valueToTree(m.skinnyEfficiency()));
+                compute.set("skinnyEfficiencyByMinDim", StrictReader.mapper().valueToTree(m.skinnyEfficiency()));
             }
             if (m.attentionFlops() > 0 && Double.isFinite(m.attentionFlops())) {
                 compute.put("attentionFlops", m.attentionFlops());

@@ -1,5 +1,6 @@
 package dev.ascendj.plan;
 
+import dev.ascendj.core.io.AtomicFiles;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ public final class HtmlReport {
 
     /** Writes the report for {@code plan} (with {@code others} listed as alternatives) atomically. */
     public static void write(Path file, Plan plan, List<Plan> others) {
-        Specs.writeAtomically(file, render(plan, others));
+        AtomicFiles.write(file, render(plan, others));
     }
 
     /** The report as HTML text. */

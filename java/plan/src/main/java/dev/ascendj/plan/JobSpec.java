@@ -126,7 +126,7 @@ public record JobSpec(
 
     /** A job from a YAML/JSON file. */
     public static JobSpec read(Path file) {
-        return Specs.read(file, JobSpec.class);
+        return PlanInputs.read(file, JobSpec.class);
     }
 
     /** Sequences per optimizer step. */

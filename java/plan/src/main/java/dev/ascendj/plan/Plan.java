@@ -3,6 +3,9 @@ package dev.ascendj.plan;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.core.io.JsonYamlWriter;
+import dev.ascendj.core.io.StrictReader.Syntax;
 import dev.ascendj.model.LlamaConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -199,21 +202,21 @@ public record Plan(
 
     /** The plan as JSON. */
     public String toJson() {
-        return Specs.toJson(this);
+        return JsonYamlWriter.toJson(this);
     }
 
     /** Parses a plan from JSON text; {@code source} names it in errors. */
     public static Plan fromJson(String json, String source) {
-        return Specs.convert(Specs.parseTree(json, true, source), Plan.class, source);
+        return PlanInputs.bind(PlanInputs.parseTree(json, Syntax.JSON, source), Plan.class, source);
     }
 
     /** Writes the plan file atomically. */
     public void write(Path file) {
-        Specs.writeAtomically(file, toJson() + "\n");
+        AtomicFiles.write(file, toJson() + "\n");
     }
 
     /** Reads a plan file. */
     public static Plan read(Path file) {
-        return Specs.convert(Specs.readTree(file), Plan.class, file.toString());
+        return PlanInputs.read(file, Plan.class);
     }
 }

@@ -3,6 +3,7 @@ package dev.ascendj.plan;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.StrictReader.Syntax;
 import dev.ascendj.model.LlamaConfigs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -148,7 +149,7 @@ public record PublishedRun(
 
     /** Parses a published-runs document ({@code runs: [...]}); {@code source} names it in errors. */
     public static List<PublishedRun> parse(String yaml, String source) {
-        JsonNode root = Specs.parseTree(yaml, false, source);
+        JsonNode root = PlanInputs.parseTree(yaml, Syntax.YAML, source);
         JsonNode runs = root.get("runs");
         if (runs == null || !runs.isArray() || runs.isEmpty()) {
             throw new PlanException(source, "runs", "missing or empty: expected a list of published runs", null);
@@ -159,7 +160,7 @@ public record PublishedRun(
         List<PublishedRun> out = new ArrayList<>();
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < runs.size(); i++) {
-            PublishedRun r = Specs.convert(runs.get(i), PublishedRun.class, source + ": runs[" + i + "]");
+            PublishedRun r = PlanInputs.bind(runs.get(i), PublishedRun.class, source + ": runs[" + i + "]");
             if (!ids.add(r.id())) {
                 throw new PlanException(source, "runs[" + i + "].id", "'" + r.id() + "' is used twice", null);
             }

@@ -1,5 +1,6 @@
 package dev.ascendj.plan;
 
+import dev.ascendj.core.io.StrictReader.Syntax;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 
@@ -35,8 +36,8 @@ final class Fixtures {
     /** A built-in profile with a different list of missing fused operators. */
     static HardwareProfile withMissing(String base, String... missing) {
         String list = String.join(", ", missing);
-        return TestCatalogs.catalog().withUserProfiles(Specs.parseTree("{name: test-hw, base: " + base + ", missingFusedOps: [" + list + "]}",
-                false, "test"), "test").profile("test-hw");
+        return TestCatalogs.catalog().withUserProfiles(PlanInputs.parseTree("{name: test-hw, base: " + base + ", missingFusedOps: [" + list + "]}",
+                Syntax.YAML, "test"), "test").profile("test-hw");
     }
 
     /**

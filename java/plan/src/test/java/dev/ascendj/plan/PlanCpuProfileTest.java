@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.StrictReader.Syntax;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -89,8 +90,8 @@ class PlanCpuProfileTest {
 
     @Test
     void measurementOnlyTouchesTheFiguresItHas() {
-        JsonNode template = Specs.parseTree("{compute: {peakFlops: {fp32: 1}}, memory: {capacityBytes: 5}, topology: {intraGroup: {}, interServer: {}}}",
-                false, "t");
+        JsonNode template = PlanInputs.parseTree("{compute: {peakFlops: {fp32: 1}}, memory: {capacityBytes: 5}, topology: {intraGroup: {}, interServer: {}}}",
+                Syntax.YAML, "t");
         CpuMeasurement m = new CpuMeasurement(3e9, EfficiencyCurve.constant(1), Double.NaN, 4L << 30, 1L << 30, 1, "x");
         JsonNode out = HardwareCatalog.applyMeasurement(template, m);
         assertEquals(3e9, out.at("/compute/peakFlops/bf16").doubleValue());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.io.JsonYamlWriter;
+import dev.ascendj.core.io.StrictReader.Syntax;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +34,7 @@ class PlanInputTest {
             """;
 
     private static ClusterSpec cluster(String yaml) {
-        return Specs.convert(Specs.parseTree(yaml, false, "cluster.yaml"), ClusterSpec.class, "cluster.yaml");
+        return PlanInputs.bind(PlanInputs.parseTree(yaml, Syntax.YAML, "cluster.yaml"), ClusterSpec.class, "cluster.yaml");
     }
 
     private static PlanException clusterError(String yaml) {
@@ -60,7 +62,7 @@ class PlanInputTest {
         assertEquals("192.168.100.102", c.servers().get(1).devices().get(0).ip());
         assertEquals(TestCatalogs.catalog().profile("ascend-910a"), c.resolveHardware(TestCatalogs.catalog()));
         Path json = dir.resolve("cluster.json");
-        Files.writeString(json, Specs.toJson(c));
+        Files.writeString(json, JsonYamlWriter.toJson(c));
         assertEquals(c, ClusterSpec.parse(json.toString()));
     }
 
@@ -104,19 +106,31 @@ class PlanInputTest {
         assertTrue(clusterError("servers: []").getMessage().contains("servers: a cluster needs at least one server"));
         assertTrue(clusterError("hardware: cpu\nservers:\n  - {host: a, devices: []}").getMessage()
                 .contains("servers[0].devices: a server needs at least one device"));
-        PlanException truncated = assertThrows(PlanException.class, () -> Specs.parseTree("servers: [ {host: a, devices: [0, 1", false, "c.yaml"));
+        PlanException truncated = assertThrows(PlanException.class, () -> PlanInputs.parseTree("servers: [ {host: a, devices: [0, 1", Syntax.YAML, "c.yaml"));
         assertTrue(truncated.getMessage().startsWith("c.yaml: not valid YAML"), truncated.getMessage());
-        assertThrows(PlanException.class, () -> Specs.parseTree("", false, "c.yaml"));
+        assertThrows(PlanException.class, () -> PlanInputs.parseTree("", Syntax.YAML, "c.yaml"));
         assertTrue(clusterError("hardware: cpu\nservers: 4").getMessage().contains("servers"));
     }
 
     @Test
     void specFilesThatAreMissingOrHugeAreRefused(@TempDir Path dir) throws IOException {
-        PlanException missing = assertThrows(PlanException.class, () -> Specs.readTree(dir.resolve("none.yaml")));
+        PlanException missing = assertThrows(PlanException.class, () -> PlanInputs.readTree(dir.resolve("none.yaml")));
         assertTrue(missing.getMessage().endsWith("none.yaml: no such file"), missing.getMessage());
         Path big = dir.resolve("big.yaml");
-        Files.write(big, new byte[(int) Specs.MAX_INPUT_BYTES + 1]);
-        assertTrue(assertThrows(PlanException.class, () -> Specs.readTree(big)).getMessage().contains("the limit for a spec"));
+        Files.write(big, new byte[(int) PlanInputs.MAX_INPUT_BYTES + 1]);
+        assertTrue(assertThrows(PlanException.class, () -> PlanInputs.readTree(big)).getMessage().contains("spec is " + (PlanInputs.MAX_INPUT_BYTES + 1) + " bytes, more than the limit of " + PlanInputs.MAX_INPUT_BYTES));
+    }
+
+    @Test
+    void repeatedKeysAndNonFiniteNumbersInASpecAreRefusedWithFileAndField(@TempDir Path dir) throws IOException {
+        Path dup = Files.writeString(dir.resolve("job.yaml"), "seqLen: 2048\nglobalBatch: 64\nseqLen: 4096\n");
+        PlanException e = assertThrows(PlanException.class, () -> JobSpec.read(dup));
+        assertEquals(dup.toString(), e.source());
+        assertTrue(e.problem().contains("key 'seqLen' appears twice (line 3"), e.getMessage());
+        Path inf = Files.writeString(dir.resolve("hw.json"), "{\"name\": \"x\", \"memory\": {\"capacityBytes\": 1e999}}");
+        e = assertThrows(PlanException.class, () -> PlanInputs.readTree(inf));
+        assertEquals("memory.capacityBytes", e.field());
+        assertEquals(inf + ": memory.capacityBytes: Infinity is not a finite number", e.getMessage());
     }
 
     @Test
@@ -153,7 +167,7 @@ class PlanInputTest {
         "string number         | seqLen: '2048'\\nglobalBatch: 8                  | seqLen"})
     void badJobsNameTheField(String name, String yaml, String expected) {
         PlanException e = assertThrows(PlanException.class,
-                () -> Specs.convert(Specs.parseTree(yaml.replace("\\n", "\n"), false, "job.yaml"), JobSpec.class, "job.yaml"));
+                () -> PlanInputs.bind(PlanInputs.parseTree(yaml.replace("\\n", "\n"), Syntax.YAML, "job.yaml"), JobSpec.class, "job.yaml"));
         assertTrue(e.getMessage().startsWith("job.yaml: "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
@@ -230,7 +244,7 @@ class PlanInputTest {
         "new without fields    | {name: brand-new}                                                        | missing"})
     void badUserProfilesNameTheField(String name, String yaml, String expected) {
         PlanException e = assertThrows(PlanException.class,
-                () -> TestCatalogs.catalog().withUserProfiles(Specs.parseTree(yaml, false, "hw.yaml"), "hw.yaml"));
+                () -> TestCatalogs.catalog().withUserProfiles(PlanInputs.parseTree(yaml, Syntax.YAML, "hw.yaml"), "hw.yaml"));
         assertTrue(e.getMessage().startsWith("hw.yaml: "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.io.StrictReader.Syntax;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ class PlanJsonTest {
 
     @Test
     void carriesTheFieldNamesScriptsDependOn() {
-        JsonNode n = Specs.parseTree(sevenB().toJson(), true, "plan.json");
+        JsonNode n = PlanInputs.parseTree(sevenB().toJson(), Syntax.JSON, "plan.json");
         for (String f : List.of("dp", "tp", "pp", "microBatchSize", "microBatches", "recompute", "optimizerShard", "memoryPerDeviceBytes",
                 "tokensPerSecondPerDevice", "stepSeconds", "mfu")) {
             assertTrue(n.has(f), f);
@@ -76,8 +77,8 @@ class PlanJsonTest {
         "batch mismatch          | microBatches | 3      | microBatches: dp",
         "bad recompute           | recompute   | '\"some\"' | recompute: 'some' is not one of none, selective, full"})
     void rejectsTamperedPlans(String name, String field, String value, String expected) {
-        ObjectNode n = (ObjectNode) Specs.parseTree(sevenB().toJson(), true, "plan.json");
-        n.set(field, Specs.parseTree(value, true, "value"));
+        ObjectNode n = (ObjectNode) PlanInputs.parseTree(sevenB().toJson(), Syntax.JSON, "plan.json");
+        n.set(field, PlanInputs.parseTree(value, Syntax.JSON, "value"));
         PlanException e = assertThrows(PlanException.class, () -> Plan.fromJson(n.toString(), "plan.json"));
         assertTrue(e.getMessage().startsWith("plan.json: "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
@@ -85,16 +86,16 @@ class PlanJsonTest {
 
     @Test
     void rejectsPlansWhoseRanksDoNotMatchTheCluster() {
-        ObjectNode n = (ObjectNode) Specs.parseTree(sevenB().toJson(), true, "plan.json");
+        ObjectNode n = (ObjectNode) PlanInputs.parseTree(sevenB().toJson(), Syntax.JSON, "plan.json");
         ((ObjectNode) n.get("ranks").get(3)).put("deviceId", ((ObjectNode) n.get("ranks").get(2)).get("deviceId").intValue());
         ((ObjectNode) n.get("ranks").get(3)).put("server", ((ObjectNode) n.get("ranks").get(2)).get("server").intValue());
         PlanException e = assertThrows(PlanException.class, () -> Plan.fromJson(n.toString(), "plan.json"));
         assertTrue(e.getMessage().contains("ranks[3]: server") && e.getMessage().contains("is used twice"), e.getMessage());
-        ObjectNode m = (ObjectNode) Specs.parseTree(sevenB().toJson(), true, "plan.json");
+        ObjectNode m = (ObjectNode) PlanInputs.parseTree(sevenB().toJson(), Syntax.JSON, "plan.json");
         ((ObjectNode) m.get("modelConfig")).put("num_hidden_layers", 30);
         PlanException layers = assertThrows(PlanException.class, () -> Plan.fromJson(m.toString(), "plan.json"));
         assertTrue(layers.getMessage().contains("stages: hold 32 layers; the model has 30"), layers.getMessage());
-        ObjectNode bad = (ObjectNode) Specs.parseTree(sevenB().toJson(), true, "plan.json");
+        ObjectNode bad = (ObjectNode) PlanInputs.parseTree(sevenB().toJson(), Syntax.JSON, "plan.json");
         ((ObjectNode) bad.get("modelConfig")).put("hidden_size", -4096);
         PlanException hidden = assertThrows(PlanException.class, () -> Plan.fromJson(bad.toString(), "plan.json"));
         assertTrue(hidden.getMessage().contains("modelConfig.hidden_size: must be a positive integer"), hidden.getMessage());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.io.StrictReader.Syntax;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.RopeScaling;
@@ -184,7 +185,7 @@ class PlanSearchTest {
     void anInventoryWhoseFourNpusSpanBothHccsGroupsIsRefused() {
         // HCCL takes 4 NPUs of a 910A server only from one HCCS group (0-3 or 4-7): the inventory is refused, not planned.
         String yaml = "hardware: ascend-910a\nservers:\n  - {host: a, devices: [0, 1, 4, 5]}\n  - {host: b, devices: [5, 4, 1, 0]}\n";
-        ClusterSpec c = ClusterSpec.fromTree(Specs.parseTree(yaml, false, "inv.yaml"), "inv.yaml");
+        ClusterSpec c = ClusterSpec.fromTree(PlanInputs.parseTree(yaml, Syntax.YAML, "inv.yaml"), "inv.yaml");
         PlanRequest req = new PlanRequest("llama2-60m", LlamaConfigs.preset("llama2-60m"), c, Fixtures.full(256, 64));
         PlanException e = assertThrows(PlanException.class, () -> Fixtures.search(req, FixedDegrees.NONE, 5));
         assertTrue(e.getMessage().contains("servers[0].devices: the 4 devices of a (ids 0,1,4,5) span ascend-910a groups of 4"), e.getMessage());

@@ -3,6 +3,7 @@ package dev.ascendj.plan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.io.StrictReader.Syntax;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import java.util.Collections;
@@ -113,7 +114,7 @@ class PlanTimeTest {
     void fusedKernelsMakeTheSameLayoutFaster() {
         PlanRequest req = Fixtures.request("llama2-7b", "1x8-910a", Fixtures.full(2048, 32));
         FixedDegrees anchor = new FixedDegrees(2, 1, 4, 1, 16, Recompute.FULL, true, false);
-        HardwareCatalog fused = TestCatalogs.catalog().withUserProfiles(Specs.parseTree("{name: ascend-910a, missingFusedOps: []}", false, "t"), "t");
+        HardwareCatalog fused = TestCatalogs.catalog().withUserProfiles(PlanInputs.parseTree("{name: ascend-910a, missingFusedOps: []}", Syntax.YAML, "t"), "t");
         Plan unfusedPlan = Fixtures.search(req, anchor, 1).best().orElseThrow();
         Plan fusedPlan = new Planner(fused).plan(req, anchor, 1).best().orElseThrow();
         assertTrue(fusedPlan.estimate().time().vector() < 0.5 * unfusedPlan.estimate().time().vector());

@@ -1,6 +1,6 @@
 package dev.ascendj.report;
 
-import dev.ascendj.model.io.AtomicFiles;
+import dev.ascendj.core.io.AtomicFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

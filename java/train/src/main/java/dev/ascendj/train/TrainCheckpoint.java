@@ -7,12 +7,12 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Log;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
-import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.train.batch.DataPosition;
 import dev.ascendj.train.optim.AdamW;
@@ -49,7 +49,7 @@ public final class TrainCheckpoint {
     private static final String WEIGHTS = "trainable.safetensors";
     private static final String OPTIMIZER = "optimizer.safetensors";
     private static final String STATE = "state.json";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     /**
      * What {@code state.json} holds.
@@ -148,7 +148,7 @@ public final class TrainCheckpoint {
                 return STATE + " lacks the step, optimizer step or data position";
             }
         } catch (IOException e) {
-            return STATE + ": " + (e instanceof com.fasterxml.jackson.core.JacksonException j ? StrictJson.describe(j, true)
+            return STATE + ": " + (e instanceof com.fasterxml.jackson.core.JacksonException j ? StrictReader.describe(j, true)
                     : IoErrors.describe(e));
         }
         for (String f : List.of(WEIGHTS, OPTIMIZER)) {

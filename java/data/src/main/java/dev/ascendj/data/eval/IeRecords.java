@@ -3,6 +3,7 @@ package dev.ascendj.data.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.Entity;
 import dev.ascendj.data.InstructionTemplates;
@@ -35,7 +36,8 @@ import java.util.Set;
  * what could be read and counted as malformed.
  */
 public final class IeRecords {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a key given twice, deep nesting or content after the value is a bad record. */
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     private IeRecords() {
     }
@@ -81,7 +83,7 @@ public final class IeRecords {
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new BadLine("not JSON: " + dev.ascendj.data.io.JsonErrors.message(e));
+            throw new BadLine("not JSON: " + StrictReader.describe(e, false));
         }
         if (node == null || !node.isObject()) {
             throw new BadLine("expected a JSON object");

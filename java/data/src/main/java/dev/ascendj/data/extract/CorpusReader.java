@@ -2,6 +2,7 @@ package dev.ascendj.data.extract;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.DataFormatException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -27,7 +28,8 @@ import java.util.NoSuchElementException;
  * read with a {@link DataFormatException} naming the file and line.
  */
 public final class CorpusReader implements Iterator<Passage>, Closeable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a key given twice, deep nesting or content after the value is a bad record. */
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     private final Path file;
     private final boolean json;

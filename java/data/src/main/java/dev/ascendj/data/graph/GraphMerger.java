@@ -2,6 +2,7 @@ package dev.ascendj.data.graph;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.TextNorm;
 import java.io.BufferedReader;
@@ -31,7 +32,8 @@ import java.util.Map;
  * records with an {@code error} (a prompt too long for the model) hold nothing and are counted.
  */
 public final class GraphMerger {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a key given twice, deep nesting or content after the value is a bad record. */
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     /**
      * @param keepUnsupported keep items whose names do not occur in their text

@@ -3,8 +3,11 @@ package dev.ascendj.data.io;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.DataFormatException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,7 +25,11 @@ import java.nio.file.Path;
  * {@link BadRecords}. In an array, a syntax error ends the file: nothing after it can be trusted.
  */
 final class JsonRecords {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict: a key given twice, deep nesting or content after the value is a bad record. */
+    private static final ObjectMapper JSON = StrictReader.mapper();
+    /** One element of an array read as a stream: the elements after it are not trailing content. */
+    private static final ObjectReader ELEMENT = JSON.readerFor(JsonNode.class)
+            .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** Receives one record; throws {@link RecordException} when it is malformed. */
     interface Visitor {
@@ -71,7 +78,7 @@ final class JsonRecords {
             try {
                 node = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                bad.report(file, n, "not JSON: " + JsonErrors.message(e));
+                bad.report(file, n, "not JSON: " + StrictReader.describe(e, false));
                 continue;
             }
             visit(file, n, node, visitor, bad);
@@ -98,7 +105,7 @@ final class JsonRecords {
                 try {
                     t = p.nextToken();
                 } catch (JsonProcessingException e) {
-                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + JsonErrors.message(e)
+                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + StrictReader.describe(e, false)
                             + "; the rest of the array cannot be read");
                     return;
                 }
@@ -112,9 +119,9 @@ final class JsonRecords {
                 long line = offset + p.currentTokenLocation().getLineNr();
                 JsonNode node;
                 try {
-                    node = JSON.readTree(p);
+                    node = ELEMENT.readValue(p);
                 } catch (JsonProcessingException e) {
-                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + JsonErrors.message(e)
+                    bad.report(file, offset + e.getLocation().getLineNr(), "not JSON: " + StrictReader.describe(e, false)
                             + "; the rest of the array cannot be read");
                     return;
                 }

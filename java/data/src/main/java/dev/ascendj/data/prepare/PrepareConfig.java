@@ -1,15 +1,12 @@
 package dev.ascendj.data.prepare;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.data.DataFormatException;
 import dev.ascendj.data.Schema;
 import dev.ascendj.data.Task;
 import dev.ascendj.data.io.ImportOptions;
 import dev.ascendj.data.io.SourceFormat;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -189,25 +186,18 @@ public record PrepareConfig(Long seed, List<Source> sources, Schema schema, Map<
         }
     }
 
-    /** Reads a config file, JSON or YAML (by extension); errors name the file and, where known, the line. */
+    /** Larger files are not preparation configs. */
+    static final long MAX_BYTES = 1L << 20;
+
+    /**
+     * Reads a config file, JSON or YAML (by extension), strictly; errors name the file, the
+     * field path and the problem.
+     */
     public static PrepareConfig read(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new DataFormatException(file, 0, "no such config file");
-        }
         try {
-            return Schema.mapperFor(file).readValue(Files.readString(file), PrepareConfig.class);
-        } catch (ValueInstantiationException e) {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
-                    cause.getMessage());
-        } catch (UnrecognizedPropertyException e) {
-            throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
-                    "unknown key '" + e.getPropertyName() + "' (known here: " + e.getKnownPropertyIds() + ")");
-        } catch (JsonProcessingException e) {
-            throw new DataFormatException(file, e.getLocation() == null ? 0 : e.getLocation().getLineNr(),
-                    e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new DataFormatException(file, 0, "cannot read: " + e.getMessage());
+            return StrictReader.read(file, PrepareConfig.class, "config", MAX_BYTES);
+        } catch (InputFormatException e) {
+            throw new DataFormatException(file, 0, e.withoutSource());
         }
     }
 }

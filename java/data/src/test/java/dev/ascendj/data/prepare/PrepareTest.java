@@ -352,7 +352,7 @@ class PrepareTest {
     void configErrorsNameTheFile() throws Exception {
         Path typo = config("sources: [{path: a.jsonl, format: instruction}]\nsplitt: {dev: 0.1}\n");
         String msg = assertThrows(DataFormatException.class, () -> PrepareConfig.read(typo)).getMessage();
-        assertTrue(msg.startsWith(typo + ":") && msg.contains("unknown key 'splitt'") && msg.contains("split"), msg);
+        assertTrue(msg.startsWith(typo + ":") && msg.contains("splitt: unknown field") && msg.contains("split"), msg);
         Path badMix = config("sources: [{path: a.jsonl, format: instruction}]\nmix: {groups: [{task: ner, weight: 1, count: 2}]}\n");
         String m2 = assertThrows(DataFormatException.class, () -> PrepareConfig.read(badMix)).getMessage();
         assertTrue(m2.contains("exactly one of weight and count"), m2);

@@ -2,6 +2,7 @@ package dev.ascendj.model.io;
 
 import dev.ascendj.core.AscendjException;
 import dev.ascendj.core.InvalidInput;
+import dev.ascendj.core.io.InputFormatException;
 import java.nio.file.Path;
 
 /**
@@ -55,6 +56,14 @@ public class FormatException extends AscendjException implements InvalidInput {
             sb.append(": ").append(kind == null ? "entry" : kind).append(" '").append(entry).append('\'');
         }
         return sb.append(": ").append(problem).toString();
+    }
+
+    /**
+     * The reader's refusal of {@code file} ({@link InputFormatException}) as a model-layer
+     * exception, in the same words: {@code file: field: problem}.
+     */
+    public static FormatException from(Path file, InputFormatException e) {
+        return new FormatException(file, null, null, e.withoutSource(), e);
     }
 
     /** The file at fault (null when the bytes did not come from a file). */

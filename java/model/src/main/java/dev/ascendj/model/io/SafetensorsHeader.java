@@ -1,6 +1,8 @@
 package dev.ascendj.model.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,9 +34,14 @@ final class SafetensorsHeader {
      * {@code bufferSize} bytes.
      */
     static SafetensorsHeader parse(Path file, byte[] json, long bufferSize, boolean allowHoles) {
-        JsonNode root = StrictJson.parse(file, "header", json);
+        JsonNode root;
+        try {
+            root = StrictReader.parse(file == null ? null : file.toString(), "header", json, StrictReader.Syntax.JSON);
+        } catch (InputFormatException e) {
+            throw FormatException.from(file, e);
+        }
         if (!root.isObject()) {
-            throw new FormatException(file, "header is a JSON " + StrictJson.typeOf(root) + ", expected an object");
+            throw new FormatException(file, "header is a JSON " + StrictReader.typeOf(root) + ", expected an object");
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<TensorInfo> infos = new ArrayList<>();
@@ -56,13 +63,13 @@ final class SafetensorsHeader {
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
         if (!node.isObject()) {
-            throw new FormatException(file, METADATA_KEY + " is a JSON " + StrictJson.typeOf(node)
+            throw new FormatException(file, METADATA_KEY + " is a JSON " + StrictReader.typeOf(node)
                     + ", expected an object of strings");
         }
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new FormatException(file, METADATA_KEY + " value of '" + e.getKey() + "' is a JSON "
-                        + StrictJson.typeOf(e.getValue()) + ", the format allows only strings");
+                        + StrictReader.typeOf(e.getValue()) + ", the format allows only strings");
             }
             out.put(e.getKey(), e.getValue().textValue());
         }
@@ -73,7 +80,7 @@ final class SafetensorsHeader {
             throw new FormatException(file, "the header has a tensor with an empty name");
         }
         if (!node.isObject()) {
-            throw new FormatException(file, name, "entry is a JSON " + StrictJson.typeOf(node)
+            throw new FormatException(file, name, "entry is a JSON " + StrictReader.typeOf(node)
                     + ", expected an object with dtype, shape and data_offsets");
         }
         for (Map.Entry<String, JsonNode> field : node.properties()) {
@@ -85,7 +92,7 @@ final class SafetensorsHeader {
         }
         JsonNode dt = node.get("dtype");
         if (dt == null || !dt.isTextual()) {
-            throw new FormatException(file, name, "dtype is " + StrictJson.typeOf(dt) + ", expected a string");
+            throw new FormatException(file, name, "dtype is " + StrictReader.typeOf(dt) + ", expected a string");
         }
         SafetensorsDtype dtype = SafetensorsDtype.fromHeaderName(dt.textValue());
         if (dtype == null) {
@@ -94,7 +101,7 @@ final class SafetensorsHeader {
         }
         JsonNode sh = node.get("shape");
         if (sh == null || !sh.isArray()) {
-            throw new FormatException(file, name, "shape is " + StrictJson.typeOf(sh) + ", expected an array");
+            throw new FormatException(file, name, "shape is " + StrictReader.typeOf(sh) + ", expected an array");
         }
         long[] shape = new long[sh.size()];
         for (int i = 0; i < shape.length; i++) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -179,7 +181,7 @@ public final class SafetensorsWriter {
 
     /** The JSON header, padded with spaces so that 8 + its length is a multiple of 8. */
     private byte[] header(List<Entry> list) {
-        ObjectNode root = StrictJson.mapper().createObjectNode();
+        ObjectNode root = StrictReader.mapper().createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(SafetensorsHeader.METADATA_KEY);
             metadata.forEach(meta::put);
@@ -198,7 +200,7 @@ public final class SafetensorsWriter {
         }
         byte[] json;
         try {
-            json = StrictJson.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
+            json = StrictReader.mapper().writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a safetensors header", e);
         }
@@ -321,12 +323,12 @@ public final class SafetensorsWriter {
     }
 
     private static byte[] indexJson(Map<String, String> weightMap, long totalSize) {
-        ObjectNode root = StrictJson.mapper().createObjectNode();
+        ObjectNode root = StrictReader.mapper().createObjectNode();
         root.putObject("metadata").put("total_size", totalSize);
         ObjectNode map = root.putObject("weight_map");
         weightMap.forEach(map::put);
         try {
-            return StrictJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+            return StrictReader.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a shard index", e);
         }

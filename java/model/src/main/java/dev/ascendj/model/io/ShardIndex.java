@@ -1,6 +1,8 @@
 package dev.ascendj.model.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -44,15 +46,20 @@ public final class ShardIndex {
      *     names a shard outside its directory
      */
     public static ShardIndex read(Path indexFile) {
-        JsonNode root = StrictJson.readFile(indexFile, "index", MAX_INDEX_BYTES);
+        JsonNode root;
+        try {
+            root = StrictReader.readTree(indexFile, StrictReader.Syntax.JSON, "index", MAX_INDEX_BYTES);
+        } catch (InputFormatException e) {
+            throw FormatException.from(indexFile, e);
+        }
         if (!root.isObject()) {
-            throw new FormatException(indexFile, "index is a JSON " + StrictJson.typeOf(root) + ", expected an object");
+            throw new FormatException(indexFile, "index is a JSON " + StrictReader.typeOf(root) + ", expected an object");
         }
         OptionalLong total = OptionalLong.empty();
         JsonNode meta = root.get("metadata");
         if (meta != null && !meta.isNull()) {
             if (!meta.isObject()) {
-                throw new FormatException(indexFile, "metadata is a JSON " + StrictJson.typeOf(meta) + ", expected an object");
+                throw new FormatException(indexFile, "metadata is a JSON " + StrictReader.typeOf(meta) + ", expected an object");
             }
             JsonNode ts = meta.get("total_size");
             if (ts != null && !ts.isNull()) {
@@ -65,7 +72,7 @@ public final class ShardIndex {
         }
         JsonNode wm = root.get("weight_map");
         if (wm == null || !wm.isObject()) {
-            throw new FormatException(indexFile, "weight_map is " + StrictJson.typeOf(wm)
+            throw new FormatException(indexFile, "weight_map is " + StrictReader.typeOf(wm)
                     + ", expected an object mapping tensor names to shard files");
         }
         if (wm.isEmpty()) {
@@ -77,7 +84,7 @@ public final class ShardIndex {
         for (Map.Entry<String, JsonNode> e : wm.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new FormatException(indexFile, e.getKey(), "weight_map value is a JSON "
-                        + StrictJson.typeOf(e.getValue()) + ", expected a shard file name");
+                        + StrictReader.typeOf(e.getValue()) + ", expected a shard file name");
             }
             String shard = e.getValue().textValue();
             if (!shards.containsKey(shard)) {

@@ -4,8 +4,9 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ascendj.core.Log;
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.io.FormatException;
-import dev.ascendj.model.io.StrictJson;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -83,9 +84,9 @@ public final class LlamaTokenizer implements AutoCloseable {
      */
     public static LlamaTokenizer load(Path path) {
         Path file = Files.isDirectory(path) ? path.resolve(FILE_NAME) : path;
-        JsonNode root = StrictJson.readFile(file, "tokenizer file", MAX_FILE_BYTES);
+        JsonNode root = readJson(file, "tokenizer file", MAX_FILE_BYTES);
         if (!root.isObject()) {
-            throw new FormatException(file, "tokenizer file is a JSON " + StrictJson.typeOf(root)
+            throw new FormatException(file, "tokenizer file is a JSON " + StrictReader.typeOf(root)
                     + ", expected an object");
         }
         Vocabulary vocab = Vocabulary.read(file, root);
@@ -97,6 +98,14 @@ public final class LlamaTokenizer implements AutoCloseable {
         HuggingFaceTokenizer hf = DjlTokenizers.open(file);
         LOG.debug("loaded tokenizer {} ({} ids, BOS {}, EOS {})", file, vocab.tokensById.length, bos, eos);
         return new LlamaTokenizer(file, hf, vocab.ids, vocab.tokensById, vocab.special, bos, eos, unk, pad);
+    }
+
+    private static JsonNode readJson(Path file, String what, long maxBytes) {
+        try {
+            return StrictReader.readTree(file, StrictReader.Syntax.JSON, what, maxBytes);
+        } catch (InputFormatException e) {
+            throw FormatException.from(file, e);
+        }
     }
 
     /** Special token names from tokenizer_config.json when present, LLaMA's otherwise. */
@@ -111,9 +120,9 @@ public final class LlamaTokenizer implements AutoCloseable {
         if (config == null || !Files.isRegularFile(config)) {
             return names;
         }
-        JsonNode root = StrictJson.readFile(config, "tokenizer config", 16L << 20);
+        JsonNode root = readJson(config, "tokenizer config", 16L << 20);
         if (!root.isObject()) {
-            throw new FormatException(config, "tokenizer config is a JSON " + StrictJson.typeOf(root)
+            throw new FormatException(config, "tokenizer config is a JSON " + StrictReader.typeOf(root)
                     + ", expected an object");
         }
         for (String key : List.copyOf(names.keySet())) {
@@ -128,7 +137,7 @@ public final class LlamaTokenizer implements AutoCloseable {
             } else if (v.isObject() && v.get("content") != null && v.get("content").isTextual()) {
                 names.put(key, v.get("content").textValue()); // the serialised AddedToken form
             } else {
-                throw new FormatException(config, key + " is a JSON " + StrictJson.typeOf(v)
+                throw new FormatException(config, key + " is a JSON " + StrictReader.typeOf(v)
                         + ", expected a token string or an object with \"content\"");
             }
         }

@@ -1,8 +1,8 @@
 package dev.ascendj.model.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.io.FormatException;
-import dev.ascendj.model.io.StrictJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +25,7 @@ final class Vocabulary {
         Vocabulary v = new Vocabulary();
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) {
-            throw new FormatException(file, "\"model\" is " + StrictJson.typeOf(model)
+            throw new FormatException(file, "\"model\" is " + StrictReader.typeOf(model)
                     + ", expected an object: not a Hugging Face tokenizer.json");
         }
         JsonNode type = model.get("type");
@@ -46,14 +46,14 @@ final class Vocabulary {
                 v.put(file, entry.get(0).textValue(), i, byId);
             }
         } else {
-            throw new FormatException(file, "model.vocab is " + StrictJson.typeOf(vocab) + " in a "
+            throw new FormatException(file, "model.vocab is " + StrictReader.typeOf(vocab) + " in a "
                     + (type == null ? "model without a type" : type.asText() + " model")
                     + ", expected an object of token ids or a list of pieces");
         }
         JsonNode added = root.get("added_tokens");
         if (added != null && !added.isNull()) {
             if (!added.isArray()) {
-                throw new FormatException(file, "added_tokens is a JSON " + StrictJson.typeOf(added)
+                throw new FormatException(file, "added_tokens is a JSON " + StrictReader.typeOf(added)
                         + ", expected an array");
             }
             for (JsonNode t : added) {

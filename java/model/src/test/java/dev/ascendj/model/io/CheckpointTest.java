@@ -12,6 +12,7 @@ import dev.ascendj.core.Device;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.cpu.CpuBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ class CheckpointTest {
                 assertEquals("pt", f.metadata().get("format"));
             }
         }
-        JsonNode index = StrictJson.readFile(dir.resolve(SafetensorsWriter.INDEX_FILE), "index", 1 << 20);
+        JsonNode index = StrictReader.readTree(dir.resolve(SafetensorsWriter.INDEX_FILE), StrictReader.Syntax.JSON, "index", 1 << 20);
         long total = w.values().stream().mapToLong(v -> v.length * 4L).sum();
         assertEquals(total, index.get("metadata").get("total_size").asLong());
         assertEquals(w.size(), index.get("weight_map").size());

@@ -8,6 +8,7 @@ import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.cpu.CpuBackend;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -57,7 +58,7 @@ class SafetensorsPythonFixtureTest {
     @Test
     void everyTensorHasTheValuesPyTorchWrote() {
         Path file = resource("torch-fixture.safetensors");
-        JsonNode expected = StrictJson.readFile(resource("torch-fixture.expected.json"), "expectations", 1 << 20)
+        JsonNode expected = StrictReader.readTree(resource("torch-fixture.expected.json"), StrictReader.Syntax.JSON, "expectations", 1 << 20)
                 .get("tensors");
         try (SafetensorsFile f = SafetensorsFile.open(file); Scope s = Scope.open()) {
             assertEquals(Map.of("format", "pt", "producer", "tools/make_safetensors_fixture.py"), f.metadata());
@@ -127,7 +128,7 @@ class SafetensorsPythonFixtureTest {
     @Test
     void shardedCheckpointFromPython() {
         Path sharded = resource("sharded/model.safetensors.index.json").getParent();
-        JsonNode expected = StrictJson.readFile(sharded.resolve("expected.json"), "expectations", 1 << 20);
+        JsonNode expected = StrictReader.readTree(sharded.resolve("expected.json"), StrictReader.Syntax.JSON, "expectations", 1 << 20);
         try (Checkpoint c = Checkpoint.open(sharded); Scope s = Scope.open()) {
             assertEquals(2, c.files().size());
             assertEquals(expected.size(), c.size());

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.ascendj.model.io.StrictJson;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +40,7 @@ class LlamaTokenizerTest {
 
     @Test
     void vocabularyAndSpecialTokens() {
-        JsonNode json = StrictJson.readFile(ShippedTokenizer.dir().resolve("tokenizer.json"), "t", 1 << 22);
+        JsonNode json = StrictReader.readTree(ShippedTokenizer.dir().resolve("tokenizer.json"), StrictReader.Syntax.JSON, "t", 1 << 22);
         int max = 0;
         for (Map.Entry<String, JsonNode> e : json.get("model").get("vocab").properties()) {
             max = Math.max(max, e.getValue().intValue());

@@ -5,12 +5,12 @@ import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ascendj.core.Communicator;
 import dev.ascendj.core.Tensor;
+import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
-import dev.ascendj.model.io.StrictJson;
 import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.layers.Parameter;
-import dev.ascendj.model.io.AtomicFiles;
 import dev.ascendj.model.io.SafetensorsFile;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.plan.Layout;
@@ -309,7 +309,7 @@ final class DistributedCheckpoint {
             return m;
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new IllegalArgumentException(checkpoint.resolve(MANIFEST) + ": not a checkpoint manifest: "
-                    + StrictJson.describe(e, true), e);
+                    + StrictReader.describe(e, true), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + checkpoint.resolve(MANIFEST) + ": " + IoErrors.describe(e), e);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.IoErrors;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.report.LineChart;
 import java.io.BufferedWriter;
@@ -60,7 +61,7 @@ public final class TrainLog implements AutoCloseable {
     private record Line(String json, Entry entry, Spike spike) {
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
     private final Path file;
     private final List<Line> lines = new ArrayList<>();
     private BufferedWriter out;

@@ -5,8 +5,8 @@ import dev.ascendj.core.Log;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ascendj.core.io.StrictReader;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.io.StrictJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,7 +52,7 @@ public final class RunDirectory implements AutoCloseable {
     public static final List<String> STATE = List.of(RECORD, "checkpoints", "train-log.jsonl", "loss.png", "model",
             "adapter", "base-model");
     private static final Logger LOG = Log.get(RunDirectory.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
     private static final int FORMAT = 1;
     /** Temporary names: checkpoint directories being written, and {@code AtomicFiles}' {@code .NAME.RANDOM.tmp}. */
     private static final Pattern LEFTOVER = Pattern.compile("\\..+\\.(partial|tmp)");
@@ -138,7 +138,7 @@ public final class RunDirectory implements AutoCloseable {
             id.fields().forEachRemaining(e -> fields.put(e.getKey(), e.getValue().asText()));
             return java.util.Optional.of(new RunIdentity(fields));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new RunDirectoryException(file + ": not a run record: " + StrictJson.describe(e, true), e);
+            throw new RunDirectoryException(file + ": not a run record: " + StrictReader.describe(e, true), e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + IoErrors.describe(e), e);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ascendj.core.Log;
+import dev.ascendj.core.io.StrictReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -35,7 +36,7 @@ public final class RunLock implements AutoCloseable {
     /** The lock file inside the run directory. */
     public static final String FILE = "run.lock";
     private static final Logger LOG = Log.get(RunLock.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictReader.mapper();
 
     /**
      * Who holds a lock.

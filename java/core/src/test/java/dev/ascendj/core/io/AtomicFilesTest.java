@@ -1,4 +1,4 @@
-package dev.ascendj.model.io;
+package dev.ascendj.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -91,6 +91,54 @@ class AtomicFilesTest {
         AtomicFiles.commit(List.of(ta, tb), List.of(a, b));
         assertArrayEquals(new byte[] {7}, Files.readAllBytes(a));
         assertArrayEquals(new byte[] {8}, Files.readAllBytes(b));
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void aBodyThatThrowsMidwayLeavesNoFileAndNoTemporaryFile() throws IOException {
+        Path target = dir.resolve("new/plan.json");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> AtomicFiles.write(target, ch -> {
+            ch.write(ByteBuffer.wrap("{\"dp\": ".getBytes(StandardCharsets.UTF_8)));
+            throw new IllegalStateException("serializer failed");
+        }));
+        assertEquals("serializer failed", e.getMessage());
+        assertEquals(false, Files.exists(target));
+        try (Stream<Path> s = Files.list(target.getParent())) {
+            assertEquals(List.of(), s.toList());
+        }
+    }
+
+    @Test
+    void textAndBytesAreWrittenWhole() throws IOException {
+        Path target = dir.resolve("rank_table.json");
+        AtomicFiles.write(target, "caf\u00e9\n");
+        assertEquals("caf\u00e9\n", Files.readString(target));
+        byte[] big = new byte[3 << 20];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (i * 31);
+        }
+        AtomicFiles.write(target, big);
+        assertArrayEquals(big, Files.readAllBytes(target));
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void copyReplacesTheTargetWithTheWholeSource() throws IOException {
+        Path source = Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {}}".repeat(1000));
+        Path target = Files.writeString(dir.resolve("out-tokenizer.json"), "old");
+        AtomicFiles.copy(source, target);
+        assertEquals(Files.readString(source), Files.readString(target));
+        assertEquals(List.of(), leftovers());
+    }
+
+    @Test
+    void copyOfAMissingSourceNamesItAndLeavesTheTargetAlone() throws IOException {
+        Path target = Files.writeString(dir.resolve("tokenizer.model"), "kept");
+        Path missing = dir.resolve("base/tokenizer.model");
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> AtomicFiles.copy(missing, target));
+        assertEquals(true, e.getMessage().contains(missing.toString()) && e.getMessage().contains("no such file"),
+                e.getMessage());
+        assertEquals("kept", Files.readString(target));
         assertEquals(List.of(), leftovers());
     }
 }

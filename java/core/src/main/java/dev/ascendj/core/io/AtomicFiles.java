@@ -1,10 +1,12 @@
-package dev.ascendj.model.io;
+package dev.ascendj.core.io;
 
 import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Log;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -24,8 +26,14 @@ import org.apache.logging.log4j.Logger;
  * The file gets the permissions any newly created file gets (0666 less the process umask on POSIX
  * systems, e.g. {@code -rw-r--r--}), not the owner-only ones of {@link Files#createTempFile}.
  *
+ * <p>Every file a user keeps (models, plans, rank tables, configs, reports, scripts, copies of a
+ * tokenizer) is written through this class. Append-only logs and JSONL outputs that a run resumes
+ * from stream on purpose and say so where they do.
+ *
  * <pre>{@code
- * AtomicFiles.write(Path.of("out/config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+ * AtomicFiles.write(Path.of("out/plan.json"), plan.toJson() + "\n");
+ * AtomicFiles.write(Path.of("out/model.safetensors"), ch -> writeTensors(ch));
+ * AtomicFiles.copy(Path.of("base/tokenizer.json"), Path.of("out/tokenizer.json"));
  * }</pre>
  */
 public final class AtomicFiles {
@@ -41,6 +49,54 @@ public final class AtomicFiles {
     }
 
     private AtomicFiles() {
+    }
+
+    /**
+     * Writes {@code text} as UTF-8 to {@code target} atomically.
+     *
+     * @throws UncheckedIOException naming the file when writing fails (the target is then unchanged)
+     */
+    public static void write(Path target, String text) {
+        write(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes {@code bytes} to {@code target} atomically.
+     *
+     * @throws UncheckedIOException naming the file when writing fails (the target is then unchanged)
+     */
+    public static void write(Path target, byte[] bytes) {
+        write(target, ch -> writeFully(ch, ByteBuffer.wrap(bytes)));
+    }
+
+    /**
+     * Copies the file {@code source} to {@code target} atomically: a reader of {@code target}
+     * sees the old file or the whole copy, never a part of it.
+     *
+     * @throws UncheckedIOException naming the file that could not be read or written
+     */
+    public static void copy(Path source, Path target) {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+            write(target, out -> {
+                long size = in.size();
+                for (long done = 0; done < size; ) {
+                    long n = in.transferTo(done, size - done, out);
+                    if (n <= 0) {
+                        throw new IOException(source + " ended at byte " + done + " of " + size + " while it was copied");
+                    }
+                    done += n;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + source + " to " + target + ": " + IoErrors.describe(e), e);
+        }
+    }
+
+    /** Writes all of {@code buffer} to {@code channel} (a single write may take only part of it). */
+    public static void writeFully(FileChannel channel, ByteBuffer buffer) throws IOException {
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
     }
 
     /**
