@@ -1,5 +1,13 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
+import dev.ascendj.launch.AtomicFiles;
+import dev.ascendj.launch.Compatibility;
+import dev.ascendj.launch.Inventory;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.MindFormersCheck;
+import dev.ascendj.launch.MindFormersConfig;
+import dev.ascendj.launch.MindFormersYaml;
+import dev.ascendj.launch.PlanFiles;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.Plan;
 import java.io.PrintWriter;
@@ -21,7 +29,7 @@ import picocli.CommandLine.Spec;
             "  ascendj mindformers --plan plan.json --model llama2-7b --data /data/alpaca-mindrecord --out run_llama2_7b.yaml",
             "  ascendj mindformers --check run_llama2_7b.yaml --plan plan.json --inventory cluster.yaml",
             "", "Exit codes: 0 written / no errors, 1 the checked file has errors, 2 invalid input."})
-public final class MindformersCommand implements Callable<Integer> {
+public final class MindFormersCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;

@@ -14,7 +14,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.launch.CheckpointConverter;
 import dev.ascendj.launch.MsCheckpoint;
 import dev.ascendj.launch.RankTable;
-import dev.ascendj.launch.RankTables;
+import dev.ascendj.launch.RankTableBuilder;
 import dev.ascendj.launch.StrategyFile;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
@@ -98,7 +98,7 @@ class OperatorCommandsTest {
     void theRankTableNumbersEveryNpuAsThePlanDoesOneBlockPerServer() throws IOException {
         Plan p = Plan.read(plan);
         assertEquals(List.of(4, 1, 4), List.of(p.dp(), p.tp(), p.pp()));
-        RankTable t = RankTables.read(rankTable);
+        RankTable t = RankTableBuilder.read(rankTable);
         assertEquals("1.0", t.version());
         assertEquals("completed", t.status());
         assertEquals("2", t.serverCount());
@@ -230,12 +230,12 @@ class OperatorCommandsTest {
         Path servers = dir.resolve("servers-mf");
         runServerScripts(scripts, servers, bin);
 
-        RankTable table = RankTables.read(rankTable);
+        RankTable table = RankTableBuilder.read(rankTable);
         Set<Integer> started = new TreeSet<>();
         for (int s = 0; s < SERVERS; s++) {
             Path job = servers.resolve(LabCluster.host(s)).resolve("job");
             assertArrayEquals(Files.readAllBytes(config), Files.readAllBytes(job.resolve("ascendj_mindformers.yaml")));
-            assertEquals(table, RankTables.read(job.resolve("ascendj_rank_table.json")));
+            assertEquals(table, RankTableBuilder.read(job.resolve("ascendj_rank_table.json")));
             Map<String, String> expected = new TreeMap<>();
             for (RankTable.Device d : table.serverList().get(s).device()) {
                 expected.put(d.rankId(), "DEVICE_ID=" + d.deviceId() + " RANK_ID=" + d.rankId() + " RANK_SIZE=16 RANK_TABLE_FILE="

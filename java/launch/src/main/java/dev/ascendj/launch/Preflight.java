@@ -1,6 +1,11 @@
 package dev.ascendj.launch;
 
 import dev.ascendj.plan.Plan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -251,7 +256,7 @@ public final class Preflight {
                 }
             }
         }
-        for (String[] p : job.paths(PreflightCommand.ranksOf(plan, inv, s))) {
+        for (String[] p : job.paths(ranksOf(plan, inv, s))) {
             String kind = found.get(p[1]);
             add(h, p[0], p[2].equals(kind), p[1] + (kind == null ? ": not checked" : ": " + kind),
                     "every server needs " + p[1] + " (a " + p[2] + ") at the same path" + (p[1].startsWith("/") ? ""
@@ -457,5 +462,36 @@ public final class Preflight {
             sb.append(String.format("%nall %d checks passed%n", results.size()));
         }
         return sb.toString();
+    }
+
+    /** The ranks a server holds: the plan's, or every NPU in position order. */
+    public static List<Integer> ranksOf(Plan p, Inventory inv, int s) {
+        List<Integer> out = new java.util.ArrayList<>();
+        if (p != null) {
+            p.ranks().stream().filter(r -> r.server() == s).forEach(r -> out.add(r.rank()));
+        } else {
+            for (int d = 0; d < inv.devicesPerServer(); d++) {
+                out.add(s * inv.devicesPerServer() + d);
+            }
+        }
+        return out;
+    }
+
+    /** The recorded files of one server (missing directory: no outputs, reported per check). */
+    public static Map<String, String> readRecorded(Path dir) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path f : ds) {
+                if (Files.isRegularFile(f) && Files.size(f) < (1 << 20)) {
+                    out.put(f.getFileName().toString(), Files.readString(f, StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IOException e) {
+            throw new LaunchException(dir + ": cannot read: " + e.getMessage(), e);
+        }
+        return out;
     }
 }

@@ -27,18 +27,18 @@ import java.util.Set;
 /**
  * Builds, checks, merges, reads and writes HCCL rank tables.
  * <pre>{@code
- * RankTable t = RankTables.build(Inventory.read(Path.of("cluster.yaml")), Plan.read(Path.of("plan.json")));
- * RankTables.write(t, Path.of("hccl_4s_32p.json"));
+ * RankTable t = RankTableBuilder.build(Inventory.read(Path.of("cluster.yaml")), Plan.read(Path.of("plan.json")));
+ * RankTableBuilder.write(t, Path.of("hccl_4s_32p.json"));
  * }</pre>
  */
-public final class RankTables {
+public final class RankTableBuilder {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .build();
 
-    private RankTables() {
+    private RankTableBuilder() {
     }
 
     /**
