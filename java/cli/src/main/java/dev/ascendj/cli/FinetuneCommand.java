@@ -4,6 +4,7 @@ import dev.ascendj.core.Backends;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.core.ProcessMemory;
 import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
@@ -390,7 +391,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
             o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                     out.resolve("loss.png"), out.resolve("checkpoints"));
-            long rss = dev.ascendj.bench.Timing.peakRssBytes();
+            long rss = ProcessMemory.peakRssBytes();
             o.printf("peak memory: %s resident (process), %s of tensors%n", rss < 0 ? "unknown" : mib(rss),
                     mib(device.memoryInfo().peakBytes()));
             o.flush();
@@ -406,7 +407,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private static void printPeakRss(PrintWriter o) {
-        long rss = dev.ascendj.bench.Timing.peakRssBytes();
+        long rss = ProcessMemory.peakRssBytes();
         if (rss > 0) {
             o.printf("peak memory: %s resident (process)%n", mib(rss));
         }
