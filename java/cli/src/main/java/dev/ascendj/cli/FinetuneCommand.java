@@ -86,17 +86,17 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "full, lora, or qlora (LoRA on the base's linear layers quantized to NF4 with double"
                     + " quantization; a directory from 'ascendj quantize' is used as it is) (default ${DEFAULT-VALUE}).")
     String method;
-    @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
-    @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
-    @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank r: the inner size of each adapter (default ${DEFAULT-VALUE}).") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha: the adapter output is scaled by alpha / r (default ${DEFAULT-VALUE}).") float loraAlpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.05", description = "Dropout on the adapters' input while training (default ${DEFAULT-VALUE}).") float loraDropout;
     @Option(names = "--lora-targets", defaultValue = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
-            description = "Comma-separated linear layers, or 'all' (default: all seven).")
+            description = "Comma-separated linear layers, or 'all' (default ${DEFAULT-VALUE}).")
     String loraTargets;
     @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
     int seqLen;
     @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step.")
+    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
     int gradAccum;
     @Option(names = "--steps", description = "Optimizer steps (or use --epochs).")
     Long steps;
@@ -108,10 +108,10 @@ final class FinetuneCommand implements Callable<Integer> {
     Double minLr;
     @Option(names = "--warmup", description = "Warm-up steps (default 3%% of the steps, at least 1).")
     Long warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
-    @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off.")
+    @Option(names = "--weight-decay", defaultValue = "0.0", description = "AdamW weight decay (default ${DEFAULT-VALUE}).") double weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off (default ${DEFAULT-VALUE}).")
     double clip;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of a preset's initial weights, the adapters, data order and dropout (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--pack", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Pack several examples per sequence (default) or pad one per sequence.")
     boolean pack;

@@ -48,7 +48,7 @@ public final class PreflightCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "DIR", description = "Save the collected outputs (for --from later).")
     Path save;
 
-    @Option(names = "--job-dir", defaultValue = "ascendj-job", paramLabel = "DIR", description = "Job directory whose disk is checked.")
+    @Option(names = "--job-dir", defaultValue = "ascendj-job", paramLabel = "DIR", description = "Job directory whose disk is checked (default ${DEFAULT-VALUE}).")
     String jobDir;
 
     @Option(names = "--min-free-gb", paramLabel = "GB", description = "Free disk required (default: 5 checkpoints of the plan's model).")
