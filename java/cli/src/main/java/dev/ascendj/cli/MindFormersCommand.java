@@ -94,9 +94,10 @@ public final class MindFormersCommand implements Callable<Integer> {
                     o.println(f);
                 }
                 boolean ok = MindFormersCheck.ok(findings);
-                o.println(check + ": " + (ok ? "OK" : "refused") + " (" + findings.stream()
-                        .filter(f -> f.level() == MindFormersCheck.Level.ERROR).count() + " errors, " + findings.stream()
-                        .filter(f -> f.level() == MindFormersCheck.Level.WARNING).count() + " warnings)");
+                long errors = findings.stream().filter(f -> f.level() == MindFormersCheck.Level.ERROR).count();
+                long warnings = findings.stream().filter(f -> f.level() == MindFormersCheck.Level.WARNING).count();
+                o.println(check + ": " + (ok ? "OK" : "refused") + " (" + count(errors, "error") + ", "
+                        + count(warnings, "warning") + ")");
                 return ok ? 0 : 1;
             }
             if (data == null || out == null) {
@@ -120,4 +121,8 @@ public final class MindFormersCommand implements Callable<Integer> {
         }
     }
 
+    /** "1 warning", "2 warnings". */
+    private static String count(long n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
+    }
 }

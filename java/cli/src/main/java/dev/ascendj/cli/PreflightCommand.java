@@ -108,7 +108,8 @@ public final class PreflightCommand implements Callable<Integer> {
                 }
             }
             long minFree = minFreeGb == null ? -1 : minFreeGb * 1_000_000_000L;
-            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree, job).run(outputs);
+            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree, job)
+                    .recordedIn(from).run(outputs);
             o.print(Preflight.table(results));
             return Preflight.passed(results) ? 0 : 1;
         } catch (LaunchException e) {

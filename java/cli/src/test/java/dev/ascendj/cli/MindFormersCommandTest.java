@@ -31,7 +31,7 @@ class MindFormersCommandTest {
         // Accepted, with the shared-disk rule of a whole checkpoint on more than 8 devices as the one warning.
         assertEquals("warning: auto_trans_ckpt: True with 32 devices: MindFormers 1.0 starts only if output_dir (/shared/job1/output) is "
                 + "on a mount of type nfs or dpc (run_mindformer.py, tools/utils.py check_shared_disk); ascendj preflight --config checks it "
-                + "on every server\n" + out + ": OK (0 errors, 1 warnings)\n", r.out());
+                + "on every server\n" + out + ": OK (0 errors, 1 warning)\n", r.out());
         Files.writeString(out, Files.readString(out).replace("pipeline_stage: 4", "pipeline_stage: 2"));
         r = Cli.run("mindformers", "--check", out.toString(), "--plan", plan.toString());
         assertEquals(1, r.code(), r.out());
@@ -39,6 +39,6 @@ class MindFormersCommandTest {
         assertTrue(lines.contains("error: parallel_config.pipeline_stage: 2 differs from the plan's 4"), r.out());
         long errors = lines.stream().filter(l -> l.startsWith("error: ")).count();
         assertTrue(errors >= 2, "the device count and the plan's stages: " + r.out());
-        assertEquals(out + ": refused (" + errors + " errors, 1 warnings)", lines.get(lines.size() - 1));
+        assertEquals(out + ": refused (" + errors + " errors, 1 warning)", lines.get(lines.size() - 1));
     }
 }

@@ -47,6 +47,8 @@ public final class Preflight {
     private final long minFreeBytes;
     private final Job job;
     private final List<Result> results = new ArrayList<>();
+    /** Where recorded outputs were read from (one directory per host), or null when they were collected live. */
+    private java.nio.file.Path recordings;
 
     /**
      * The job the servers are checked for: the paths that must exist on every server, the
@@ -136,6 +138,15 @@ public final class Preflight {
         results.add(new Result(host, check, pass, detail, pass ? "" : fix));
     }
 
+    /**
+     * The outputs come from recordings under {@code dir} (one directory per host) rather than from
+     * the servers: a server without outputs is then a missing recording, not an unreachable server.
+     */
+    public Preflight recordedIn(java.nio.file.Path dir) {
+        this.recordings = dir;
+        return this;
+    }
+
     /** Runs every check; {@code outputs} maps host to file name to text. */
     public List<Result> run(Map<String, Map<String, String>> outputs) {
         Map<String, Map<String, String>> versions = new LinkedHashMap<>();
@@ -144,7 +155,14 @@ public final class Preflight {
             String h = srv.host();
             Map<String, String> out = outputs.getOrDefault(h, Map.of());
             if (out.isEmpty()) {
-                add(h, "outputs", false, "nothing collected", "check that the server is reachable (ssh -o BatchMode=yes " + h + " true)");
+                if (recordings != null) {
+                    add(h, "outputs", false, "no recording in " + recordings.resolve(h), "record this server's outputs there"
+                            + " (ascendj preflight --save DIR, run where the server is reachable) or give the --from directory"
+                            + " that holds them");
+                } else {
+                    add(h, "outputs", false, "nothing collected", "check that the server is reachable (ssh -o BatchMode=yes " + h
+                            + " true)");
+                }
                 continue;
             }
             checkNpus(srv, out.get("npu-smi-info.txt"));
