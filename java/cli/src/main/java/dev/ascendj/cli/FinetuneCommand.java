@@ -365,9 +365,10 @@ final class FinetuneCommand implements Callable<Integer> {
                 ? Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(layout.globalBatch())))
                 : Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(batch) / gradAccum));
         double peak = lr != null ? lr : (c.lora() != null ? 3e-4 : 1e-4);
-        return new TrainOptions(totalSteps, batch, gradAccum, peak, minLr != null ? minLr : peak / 10,
-                warmup != null ? warmup : Math.max(1, totalSteps * 3 / 100), weightDecay, 0.9, 0.95, 1e-8, clip,
-                seed, checkpointEvery, 2, recompute);
+        return TrainOptions.builder().steps(totalSteps).microBatch(batch).gradAccumulation(gradAccum).lr(peak)
+                .minLr(minLr != null ? minLr : peak / 10).warmupSteps(warmup != null ? warmup
+                        : Math.max(1, totalSteps * 3 / 100)).weightDecay(weightDecay).clipNorm(clip).seed(seed)
+                .checkpointEvery(checkpointEvery).recompute(recompute).build();
     }
 
     /** The model, its NF4 base and position interpolation if any, and the data and steps. */
