@@ -305,7 +305,12 @@ final class FinetuneCommand implements Callable<Integer> {
     private int launchNodes(PrintWriter o, PrintWriter err, NodeOptions.Place place) {
         // This command's arguments as given, without --processes (run as a subcommand, the parse
         // result holds the root's arguments too: those up to the command's name are dropped).
-        List<String> args = new java.util.ArrayList<>(List.of(spec.name()));
+        List<String> args = new java.util.ArrayList<>();
+        if (spec.root().userObject() instanceof AscendjCommand root && root.defaults != null) {
+            // The nodes take their option defaults from the same file (the environment they inherit).
+            args.addAll(List.of("--defaults", root.defaults.toAbsolutePath().toString()));
+        }
+        args.add(spec.name());
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         int from = spec.commandLine().getParent() == null ? 0 : original.indexOf(spec.name()) + 1;
         for (int i = from; i < original.size(); i++) {
