@@ -24,19 +24,4 @@ public final class Timing {
         Arrays.sort(t);
         return runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
     }
-
-    /** Peak resident set size of this process in bytes (Linux {@code VmHWM}), or -1 where unknown. */
-    public static long peakRssBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    String[] parts = line.trim().split("\\s+");
-                    return Long.parseLong(parts[1]) * 1024;
-                }
-            }
-        } catch (java.io.IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
-    }
 }

@@ -2,6 +2,7 @@ package dev.ascendj.bench;
 
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.core.ProcessMemory;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
@@ -162,7 +163,7 @@ public final class TrainBench {
                 out.put("gflops", flopsPerStep / median / 1e9);
                 out.put("firstLoss", firstLoss);
                 out.put("lastLoss", lastLoss);
-                out.put("peakRssBytes", Timing.peakRssBytes());
+                out.put("peakRssBytes", ProcessMemory.peakRssBytes());
                 out.put("blas", Blas.describe());
                 if (opTimes) {
                     // The calling thread's CPU outside kernels (model code, allocation), and the

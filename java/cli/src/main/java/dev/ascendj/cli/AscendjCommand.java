@@ -1,8 +1,11 @@
 package dev.ascendj.cli;
 
+import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** The root {@code ascendj} command; the work happens in its subcommands. */
@@ -21,13 +24,13 @@ import picocli.CommandLine.Spec;
             ConsolidateCommand.class,
             ExperimentCommand.class,
             PlanCommand.class,
-            dev.ascendj.launch.RanktableCommand.class,
-            dev.ascendj.launch.MindformersCommand.class,
-            dev.ascendj.launch.LaunchCommand.class,
-            dev.ascendj.launch.PrepareDataCommand.class,
-            dev.ascendj.launch.PreflightCommand.class,
-            dev.ascendj.launch.MonitorCommand.class,
-            dev.ascendj.launch.ConvertCommand.class,
+            RankTableCommand.class,
+            MindFormersCommand.class,
+            LaunchCommand.class,
+            PrepareDataCommand.class,
+            PreflightCommand.class,
+            MonitorCommand.class,
+            ConvertCommand.class,
             SelftestCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,
@@ -36,6 +39,11 @@ import picocli.CommandLine.Spec;
             "  ascendj selftest          check every kernel (CPU, or --backend ascend)",
             "  ascendj data prepare      clean, mix and split knowledge-graph instruction data",
             "  ascendj bench gemm        GEMM: backend vs OpenBLAS",
+            "",
+            "Defaults for any command's options: --defaults FILE, else $ASCENDJ_DEFAULTS, else",
+            "~/.ascendj/defaults.properties; lines like finetune.threads=2 (one command) or",
+            "inventory=cluster.yaml (every command with --inventory). The command line wins over the",
+            "file, the file over the built-in defaults.",
             "",
             "Exit codes (every command):",
             "  0    success",
@@ -49,10 +57,39 @@ public final class AscendjCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    /** A configured command line: errors from commands print as one clear line, not a stack trace. */
+    @Option(names = "--defaults", paramLabel = "FILE", description = "Option defaults for the command that follows"
+            + " (default: $" + DefaultsFile.ENV + ", else ~/.ascendj/defaults.properties if it exists).")
+    Path defaults;
+
+    /**
+     * A configured command line: errors from commands print as one clear line, not a stack trace;
+     * option defaults come from the defaults file of this user's environment.
+     */
     public static CommandLine commandLine() {
+        String home = System.getProperty("user.home");
+        return commandLine(System.getenv(), home == null || home.isBlank() ? null : Path.of(home));
+    }
+
+    /** A configured command line whose defaults file is found through {@code env} and {@code home} (tests: not the user's). */
+    static CommandLine commandLine(Map<String, String> env, Path home) {
         CommandLine cl = new CommandLine(new AscendjCommand());
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        DefaultsFile file = new DefaultsFile(env, home);
+        cl.setDefaultValueProvider(file);
+        CommandLine.IExecutionStrategy run = cl.getExecutionStrategy();
+        cl.setExecutionStrategy(parsed -> {
+            file.check(cl.getCommandSpec()); // also when every option was given on the command line
+            return run.execute(parsed);
+        });
+        CommandLine.IParameterExceptionHandler usage = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, args) -> {
+            String source = file.source(ex.getArgSpec());
+            if (ex instanceof DefaultsFile.Invalid || source != null) {
+                ex.getCommandLine().getErr().println("ascendj: " + (source != null ? source + ": " : "") + ex.getMessage());
+                return ExitCodes.BAD_INPUT;
+            }
+            return usage.handleParseException(ex, args);
+        });
         documentExitCodes(cl);
         return cl;
     }

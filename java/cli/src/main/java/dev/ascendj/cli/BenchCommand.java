@@ -75,12 +75,12 @@ final class BenchCommand implements Runnable {
         CommandSpec spec;
         @Mixin
         ThreadsOption threads;
-        @Option(names = "--hidden", defaultValue = "512") int hidden;
-        @Option(names = "--heads", defaultValue = "8") int heads;
-        @Option(names = "--intermediate", defaultValue = "1376") int intermediate;
-        @Option(names = "--seq-len", defaultValue = "256") int seq;
-        @Option(names = "--batch", defaultValue = "8") int batch;
-        @Option(names = "--runs", defaultValue = "5") int runs;
+        @Option(names = "--hidden", defaultValue = "512", description = "Hidden size (default ${DEFAULT-VALUE}).") int hidden;
+        @Option(names = "--heads", defaultValue = "8", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
+        @Option(names = "--intermediate", defaultValue = "1376", description = "MLP intermediate size (default ${DEFAULT-VALUE}).") int intermediate;
+        @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).") int seq;
+        @Option(names = "--batch", defaultValue = "8", description = "Sequences per batch (default ${DEFAULT-VALUE}).") int batch;
+        @Option(names = "--runs", defaultValue = "5", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).") int runs;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
         @Override
@@ -100,23 +100,23 @@ final class BenchCommand implements Runnable {
         CommandSpec spec;
         @Mixin
         ThreadsOption threads;
-        @Option(names = "--hidden", defaultValue = "288") int hidden;
-        @Option(names = "--layers", defaultValue = "6") int layers;
-        @Option(names = "--heads", defaultValue = "6") int heads;
-        @Option(names = "--kv-heads", defaultValue = "6") int kvHeads;
-        @Option(names = "--intermediate", defaultValue = "768") int intermediate;
-        @Option(names = "--vocab", defaultValue = "32000") int vocab;
-        @Option(names = "--seq-len", defaultValue = "256") int seq;
-        @Option(names = "--batch", defaultValue = "8") int batch;
+        @Option(names = "--hidden", defaultValue = "288", description = "Hidden size (default ${DEFAULT-VALUE}).") int hidden;
+        @Option(names = "--layers", defaultValue = "6", description = "Decoder layers (default ${DEFAULT-VALUE}).") int layers;
+        @Option(names = "--heads", defaultValue = "6", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
+        @Option(names = "--kv-heads", defaultValue = "6", description = "Key/value heads (fewer than --heads: grouped-query attention) (default ${DEFAULT-VALUE}).") int kvHeads;
+        @Option(names = "--intermediate", defaultValue = "768", description = "MLP intermediate size (default ${DEFAULT-VALUE}).") int intermediate;
+        @Option(names = "--vocab", defaultValue = "32000", description = "Vocabulary size (default ${DEFAULT-VALUE}).") int vocab;
+        @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).") int seq;
+        @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE}).") int batch;
         @Option(names = "--method", defaultValue = "full", description = "full or lora (default ${DEFAULT-VALUE}).")
         String method;
-        @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
+        @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank with --method lora (default ${DEFAULT-VALUE}).") int loraRank;
         @Option(names = "--warmup", defaultValue = "3",
                 description = "Untimed steps first, while JIT compilation settles (default ${DEFAULT-VALUE}).")
         int warmup;
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
         int steps;
-        @Option(names = "--seed", defaultValue = "42") long seed;
+        @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights and data (default ${DEFAULT-VALUE}).") long seed;
         @Option(names = "--op-times", description = "Also report wall time per kernel and matmul shape.")
         boolean opTimes;
         @Option(names = "--json", description = "Print JSON.") boolean json;
@@ -165,9 +165,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--seq-len", split = ",", defaultValue = "1024,4096",
                 description = "Sequence lengths (default ${DEFAULT-VALUE}).")
         int[] seqLens;
-        @Option(names = "--heads", defaultValue = "8") int heads;
-        @Option(names = "--head-dim", defaultValue = "64") int headDim;
-        @Option(names = "--batch", defaultValue = "1") int batch;
+        @Option(names = "--heads", defaultValue = "8", description = "Attention heads (default ${DEFAULT-VALUE}).") int heads;
+        @Option(names = "--head-dim", defaultValue = "64", description = "Size of each head (default ${DEFAULT-VALUE}).") int headDim;
+        @Option(names = "--batch", defaultValue = "1", description = "Sequences (default ${DEFAULT-VALUE}).") int batch;
         @Option(names = "--json", description = "Print JSON.") boolean json;
 
         @Override

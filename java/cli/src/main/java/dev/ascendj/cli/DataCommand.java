@@ -50,7 +50,7 @@ final class DataCommand implements Runnable {
         CommandSpec spec;
         @Option(names = "--config", required = true, paramLabel = "FILE", description = "YAML or JSON configuration.")
         Path config;
-        @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory: the splits, their conversation JSON, rejected.jsonl, report.json and lengths.png.") Path out;
         @Option(names = "--skip-bad", description = "List malformed records and import the rest, instead of stopping.")
         boolean skipBad;
         @Option(names = "--tokenizer", paramLabel = "FILE",
@@ -91,8 +91,8 @@ final class DataCommand implements Runnable {
         CommandSpec spec;
         @Option(names = "--format", required = true, description = "ner-json, conll, relation-json or instruction.")
         String format;
-        @Option(names = "--in", required = true, paramLabel = "FILE") Path in;
-        @Option(names = "--out", required = true, paramLabel = "FILE") Path out;
+        @Option(names = "--in", required = true, paramLabel = "FILE", description = "The file to import, in --format.") Path in;
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output instruction records (JSON Lines).") Path out;
         @Option(names = "--domain", description = "Domain of the examples (default: general, or the record's).")
         String domain;
         @Option(names = "--language", description = "en or zh (default: detected per sentence).") String language;
@@ -102,7 +102,7 @@ final class DataCommand implements Runnable {
         @Option(names = "--scheme", description = "CoNLL: auto, bio, bioes or iob1.") String scheme;
         @Option(names = "--schema", paramLabel = "FILE", description = "Entity types and relations to check against.")
         Path schema;
-        @Option(names = "--seed", defaultValue = "7", description = "Seed of the template choice.") long seed;
+        @Option(names = "--seed", defaultValue = "7", description = "Seed of the template choice (default ${DEFAULT-VALUE}).") long seed;
         @Option(names = "--skip-bad", description = "List malformed records and import the rest.") boolean skipBad;
 
         @Override

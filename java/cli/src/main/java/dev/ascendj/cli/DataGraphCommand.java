@@ -30,7 +30,7 @@ final class DataGraphCommand implements Callable<Integer> {
     CommandSpec spec;
     @Option(names = "--in", required = true, arity = "1..*", paramLabel = "FILE", description = "Extraction JSON Lines files.")
     List<Path> in;
-    @Option(names = "--out", required = true, paramLabel = "DIR") Path out;
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory for the node and edge tables and report.json.") Path out;
     @Option(names = "--format", defaultValue = "csv", paramLabel = "csv|jsonl|both",
             description = "Node and edge tables as CSV, JSON Lines or both (default ${DEFAULT-VALUE}).")
     String format;

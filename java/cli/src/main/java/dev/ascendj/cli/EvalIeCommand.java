@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
 final class EvalIeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Option(names = "--gold", required = true, paramLabel = "FILE") Path gold;
-    @Option(names = "--pred", required = true, paramLabel = "FILE") Path pred;
+    @Option(names = "--gold", required = true, paramLabel = "FILE", description = "Gold instruction records (JSON Lines).") Path gold;
+    @Option(names = "--pred", required = true, paramLabel = "FILE", description = "Predictions, as 'ascendj extract' writes them (JSON Lines).") Path pred;
     @Option(names = "--task", description = "Score only ner or rte (default: every task present).") String task;
     @Option(names = "--top-errors", defaultValue = "10", description = "Error kinds to list (default ${DEFAULT-VALUE}).")
     int topErrors;

@@ -57,9 +57,9 @@ final class EvaluateCommand implements Callable<Integer> {
     RopeOptions rope;
     @Option(names = "--nf4", description = "Quantize a dense base to NF4 on load, as QLoRA trained on it.")
     boolean nf4;
-    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET") String model;
-    @Option(names = "--adapter", paramLabel = "DIR") Path adapter;
-    @Option(names = "--tokenizer", paramLabel = "FILE") Path tokenizer;
+    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET", description = "A Hugging Face model directory, or a preset initialised from --seed.") String model;
+    @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory.") Path adapter;
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the model directory's).") Path tokenizer;
 
     static final class Source {
         @Option(names = "--data", paramLabel = "FILE.jsonl", description = "Instruction data: loss on response tokens.")
@@ -70,12 +70,12 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
-    @Option(names = "--seq-len", defaultValue = "256") int seqLen;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed for a preset's initial weights.") long seed;
-    @Option(names = "--json") boolean json;
+    @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).") int seqLen;
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for a preset's initial weights (default ${DEFAULT-VALUE}).") long seed;
+    @Option(names = "--json", description = "Print the results as JSON.") boolean json;
     @Option(names = "--task", description = "ner or rte: score extraction over the examples of this task in --data.")
     String task;
-    @Option(names = "--max-new-tokens", defaultValue = "96", description = "With --task: answer length limit.")
+    @Option(names = "--max-new-tokens", defaultValue = "96", description = "With --task: answer length limit (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
     @Option(names = "--template", description = "With --task: prompt with the task's template, not each example's instruction.")
     boolean template;
@@ -85,7 +85,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Integer limit;
     @Option(names = "--predictions", paramLabel = "FILE", description = "With --task: also write the extractions (JSONL).")
     Path predictions;
-    @Option(names = "--top-errors", defaultValue = "10", description = "With --task: error kinds to list.")
+    @Option(names = "--top-errors", defaultValue = "10", description = "With --task: error kinds to list (default ${DEFAULT-VALUE}).")
     int topErrors;
     @Option(names = "--batch", defaultValue = "16",
             description = "With --task: examples decoded together (default ${DEFAULT-VALUE}).")

@@ -59,22 +59,22 @@ final class ExperimentCommand implements Runnable {
         @Option(names = "--eval-data", defaultValue = "examples/data/kg-dev.jsonl", paramLabel = "FILE",
                 description = "Held-out text for the losses, likewise (default ${DEFAULT-VALUE}).")
         Path evalData;
-        @Option(names = "--tokenizer", defaultValue = "examples/tokenizer/tokenizer.json", paramLabel = "FILE")
+        @Option(names = "--tokenizer", defaultValue = "examples/tokenizer/tokenizer.json", paramLabel = "FILE", description = "tokenizer.json (default ${DEFAULT-VALUE}).")
         Path tokenizer;
         @Option(names = "--length", defaultValue = "32", description = "L, the training window (default ${DEFAULT-VALUE}).")
         int length;
         @Option(names = "--factor", defaultValue = "4", description = "F, the interpolation factor (default ${DEFAULT-VALUE}).")
         double factor;
-        @Option(names = "--pretrain-steps", defaultValue = "400") int pretrainSteps;
-        @Option(names = "--finetune-steps", defaultValue = "60") int finetuneSteps;
-        @Option(names = "--batch", defaultValue = "32", description = "Windows of L per step (the fine-tune takes batch/F windows of F x L).")
+        @Option(names = "--pretrain-steps", defaultValue = "400", description = "Steps of pre-training on windows of L (default ${DEFAULT-VALUE}).") int pretrainSteps;
+        @Option(names = "--finetune-steps", defaultValue = "60", description = "Steps of fine-tuning on windows of F x L (default ${DEFAULT-VALUE}).") int finetuneSteps;
+        @Option(names = "--batch", defaultValue = "32", description = "Windows of L per step (the fine-tune takes batch/F windows of F x L) (default ${DEFAULT-VALUE}).")
         int batch;
-        @Option(names = "--lr", defaultValue = "3e-3") double lr;
-        @Option(names = "--finetune-lr", defaultValue = "1e-3") double finetuneLr;
-        @Option(names = "--hidden", defaultValue = "128") int hidden;
-        @Option(names = "--layers", defaultValue = "4") int layers;
-        @Option(names = "--heads", defaultValue = "4") int heads;
-        @Option(names = "--seed", defaultValue = "1") long seed;
+        @Option(names = "--lr", defaultValue = "3e-3", description = "Pre-training learning rate (default ${DEFAULT-VALUE}).") double lr;
+        @Option(names = "--finetune-lr", defaultValue = "1e-3", description = "Fine-tuning learning rate (default ${DEFAULT-VALUE}).") double finetuneLr;
+        @Option(names = "--hidden", defaultValue = "128", description = "Hidden size of the small model (default ${DEFAULT-VALUE}).") int hidden;
+        @Option(names = "--layers", defaultValue = "4", description = "Decoder layers of the small model (default ${DEFAULT-VALUE}).") int layers;
+        @Option(names = "--heads", defaultValue = "4", description = "Attention heads of the small model (default ${DEFAULT-VALUE}).") int heads;
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the initial weights and data order (default ${DEFAULT-VALUE}).") long seed;
         @Option(names = "--out", defaultValue = "runs/position-interpolation", paramLabel = "DIR",
                 description = "Where the plot and the JSON go (default ${DEFAULT-VALUE}).")
         Path out;

@@ -45,7 +45,7 @@ final class ExtractCommand implements Callable<Integer> {
     CommandSpec spec;
     @Mixin
     ThreadsOption threads;
-    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET") String model;
+    @Option(names = "--model", required = true, paramLabel = "DIR|PRESET", description = "A Hugging Face model directory, or a preset initialised from --seed.") String model;
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter directory.") Path adapter;
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the model directory's).")
     Path tokenizer;
@@ -77,8 +77,8 @@ final class ExtractCommand implements Callable<Integer> {
     String split;
     @Option(names = "--batch", defaultValue = "16", description = "Passages decoded together (default ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--max-new-tokens", defaultValue = "96") int maxNewTokens;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed for a preset's initial weights.") long seed;
+    @Option(names = "--max-new-tokens", defaultValue = "96", description = "Answer length limit per passage (default ${DEFAULT-VALUE}).") int maxNewTokens;
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for a preset's initial weights (default ${DEFAULT-VALUE}).") long seed;
 
     @Override
     public Integer call() throws Exception {

@@ -4,35 +4,36 @@ import dev.ascendj.core.Backends;
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Ops;
+import dev.ascendj.core.ProcessMemory;
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
-import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.Nf4Footprint;
+import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.model.quant.Nf4Quantizer;
 import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
+import dev.ascendj.plan.Layout;
+import dev.ascendj.plan.Plan;
 import dev.ascendj.train.ModelSource;
 import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.TrainCheckpoint;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.Trainer;
+import dev.ascendj.train.batch.DataPosition;
 import dev.ascendj.train.batch.InstructionLoader;
-import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.train.node.Coordinator;
 import dev.ascendj.train.node.CoordinatorAddress;
 import dev.ascendj.train.node.LocalLauncher;
 import dev.ascendj.train.node.NodeSession;
 import dev.ascendj.train.parallel.NodePlacement;
-import dev.ascendj.plan.Layout;
-import dev.ascendj.plan.Plan;
 import dev.ascendj.train.run.RunDirectory;
 import dev.ascendj.train.run.RunIdentity;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -84,17 +85,17 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "full, lora, or qlora (LoRA on the base's linear layers quantized to NF4 with double"
                     + " quantization; a directory from 'ascendj quantize' is used as it is) (default ${DEFAULT-VALUE}).")
     String method;
-    @Option(names = "--lora-rank", defaultValue = "8") int loraRank;
-    @Option(names = "--lora-alpha", defaultValue = "16") float loraAlpha;
-    @Option(names = "--lora-dropout", defaultValue = "0.05") float loraDropout;
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank r: the inner size of each adapter (default ${DEFAULT-VALUE}).") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha: the adapter output is scaled by alpha / r (default ${DEFAULT-VALUE}).") float loraAlpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.05", description = "Dropout on the adapters' input while training (default ${DEFAULT-VALUE}).") float loraDropout;
     @Option(names = "--lora-targets", defaultValue = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
-            description = "Comma-separated linear layers, or 'all' (default: all seven).")
+            description = "Comma-separated linear layers, or 'all' (default ${DEFAULT-VALUE}).")
     String loraTargets;
     @Option(names = "--seq-len", defaultValue = "256", description = "Tokens per sequence (default ${DEFAULT-VALUE}).")
     int seqLen;
     @Option(names = "--batch", defaultValue = "8", description = "Sequences per micro-batch (default ${DEFAULT-VALUE}).")
     int batch;
-    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step.")
+    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step (default ${DEFAULT-VALUE}).")
     int gradAccum;
     @Option(names = "--steps", description = "Optimizer steps (or use --epochs).")
     Long steps;
@@ -106,10 +107,10 @@ final class FinetuneCommand implements Callable<Integer> {
     Double minLr;
     @Option(names = "--warmup", description = "Warm-up steps (default 3%% of the steps, at least 1).")
     Long warmup;
-    @Option(names = "--weight-decay", defaultValue = "0.0") double weightDecay;
-    @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off.")
+    @Option(names = "--weight-decay", defaultValue = "0.0", description = "AdamW weight decay (default ${DEFAULT-VALUE}).") double weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "Max global gradient norm; 0 turns clipping off (default ${DEFAULT-VALUE}).")
     double clip;
-    @Option(names = "--seed", defaultValue = "42") long seed;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of a preset's initial weights, the adapters, data order and dropout (default ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--pack", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Pack several examples per sequence (default) or pad one per sequence.")
     boolean pack;
@@ -151,94 +152,131 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
     int preview;
 
+    /** The options after the checks that involve several of them: what the run is made of. */
+    private record Checked(LoraConfig lora, boolean qlora, Double ropeFactor, boolean parallel, SpikeRule spikeRule,
+                           NodeOptions.Place place) {
+    }
+
+    /** The job's shape, known before any weight is loaded: the model's config, the plan and its layout. */
+    private record Job(LlamaConfig config, Path tokenizerFile, Plan plan, Layout layout, RunIdentity identity) {
+    }
+
+    /** What the training paths share once the model and data are loaded. */
+    private record Session(PrintWriter o, PrintWriter err, Checked c, LlamaModel m, Device device, Ops ops, LlamaTokenizer tok,
+                           PromptTemplate template, InstructionLoader loader, TrainOptions opts,
+                           List<InstructionRecord> samples, ProgressBar bar) {
+    }
+
     @Override
     public Integer call() throws Exception {
         threads.apply();
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        Checked c = checkOptions();
+        if (nodeOptions.processes != null) {
+            return launchNodes(o, err, c.place());
+        }
+        Job job = shapeJob(c);
+        if (c.parallel()) {
+            tuneForVirtualDevices();
+        }
+        // Node 0 owns the run directory for the job; the other nodes only write their ranks' shards there.
+        // (Whether there is a checkpoint to resume from is decided first: a refused --resume leaves nothing behind.)
+        boolean resuming = resume != null && FinetuneResume.decide(out, c.parallel(), resume.equals("auto"));
+        try (RunDirectory run = c.place().node() == 0 ? RunDirectory.open(out, job.identity(), overwrite
+                ? RunDirectory.Start.OVERWRITE : resume != null ? RunDirectory.Start.RESUME : RunDirectory.Start.NEW,
+                "finetune", inputs(job.tokenizerFile())) : null) {
+            try (Coordinator coordinator = c.place().multi() && c.place().node() == 0 ? startCoordinator(o, c.place())
+                    : null) {
+                return train(o, err, c, job, coordinator, resuming);
+            }
+        }
+    }
+
+    /** The checks between options (each single option is checked by its parser); a bad combination is a usage error. */
+    private Checked checkOptions() {
         LoraConfig lora = switch (method) {
             case "full" -> null;
             case "lora", "qlora" -> new LoraConfig(loraRank, loraAlpha, loraDropout, LoraConfig.parseTargets(loraTargets));
-            default -> throw new ParameterException(spec.commandLine(), "--method must be full, lora or qlora, got '"
-                    + method + "'");
+            default -> throw usage("--method must be full, lora or qlora, got '" + method + "'");
         };
         boolean qlora = method.equals("qlora");
         Double ropeFactor = rope.factor(spec.commandLine());
         if ((steps == null) == (epochs == null)) {
-            throw new ParameterException(spec.commandLine(), "give exactly one of --steps and --epochs");
+            throw usage("give exactly one of --steps and --epochs");
         }
         boolean parallel = plan != null || cluster != null || autoPlan;
         if (parallel && qlora) {
-            throw new ParameterException(spec.commandLine(), "--method qlora runs on one device: the virtual-cluster"
-                    + " executor does not shard NF4 weights; drop --plan/--auto-plan");
+            throw usage("--method qlora runs on one device: the virtual-cluster executor does not shard NF4 weights;"
+                    + " drop --plan/--auto-plan");
         }
         if (parallel && (plan != null) == (cluster != null || autoPlan)) {
-            throw new ParameterException(spec.commandLine(), "give either --plan FILE or --cluster C --auto-plan");
+            throw usage("give either --plan FILE or --cluster C --auto-plan");
         }
         if (parallel && plan == null && (cluster == null || !autoPlan)) {
-            throw new ParameterException(spec.commandLine(), "--cluster needs --auto-plan (and --auto-plan a --cluster)");
+            throw usage("--cluster needs --auto-plan (and --auto-plan a --cluster)");
         }
         backend.check(spec.commandLine(), parallel);
         if (resume != null && !resume.equals("yes") && !resume.equals("auto")) {
-            throw new ParameterException(spec.commandLine(), "--resume takes no value, or 'auto' (--resume=auto), got '"
-                    + resume + "'");
+            throw usage("--resume takes no value, or 'auto' (--resume=auto), got '" + resume + "'");
         }
         if (resume != null && overwrite) {
-            throw new ParameterException(spec.commandLine(), "give --resume or --overwrite, not both");
+            throw usage("give --resume or --overwrite, not both");
         }
         SpikeRule spikeRule;
         try {
             spikeRule = spikeGuard == null ? null : SpikeRule.parse(spikeGuard, "--spike-guard");
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
+            throw usage(e.getMessage());
         }
         NodeOptions.Place place = nodeOptions.resolve(spec.commandLine(), System.getenv());
         if ((nodeOptions.processes != null || place.multi()) && plan == null) {
-            throw new ParameterException(spec.commandLine(), "--processes and --nodes run a plan's partition: give --plan"
-                    + " FILE");
+            throw usage("--processes and --nodes run a plan's partition: give --plan FILE");
         }
-        if (nodeOptions.processes != null) {
-            if (place.multi() || nodeOptions.nodeRank != null || nodeOptions.coordinator != null) {
-                throw new ParameterException(spec.commandLine(), "--processes starts the nodes itself: drop --nodes,"
-                        + " --node-rank and --coordinator");
-            }
-            return launchNodes(o, err, place);
+        if (nodeOptions.processes != null && (place.multi() || nodeOptions.nodeRank != null
+                || nodeOptions.coordinator != null)) {
+            throw usage("--processes starts the nodes itself: drop --nodes, --node-rank and --coordinator");
         }
+        return new Checked(lora, qlora, ropeFactor, parallel, spikeRule, place);
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * The model's shape (no weights yet), the plan and its layout: a mistyped --model, a bad plan file,
+     * a plan that does not fit the model, or a job too large for this JVM are refused before anything
+     * is loaded or printed.
+     */
+    private Job shapeJob(Checked c) {
         Plan readPlan = plan != null ? Plan.read(plan) : null; // a bad plan file fails before anything is loaded
-        // The model's shape (no weights yet): a mistyped --model, a plan that does not fit it, or a job
-        // too large for this JVM are refused before anything is loaded or printed.
         LlamaConfig config = LlamaConfigs.resolve(model);
-        if (ropeFactor != null) {
-            config = config.withPositionInterpolation(ropeFactor);
+        if (c.ropeFactor() != null) {
+            config = config.withPositionInterpolation(c.ropeFactor());
         }
         Path tokenizerFile = ModelSource.tokenizerFile(model, tokenizer);
-        Plan runPlan = !parallel ? null : readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model,
-                config, lora != null, loraRank, seqLen, (long) batch * gradAccum);
-        Layout runLayout = parallel ? ParallelFinetune.layout(runPlan, config, microBatchSize, microBatches) : null;
+        Plan runPlan = !c.parallel() ? null : readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model,
+                config, c.lora() != null, loraRank, seqLen, (long) batch * gradAccum);
+        Layout runLayout = c.parallel() ? ParallelFinetune.layout(runPlan, config, microBatchSize, microBatches) : null;
         if (runLayout != null) {
             runLayout.checkFits(config);
         }
-        FinetuneMemory.check(model, FinetuneMemory.estimate(config, lora, qlora, runLayout, runPlan, place, batch, seqLen,
-                recompute));
-        RunIdentity identity = FinetuneIdentity.of(this, config, tokenizerFile, runLayout);
-        if (parallel && threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
+        FinetuneMemory.check(model, FinetuneMemory.estimate(config, c.lora(), c.qlora(), runLayout, runPlan, c.place(),
+                batch, seqLen, recompute));
+        return new Job(config, tokenizerFile, runPlan, runLayout, FinetuneIdentity.of(this, config, tokenizerFile,
+                runLayout));
+    }
+
+    /** Settings for many virtual devices sharing few cores, unless the user chose them. */
+    private void tuneForVirtualDevices() {
+        if (threads.threads == null && System.getProperty("ascendj.cpu.threads") == null) {
             // Every virtual device is a thread already; kernels splitting work further only contend.
             dev.ascendj.cpu.CpuThreads.setThreads(1);
         }
-        if (parallel && System.getProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY) == null) {
-            // Many virtual devices share few cores: a peer may legitimately compute for minutes.
+        if (System.getProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY) == null) {
+            // A peer may legitimately compute for minutes.
             System.setProperty(dev.ascendj.core.FabricSpec.TIMEOUT_PROPERTY, "900");
-        }
-        // Node 0 owns the run directory for the job; the other nodes only write their ranks' shards there.
-        // (Whether there is a checkpoint to resume from is decided first: a refused --resume leaves nothing behind.)
-        boolean resuming = resume != null && FinetuneResume.decide(out, parallel, resume.equals("auto"));
-        try (RunDirectory run = place.node() == 0 ? RunDirectory.open(out, identity, overwrite ? RunDirectory.Start.OVERWRITE
-                : resume != null ? RunDirectory.Start.RESUME : RunDirectory.Start.NEW, "finetune", inputs(tokenizerFile))
-                : null) {
-            try (Coordinator coordinator = place.multi() && place.node() == 0 ? startCoordinator(o, place) : null) {
-                return train(o, err, lora, qlora, ropeFactor, parallel, runPlan, runLayout, place, coordinator, identity,
-                        resuming, spikeRule);
-            }
         }
     }
 
@@ -266,7 +304,12 @@ final class FinetuneCommand implements Callable<Integer> {
     private int launchNodes(PrintWriter o, PrintWriter err, NodeOptions.Place place) {
         // This command's arguments as given, without --processes (run as a subcommand, the parse
         // result holds the root's arguments too: those up to the command's name are dropped).
-        List<String> args = new java.util.ArrayList<>(List.of(spec.name()));
+        List<String> args = new java.util.ArrayList<>();
+        if (spec.root().userObject() instanceof AscendjCommand root && root.defaults != null) {
+            // The nodes take their option defaults from the same file (the environment they inherit).
+            args.addAll(List.of("--defaults", root.defaults.toAbsolutePath().toString()));
+        }
+        args.add(spec.name());
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         int from = spec.commandLine().getParent() == null ? 0 : original.indexOf(spec.name()) + 1;
         for (int i = from; i < original.size(); i++) {
@@ -284,118 +327,163 @@ final class FinetuneCommand implements Callable<Integer> {
                 place.connect().plus(place.silence()));
     }
 
-    private Integer train(PrintWriter o, PrintWriter err, LoraConfig lora, boolean qlora, Double ropeFactor,
-                          boolean parallel, Plan p, Layout layout, NodeOptions.Place place, Coordinator coordinator,
-                          RunIdentity identity, boolean resuming, SpikeRule spikeRule)
+    /** Loads the model and data, describes the run, trains on one device or on the plan's partition. */
+    private Integer train(PrintWriter o, PrintWriter err, Checked c, Job job, Coordinator coordinator, boolean resuming)
             throws Exception {
-        boolean first = place.node() == 0;
         List<InstructionRecord> records = InstructionRecord.readJsonl(data);
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
-             LlamaModel m = ModelSource.load(model, null, lora, device, seed, qlora ? new Nf4Quantizer(ops) : null,
-                     ropeFactor)) {
-            if (m.isQuantized() && !qlora) {
+             LlamaModel m = ModelSource.load(model, null, c.lora(), device, seed, c.qlora() ? new Nf4Quantizer(ops) : null,
+                     c.ropeFactor())) {
+            if (m.isQuantized() && !c.qlora()) {
                 throw new IllegalArgumentException("model " + model + " is NF4-quantized; fine-tune it with --method qlora");
             }
             ModelSource.checkVocabulary(m.config(), tok);
             if (seqLen > m.config().maxSequenceLength()) {
                 err.printf("warning: --seq-len %d exceeds the model's context of %d positions%s%n", seqLen,
-                        m.config().maxSequenceLength(), ropeFactor == null ? " (see --rope-factor)" : "");
+                        m.config().maxSequenceLength(), c.ropeFactor() == null ? " (see --rope-factor)" : "");
             }
             PromptTemplate template = PromptTemplate.llama2();
             InstructionLoader loader = new InstructionLoader(records, tok, template, seqLen,
                     pack ? InstructionLoader.Mode.PACKED : InstructionLoader.Mode.PADDED, seed);
-            long totalSteps = steps != null ? steps
-                    : Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(batch) / gradAccum));
-            double peak = lr != null ? lr : (lora != null ? 3e-4 : 1e-4);
-            TrainOptions opts = new TrainOptions(totalSteps, batch, gradAccum, peak, minLr != null ? minLr : peak / 10,
-                    warmup != null ? warmup : Math.max(1, totalSteps * 3 / 100), weightDecay, 0.9, 0.95, 1e-8, clip,
-                    seed, checkpointEvery, 2, recompute);
-            long trainable = m.trainableParameters().stream().mapToLong(x -> x.numel()).sum();
-            long total = m.parameters().values().stream().mapToLong(x -> x.numel()).sum();
-            o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
-                    lora == null ? "full fine-tuning" : (qlora ? "QLoRA" : "LoRA") + " rank " + loraRank + " on "
-                            + lora.targetModules().size() + " linear layer types");
-            if (m.isQuantized()) {
-                Nf4Footprint f = Nf4Footprint.measure(m);
-                o.printf("NF4 base: %,d weights of the linear layers in %s (%.4f bytes each); other weights %s%n",
-                        f.quantizedParameters(), mib(f.quantizedBytes()), f.bytesPerQuantizedParameter(),
-                        mib(f.otherBytes()));
-            }
-            if (m.config().ropeScaling() != null) {
-                o.printf("position interpolation: RoPE factor %s, context %,d -> %,d positions%n",
-                        m.config().ropeScaling().factor(), m.config().originalMaxPositionEmbeddings(),
-                        m.config().maxSequenceLength());
-            }
-            o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
-                    data, records.size(), totalSteps, gradAccum, batch, seqLen, peak,
-                    dev.ascendj.cpu.CpuThreads.threads());
-            List<InstructionRecord> samples = first ? records.subList(0, Math.min(preview, records.size())) : List.of();
+            TrainOptions opts = trainOptions(c, loader, job.layout());
+            describe(o, c, m, records, opts);
+            List<InstructionRecord> samples = c.place().node() == 0 ? records.subList(0, Math.min(preview, records.size()))
+                    : List.of();
             if (!resuming) {
                 preview(o, "before training", m, ops, tok, template, samples);
             }
-            ProgressBar bar = new ProgressBar(err);
-            long t0 = System.nanoTime();
-            if (parallel) {
-                ParallelFinetune.Outcome r;
-                if (place.multi()) {
-                    NodePlacement placement = NodePlacement.of(p, place.nodes(), place.node(), backend.npus());
-                    LocalLauncher.exitWithParent();
-                    try (NodeSession session = NodeSession.join(new CoordinatorAddress(place.coordinator().host(),
-                                    coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
-                            place.node(), placement.ranksOf(place.node()), FinetuneIdentity.forNodes(this, identity, p),
-                            place.connect(), place.silence())) {
-                        r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resuming, backend,
-                                spikeRule, new ParallelFinetune.Node(placement, session));
-                    }
-                } else {
-                    r = ParallelFinetune.run(o, bar, p, layout, m, loader, opts, out, fp16, resuming, backend, spikeRule,
-                            ParallelFinetune.Node.single(p, backend.npus()));
-                }
-                double secs = (System.nanoTime() - t0) / 1e9;
-                if (!r.exported()) {
-                    o.printf("%nnode %d: %s on %s in %s: loss %.4f -> %.4f%n", place.node(),
-                            steps(r.firstStep(), totalSteps), backend.devices(layout.worldSize()), ProgressBar.format(secs),
-                            r.firstLoss(), r.lastLoss());
-                    printPeakRss(o);
-                    o.flush();
-                    return 0;
-                }
-                preview(o, "after training", m, ops, tok, template, samples);
-                Path exported = export(m, tok, lora != null, ropeFactor != null);
-                o.printf("%n%s on %s%s in %s: loss %.4f -> %.4f%n", steps(r.firstStep(), totalSteps),
-                        backend.devices(layout.worldSize()), place.multi() ? " (" + place.nodes() + " nodes)" : "",
-                        ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
-                o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
-                        out.resolve("loss.png"), out.resolve("checkpoints"));
-                printPeakRss(o);
-                o.flush();
-                return 0;
+            Session s = new Session(o, err, c, m, device, ops, tok, template, loader, opts, samples, new ProgressBar(err));
+            return c.parallel() ? parallel(s, job, coordinator, resuming) : singleDevice(s, resuming);
+        }
+    }
+
+    /**
+     * The optimizer's settings. With --epochs, the steps are the passes over the data divided by what
+     * one step consumes: batch x grad-accum sequences on one device, the plan's global batch on a
+     * partition.
+     */
+    private TrainOptions trainOptions(Checked c, InstructionLoader loader, Layout layout) {
+        long totalSteps = steps != null ? steps : layout != null
+                ? Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(layout.globalBatch())))
+                : Math.max(1, (long) Math.ceil(epochs * loader.batchesPerEpoch(batch) / gradAccum));
+        double peak = lr != null ? lr : (c.lora() != null ? 3e-4 : 1e-4);
+        return TrainOptions.builder().steps(totalSteps).microBatch(batch).gradAccumulation(gradAccum).lr(peak)
+                .minLr(minLr != null ? minLr : peak / 10).warmupSteps(warmup != null ? warmup
+                        : Math.max(1, totalSteps * 3 / 100)).weightDecay(weightDecay).clipNorm(clip).seed(seed)
+                .checkpointEvery(checkpointEvery).recompute(recompute).build();
+    }
+
+    /** The model, its NF4 base and position interpolation if any, and the data and steps. */
+    private void describe(PrintWriter o, Checked c, LlamaModel m, List<InstructionRecord> records, TrainOptions opts) {
+        long trainable = m.trainableParameters().stream().mapToLong(x -> x.numel()).sum();
+        long total = m.parameters().values().stream().mapToLong(x -> x.numel()).sum();
+        o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
+                c.lora() == null ? "full fine-tuning" : (c.qlora() ? "QLoRA" : "LoRA") + " rank " + loraRank + " on "
+                        + c.lora().targetModules().size() + " linear layer types");
+        if (m.isQuantized()) {
+            Nf4Footprint f = Nf4Footprint.measure(m);
+            o.printf("NF4 base: %,d weights of the linear layers in %s (%.4f bytes each); other weights %s%n",
+                    f.quantizedParameters(), mib(f.quantizedBytes()), f.bytesPerQuantizedParameter(),
+                    mib(f.otherBytes()));
+        }
+        if (m.config().ropeScaling() != null) {
+            o.printf("position interpolation: RoPE factor %s, context %,d -> %,d positions%n",
+                    m.config().ropeScaling().factor(), m.config().originalMaxPositionEmbeddings(),
+                    m.config().maxSequenceLength());
+        }
+        o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
+                data, records.size(), opts.steps(), gradAccum, batch, seqLen, opts.lr(),
+                dev.ascendj.cpu.CpuThreads.threads());
+    }
+
+    /** The plan's partition on virtual devices or NPUs: this process alone, or as one node of several. */
+    private Integer parallel(Session s, Job job, Coordinator coordinator, boolean resuming) throws IOException {
+        NodeOptions.Place place = s.c().place();
+        Layout layout = job.layout();
+        long t0 = System.nanoTime();
+        ParallelFinetune.Outcome r;
+        if (place.multi()) {
+            NodePlacement placement = NodePlacement.of(job.plan(), place.nodes(), place.node(), backend.npus());
+            LocalLauncher.exitWithParent();
+            try (NodeSession session = NodeSession.join(new CoordinatorAddress(place.coordinator().host(),
+                            coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
+                    place.node(), placement.ranksOf(place.node()), FinetuneIdentity.forNodes(this, job.identity(),
+                            job.plan()), place.connect(), place.silence())) {
+                r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, fp16,
+                        resuming, backend, s.c().spikeRule(), new ParallelFinetune.Node(placement, session));
             }
-            Trainer.Result r;
-            Path from = resuming ? TrainCheckpoint.latest(out).orElseThrow() : null;
-            if (from != null) {
-                o.printf("resuming from %s at step %d%n", from, TrainCheckpoint.stepOf(from));
-                o.flush();
-            }
-            try (Trainer trainer = new Trainer(m, ops, loader, opts, out).spikeGuard(spikeRule)) {
-                r = trainer.run(from, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
-                        String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, rate, norm, tps)));
-            }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            preview(o, "after training", m, ops, tok, template, samples);
-            Path exported = export(m, tok, lora != null, ropeFactor != null);
-            o.printf("%n%s in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", steps(r.firstStep(), r.lastStep()),
-                    ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
-            o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
-                    out.resolve("loss.png"), out.resolve("checkpoints"));
-            long rss = dev.ascendj.bench.Timing.peakRssBytes();
-            o.printf("peak memory: %s resident (process), %s of tensors%n", rss < 0 ? "unknown" : mib(rss),
-                    mib(device.memoryInfo().peakBytes()));
+        } else {
+            r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, fp16, resuming,
+                    backend, s.c().spikeRule(), ParallelFinetune.Node.single(job.plan(), backend.npus()));
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        PrintWriter o = s.o();
+        long totalSteps = s.opts().steps();
+        if (!r.exported()) {
+            o.printf("%nnode %d: %s on %s in %s: loss %.4f -> %.4f%n", place.node(),
+                    steps(r.firstStep(), totalSteps), backend.devices(layout.worldSize()), ProgressBar.format(secs),
+                    r.firstLoss(), r.lastLoss());
+            printEpochs(o, s.loader());
+            printPeakRss(o);
+            o.flush();
+            return 0;
+        }
+        preview(o, "after training", s.m(), s.ops(), s.tok(), s.template(), s.samples());
+        Path exported = export(s.m(), s.tok(), s.c().lora() != null, s.c().ropeFactor() != null);
+        o.printf("%n%s on %s%s in %s: loss %.4f -> %.4f%n", steps(r.firstStep(), totalSteps),
+                backend.devices(layout.worldSize()), place.multi() ? " (" + place.nodes() + " nodes)" : "",
+                ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
+        printEpochs(o, s.loader());
+        o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                out.resolve("loss.png"), out.resolve("checkpoints"));
+        printPeakRss(o);
+        o.flush();
+        return 0;
+    }
+
+    /** One device: the trainer on the CPU backend, resuming from the newest checkpoint if asked. */
+    private Integer singleDevice(Session s, boolean resuming) throws IOException {
+        PrintWriter o = s.o();
+        long t0 = System.nanoTime();
+        Trainer.Result r;
+        Path from = resuming ? TrainCheckpoint.latest(out).orElseThrow() : null;
+        if (from != null) {
+            o.printf("resuming from %s at step %d%n", from, TrainCheckpoint.stepOf(from));
             o.flush();
         }
+        ProgressBar bar = s.bar();
+        try (Trainer trainer = new Trainer(s.m(), s.ops(), s.loader(), s.opts(), out).spikeGuard(s.c().spikeRule())) {
+            r = trainer.run(from, (step, tot, loss, rate, norm, tps) -> bar.update(step, tot,
+                    String.format("loss %.4f lr %.2e |g| %.3f %,.0f tok/s", loss, rate, norm, tps)));
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        preview(o, "after training", s.m(), s.ops(), s.tok(), s.template(), s.samples());
+        Path exported = export(s.m(), s.tok(), s.c().lora() != null, s.c().ropeFactor() != null);
+        o.printf("%n%s in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", steps(r.firstStep(), r.lastStep()),
+                ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
+        printEpochs(o, s.loader());
+        o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
+                out.resolve("loss.png"), out.resolve("checkpoints"));
+        long rss = ProcessMemory.peakRssBytes();
+        o.printf("peak memory: %s resident (process), %s of tensors%n", rss < 0 ? "unknown" : mib(rss),
+                mib(s.device().memoryInfo().peakBytes()));
+        o.flush();
         return 0;
+    }
+
+    /**
+     * How far the run went through the data: the loader's position, counted from the start of the
+     * run (a resumed run continues from its checkpoint's position).
+     */
+    private static void printEpochs(PrintWriter o, InstructionLoader loader) {
+        o.printf("data: %s%n", epochs(loader.position(), loader.size()));
+    }
+
+    /** "1.25 epochs (10 examples)": passes over the data up to {@code at}. */
+    static String epochs(DataPosition at, int examples) {
+        return String.format("%.2f epochs (%,d examples)", at.epoch() + (double) at.next() / examples, examples);
     }
 
     /** "8 steps (5..12 of 12)": what this process ran, and where that is in the run. */
@@ -406,7 +494,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private static void printPeakRss(PrintWriter o) {
-        long rss = dev.ascendj.bench.Timing.peakRssBytes();
+        long rss = ProcessMemory.peakRssBytes();
         if (rss > 0) {
             o.printf("peak memory: %s resident (process)%n", mib(rss));
         }

@@ -43,11 +43,14 @@ final class GenerateCommand implements Callable<Integer> {
     String input;
     @Option(names = "--raw", description = "Do not apply the prompt template.")
     boolean raw;
-    @Option(names = "--max-new-tokens", defaultValue = "64") int maxNewTokens;
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).") int maxNewTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 (default) decodes greedily.")
     double temperature;
-    @Option(names = "--top-p", defaultValue = "1.0") double topP;
-    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--top-p", defaultValue = "1.0", description = "With --temperature above 0: sample among the"
+            + " fewest most likely tokens whose probabilities reach P (default ${DEFAULT-VALUE}).")
+    double topP;
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling (default ${DEFAULT-VALUE}).")
+    long seed;
     @Option(names = "--json", description = "Print prompt and generated token ids and text as JSON.")
     boolean json;
 

@@ -3,7 +3,7 @@ package dev.ascendj.cli;
 import dev.ascendj.cpu.collective.CpuFabricProvider;
 import dev.ascendj.launch.LaunchException;
 import dev.ascendj.launch.RankTable;
-import dev.ascendj.launch.RankTables;
+import dev.ascendj.launch.RankTableBuilder;
 import dev.ascendj.train.node.CoordinatorAddress;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -141,7 +141,7 @@ final class NodeOptions {
             Path file = Path.of(env.get(RANK_TABLE_ENV));
             RankTable t;
             try {
-                t = RankTables.read(file);
+                t = RankTableBuilder.read(file);
             } catch (LaunchException e) {
                 throw new ParameterException(cl, "$" + RANK_TABLE_ENV + ": " + e.getMessage());
             }

@@ -47,7 +47,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16",
             description = "Storage of the weights that stay unquantized: bf16, fp16 or fp32 (default ${DEFAULT-VALUE}).")
     String dtype;
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of a preset's initial weights.")
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of a preset's initial weights (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Override

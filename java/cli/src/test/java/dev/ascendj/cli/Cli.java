@@ -7,8 +7,8 @@ final class Cli {
     private Cli() {
     }
 
-    /** Runs {@code ascendj args...} and returns its exit code and output. */
+    /** Runs {@code ascendj args...} and returns its exit code and output; no defaults file but --defaults. */
     static CommandRun run(String... args) {
-        return CommandRun.of(AscendjCommand.commandLine(), args);
+        return CommandRun.of(AscendjCommand.commandLine(java.util.Map.of(), null), args);
     }
 }

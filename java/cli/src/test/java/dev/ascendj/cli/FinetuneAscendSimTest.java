@@ -105,7 +105,7 @@ class FinetuneAscendSimTest {
     private static CommandRun ascendj(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine();
+        CommandLine cl = AscendjCommand.commandLine(java.util.Map.of(), null);
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute(args.toArray(String[]::new));

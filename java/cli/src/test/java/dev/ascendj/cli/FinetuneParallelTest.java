@@ -208,4 +208,30 @@ class FinetuneParallelTest {
         assertTrue(r.err().contains("node 0 would host 2 servers of the plan, whose ranks use the same NPU ids"
                 + " [0, 1, 2, 3, 0, 1, 2, 3]: on NPUs a node runs one server's ranks (use --nodes 2)"), r.err());
     }
+
+    /** One epoch on a partition takes as many steps as the plan's global batches cover the data (4 sequences here). */
+    @Test
+    void anEpochOnAPlanIsCountedInGlobalBatches(@TempDir Path dir) throws Exception {
+        Path plan = dir.resolve("plan.json");
+        CommandRun p = PlanCommandTest.plan("--cluster", "1x4-cpu", "--model", "llama2-15m", "--method", "lora",
+                "--seq-len", "32", "--global-batch", "4", "--dp", "2", "--tp", "1", "--pp", "2", "--micro-batch-size", "1",
+                "--micro-batches", "2", "--recompute", "none", "--optimizer-shard", "true", "--sequence-parallel", "false",
+                "--save", plan.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        List<String> rows = Files.readAllLines(ROOT.resolve("examples/data/kg-train.jsonl")).subList(0, 10);
+        Path data = Files.write(dir.resolve("ten.jsonl"), rows);
+        Path out = dir.resolve("run");
+        List<String> args = new java.util.ArrayList<>(common(out));
+        args.set(args.indexOf("--data") + 1, data.toString());
+        int at = args.indexOf("--steps");
+        args.set(at, "--epochs");
+        args.set(at + 1, "1");
+        args.addAll(List.of("--plan", plan.toString(), "--no-pack"));
+        CommandRun r = finetune(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        // ceil(10 rows / 4 sequences per step) = 3 steps; they draw 12 sequences, 2 of them from the second pass.
+        assertEquals(3, TrainLog.read(out.resolve(TrainLog.FILE)).size());
+        assertTrue(r.out().contains("3 steps (1..3 of 3)"), r.out());
+        assertTrue(r.out().contains("data: 1.20 epochs (10 examples)"), r.out());
+    }
 }

@@ -14,7 +14,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.launch.CheckpointConverter;
 import dev.ascendj.launch.MsCheckpoint;
 import dev.ascendj.launch.RankTable;
-import dev.ascendj.launch.RankTables;
+import dev.ascendj.launch.RankTableBuilder;
 import dev.ascendj.launch.StrategyFile;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
@@ -98,7 +98,7 @@ class OperatorCommandsTest {
     void theRankTableNumbersEveryNpuAsThePlanDoesOneBlockPerServer() throws IOException {
         Plan p = Plan.read(plan);
         assertEquals(List.of(4, 1, 4), List.of(p.dp(), p.tp(), p.pp()));
-        RankTable t = RankTables.read(rankTable);
+        RankTable t = RankTableBuilder.read(rankTable);
         assertEquals("1.0", t.version());
         assertEquals("completed", t.status());
         assertEquals("2", t.serverCount());
@@ -181,7 +181,7 @@ class OperatorCommandsTest {
         assertTrue(bad.out().contains("error: parallel_config: data_parallel 4 x model_parallel 1 x pipeline_stage 2 = 8, but the job has "
                 + "16 devices; MindFormers refuses to start"), bad.out());
         assertTrue(bad.out().contains("error: parallel_config.pipeline_stage: 2 differs from the plan's 4"), bad.out());
-        assertTrue(bad.out().endsWith(edited + ": refused (" + errorCount(bad.out()) + " errors, 0 warnings)\n"), bad.out());
+        assertTrue(bad.out().endsWith(edited + ": refused (" + errorCount(bad.out()) + (errorCount(bad.out()) == 1 ? " error" : " errors") + ", 0 warnings)\n"), bad.out());
     }
 
     @Test
@@ -230,12 +230,12 @@ class OperatorCommandsTest {
         Path servers = dir.resolve("servers-mf");
         runServerScripts(scripts, servers, bin);
 
-        RankTable table = RankTables.read(rankTable);
+        RankTable table = RankTableBuilder.read(rankTable);
         Set<Integer> started = new TreeSet<>();
         for (int s = 0; s < SERVERS; s++) {
             Path job = servers.resolve(LabCluster.host(s)).resolve("job");
             assertArrayEquals(Files.readAllBytes(config), Files.readAllBytes(job.resolve("ascendj_mindformers.yaml")));
-            assertEquals(table, RankTables.read(job.resolve("ascendj_rank_table.json")));
+            assertEquals(table, RankTableBuilder.read(job.resolve("ascendj_rank_table.json")));
             Map<String, String> expected = new TreeMap<>();
             for (RankTable.Device d : table.serverList().get(s).device()) {
                 expected.put(d.rankId(), "DEVICE_ID=" + d.deviceId() + " RANK_ID=" + d.rankId() + " RANK_SIZE=16 RANK_TABLE_FILE="
@@ -401,10 +401,11 @@ class OperatorCommandsTest {
         assertEquals(1, p.code(), p.output());
         List<String[]> prow = p.out().lines().skip(1).takeWhile(l -> !l.isBlank()).map(l -> l.split("\\s{2,}")).toList();
         assertTrue(prow.stream().filter(row -> row[0].equals("10.0.0.11")).allMatch(row -> row[2].equals("ok")), p.out());
-        assertEquals(List.of(List.of("10.0.0.12", "outputs", "FAIL", "nothing collected")),
+        assertEquals(List.of(List.of("10.0.0.12", "outputs", "FAIL", "no recording in " + partial.resolve("10.0.0.12"))),
                 prow.stream().filter(row -> row[0].equals("10.0.0.12")).map(List::of).toList(), p.out());
-        assertTrue(p.out().endsWith("\n1 check failed. Fixes:\n  10.0.0.12 outputs: check that the server is reachable "
-                + "(ssh -o BatchMode=yes 10.0.0.12 true)\n"), p.out());
+        assertTrue(p.out().endsWith("\n1 check failed. Fixes:\n  10.0.0.12 outputs: record this server's outputs there"
+                + " (ascendj preflight --save DIR, run where the server is reachable) or give the --from directory that"
+                + " holds them\n"), p.out());
 
         // A malformed NPU address in the inventory: exit 2 before anything is read.
         Path bad = writeInventory("bad-ip.yaml", LabCluster.inventoryYaml(SERVERS, NPUS).replace("192.168.101.102", "192.168.101.302"));

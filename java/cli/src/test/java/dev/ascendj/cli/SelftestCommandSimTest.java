@@ -19,7 +19,7 @@ class SelftestCommandSimTest {
     @Test
     void everyAscendKernelMatchesTheReference() {
         Assumptions.assumeTrue(Cann.isSimulator() && Cann.isAvailable(), "run by the simulator executions");
-        CommandLine cl = AscendjCommand.commandLine();
+        CommandLine cl = AscendjCommand.commandLine(java.util.Map.of(), null);
         StringWriter out = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(new StringWriter()));

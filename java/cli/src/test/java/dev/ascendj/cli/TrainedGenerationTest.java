@@ -50,7 +50,7 @@ class TrainedGenerationTest {
     private static void cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine();
+        CommandLine cl = AscendjCommand.commandLine(java.util.Map.of(), null);
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         assertEquals(0, cl.execute(args), String.join(" ", args) + "\n" + err);

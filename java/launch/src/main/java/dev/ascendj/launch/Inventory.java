@@ -5,10 +5,15 @@ import dev.ascendj.plan.DeviceSpec;
 import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.PlanException;
 import dev.ascendj.plan.ServerSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -176,6 +181,36 @@ public record Inventory(String name, String hardware, String user, List<Server> 
             return of(new Inventory(name, hardware, null, servers).toCluster(), "hccn outputs");
         } catch (PlanException e) {
             throw new LaunchException("hccn outputs: " + e.getMessage(), e);
+        }
+    }
+
+    private static final Pattern TOOL_FILE = Pattern.compile("hccn_tool_(\\d)\\.txt");
+
+    /** Device id -> IP from an hccn.conf copy or a directory of hccn_tool_N.txt outputs. */
+    public static Map<Integer, String> readHccnAddresses(Path path) {
+        try {
+            if (Files.isDirectory(path)) {
+                Map<Integer, String> ips = new TreeMap<>();
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(path, "hccn_tool_*.txt")) {
+                    for (Path f : ds) {
+                        Matcher m = TOOL_FILE.matcher(f.getFileName().toString());
+                        if (m.matches()) {
+                            ips.put(Integer.parseInt(m.group(1)), parseHccnToolIp(Files.readString(f, StandardCharsets.UTF_8),
+                                    f.toString()));
+                        }
+                    }
+                }
+                if (ips.isEmpty()) {
+                    throw new LaunchException(path + ": no hccn_tool_N.txt files (outputs of hccn_tool -i N -ip -g)");
+                }
+                return ips;
+            }
+            if (!Files.isRegularFile(path)) {
+                throw new LaunchException(path + ": no such file or directory");
+            }
+            return parseHccnConf(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+        } catch (IOException e) {
+            throw new LaunchException(path + ": cannot read: " + e.getMessage(), e);
         }
     }
 }

@@ -2,6 +2,10 @@ package dev.ascendj.launch;
 
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -98,10 +102,10 @@ public final class LaunchScripts {
      */
     public static Map<String, String> generate(Inventory inv, Plan plan, String configYaml, Launcher launcher, Compatibility.Stack stack,
                                                Options o) {
-        RankTables.checkAgainstPlan(inv, plan, "inventory");
+        RankTableBuilder.checkAgainstPlan(inv, plan, "inventory");
         NodeScript.checkEmbeddable(configYaml, "config");
         Compatibility.requireLauncher(stack, launcher.label(), plan.hardware().name());
-        RankTable table = launcher == Launcher.RANKTABLE ? RankTables.build(inv, plan) : null;
+        RankTable table = launcher == Launcher.RANKTABLE ? RankTableBuilder.build(inv, plan) : null;
         if (launcher == Launcher.MSRUN) {
             checkMsrunOrder(inv, plan);
         }
@@ -151,7 +155,7 @@ public final class LaunchScripts {
                         + " --config \"$PWD/ascendj_mindformers.yaml\" --use_parallel True --run_mode finetune";
                 ns.process(new NodeScript.Proc("msrun", Map.of(), msrun, "output/msrun_log/node_" + s + ".log"));
             } else {
-                ns.file("ascendj_rank_table.json", RankTables.toJson(table));
+                ns.file("ascendj_rank_table.json", RankTableBuilder.toJson(table));
                 ns.line("export RANK_TABLE_FILE=\"$PWD/ascendj_rank_table.json\"");
                 ns.env("RANK_SIZE", String.valueOf(plan.cluster().deviceCount()), "run_distribute.sh exports RANK_SIZE, RANK_TABLE_FILE "
                         + "and per process DEVICE_ID and RANK_ID (v1.0.0:scripts/run_distribute.sh).");
@@ -222,6 +226,18 @@ public final class LaunchScripts {
                             + "which follows any rank map");
                 }
             }
+        }
+    }
+
+    /** The MindFormers YAML of a job as text (the scripts carry it verbatim), refused when missing or too large for a config. */
+    public static String readConfig(Path config) {
+        try {
+            if (!Files.isRegularFile(config) || Files.size(config) > MindFormersConfig.MAX_BYTES) {
+                throw new LaunchException(config + ": no such file (or too large for a config)");
+            }
+            return Files.readString(config, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LaunchException(config + ": cannot read: " + e.getMessage(), e);
         }
     }
 }

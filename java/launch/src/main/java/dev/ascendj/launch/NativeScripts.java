@@ -56,7 +56,7 @@ public final class NativeScripts {
      */
     public static Map<String, String> generate(Inventory inv, Plan plan, String planJson, List<String> finetuneArgs,
                                                Options o) {
-        RankTables.checkAgainstPlan(inv, plan, "inventory");
+        RankTableBuilder.checkAgainstPlan(inv, plan, "inventory");
         NodeScript.checkEmbeddable(planJson, "plan");
         for (String a : finetuneArgs) {
             if (a.equals("--plan") || a.startsWith("--plan=") || a.matches("--(nodes|node-rank)(=.*)?")

@@ -1,6 +1,11 @@
 package dev.ascendj.launch;
 
 import dev.ascendj.plan.Plan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +47,8 @@ public final class Preflight {
     private final long minFreeBytes;
     private final Job job;
     private final List<Result> results = new ArrayList<>();
+    /** Where recorded outputs were read from (one directory per host), or null when they were collected live. */
+    private java.nio.file.Path recordings;
 
     /**
      * The job the servers are checked for: the paths that must exist on every server, the
@@ -131,6 +138,15 @@ public final class Preflight {
         results.add(new Result(host, check, pass, detail, pass ? "" : fix));
     }
 
+    /**
+     * The outputs come from recordings under {@code dir} (one directory per host) rather than from
+     * the servers: a server without outputs is then a missing recording, not an unreachable server.
+     */
+    public Preflight recordedIn(java.nio.file.Path dir) {
+        this.recordings = dir;
+        return this;
+    }
+
     /** Runs every check; {@code outputs} maps host to file name to text. */
     public List<Result> run(Map<String, Map<String, String>> outputs) {
         Map<String, Map<String, String>> versions = new LinkedHashMap<>();
@@ -139,7 +155,14 @@ public final class Preflight {
             String h = srv.host();
             Map<String, String> out = outputs.getOrDefault(h, Map.of());
             if (out.isEmpty()) {
-                add(h, "outputs", false, "nothing collected", "check that the server is reachable (ssh -o BatchMode=yes " + h + " true)");
+                if (recordings != null) {
+                    add(h, "outputs", false, "no recording in " + recordings.resolve(h), "record this server's outputs there"
+                            + " (ascendj preflight --save DIR, run where the server is reachable) or give the --from directory"
+                            + " that holds them");
+                } else {
+                    add(h, "outputs", false, "nothing collected", "check that the server is reachable (ssh -o BatchMode=yes " + h
+                            + " true)");
+                }
                 continue;
             }
             checkNpus(srv, out.get("npu-smi-info.txt"));
@@ -251,7 +274,7 @@ public final class Preflight {
                 }
             }
         }
-        for (String[] p : job.paths(PreflightCommand.ranksOf(plan, inv, s))) {
+        for (String[] p : job.paths(ranksOf(plan, inv, s))) {
             String kind = found.get(p[1]);
             add(h, p[0], p[2].equals(kind), p[1] + (kind == null ? ": not checked" : ": " + kind),
                     "every server needs " + p[1] + " (a " + p[2] + ") at the same path" + (p[1].startsWith("/") ? ""
@@ -457,5 +480,36 @@ public final class Preflight {
             sb.append(String.format("%nall %d checks passed%n", results.size()));
         }
         return sb.toString();
+    }
+
+    /** The ranks a server holds: the plan's, or every NPU in position order. */
+    public static List<Integer> ranksOf(Plan p, Inventory inv, int s) {
+        List<Integer> out = new java.util.ArrayList<>();
+        if (p != null) {
+            p.ranks().stream().filter(r -> r.server() == s).forEach(r -> out.add(r.rank()));
+        } else {
+            for (int d = 0; d < inv.devicesPerServer(); d++) {
+                out.add(s * inv.devicesPerServer() + d);
+            }
+        }
+        return out;
+    }
+
+    /** The recorded files of one server (missing directory: no outputs, reported per check). */
+    public static Map<String, String> readRecorded(Path dir) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path f : ds) {
+                if (Files.isRegularFile(f) && Files.size(f) < (1 << 20)) {
+                    out.put(f.getFileName().toString(), Files.readString(f, StandardCharsets.UTF_8));
+                }
+            }
+        } catch (IOException e) {
+            throw new LaunchException(dir + ": cannot read: " + e.getMessage(), e);
+        }
+        return out;
     }
 }

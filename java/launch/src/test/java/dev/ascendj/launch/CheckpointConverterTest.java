@@ -1,8 +1,8 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,17 +167,16 @@ class CheckpointConverterTest {
     }
 
     @Test
-    void commandsConvertAndReportBadInput() throws Exception {
+    void convertsBothWaysAndNamesANonCheckpoint() throws Exception {
         Path hf = writeHf(tinyModel(SafetensorsDtype.F16), 9);
         Path ckpt = dir.resolve("c/m.ckpt");
-        var r = CommandRun.of(new ConvertCommand(), "hf-to-mindspore", hf.toString(), ckpt.toString());
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("21 tensors written"), r.out());
-        r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", ckpt.toString(), dir.resolve("c/out.safetensors").toString());
-        assertEquals(0, r.code(), r.err());
+        assertEquals(21, CheckpointConverter.hfToMindSpore(hf, ckpt));
+        assertEquals(21, CheckpointConverter.mindSporeToHf(ckpt, dir.resolve("c/out.safetensors")));
         Files.write(dir.resolve("junk.ckpt"), new byte[] {0x12, 0x00});
-        r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", dir.resolve("junk.ckpt").toString(), dir.resolve("x.safetensors").toString());
-        assertEquals(2, r.code());
-        assertTrue(r.err().contains("not a MindSpore checkpoint at byte"), r.err());
+        RuntimeException e = assertThrows(RuntimeException.class,
+                () -> CheckpointConverter.mindSporeToHf(dir.resolve("junk.ckpt"), dir.resolve("x.safetensors")));
+        assertTrue(e instanceof LaunchException || e instanceof dev.ascendj.model.io.FormatException, e.toString());
+        assertTrue(e.getMessage().contains("not a MindSpore checkpoint at byte"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("x.safetensors")));
     }
 }

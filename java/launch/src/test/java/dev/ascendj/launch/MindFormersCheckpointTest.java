@@ -1,6 +1,5 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -327,17 +326,16 @@ class MindFormersCheckpointTest {
     }
 
     @Test
-    void theCommandConvertsARunDirectory() throws IOException {
+    void convertsARunDirectoryAndNamesAMissingOne() throws IOException {
         List<Param> params = params(false);
         Path run = writeRun(dir.resolve("output"), Case.TP_AND_OPT_SHARD, params, weights(params, 3));
-        var r = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", run.toString(), dir.resolve("hf").toString());
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains(params.size() + " tensors merged, " + (params.size() * 2 + 2) + " optimizer and bookkeeping entries dropped"),
-                r.out());
+        var r = MindFormersCheckpoint.open(run, null, null).toHuggingFace(dir.resolve("hf"),
+                new MindFormersCheckpoint.Options(false, null, null, null));
+        assertEquals(params.size(), r.tensors());
+        assertEquals(params.size() * 2 + 2, r.dropped().size(), "optimizer and bookkeeping entries: " + r.dropped());
         assertTrue(Files.exists(dir.resolve("hf/model.safetensors")));
-        var bad = CommandRun.of(new ConvertCommand(), "mindspore-to-hf", dir.resolve("none").toString(), dir.resolve("x").toString());
-        assertEquals(2, bad.code());
-        assertTrue(bad.err().contains("none: no such directory"), bad.err());
+        LaunchException bad = assertThrows(LaunchException.class, () -> MindFormersCheckpoint.open(dir.resolve("none"), null, null));
+        assertTrue(bad.getMessage().contains("none: no such directory"), bad.getMessage());
     }
 
     @Test

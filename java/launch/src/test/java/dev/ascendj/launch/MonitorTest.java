@@ -1,13 +1,10 @@
 package dev.ascendj.launch;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,18 +62,4 @@ class MonitorTest {
         assertTrue(r.silent().isEmpty());
     }
 
-    @Test
-    void readsAscendjLogsAndPlots() throws Exception {
-        Path png = dir.resolve("loss.png");
-        var run = CommandRun.of(new MonitorCommand(), SAMPLES.resolve("ascendj").toString(), "--plot", png.toString());
-        assertEquals(0, run.code(), run.out() + run.err());
-        assertTrue(run.out().contains("healthy"), run.out());
-        assertTrue(run.out().contains("1550.5"), run.out());
-        BufferedImage img = ImageIO.read(png.toFile());
-        assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
-        run = CommandRun.of(new MonitorCommand(), SAMPLES.resolve("run").toString(), "--plot", png.toString());
-        assertEquals(1, run.code());
-        run = CommandRun.of(new MonitorCommand(), dir.resolve("nothing").toString());
-        assertEquals(2, run.code());
-    }
 }

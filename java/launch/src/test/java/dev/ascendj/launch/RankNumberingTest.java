@@ -63,7 +63,7 @@ class RankNumberingTest {
                         if (p.placement() == Placement.REPLICA_MAJOR) {
                             replicaMajorSeen++;
                         }
-                        RankTable t = RankTables.build(inv, p);
+                        RankTable t = RankTableBuilder.build(inv, p);
                         Map<String, String> scripts = LaunchScripts.generate(inv, p, "seed: 0\n", LaunchScripts.Launcher.RANKTABLE,
                                 LaunchScripts.Options.defaults("/data/job", "/opt/mindformers"));
                         for (int s = 0; s < c.serverCount(); s++) {
@@ -100,7 +100,7 @@ class RankNumberingTest {
                 + "{\"server_id\": \"10.0.0.12\", \"device\": [{\"device_id\": \"0\", \"device_ip\": \"192.168.100.2\", \"rank_id\": \"1\"},"
                 + " {\"device_id\": \"1\", \"device_ip\": \"192.168.101.2\", \"rank_id\": \"3\"}], \"host_nic_ip\": \"reserve\"}],"
                 + " \"status\": \"completed\"}";
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.parse(table, "hccl.json"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.parse(table, "hccl.json"));
         assertTrue(e.getMessage().contains("hccl.json: server_list[0] (10.0.0.11) holds ranks 0..2 with gaps"), e.getMessage());
     }
 

@@ -65,7 +65,8 @@ class MemoryEstimateTest {
                                                          @TempDir Path out) {
         LoraConfig lora = method.equals("lora") ? new LoraConfig(8, 16, 0.05f, LoraConfig.ALL_TARGETS) : null;
         MemoryEstimate e = MemoryEstimate.oneDevice(MODEL, lora, false, batch, seq, recompute);
-        TrainOptions o = new TrainOptions(1, batch, 1, 1e-3, 1e-4, 1, 0, 0.9, 0.95, 1e-8, 1, 1, 0, 1, recompute);
+        TrainOptions o = TrainOptions.builder().microBatch(batch).minLr(1e-4).warmupSteps(1).seed(1).keepCheckpoints(1)
+                .recompute(recompute).build();
         try (CpuBackend backend = new CpuBackend(1, false);
              LlamaModel m = LlamaModel.initialize(MODEL, backend.device(0), 1, lora);
              Trainer t = new Trainer(m, backend.ops(), data(seq), o, out)) {
@@ -87,8 +88,8 @@ class MemoryEstimateTest {
              LlamaModel m = LlamaModel.initialize(MODEL, one.device(0), 1, null)) {
             start = FullWeights.of(m);
         }
-        TrainOptions o = new TrainOptions(1, layout.globalBatch(), 1, 1e-3, 1e-4, 1, 0, 0.9, 0.95, 1e-8, 1, 1, 0, 1,
-                false);
+        TrainOptions o = TrainOptions.builder().microBatch(layout.globalBatch()).minLr(1e-4).warmupSteps(1).seed(1)
+                .keepCheckpoints(1).build();
         List<ParallelTrainer.RankResult> r;
         try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
             r = new ParallelTrainer(cluster.backend(), cluster, layout, MODEL, null, start, o).keepWeights(false)

@@ -60,7 +60,8 @@ class QloraTrainingTest {
     }
 
     private Trainer.Result train(LlamaModel m, List<InstructionRecord> data, Path out, long steps, double lr) {
-        TrainOptions o = new TrainOptions(steps, 4, 1, lr, lr / 10, 2, 0.0, 0.9, 0.95, 1e-8, 1.0, 13, 0, 1, false);
+        TrainOptions o = TrainOptions.builder().steps(steps).microBatch(4).lr(lr).minLr(lr / 10).warmupSteps(2).seed(13)
+                .keepCheckpoints(1).build();
         InstructionLoader loader = new InstructionLoader(data, tokenizer, PromptTemplate.llama2(), 64,
                 InstructionLoader.Mode.PACKED, o.seed());
         try (Trainer t = new Trainer(m, ops, loader, o, out)) {

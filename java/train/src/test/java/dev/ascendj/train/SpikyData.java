@@ -74,6 +74,7 @@ public final class SpikyData implements BatchSource {
 
     /** Options for these tests: {@code steps} steps of one draw, a high learning rate, checkpoints every 3 steps. */
     public static TrainOptions options(long steps) {
-        return new TrainOptions(steps, ROWS, 1, 2e-2, 2e-3, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, 3, 3, 2, false);
+        return TrainOptions.builder().steps(steps).microBatch(ROWS).lr(2e-2).minLr(2e-3).warmupSteps(1).seed(3)
+                .checkpointEvery(3).build();
     }
 }

@@ -56,7 +56,8 @@ class TrainerTest {
     }
 
     private TrainOptions options(long steps) {
-        return new TrainOptions(steps, 4, 2, 3e-3, 3e-4, 2, 0.01, 0.9, 0.95, 1e-8, 1.0, 11, 0, 2, false);
+        return TrainOptions.builder().steps(steps).microBatch(4).gradAccumulation(2).lr(3e-3).minLr(3e-4).warmupSteps(2)
+                .weightDecay(0.01).seed(11).build();
     }
 
     private static Map<String, float[]> weights(LlamaModel m) {

@@ -68,7 +68,8 @@ final class Equivalence {
 
     static TrainOptions options() {
         // Clipping at 1.0 is active (the initial gradient norm is larger), so the norm is checked too.
-        return new TrainOptions(STEPS, GLOBAL_BATCH, 1, 1e-3, 1e-4, 1, 0.01, 0.9, 0.95, 1e-4, 1.0, SEED, 0, 1, false);
+        return TrainOptions.builder().steps(STEPS).microBatch(GLOBAL_BATCH).lr(1e-3).minLr(1e-4).warmupSteps(1).weightDecay(0.01)
+                .eps(1e-4).seed(SEED).keepCheckpoints(1).build();
     }
 
     static LoraConfig lora() {

@@ -1,6 +1,12 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
 import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.launch.Compatibility;
+import dev.ascendj.launch.Inventory;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.MindFormersCheck;
+import dev.ascendj.launch.MindFormersConfig;
+import dev.ascendj.launch.PlanFiles;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.Plan;
 import java.io.PrintWriter;
@@ -22,7 +28,7 @@ import picocli.CommandLine.Spec;
             "  ascendj mindformers --plan plan.json --model llama2-7b --data /data/alpaca-mindrecord --out run_llama2_7b.yaml",
             "  ascendj mindformers --check run_llama2_7b.yaml --plan plan.json --inventory cluster.yaml",
             "", "Exit codes: 0 written / no errors, 1 the checked file has errors, 2 invalid input."})
-public final class MindformersCommand implements Callable<Integer> {
+public final class MindFormersCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -87,9 +93,10 @@ public final class MindformersCommand implements Callable<Integer> {
                     o.println(f);
                 }
                 boolean ok = MindFormersCheck.ok(findings);
-                o.println(check + ": " + (ok ? "OK" : "refused") + " (" + findings.stream()
-                        .filter(f -> f.level() == MindFormersCheck.Level.ERROR).count() + " errors, " + findings.stream()
-                        .filter(f -> f.level() == MindFormersCheck.Level.WARNING).count() + " warnings)");
+                long errors = findings.stream().filter(f -> f.level() == MindFormersCheck.Level.ERROR).count();
+                long warnings = findings.stream().filter(f -> f.level() == MindFormersCheck.Level.WARNING).count();
+                o.println(check + ": " + (ok ? "OK" : "refused") + " (" + count(errors, "error") + ", "
+                        + count(warnings, "warning") + ")");
                 return ok ? 0 : 1;
             }
             if (data == null || out == null) {
@@ -113,4 +120,8 @@ public final class MindformersCommand implements Callable<Integer> {
         }
     }
 
+    /** "1 warning", "2 warnings". */
+    private static String count(long n, String what) {
+        return n + " " + what + (n == 1 ? "" : "s");
+    }
 }

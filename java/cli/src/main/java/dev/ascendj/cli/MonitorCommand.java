@@ -1,5 +1,8 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.Monitor;
+import dev.ascendj.launch.PlanFiles;
 import dev.ascendj.plan.Plan;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -23,16 +23,16 @@ import java.util.Set;
 /**
  * Builds, checks, merges, reads and writes HCCL rank tables.
  * <pre>{@code
- * RankTable t = RankTables.build(Inventory.read(Path.of("cluster.yaml")), Plan.read(Path.of("plan.json")));
- * RankTables.write(t, Path.of("hccl_4s_32p.json"));
+ * RankTable t = RankTableBuilder.build(Inventory.read(Path.of("cluster.yaml")), Plan.read(Path.of("plan.json")));
+ * RankTableBuilder.write(t, Path.of("hccl_4s_32p.json"));
  * }</pre>
  */
-public final class RankTables {
+public final class RankTableBuilder {
 
     /** A rank table of 4096 devices is well under a megabyte. */
     static final long MAX_BYTES = 4L << 20;
 
-    private RankTables() {
+    private RankTableBuilder() {
     }
 
     /**

@@ -1,20 +1,18 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
+import dev.ascendj.launch.Inventory;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.PlanFiles;
+import dev.ascendj.launch.RankTable;
+import dev.ascendj.launch.RankTableBuilder;
 import dev.ascendj.plan.Plan;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,7 +31,7 @@ import picocli.CommandLine.Spec;
             "  ascendj ranktable --merge hccl_8p_01234567_10.0.0.11.json hccl_8p_01234567_10.0.0.12.json",
             "", "--hccn PATH is a copy of /etc/hccn.conf, or a directory of 'hccn_tool -i N -ip -g' outputs named hccn_tool_N.txt.",
             "Exit codes: 0 written, 2 invalid input (the message names the file, the field and the problem)."})
-public final class RanktableCommand implements Callable<Integer> {
+public final class RankTableCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -70,19 +68,19 @@ public final class RanktableCommand implements Callable<Integer> {
                 }
                 List<RankTable> tables = new ArrayList<>();
                 for (Path p : merge) {
-                    tables.add(RankTables.read(p));
+                    tables.add(RankTableBuilder.read(p));
                 }
-                table = RankTables.merge(tables);
+                table = RankTableBuilder.merge(tables);
             } else {
                 if (plan == null) {
                     throw new LaunchException("--plan is required (or --merge)");
                 }
                 Inventory inv = loadInventory(inventory, hccn, hardware);
                 Plan p = PlanFiles.read(plan);
-                table = RankTables.build(inv, p, inventory != null ? inventory.toString() : "--hccn");
+                table = RankTableBuilder.build(inv, p, inventory != null ? inventory.toString() : "--hccn");
             }
-            Path target = output != null ? output : Path.of(RankTables.mergedFileName(table));
-            RankTables.write(table, target);
+            Path target = output != null ? output : Path.of(RankTableBuilder.mergedFileName(table));
+            RankTableBuilder.write(table, target);
             out.println("rank table for " + table.serverCount() + " servers, " + table.rankCount() + " ranks written to " + target);
             return 0;
         } catch (LaunchException e) {
@@ -107,40 +105,10 @@ public final class RanktableCommand implements Callable<Integer> {
                 throw new LaunchException("--hccn '" + pair + "': expected HOST=PATH");
             }
             String host = pair.substring(0, eq);
-            if (servers.put(host, hccnAddresses(Path.of(pair.substring(eq + 1)))) != null) {
+            if (servers.put(host, Inventory.readHccnAddresses(Path.of(pair.substring(eq + 1)))) != null) {
                 throw new LaunchException("--hccn: server " + host + " is given twice");
             }
         }
         return Inventory.fromHccn(null, hardware, servers);
-    }
-
-    private static final Pattern TOOL_FILE = Pattern.compile("hccn_tool_(\\d)\\.txt");
-
-    /** Device id -> IP from an hccn.conf copy or a directory of hccn_tool_N.txt outputs. */
-    static Map<Integer, String> hccnAddresses(Path path) {
-        try {
-            if (Files.isDirectory(path)) {
-                Map<Integer, String> ips = new TreeMap<>();
-                try (DirectoryStream<Path> ds = Files.newDirectoryStream(path, "hccn_tool_*.txt")) {
-                    for (Path f : ds) {
-                        Matcher m = TOOL_FILE.matcher(f.getFileName().toString());
-                        if (m.matches()) {
-                            ips.put(Integer.parseInt(m.group(1)), Inventory.parseHccnToolIp(Files.readString(f, StandardCharsets.UTF_8),
-                                    f.toString()));
-                        }
-                    }
-                }
-                if (ips.isEmpty()) {
-                    throw new LaunchException(path + ": no hccn_tool_N.txt files (outputs of hccn_tool -i N -ip -g)");
-                }
-                return ips;
-            }
-            if (!Files.isRegularFile(path)) {
-                throw new LaunchException(path + ": no such file or directory");
-            }
-            return Inventory.parseHccnConf(Files.readString(path, StandardCharsets.UTF_8), path.toString());
-        } catch (IOException e) {
-            throw new LaunchException(path + ": cannot read: " + e.getMessage(), e);
-        }
     }
 }

@@ -1,12 +1,15 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
 import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.launch.Compatibility;
+import dev.ascendj.launch.Inventory;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.MindFormersConfig;
+import dev.ascendj.launch.PlanFiles;
+import dev.ascendj.launch.Preflight;
+import dev.ascendj.launch.SshRunner;
 import dev.ascendj.plan.Plan;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +48,7 @@ public final class PreflightCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "DIR", description = "Save the collected outputs (for --from later).")
     Path save;
 
-    @Option(names = "--job-dir", defaultValue = "ascendj-job", paramLabel = "DIR", description = "Job directory whose disk is checked.")
+    @Option(names = "--job-dir", defaultValue = "ascendj-job", paramLabel = "DIR", description = "Job directory whose disk is checked (default ${DEFAULT-VALUE}).")
     String jobDir;
 
     @Option(names = "--min-free-gb", paramLabel = "GB", description = "Free disk required (default: 5 checkpoints of the plan's model).")
@@ -85,7 +88,7 @@ public final class PreflightCommand implements Callable<Integer> {
             Map<String, Map<String, String>> outputs = new LinkedHashMap<>();
             if (from != null) {
                 for (Inventory.Server s : inv.servers()) {
-                    outputs.put(s.host(), readDir(from.resolve(s.host())));
+                    outputs.put(s.host(), Preflight.readRecorded(from.resolve(s.host())));
                 }
             } else {
                 if (local && inv.servers().size() != 1) {
@@ -94,7 +97,7 @@ public final class PreflightCommand implements Callable<Integer> {
                 }
                 SshRunner runner = new SshRunner(ssh, inv.user());
                 for (Inventory.Server s : inv.servers()) {
-                    String script = Preflight.collectScript(s, jobDir, job, ranksOf(p, inv, inv.servers().indexOf(s)));
+                    String script = Preflight.collectScript(s, jobDir, job, Preflight.ranksOf(p, inv, inv.servers().indexOf(s)));
                     Map<String, String> sec = Preflight.sections(local ? SshRunner.captureLocal(script) : runner.capture(s, script));
                     outputs.put(s.host(), sec);
                     if (save != null) {
@@ -105,43 +108,13 @@ public final class PreflightCommand implements Callable<Integer> {
                 }
             }
             long minFree = minFreeGb == null ? -1 : minFreeGb * 1_000_000_000L;
-            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree, job).run(outputs);
+            List<Preflight.Result> results = new Preflight(inv, p, Compatibility.builtIn(), minFree, job)
+                    .recordedIn(from).run(outputs);
             o.print(Preflight.table(results));
             return Preflight.passed(results) ? 0 : 1;
         } catch (LaunchException e) {
             err.println("ascendj preflight: " + e.getMessage());
             return 2;
         }
-    }
-
-    /** The ranks a server holds: the plan's, or every NPU in position order. */
-    static List<Integer> ranksOf(Plan p, Inventory inv, int s) {
-        List<Integer> out = new java.util.ArrayList<>();
-        if (p != null) {
-            p.ranks().stream().filter(r -> r.server() == s).forEach(r -> out.add(r.rank()));
-        } else {
-            for (int d = 0; d < inv.devicesPerServer(); d++) {
-                out.add(s * inv.devicesPerServer() + d);
-            }
-        }
-        return out;
-    }
-
-    /** The recorded files of one server (missing directory: no outputs, reported per check). */
-    static Map<String, String> readDir(Path dir) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path f : ds) {
-                if (Files.isRegularFile(f) && Files.size(f) < (1 << 20)) {
-                    out.put(f.getFileName().toString(), Files.readString(f, StandardCharsets.UTF_8));
-                }
-            }
-        } catch (IOException e) {
-            throw new LaunchException(dir + ": cannot read: " + e.getMessage(), e);
-        }
-        return out;
     }
 }

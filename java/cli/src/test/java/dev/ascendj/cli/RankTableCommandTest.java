@@ -1,6 +1,5 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,21 +10,21 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RanktableCommandTest {
+class RankTableCommandTest {
 
     @TempDir
     Path dir;
 
     @Test
     void writesTheTableFromAnInventory() throws Exception {
-        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
+        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path plan = dir.resolve("plan.json");
-        TestPlans.twoByEight().write(plan);
+        LaunchFixtures.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
-        var r = CommandRun.of(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
+        var r = Cli.run("ranktable", "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("2 servers, 16 ranks"), r.out());
-        assertEquals(Files.readString(TestPlans.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
+        assertEquals(Files.readString(LaunchFixtures.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
     }
 
     @Test
@@ -35,36 +34,36 @@ class RanktableCommandTest {
         for (int d = 0; d < 8; d++) {
             conf.append("address_").append(d).append("=192.168.").append(100 + d % 4).append('.').append(101 + 20 * (d / 4)).append('\n')
                     .append("netmask_").append(d).append("=255.255.255.0\n");
-            TestPlans.write(dir, "node1/hccn_tool_" + d + ".txt",
+            LaunchFixtures.write(dir, "node1/hccn_tool_" + d + ".txt",
                     "ipaddr:192.168." + (100 + d % 4) + "." + (102 + 20 * (d / 4)) + "\nnetmask:255.255.255.0\n");
         }
-        TestPlans.write(dir, "node0/hccn.conf", conf.toString());
+        LaunchFixtures.write(dir, "node0/hccn.conf", conf.toString());
         Path plan = dir.resolve("plan.json");
-        TestPlans.twoByEight().write(plan);
+        LaunchFixtures.twoByEight().write(plan);
         Path out = dir.resolve("t.json");
-        var r = CommandRun.of(new RanktableCommand(), "--hccn", "10.0.0.11=" + dir.resolve("node0/hccn.conf"),
+        var r = Cli.run("ranktable", "--hccn", "10.0.0.11=" + dir.resolve("node0/hccn.conf"),
                 "--hccn", "10.0.0.12=" + dir.resolve("node1"), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(Files.readString(TestPlans.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
+        assertEquals(Files.readString(LaunchFixtures.GOLDEN.resolve("hccl_2s_16p.json")), Files.readString(out));
     }
 
     @Test
     void mergesPerServerTables() throws Exception {
-        Path a = TestPlans.write(dir, "hccl_8p_01234567_10.0.0.12.json", RankTablesTest.single("10.0.0.12", 101));
-        Path b = TestPlans.write(dir, "hccl_8p_01234567_10.0.0.11.json", RankTablesTest.single("10.0.0.11", 102));
+        Path a = LaunchFixtures.write(dir, "hccl_8p_01234567_10.0.0.12.json", LaunchFixtures.singleServerTable("10.0.0.12", 101));
+        Path b = LaunchFixtures.write(dir, "hccl_8p_01234567_10.0.0.11.json", LaunchFixtures.singleServerTable("10.0.0.11", 102));
         Path out = dir.resolve("m.json");
-        var r = CommandRun.of(new RanktableCommand(), "--merge", a.toString(), b.toString(), "-o", out.toString());
+        var r = Cli.run("ranktable", "--merge", a.toString(), b.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(Files.readString(TestPlans.GOLDEN.resolve("merged_2s_16p.json")), Files.readString(out));
+        assertEquals(Files.readString(LaunchFixtures.GOLDEN.resolve("merged_2s_16p.json")), Files.readString(out));
     }
 
     @Test
     void invalidInputExitsWith2AndWritesNothing() {
-        Path inv = TestPlans.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
+        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
         Path plan = dir.resolve("plan.json");
-        TestPlans.twoByEight().write(plan);
+        LaunchFixtures.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
-        var r = CommandRun.of(new RanktableCommand(), "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
+        var r = Cli.run("ranktable", "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("is already used by servers[0].devices[0].ip"), r.err());
         assertFalse(Files.exists(out));

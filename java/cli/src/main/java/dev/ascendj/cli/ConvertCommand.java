@@ -1,5 +1,9 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
+import dev.ascendj.launch.CheckpointConverter;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.MindFormersCheckpoint;
+import dev.ascendj.launch.PlanFiles;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

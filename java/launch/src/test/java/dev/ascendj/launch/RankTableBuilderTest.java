@@ -15,7 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RankTablesTest {
+class RankTableBuilderTest {
 
     @TempDir
     Path dir;
@@ -23,15 +23,15 @@ class RankTablesTest {
     @Test
     void rankTableMatchesGoldenFile() {
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
-        RankTable t = RankTables.build(inv, TestPlans.twoByEight());
-        TestPlans.assertGolden("hccl_2s_16p.json", RankTables.toJson(t));
+        RankTable t = RankTableBuilder.build(inv, TestPlans.twoByEight());
+        TestPlans.assertGolden("hccl_2s_16p.json", RankTableBuilder.toJson(t));
     }
 
     @Test
     void everyRankIdFollowsThePlansRankMap() {
         Plan plan = TestPlans.twoByEight();
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
-        RankTable t = RankTables.build(inv, plan);
+        RankTable t = RankTableBuilder.build(inv, plan);
         Map<String, String> rankByServerDevice = new HashMap<>();
         for (RankTable.Server s : t.serverList()) {
             for (RankTable.Device d : s.device()) {
@@ -51,28 +51,28 @@ class RankTablesTest {
     @Test
     void allValuesAreStringsAndTheTableReadsBack() throws Exception {
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
-        RankTable t = RankTables.build(inv, TestPlans.twoByEight());
+        RankTable t = RankTableBuilder.build(inv, TestPlans.twoByEight());
         Path f = dir.resolve("out/hccl.json");
-        RankTables.write(t, f);
-        assertEquals(t, RankTables.read(f));
+        RankTableBuilder.write(t, f);
+        assertEquals(t, RankTableBuilder.read(f));
         String json = Files.readString(f);
         assertTrue(!json.matches("(?s).*:\\s*\\d.*"), "a bare number in " + json);
         Path bad = TestPlans.write(dir, "bad.json", json.replace("\"server_count\" : \"2\"", "\"server_count\" : 2"));
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.read(bad));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.read(bad));
         assertTrue(e.getMessage().contains("server_count: 2 must be a string"), e.getMessage());
     }
 
     @Test
     void serverCountMustMatchThePlan() {
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(3, 8)));
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 3 servers, but the plan is for 2 (16 devices: dp 4 x tp 1 x pp 4)", e.getMessage());
     }
 
     @Test
     void npuCountMustMatchThePlan() {
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 4)));
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(inv, TestPlans.twoByEight(), "c.yaml"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 4 NPUs per server, but the plan uses 8 per server", e.getMessage());
     }
 
@@ -80,31 +80,31 @@ class RankTablesTest {
     void planMadeFromAnInventoryMustListTheSameHosts() {
         Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         Plan plan = TestPlans.plan(inv.toCluster(), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
-        assertEquals(16, RankTables.build(inv, plan).rankCount());
+        assertEquals(16, RankTableBuilder.build(inv, plan).rankCount());
         Inventory swapped = new Inventory(inv.name(), inv.hardware(), null, List.of(inv.servers().get(1), inv.servers().get(0)));
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.build(swapped, plan, "c.yaml"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(swapped, plan, "c.yaml"));
         assertTrue(e.getMessage().startsWith("c.yaml: servers[0].host is 10.0.0.12, but the plan's server 0 is 10.0.0.11"), e.getMessage());
     }
 
     @Test
     void mergeRenumbersRanksInArgumentOrderLikeMergeHccl() {
-        RankTable a = RankTables.parse(single("10.0.0.12", 101), "a");
-        RankTable b = RankTables.parse(single("10.0.0.11", 102), "b");
-        RankTable m = RankTables.merge(List.of(a, b));
+        RankTable a = RankTableBuilder.parse(single("10.0.0.12", 101), "a");
+        RankTable b = RankTableBuilder.parse(single("10.0.0.11", 102), "b");
+        RankTable m = RankTableBuilder.merge(List.of(a, b));
         assertEquals("2", m.serverCount());
         assertEquals("10.0.0.12", m.serverList().get(0).serverId());
         assertEquals("0", m.serverList().get(0).device().get(0).rankId());
         assertEquals("8", m.serverList().get(1).device().get(0).rankId());
         assertEquals("15", m.serverList().get(1).device().get(7).rankId());
-        assertEquals("hccl_2s_16p.json", RankTables.mergedFileName(m));
-        TestPlans.assertGolden("merged_2s_16p.json", RankTables.toJson(m));
+        assertEquals("hccl_2s_16p.json", RankTableBuilder.mergedFileName(m));
+        TestPlans.assertGolden("merged_2s_16p.json", RankTableBuilder.toJson(m));
     }
 
     @Test
     void mergeRefusesDuplicateDeviceIps() {
-        RankTable a = RankTables.parse(single("10.0.0.11", 101), "a");
-        RankTable b = RankTables.parse(single("10.0.0.12", 101), "b");
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.merge(List.of(a, b)));
+        RankTable a = RankTableBuilder.parse(single("10.0.0.11", 101), "a");
+        RankTable b = RankTableBuilder.parse(single("10.0.0.12", 101), "b");
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.merge(List.of(a, b)));
         assertTrue(e.getMessage().contains("server_list[1].device[0].device_ip: 192.168.100.101 is already server_list[0].device[0]"),
                 e.getMessage());
     }
@@ -120,7 +120,7 @@ class RankTablesTest {
     }
 
     private static void assertMessage(String json, String expected) {
-        LaunchException e = assertThrows(LaunchException.class, () -> RankTables.parse(json, "t.json"));
+        LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.parse(json, "t.json"));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
 

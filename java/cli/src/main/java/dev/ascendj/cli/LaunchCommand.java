@@ -1,6 +1,15 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
 import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.launch.Compatibility;
+import dev.ascendj.launch.Inventory;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.LaunchScripts;
+import dev.ascendj.launch.MindFormersCheck;
+import dev.ascendj.launch.MindFormersConfig;
+import dev.ascendj.launch.NativeScripts;
+import dev.ascendj.launch.PlanFiles;
+import dev.ascendj.launch.SshRunner;
 import dev.ascendj.plan.Plan;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -127,15 +136,7 @@ public final class LaunchCommand implements Callable<Integer> {
             };
             Inventory inv = Inventory.read(inventory);
             Plan p = PlanFiles.read(plan);
-            String yaml;
-            try {
-                if (!Files.isRegularFile(config) || Files.size(config) > MindFormersConfig.MAX_BYTES) {
-                    throw new LaunchException(config + ": no such file (or too large for a config)");
-                }
-                yaml = Files.readString(config, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new LaunchException(config + ": cannot read: " + e.getMessage(), e);
-            }
+            String yaml = LaunchScripts.readConfig(config);
             var findings = MindFormersCheck.check(MindFormersConfig.parse(yaml, config.toString()), inv.toCluster(), p);
             findings.forEach(f -> err.println(config + ": " + f));
             if (!MindFormersCheck.ok(findings)) {

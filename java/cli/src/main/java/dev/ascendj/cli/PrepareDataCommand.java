@@ -1,6 +1,9 @@
-package dev.ascendj.launch;
+package dev.ascendj.cli;
 
 import dev.ascendj.core.io.AtomicFiles;
+import dev.ascendj.launch.DataPrep;
+import dev.ascendj.launch.LaunchException;
+import dev.ascendj.launch.PlanFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
