@@ -1,6 +1,5 @@
 package dev.ascendj.cli;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +10,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
+import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.train.report.TrainLog;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,6 +1,5 @@
 package dev.ascendj.cli;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,6 +12,7 @@ import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
+import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.train.report.TrainLog;
 import java.io.IOException;
 import java.io.PrintWriter;

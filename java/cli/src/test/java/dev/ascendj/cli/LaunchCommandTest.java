@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ascendj.launch.MindFormersConfig;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
+import dev.ascendj.testkit.TestPlans;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +39,11 @@ class LaunchCommandTest {
 
     @Test
     void launchCommandDryRunAndRun() throws IOException {
-        Plan plan = LaunchFixtures.twoByEight();
+        Plan plan = TestPlans.twoByEight();
         Path planFile = dir.resolve("plan.json");
         plan.write(planFile);
-        Path cfg = LaunchFixtures.write(dir, "run.yaml", config(plan));
-        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
+        Path cfg = TestFiles.write(dir, "run.yaml", config(plan));
+        Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path out = dir.resolve("scripts");
         var r = Cli.run("launch", "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", out.toString(), "--ssh", fakeSsh().toString());
@@ -57,16 +59,16 @@ class LaunchCommandTest {
 
     @Test
     void hostileInventoryIsRejectedBeforeAnythingRuns() throws IOException {
-        Plan plan = LaunchFixtures.twoByEight();
+        Plan plan = TestPlans.twoByEight();
         Path planFile = dir.resolve("plan.json");
         plan.write(planFile);
-        Path cfg = LaunchFixtures.write(dir, "run.yaml", config(plan));
+        Path cfg = TestFiles.write(dir, "run.yaml", config(plan));
         Path marker = dir.resolve("ran");
         Path ssh = dir.resolve("marking-ssh");
         Files.writeString(ssh, "#!/bin/sh\ntouch '" + marker + "'\n");
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
         for (String host : List.of("10.0.0.12;touch /tmp/x", "$(reboot)", "-oProxyCommand=sh", "10.0.0.300")) {
-            Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("10.0.0.12", host.replace("\"", "")));
+            Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("10.0.0.12", host.replace("\"", "")));
             var r = Cli.run("launch", "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                     cfg.toString(), "--out", dir.resolve("s").toString(), "--ssh", ssh.toString());
             assertEquals(2, r.code(), host + ": " + r.out() + r.err());
@@ -78,11 +80,11 @@ class LaunchCommandTest {
 
     @Test
     void aConfigThatFailsTheChecksIsNotLaunched() throws IOException {
-        Plan plan = LaunchFixtures.twoByEight();
+        Plan plan = TestPlans.twoByEight();
         Path planFile = dir.resolve("plan.json");
         plan.write(planFile);
-        Path cfg = LaunchFixtures.write(dir, "run.yaml", config(plan).replace("data_parallel: 4", "data_parallel: 2"));
-        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
+        Path cfg = TestFiles.write(dir, "run.yaml", config(plan).replace("data_parallel: 4", "data_parallel: 2"));
+        Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         var r = Cli.run("launch", "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
                 cfg.toString(), "--dry-run", "--out", dir.resolve("s").toString());
         assertEquals(2, r.code());

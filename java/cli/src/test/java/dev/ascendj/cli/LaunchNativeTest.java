@@ -1,10 +1,10 @@
 package dev.ascendj.cli;
 
-import dev.ascendj.testkit.CommandRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.train.report.TrainLog;
 import java.net.ServerSocket;
 import java.nio.file.Files;

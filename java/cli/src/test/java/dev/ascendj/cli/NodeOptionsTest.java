@@ -10,10 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /** Where a node finds its place: options, AscendJ variables, and the HCCL rank table. */
 class NodeOptionsTest {

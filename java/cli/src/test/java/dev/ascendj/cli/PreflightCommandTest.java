@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class PreflightCommandTest {
     static final Path SAMPLES = LabCluster.preflightRecordings("healthy").getParent();
 
     private Path inv() {
-        return LaunchFixtures.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
+        return TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
     }
 
 
@@ -50,7 +51,7 @@ class PreflightCommandTest {
     /** On a machine without Ascend tools the live checks fail cleanly, one line each, with fixes. */
     @Test
     void localRunWithoutAscendToolsFailsCleanly() {
-        Path one = LaunchFixtures.write(dir, "one.yaml", LabCluster.inventoryYaml(1, 1));
+        Path one = TestFiles.write(dir, "one.yaml", LabCluster.inventoryYaml(1, 1));
         var r = Cli.run("preflight", "--inventory", one.toString(), "--local", "--job-dir", dir.resolve("job").toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("npu-smi") && r.out().contains("FAIL"), r.out());

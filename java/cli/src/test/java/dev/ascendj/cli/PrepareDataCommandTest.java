@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.testkit.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class PrepareDataCommandTest {
 
     @Test
     void commandWritesConversationsAndThePreprocessScript() throws Exception {
-        Path jsonl = LaunchFixtures.write(dir, "d.jsonl", "{\"instruction\": \"x\", \"output\": \"y\"}\n");
+        Path jsonl = TestFiles.write(dir, "d.jsonl", "{\"instruction\": \"x\", \"output\": \"y\"}\n");
         Path plan = LaunchFixtures.CANONICAL.resolve("llama2_7b_pi8k_4x8_910a.plan.json");
         var r = Cli.run("prepare-data", "--jsonl", jsonl.toString(), "--plan", plan.toString(), "--tokenizer",
                 "/models/it's/tokenizer.model", "--out", dir.resolve("data").toString());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
+import dev.ascendj.testkit.TestPlans;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,9 +19,9 @@ class RankTableCommandTest {
 
     @Test
     void writesTheTableFromAnInventory() throws Exception {
-        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
+        Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path plan = dir.resolve("plan.json");
-        LaunchFixtures.twoByEight().write(plan);
+        TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
         var r = Cli.run("ranktable", "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -34,12 +36,12 @@ class RankTableCommandTest {
         for (int d = 0; d < 8; d++) {
             conf.append("address_").append(d).append("=192.168.").append(100 + d % 4).append('.').append(101 + 20 * (d / 4)).append('\n')
                     .append("netmask_").append(d).append("=255.255.255.0\n");
-            LaunchFixtures.write(dir, "node1/hccn_tool_" + d + ".txt",
+            TestFiles.write(dir, "node1/hccn_tool_" + d + ".txt",
                     "ipaddr:192.168." + (100 + d % 4) + "." + (102 + 20 * (d / 4)) + "\nnetmask:255.255.255.0\n");
         }
-        LaunchFixtures.write(dir, "node0/hccn.conf", conf.toString());
+        TestFiles.write(dir, "node0/hccn.conf", conf.toString());
         Path plan = dir.resolve("plan.json");
-        LaunchFixtures.twoByEight().write(plan);
+        TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("t.json");
         var r = Cli.run("ranktable", "--hccn", "10.0.0.11=" + dir.resolve("node0/hccn.conf"),
                 "--hccn", "10.0.0.12=" + dir.resolve("node1"), "--plan", plan.toString(), "-o", out.toString());
@@ -49,8 +51,8 @@ class RankTableCommandTest {
 
     @Test
     void mergesPerServerTables() throws Exception {
-        Path a = LaunchFixtures.write(dir, "hccl_8p_01234567_10.0.0.12.json", LaunchFixtures.singleServerTable("10.0.0.12", 101));
-        Path b = LaunchFixtures.write(dir, "hccl_8p_01234567_10.0.0.11.json", LaunchFixtures.singleServerTable("10.0.0.11", 102));
+        Path a = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.12.json", LaunchFixtures.singleServerTable("10.0.0.12", 101));
+        Path b = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.11.json", LaunchFixtures.singleServerTable("10.0.0.11", 102));
         Path out = dir.resolve("m.json");
         var r = Cli.run("ranktable", "--merge", a.toString(), b.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -59,9 +61,9 @@ class RankTableCommandTest {
 
     @Test
     void invalidInputExitsWith2AndWritesNothing() {
-        Path inv = LaunchFixtures.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
+        Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8).replace("192.168.100.102", "192.168.100.101"));
         Path plan = dir.resolve("plan.json");
-        LaunchFixtures.twoByEight().write(plan);
+        TestPlans.twoByEight().write(plan);
         Path out = dir.resolve("hccl.json");
         var r = Cli.run("ranktable", "--inventory", inv.toString(), "--plan", plan.toString(), "-o", out.toString());
         assertEquals(2, r.code());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ascendj.testkit.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class DataPrepTest {
 
     @Test
     void convertsToAlpacaConversations() throws Exception {
-        Path jsonl = TestPlans.write(dir, "d.jsonl", "{\"instruction\": \"Add the numbers.\", \"input\": \"2, 3\", \"output\": \"5\"}\n\n"
+        Path jsonl = TestFiles.write(dir, "d.jsonl", "{\"instruction\": \"Add the numbers.\", \"input\": \"2, 3\", \"output\": \"5\"}\n\n"
                 + "{\"instruction\": \"Say hi \\\"nicely\\\".\", \"output\": \"Hi \\u00e9!\", \"task\": \"greet\"}\n");
         Path out = dir.resolve("o/conv.json");
         assertEquals(2, DataPrep.convert(jsonl, out));
@@ -38,7 +39,7 @@ class DataPrepTest {
 
     @Test
     void badLinesAreNamedAndNothingIsWritten() {
-        Path jsonl = TestPlans.write(dir, "d.jsonl", "{\"instruction\": \"x\", \"output\": \"y\"}\n{\"instruction\": \"x\"}\n");
+        Path jsonl = TestFiles.write(dir, "d.jsonl", "{\"instruction\": \"x\", \"output\": \"y\"}\n{\"instruction\": \"x\"}\n");
         LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
                 () -> DataPrep.convert(jsonl, dir.resolve("conv.json")));
         assertTrue(e.getMessage().contains("2") && e.getMessage().contains("output"), e.getMessage());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +21,7 @@ class InventoryTest {
     Path dir;
 
     private LaunchException fails(String yaml) {
-        Path p = TestPlans.write(dir, "inv.yaml", yaml);
+        Path p = TestFiles.write(dir, "inv.yaml", yaml);
         return assertThrows(LaunchException.class, () -> Inventory.read(p));
     }
 
@@ -28,7 +29,7 @@ class InventoryTest {
 
     @Test
     void readsTheIssuesShapeAndIgnoresExtraFields() {
-        Path p = TestPlans.write(dir, "inv.yaml", "servers:\n  - host: 10.0.0.11\n    hardware: ascend-910a\n    rack: B3\n"
+        Path p = TestFiles.write(dir, "inv.yaml", "servers:\n  - host: 10.0.0.11\n    hardware: ascend-910a\n    rack: B3\n"
                 + "    devices:\n      - {id: 0, ip: 192.168.100.101}\n");
         Inventory inv = Inventory.read(p);
         assertEquals("ascend-910a", inv.hardware());
@@ -38,7 +39,7 @@ class InventoryTest {
 
     @Test
     void thePlannerReadsTheSameFileWithTheSameRulesIncludingSshFields() {
-        Path p = TestPlans.write(dir, "inv.yaml", "name: lab\nhardware: ascend-910a\nuser: hpc\nservers:\n  - host: 10.0.0.11\n"
+        Path p = TestFiles.write(dir, "inv.yaml", "name: lab\nhardware: ascend-910a\nuser: hpc\nservers:\n  - host: 10.0.0.11\n"
                 + "    sshPort: 2222\n    rack: B3\n    devices:\n      - {id: 1, ip: 192.168.101.101}\n      - {id: 0, ip: 192.168.100.101}\n");
         dev.ascendj.plan.ClusterSpec planned = dev.ascendj.plan.ClusterSpec.parse(p.toString());
         Inventory inv = Inventory.read(p);
@@ -83,8 +84,8 @@ class InventoryTest {
         e = fails(ONE + "      - {id: 0, ip: 192.168.100.101}\n      - {id: 1, ip: 192.168.101.101}\n      - {id: 2, ip: 192.168.102.101}\n");
         assertTrue(e.getMessage().contains("servers[0].devices: 3 devices on 10.0.0.11; an ascend-910a server takes part with 8 devices or with 1, 2, ... 4 of one group of 4"), e.getMessage());
         // The upper group alone is fine, and the 910B has no such restriction.
-        Inventory.read(TestPlans.write(dir, "ok.yaml", ONE + "      - {id: 4, ip: 192.168.100.101}\n      - {id: 5, ip: 192.168.101.101}\n"));
-        Inventory.read(TestPlans.write(dir, "b.yaml", ONE.replace("910a", "910b")
+        Inventory.read(TestFiles.write(dir, "ok.yaml", ONE + "      - {id: 4, ip: 192.168.100.101}\n      - {id: 5, ip: 192.168.101.101}\n"));
+        Inventory.read(TestFiles.write(dir, "b.yaml", ONE.replace("910a", "910b")
                 + "      - {id: 2, ip: 192.168.100.101}\n      - {id: 5, ip: 192.168.101.101}\n"));
     }
 

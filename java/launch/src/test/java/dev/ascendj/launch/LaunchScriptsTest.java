@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
+import dev.ascendj.testkit.TestPlans;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,7 +33,7 @@ class LaunchScriptsTest {
     Path dir;
 
     private Inventory inventory(int servers) {
-        return Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(servers, 8)));
+        return Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(servers, 8)));
     }
 
     private static String config(Plan plan) {
@@ -42,11 +44,11 @@ class LaunchScriptsTest {
 
     /** A 2x8 910B job, the hardware whose MindFormers releases have msrun. */
     private Inventory inventory910b() {
-        return Inventory.read(TestPlans.write(dir, "b.yaml", LabCluster.inventoryYaml(2, 8).replace("ascend-910a", "ascend-910b")));
+        return Inventory.read(TestFiles.write(dir, "b.yaml", LabCluster.inventoryYaml(2, 8).replace("ascend-910a", "ascend-910b")));
     }
 
     private static Plan plan910b() {
-        return TestPlans.plan(dev.ascendj.plan.ClusterSpec.parse("2x8-910b"), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
+        return TestPlans.fixed(dev.ascendj.plan.ClusterSpec.parse("2x8-910b"), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
     }
 
     private static Compatibility.Stack mf(String version, String hw) {
@@ -58,10 +60,10 @@ class LaunchScriptsTest {
         Plan plan = TestPlans.twoByEight();
         Map<String, String> rt = LaunchScripts.generate(inventory(2), plan, config(plan), LaunchScripts.Launcher.RANKTABLE, OPTS);
         assertEquals(List.of("node0_10.0.0.11.sh", "node1_10.0.0.12.sh", "stop.sh"), List.copyOf(rt.keySet()));
-        TestPlans.assertGolden("ranktable_node1_10.0.0.12.sh", rt.get("node1_10.0.0.12.sh"));
+        GoldenFiles.assertGolden("ranktable_node1_10.0.0.12.sh", rt.get("node1_10.0.0.12.sh"));
         Plan b = plan910b();
         Map<String, String> ms = LaunchScripts.generate(inventory910b(), b, config(b), LaunchScripts.Launcher.MSRUN, mf("1.3", "ascend-910b"), OPTS);
-        TestPlans.assertGolden("msrun_node1_10.0.0.12.sh", ms.get("node1_10.0.0.12.sh"));
+        GoldenFiles.assertGolden("msrun_node1_10.0.0.12.sh", ms.get("node1_10.0.0.12.sh"));
     }
 
     @Test
@@ -75,7 +77,7 @@ class LaunchScriptsTest {
         int k = 0;
         for (Map<String, String> scripts : all) {
             for (Map.Entry<String, String> e : scripts.entrySet()) {
-                Path f = TestPlans.write(dir, (k) + "/" + e.getKey(), e.getValue());
+                Path f = TestFiles.write(dir, (k) + "/" + e.getKey(), e.getValue());
                 Process p = new ProcessBuilder("bash", "-n", f.toString()).redirectErrorStream(true).start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertEquals(0, p.waitFor(), e.getKey() + ": " + out);
@@ -163,8 +165,8 @@ class LaunchScriptsTest {
 
     @Test
     void whenOneRankDiesTheServerStopsTheOthersAndTheirChildren() throws Exception {
-        Plan plan = TestPlans.plan(dev.ascendj.plan.ClusterSpec.parse("2x2-910a"), 4, 1, 1, 1, 1, dev.ascendj.plan.Recompute.NONE);
-        Inventory inv = Inventory.read(TestPlans.write(dir, "two.yaml", LabCluster.inventoryYaml(2, 2).replace("name: lab", "name: lab\nuser: hpc")));
+        Plan plan = TestPlans.fixed(dev.ascendj.plan.ClusterSpec.parse("2x2-910a"), 4, 1, 1, 1, 1, dev.ascendj.plan.Recompute.NONE);
+        Inventory inv = Inventory.read(TestFiles.write(dir, "two.yaml", LabCluster.inventoryYaml(2, 2).replace("name: lab", "name: lab\nuser: hpc")));
         // A stand-in for ssh on the server's PATH: records how the peer was called and what it was sent.
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Files.writeString(bin.resolve("ssh"), "#!/bin/bash\necho \"$*\" > '" + dir.resolve("peer-args") + "'\ncat > '"
@@ -179,7 +181,7 @@ class LaunchScriptsTest {
         LaunchScripts.Options o = new LaunchScripts.Options(job.toString(), dir.resolve("mf").toString(), dir.resolve("no-cann.sh").toString(),
                 python.toString(), 8118, 600, 600, 1800);
         String script = LaunchScripts.generate(inv, plan, "seed: 0\n", LaunchScripts.Launcher.RANKTABLE, o).get("node0_10.0.0.11.sh");
-        Path f = TestPlans.write(dir, "node0.sh", script);
+        Path f = TestFiles.write(dir, "node0.sh", script);
         ProcessBuilder pb = new ProcessBuilder("bash", f.toString()).redirectErrorStream(true);
         pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
         Process p = pb.start();
@@ -244,7 +246,7 @@ class LaunchScriptsTest {
 
     @Test
     void sshCommandIsAnArgumentArrayWithBatchMode() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "u.yaml", "user: hpc\nhardware: ascend-910a\nservers:\n"
+        Inventory inv = Inventory.read(TestFiles.write(dir, "u.yaml", "user: hpc\nhardware: ascend-910a\nservers:\n"
                 + "  - host: node-1.lab\n    sshPort: 2222\n    devices: [{id: 0, ip: 192.168.100.101}]\n"));
         assertEquals(List.of("ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=30", "-p", "2222",
                 "-l", "hpc", "--", "node-1.lab", "bash -s"), new SshRunner("ssh", inv.user()).command(inv.servers().get(0)));

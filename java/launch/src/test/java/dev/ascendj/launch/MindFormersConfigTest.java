@@ -19,7 +19,7 @@ import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
 import dev.ascendj.plan.Recompute;
-import dev.ascendj.testkit.CommandRun;
+import dev.ascendj.testkit.TestPlans;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -65,7 +65,7 @@ class MindFormersConfigTest {
         assertEquals(true, shared.get("auto_trans_ckpt"));
         assertEquals("/shared/job1/output", shared.get("output_dir"));
         // On one server (8 devices) MindFormers 1.0 does not ask for a shared disk.
-        Plan eight = TestPlans.plan(ClusterSpec.parse("1x8-910a"), 8, 1, 1, 1, 1, dev.ascendj.plan.Recompute.FULL);
+        Plan eight = TestPlans.fixed(ClusterSpec.parse("1x8-910a"), 8, 1, 1, 1, 1, dev.ascendj.plan.Recompute.FULL);
         assertEquals(true, MindFormersConfig.tree(eight, notShared).get("auto_trans_ckpt"));
     }
 
@@ -102,7 +102,7 @@ class MindFormersConfigTest {
             String yaml = MindFormersConfig.generate(plan, canonicalOptions());
             assertTrue(MindFormersCheck.ok(MindFormersCheck.check(MindFormersConfig.parse(yaml, "x"), null, plan)));
             Path yamlFile = CANONICAL.resolve(planFile.getFileName().toString().replace(".plan.json", ".yaml"));
-            if (TestPlans.UPDATE) {
+            if (GoldenFiles.UPDATE) {
                 AtomicFiles.write(yamlFile, yaml);
             } else if (!Files.exists(yamlFile) || !Files.readString(yamlFile, StandardCharsets.UTF_8).equals(yaml)) {
                 stale.add(yamlFile.getFileName().toString());
@@ -254,7 +254,7 @@ class MindFormersConfigTest {
 
     @Test
     void refusesWhatMindFormersCannotRun() {
-        Plan cpu = TestPlans.plan(ClusterSpec.parse("1x2-cpu"), 2, 1, 1, 1, 1, Recompute.NONE);
+        Plan cpu = TestPlans.fixed(ClusterSpec.parse("1x2-cpu"), 2, 1, 1, 1, 1, Recompute.NONE);
         LaunchException e = assertThrows(LaunchException.class,
                 () -> MindFormersConfig.generate(cpu, new MindFormersConfig.Options("llama2-7b", "/d")));
         assertTrue(e.getMessage().contains("is not an Ascend NPU"), e.getMessage());

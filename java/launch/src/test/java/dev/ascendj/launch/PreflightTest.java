@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.plan.Plan;
-import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
+import dev.ascendj.testkit.TestPlans;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,7 +74,7 @@ class PreflightTest {
     void collectScriptIsValidBashAndItsSectionsParse() throws Exception {
         Inventory inv = Inventory.read(inv());
         String script = Preflight.collectScript(inv.servers().get(0), "/data/it's here");
-        Path f = TestPlans.write(dir, "collect.sh", script);
+        Path f = TestFiles.write(dir, "collect.sh", script);
         assertEquals(0, new ProcessBuilder("bash", "-n", f.toString()).start().waitFor());
         assertTrue(script.contains("hccn_tool -i 7 -ip -g"));
         Map<String, String> s = Preflight.sections("==> a.txt\nline 1\nline 2\n==> date.txt\n123.5\n");
@@ -140,6 +141,6 @@ class PreflightTest {
     }
 
     private Path inv() {
-        return TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
+        return TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
     }
 }

@@ -17,6 +17,7 @@ import dev.ascendj.plan.PlanRequest;
 import dev.ascendj.plan.Planner;
 import dev.ascendj.plan.SearchResult;
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +44,7 @@ class RankNumberingTest {
         java.util.Set<String> maps = new java.util.HashSet<>();
         for (String cluster : List.of("4x8-910a", "2x4-910a", "4x2-910a", "4x8-910b")) {
             ClusterSpec c = ClusterSpec.parse(cluster);
-            Inventory inv = Inventory.read(TestPlans.write(dir, cluster + ".yaml", LabCluster.inventoryYaml(c.serverCount(), c.devicesPerServer())
+            Inventory inv = Inventory.read(TestFiles.write(dir, cluster + ".yaml", LabCluster.inventoryYaml(c.serverCount(), c.devicesPerServer())
                     .replace("ascend-910a", c.hardware())));
             for (Method m : List.of(Method.LORA, Method.FULL)) {
                 for (long seqs : List.of(256L)) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
 import dev.ascendj.testkit.LabCluster;
+import dev.ascendj.testkit.TestFiles;
+import dev.ascendj.testkit.TestPlans;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -22,15 +24,15 @@ class RankTableBuilderTest {
 
     @Test
     void rankTableMatchesGoldenFile() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTableBuilder.build(inv, TestPlans.twoByEight());
-        TestPlans.assertGolden("hccl_2s_16p.json", RankTableBuilder.toJson(t));
+        GoldenFiles.assertGolden("hccl_2s_16p.json", RankTableBuilder.toJson(t));
     }
 
     @Test
     void everyRankIdFollowsThePlansRankMap() {
         Plan plan = TestPlans.twoByEight();
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTableBuilder.build(inv, plan);
         Map<String, String> rankByServerDevice = new HashMap<>();
         for (RankTable.Server s : t.serverList()) {
@@ -50,36 +52,36 @@ class RankTableBuilderTest {
 
     @Test
     void allValuesAreStringsAndTheTableReadsBack() throws Exception {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
         RankTable t = RankTableBuilder.build(inv, TestPlans.twoByEight());
         Path f = dir.resolve("out/hccl.json");
         RankTableBuilder.write(t, f);
         assertEquals(t, RankTableBuilder.read(f));
         String json = Files.readString(f);
         assertTrue(!json.matches("(?s).*:\\s*\\d.*"), "a bare number in " + json);
-        Path bad = TestPlans.write(dir, "bad.json", json.replace("\"server_count\" : \"2\"", "\"server_count\" : 2"));
+        Path bad = TestFiles.write(dir, "bad.json", json.replace("\"server_count\" : \"2\"", "\"server_count\" : 2"));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.read(bad));
         assertTrue(e.getMessage().contains("server_count: 2 must be a string"), e.getMessage());
     }
 
     @Test
     void serverCountMustMatchThePlan() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(3, 8)));
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(3, 8)));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 3 servers, but the plan is for 2 (16 devices: dp 4 x tp 1 x pp 4)", e.getMessage());
     }
 
     @Test
     void npuCountMustMatchThePlan() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 4)));
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 4)));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(inv, TestPlans.twoByEight(), "c.yaml"));
         assertEquals("c.yaml: 4 NPUs per server, but the plan uses 8 per server", e.getMessage());
     }
 
     @Test
     void planMadeFromAnInventoryMustListTheSameHosts() {
-        Inventory inv = Inventory.read(TestPlans.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
-        Plan plan = TestPlans.plan(inv.toCluster(), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
+        Inventory inv = Inventory.read(TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8)));
+        Plan plan = TestPlans.fixed(inv.toCluster(), 4, 1, 4, 1, 16, dev.ascendj.plan.Recompute.SELECTIVE);
         assertEquals(16, RankTableBuilder.build(inv, plan).rankCount());
         Inventory swapped = new Inventory(inv.name(), inv.hardware(), null, List.of(inv.servers().get(1), inv.servers().get(0)));
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.build(swapped, plan, "c.yaml"));
@@ -97,7 +99,7 @@ class RankTableBuilderTest {
         assertEquals("8", m.serverList().get(1).device().get(0).rankId());
         assertEquals("15", m.serverList().get(1).device().get(7).rankId());
         assertEquals("hccl_2s_16p.json", RankTableBuilder.mergedFileName(m));
-        TestPlans.assertGolden("merged_2s_16p.json", RankTableBuilder.toJson(m));
+        GoldenFiles.assertGolden("merged_2s_16p.json", RankTableBuilder.toJson(m));
     }
 
     @Test
