@@ -18,15 +18,4 @@ final class LaunchFixtures {
 
     /** The canonical MindFormers configs and their plans. */
     static final Path CANONICAL = ROOT.resolve("mindformer-configs");
-
-    /** A rank table of one server of 8 NPUs, as the per-server tables {@code ranktable --merge} takes. */
-    static String singleServerTable(String server, int ipLast) {
-        StringBuilder sb = new StringBuilder("{\"version\": \"1.0\", \"server_count\": \"1\", \"server_list\": [{\"server_id\": \"")
-                .append(server).append("\", \"device\": [");
-        for (int d = 0; d < 8; d++) {
-            sb.append(d == 0 ? "" : ", ").append("{\"device_id\": \"").append(d).append("\", \"device_ip\": \"192.168.")
-                    .append(100 + d % 4).append('.').append(ipLast + (d / 4) * 100).append("\", \"rank_id\": \"").append(d).append("\"}");
-        }
-        return sb.append("], \"host_nic_ip\": \"reserve\"}], \"status\": \"completed\"}").toString();
-    }
 }

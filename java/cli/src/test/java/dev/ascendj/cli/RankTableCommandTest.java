@@ -51,8 +51,8 @@ class RankTableCommandTest {
 
     @Test
     void mergesPerServerTables() throws Exception {
-        Path a = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.12.json", LaunchFixtures.singleServerTable("10.0.0.12", 101));
-        Path b = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.11.json", LaunchFixtures.singleServerTable("10.0.0.11", 102));
+        Path a = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.12.json", LabCluster.singleServerTable("10.0.0.12", 101));
+        Path b = TestFiles.write(dir, "hccl_8p_01234567_10.0.0.11.json", LabCluster.singleServerTable("10.0.0.11", 102));
         Path out = dir.resolve("m.json");
         var r = Cli.run("ranktable", "--merge", a.toString(), b.toString(), "-o", out.toString());
         assertEquals(0, r.code(), r.err());

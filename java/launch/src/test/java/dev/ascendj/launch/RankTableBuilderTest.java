@@ -90,8 +90,8 @@ class RankTableBuilderTest {
 
     @Test
     void mergeRenumbersRanksInArgumentOrderLikeMergeHccl() {
-        RankTable a = RankTableBuilder.parse(single("10.0.0.12", 101), "a");
-        RankTable b = RankTableBuilder.parse(single("10.0.0.11", 102), "b");
+        RankTable a = RankTableBuilder.parse(LabCluster.singleServerTable("10.0.0.12", 101), "a");
+        RankTable b = RankTableBuilder.parse(LabCluster.singleServerTable("10.0.0.11", 102), "b");
         RankTable m = RankTableBuilder.merge(List.of(a, b));
         assertEquals("2", m.serverCount());
         assertEquals("10.0.0.12", m.serverList().get(0).serverId());
@@ -104,8 +104,8 @@ class RankTableBuilderTest {
 
     @Test
     void mergeRefusesDuplicateDeviceIps() {
-        RankTable a = RankTableBuilder.parse(single("10.0.0.11", 101), "a");
-        RankTable b = RankTableBuilder.parse(single("10.0.0.12", 101), "b");
+        RankTable a = RankTableBuilder.parse(LabCluster.singleServerTable("10.0.0.11", 101), "a");
+        RankTable b = RankTableBuilder.parse(LabCluster.singleServerTable("10.0.0.12", 101), "b");
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.merge(List.of(a, b)));
         assertTrue(e.getMessage().contains("server_list[1].device[0].device_ip: 192.168.100.101 is already server_list[0].device[0]"),
                 e.getMessage());
@@ -113,7 +113,7 @@ class RankTableBuilderTest {
 
     @Test
     void tableChecksNameTheField() {
-        String ok = single("10.0.0.11", 101);
+        String ok = LabCluster.singleServerTable("10.0.0.11", 101);
         assertMessage(ok.replace("\"completed\"", "\"initializing\""), "status: 'initializing'; HCCL needs \"completed\"");
         assertMessage(ok.replace("\"device_id\": \"7\"", "\"device_id\": \"9\""), "device_id: 9 is outside 0-7");
         assertMessage(ok.replace("\"rank_id\": \"7\"", "\"rank_id\": \"6\""), "rank_id: rank 6 appears twice");
@@ -124,16 +124,5 @@ class RankTableBuilderTest {
     private static void assertMessage(String json, String expected) {
         LaunchException e = assertThrows(LaunchException.class, () -> RankTableBuilder.parse(json, "t.json"));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
-    }
-
-    /** A single-server table as hccl_tools.py writes it. */
-    static String single(String server, int ipLast) {
-        StringBuilder sb = new StringBuilder("{\"version\": \"1.0\", \"server_count\": \"1\", \"server_list\": [{\"server_id\": \"")
-                .append(server).append("\", \"device\": [");
-        for (int d = 0; d < 8; d++) {
-            sb.append(d == 0 ? "" : ", ").append("{\"device_id\": \"").append(d).append("\", \"device_ip\": \"192.168.")
-                    .append(100 + d % 4).append('.').append(ipLast + (d / 4) * 100).append("\", \"rank_id\": \"").append(d).append("\"}");
-        }
-        return sb.append("], \"host_nic_ip\": \"reserve\"}], \"status\": \"completed\"}").toString();
     }
 }

@@ -46,4 +46,20 @@ public final class LabCluster {
     public static Path preflightRecordings(String state) {
         return Examples.root().resolve("java/test-kit/src/main/resources/dev/ascendj/testkit/preflight").resolve(state);
     }
+
+    /**
+     * A single-server HCCL rank table of 8 NPUs as {@code hccl_tools.py} writes it (string fields,
+     * NIC addresses {@code 192.168.(100 + d % 4).(ipLast + 100 * (d / 4))}), as the per-server
+     * tables {@code ranktable --merge} takes.
+     */
+    public static String singleServerTable(String server, int ipLast) {
+        StringBuilder sb = new StringBuilder("{\"version\": \"1.0\", \"server_count\": \"1\", \"server_list\": [{\"server_id\": \"")
+                .append(server).append("\", \"device\": [");
+        for (int d = 0; d < 8; d++) {
+            sb.append(d == 0 ? "" : ", ").append("{\"device_id\": \"").append(d).append("\", \"device_ip\": \"192.168.")
+                    .append(100 + d % 4).append('.').append(ipLast + (d / 4) * 100).append("\", \"rank_id\": \"").append(d)
+                    .append("\"}");
+        }
+        return sb.append("], \"host_nic_ip\": \"reserve\"}], \"status\": \"completed\"}").toString();
+    }
 }
