@@ -348,7 +348,7 @@ final class FinetuneCommand implements Callable<Integer> {
             InstructionLoader loader = new InstructionLoader(records, tok, template, seqLen,
                     pack ? InstructionLoader.Mode.PACKED : InstructionLoader.Mode.PADDED, seed);
             TrainOptions opts = trainOptions(c, loader, job.layout());
-            describe(o, c, m, records, opts);
+            describe(o, c, m, records, opts, job.layout());
             List<InstructionRecord> samples = c.place().node() == 0 ? records.subList(0, Math.min(preview, records.size()))
                     : List.of();
             if (!resuming) {
@@ -375,8 +375,12 @@ final class FinetuneCommand implements Callable<Integer> {
                 .checkpointEvery(checkpointEvery).recompute(recompute).build();
     }
 
-    /** The model, its NF4 base and position interpolation if any, and the data and steps. */
-    private void describe(PrintWriter o, Checked c, LlamaModel m, List<InstructionRecord> records, TrainOptions opts) {
+    /**
+     * The model, its NF4 base and position interpolation if any, and the data and steps (on a plan,
+     * a step is the plan's global batch, whatever {@code --batch} says).
+     */
+    private void describe(PrintWriter o, Checked c, LlamaModel m, List<InstructionRecord> records, TrainOptions opts,
+                          Layout layout) {
         long trainable = m.trainableParameters().stream().mapToLong(x -> x.numel()).sum();
         long total = m.parameters().values().stream().mapToLong(x -> x.numel()).sum();
         o.printf("model %s: %,d parameters, %,d trainable (%s)%n", model, total, trainable,
@@ -393,9 +397,11 @@ final class FinetuneCommand implements Callable<Integer> {
                     m.config().ropeScaling().factor(), m.config().originalMaxPositionEmbeddings(),
                     m.config().maxSequenceLength());
         }
-        o.printf("data %s: %d examples; %d steps of %d x %d sequences of %d tokens; lr %.2g; %d thread(s)%n",
-                data, records.size(), opts.steps(), gradAccum, batch, seqLen, opts.lr(),
-                dev.ascendj.cpu.CpuThreads.threads());
+        String step = layout == null ? gradAccum + " x " + batch + " sequences"
+                : layout.globalBatch() + " sequences (dp " + layout.dp() + " x " + layout.microBatches() + " micro-batches x "
+                        + layout.microBatchSize() + ")";
+        o.printf("data %s: %d examples; %d steps of %s of %d tokens; lr %.2g; %d thread(s)%n",
+                data, records.size(), opts.steps(), step, seqLen, opts.lr(), dev.ascendj.cpu.CpuThreads.threads());
     }
 
     /** The plan's partition on virtual devices or NPUs: this process alone, or as one node of several. */

@@ -231,6 +231,7 @@ class FinetuneParallelTest {
         assertEquals(0, r.code(), r.out() + r.err());
         // ceil(10 rows / 4 sequences per step) = 3 steps; they draw 12 sequences, 2 of them from the second pass.
         assertEquals(3, TrainLog.read(out.resolve(TrainLog.FILE)).size());
+        assertTrue(r.out().contains("3 steps of 4 sequences (dp 2 x 2 micro-batches x 1) of 32 tokens"), r.out());
         assertTrue(r.out().contains("3 steps (1..3 of 3)"), r.out());
         assertTrue(r.out().contains("data: 1.20 epochs (10 examples)"), r.out());
     }
