@@ -477,7 +477,8 @@ public final class Preflight {
                 }
             }
         } else {
-            sb.append(String.format("%nall %d checks passed%n", results.size()));
+            sb.append(results.size() == 1 ? String.format("%nthe 1 check passed%n")
+                    : String.format("%nall %d checks passed%n", results.size()));
         }
         return sb.toString();
     }

@@ -143,4 +143,11 @@ class PreflightTest {
     private Path inv() {
         return TestFiles.write(dir, "c.yaml", LabCluster.inventoryYaml(2, 8));
     }
+
+    @Test
+    void theVerdictCountsChecksInWords() {
+        Preflight.Result ok = new Preflight.Result("10.0.0.11", "npu-count", true, "8 NPUs", "");
+        assertTrue(Preflight.table(List.of(ok)).endsWith("\nthe 1 check passed\n"), Preflight.table(List.of(ok)));
+        assertTrue(Preflight.table(List.of(ok, ok)).endsWith("\nall 2 checks passed\n"));
+    }
 }
