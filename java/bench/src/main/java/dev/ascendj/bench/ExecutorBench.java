@@ -377,8 +377,7 @@ public final class ExecutorBench {
             NodePlacement place = NodePlacement.contiguous(layout.worldSize(), node.nodes(), node.node());
             long[] stamps = new long[warmup + steps + 1];
             List<ParallelTrainer.RankResult> results;
-            TrainOptions opts = new TrainOptions(warmup + steps, layout.microBatchSize(), layout.microBatches(), lr,
-                    lr / 10, 1, 0.0, 0.9, 0.95, 1e-8, 1.0, seed, 0, 1, false);
+            TrainOptions opts = trainOptions(warmup + steps, layout.microBatchSize(), layout.microBatches(), lr, seed);
             try (LlamaTokenizer tok = LlamaTokenizer.load(Path.of(node.arg("tokenizer")));
                  CpuBackend backend = new CpuBackend(place.localRanks().length, false);
                  CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.session(),
@@ -405,9 +404,14 @@ public final class ExecutorBench {
     }
 
     private TrainOptions options(int microBatchSize, int microBatches) {
-        long total = cfg.warmup() + cfg.steps();
-        return new TrainOptions(total, microBatchSize, microBatches, cfg.lr(), cfg.lr() / 10, 1, 0.0, 0.9, 0.95, 1e-8,
-                1.0, cfg.seed(), 0, 1, false);
+        return trainOptions(cfg.warmup() + cfg.steps(), microBatchSize, microBatches, cfg.lr(), cfg.seed());
+    }
+
+    /** Every shape's optimizer settings: AdamW without weight decay, one warm-up step, clipping at 1, no checkpoints. */
+    private static TrainOptions trainOptions(long steps, int microBatchSize, int microBatches, double lr, long seed) {
+        return TrainOptions.builder().steps(steps).microBatch(microBatchSize).gradAccumulation(microBatches).lr(lr)
+                .minLr(lr / 10).warmupSteps(1).weightDecay(0.0).betas(0.9, 0.95).eps(1e-8).clipNorm(1.0).seed(seed)
+                .checkpointEvery(0).keepCheckpoints(1).recompute(false).build();
     }
 
     private double tokens() {
