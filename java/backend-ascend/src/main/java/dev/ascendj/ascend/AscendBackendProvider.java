@@ -9,7 +9,8 @@ import dev.ascendj.core.BackendProvider;
  * Registers the Ascend backend with {@link java.util.ServiceLoader}. It outranks the CPU backend
  * (priority {@value #PRIORITY}) and is available when the CANN libraries and the JNI glue load;
  * otherwise {@link #unavailableReason()} says "CANN not found: set ASCEND_TOOLKIT_HOME or source
- * set_env.sh". Availability only loads libraries: ACL is initialised when the backend is created.
+ * set_env.sh (...)" ({@link dev.ascendj.acl.CannNotFoundException#MESSAGE}). Availability only
+ * loads libraries: ACL is initialised when the backend is created.
  */
 public final class AscendBackendProvider implements BackendProvider {
     /** Above the CPU backend's 0. */

@@ -28,7 +28,8 @@ class AscendBackendProviderTest {
     void withoutCannItIsUnavailableAndSaysWhy() {
         AscendBackendProvider p = new AscendBackendProvider();
         assertFalse(p.isAvailable());
-        assertEquals("CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh", p.unavailableReason());
+        assertEquals("CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh"
+                + " (without an NPU: ASCENDJ_CANN=simulator runs over the simulated CANN)", p.unavailableReason());
         AscendjException e = assertThrows(AscendjException.class, () -> Backends.get("ascend"));
         assertTrue(e.getMessage().contains("CANN not found"), e.getMessage());
         assertThrows(CannNotFoundException.class, AscendBackend::open);

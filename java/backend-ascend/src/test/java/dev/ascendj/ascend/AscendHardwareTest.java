@@ -29,7 +29,8 @@ class AscendHardwareTest {
 
     @BeforeAll
     static void open() {
-        Assumptions.assumeTrue(Cann.isAvailable(), "CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh");
+        Assumptions.assumeTrue(Cann.isAvailable(), "CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh"
+                + " (without an NPU: ASCENDJ_CANN=simulator runs over the simulated CANN)");
         backend = AscendBackend.open();
         Assumptions.assumeTrue(backend.deviceCount() > 0, "no NPU visible");
     }

@@ -9,7 +9,8 @@ public class CannNotFoundException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** The message of every instance. */
-    public static final String MESSAGE = "CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh";
+    public static final String MESSAGE = "CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh"
+            + " (without an NPU: ASCENDJ_CANN=simulator runs over the simulated CANN)";
 
     public CannNotFoundException(Throwable cause) {
         super(MESSAGE, cause);

@@ -17,7 +17,8 @@ class CannLoadTest {
     @DisabledIfEnvironmentVariable(named = "ASCENDJ_CANN", matches = ".+")
     void loadingWithoutAToolkitReportsCannNotFound() {
         CannNotFoundException e = assertThrows(CannNotFoundException.class, Cann::load);
-        assertEquals("CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh", e.getMessage());
+        assertEquals("CANN not found: set ASCEND_TOOLKIT_HOME or source set_env.sh"
+                + " (without an NPU: ASCENDJ_CANN=simulator runs over the simulated CANN)", e.getMessage());
         assertNotNull(e.getCause(), "the cause says which library failed to load");
         assertFalse(Cann.isAvailable());
         // A second attempt fails the same way instead of with NoClassDefFoundError.
