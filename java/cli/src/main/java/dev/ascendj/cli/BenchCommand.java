@@ -226,8 +226,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--rank-threads", split = ",", defaultValue = "1", paramLabel = "N",
                 description = "Kernel threads per rank of the parallel runs, one run each (default ${DEFAULT-VALUE}).")
         List<Integer> rankThreads;
-        @Option(names = "--warmup", defaultValue = "2", description = "Untimed steps first (default ${DEFAULT-VALUE}).")
-        int warmup;
+        @Option(names = "--warmup", description = "Untimed steps first (default 2; with --processes 10, for every run,"
+                + " since each child JVM compiles the hot code itself and the figure is meant for the steady state).")
+        Integer warmup;
         @Option(names = "--steps", defaultValue = "3",
                 description = "Timed steps; the median is reported (default ${DEFAULT-VALUE}).")
         int steps;
@@ -249,7 +250,7 @@ final class BenchCommand implements Runnable {
                     : cores > 1 ? List.of(cores, 1) : List.of(1);
             ExecutorBench.Config cfg = new ExecutorBench.Config(model, dev.ascendj.model.LlamaConfigs.resolve(model),
                     tokenizer, data, seq, globalBatch, microBatches, ExecutorShape.parseList(shapes), single,
-                    rankThreads, warmup, steps, lr, seed, processes);
+                    rankThreads, warmup != null ? warmup : processes > 1 ? 10 : 2, steps, lr, seed, processes);
             ExecutorBench.Result r = new ExecutorBench(cfg).run();
             if (json) {
                 return print(spec, ExecutorReport.figures(r), true);

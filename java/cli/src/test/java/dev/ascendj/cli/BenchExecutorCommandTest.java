@@ -18,19 +18,24 @@ class BenchExecutorCommandTest {
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
 
     private static CommandRun run(Path dir, String shapes, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(common(dir, shapes));
+        args.addAll(List.of("--warmup", "0"));
+        args.addAll(List.of(extra));
+        return Cli.run(args.toArray(String[]::new));
+    }
+
+    /** A tiny model's options, every one but --warmup. */
+    private static List<String> common(Path dir, String shapes) throws Exception {
         Path config = dir.resolve("config.json");
         Files.writeString(config, """
                 {"model_type": "llama", "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2,
                  "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 32000, "rms_norm_eps": 1e-5,
                  "max_position_embeddings": 64}
                 """);
-        List<String> args = new ArrayList<>(List.of("bench", "executor", "--model", config.toString(),
+        return List.of("bench", "executor", "--model", config.toString(),
                 "--tokenizer", ROOT.resolve("examples/tokenizer/tokenizer.json").toString(),
                 "--data", ROOT.resolve("examples/data/kg-train.jsonl").toString(),
-                "--shapes", shapes, "--seq-len", "16", "--global-batch", "2", "--warmup", "0", "--steps", "1",
-                "--device-threads", "2,1"));
-        args.addAll(List.of(extra));
-        return Cli.run(args.toArray(String[]::new));
+                "--shapes", shapes, "--seq-len", "16", "--global-batch", "2", "--steps", "1", "--device-threads", "2,1");
     }
 
     @Test
@@ -51,6 +56,13 @@ class BenchExecutorCommandTest {
         assertEquals(4, n.get("runs").size());
         assertEquals(2, n.get("runs").get(3).get("threadsPerRank").asInt());
         assertTrue(n.get("runs").get(2).get("predictedStepSeconds").asDouble() > 0);
+    }
+
+    @Test
+    void warmsUpTwoStepsByDefaultInOneProcess(@TempDir Path dir) throws Exception {
+        CommandRun r = Cli.run(common(dir, "1").toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("2 warm-up + 1 timed steps"), r.out());
     }
 
     @Test
