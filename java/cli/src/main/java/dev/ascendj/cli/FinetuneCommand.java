@@ -302,16 +302,35 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** {@code --processes N}: this command again as N child JVMs, nodes of one job on loopback. */
     private int launchNodes(PrintWriter o, PrintWriter err, NodeOptions.Place place) {
-        // This command's arguments as given, without --processes (run as a subcommand, the parse
-        // result holds the root's arguments too: those up to the command's name are dropped).
         List<String> args = new java.util.ArrayList<>();
         if (spec.root().userObject() instanceof AscendjCommand root && root.defaults != null) {
             // The nodes take their option defaults from the same file (the environment they inherit).
             args.addAll(List.of("--defaults", root.defaults.toAbsolutePath().toString()));
         }
         args.add(spec.name());
-        List<String> original = spec.commandLine().getParseResult().originalArgs();
-        int from = spec.commandLine().getParent() == null ? 0 : original.indexOf(spec.name()) + 1;
+        args.addAll(nodeArguments(spec.commandLine().getParseResult().originalArgs(), spec.name(),
+                spec.commandLine().getParent() != null));
+        o.printf("starting %d nodes on this machine%n", nodeOptions.processes);
+        o.flush();
+        // A failed node makes the others fail within the silence limit; stop them after that.
+        return LocalLauncher.run(nodeOptions.processes, Main.class.getName(), args, o, err,
+                place.connect().plus(place.silence()));
+    }
+
+    /**
+     * This command's arguments as given, without {@code --processes}: what each node runs. Run as a
+     * subcommand ({@code sub}), the parse result holds the root's arguments too: the root's options
+     * ({@code --defaults FILE} is the only one with a value) and the command's name are dropped.
+     */
+    static List<String> nodeArguments(List<String> original, String name, boolean sub) {
+        int from = 0;
+        if (sub) {
+            while (from < original.size() && !original.get(from).equals(name)) {
+                from += original.get(from).equals("--defaults") ? 2 : 1;
+            }
+            from++;
+        }
+        List<String> args = new java.util.ArrayList<>();
         for (int i = from; i < original.size(); i++) {
             String a = original.get(i);
             if (a.equals("--processes")) {
@@ -320,11 +339,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 args.add(a);
             }
         }
-        o.printf("starting %d nodes on this machine%n", nodeOptions.processes);
-        o.flush();
-        // A failed node makes the others fail within the silence limit; stop them after that.
-        return LocalLauncher.run(nodeOptions.processes, Main.class.getName(), args, o, err,
-                place.connect().plus(place.silence()));
+        return args;
     }
 
     /** Loads the model and data, describes the run, trains on one device or on the plan's partition. */
