@@ -263,7 +263,7 @@ final class FinetuneCommand implements Callable<Integer> {
             runLayout.checkFits(config);
         }
         FinetuneMemory.check(model, FinetuneMemory.estimate(config, c.lora(), c.qlora(), runLayout, runPlan, c.place(),
-                batch, seqLen, recompute));
+                batch, seqLen, recompute, backend.npus()));
         return new Job(config, tokenizerFile, runPlan, runLayout, FinetuneIdentity.of(this, config, tokenizerFile,
                 runLayout));
     }

@@ -19,11 +19,18 @@ final class FinetuneMemory {
     private FinetuneMemory() {
     }
 
-    /** The estimate for this process: one device, or the ranks {@code placement} puts here. */
+    /**
+     * The estimate for this process: one device, or the ranks {@code placement} puts here; with
+     * {@code onNpus} the ranks' weights, gradients, optimizer state and activations live on the
+     * NPUs, and the host holds the model it loads and hands out (its FP32 weights).
+     */
     static MemoryEstimate estimate(LlamaConfig config, LoraConfig lora, boolean qlora, Layout layout, Plan plan,
-                                   NodeOptions.Place place, int batch, int seqLen, boolean recompute) {
+                                   NodeOptions.Place place, int batch, int seqLen, boolean recompute, boolean onNpus) {
         if (layout == null) {
             return MemoryEstimate.oneDevice(config, lora, qlora, batch, seqLen, recompute);
+        }
+        if (onNpus) {
+            return new MemoryEstimate(4 * config.parameterCount(), 0, 0, 0);
         }
         int[] ranks = place.multi() ? NodePlacement.of(plan, place.nodes(), place.node(), false).localRanks()
                 : IntStream.range(0, layout.worldSize()).toArray();
