@@ -115,14 +115,7 @@ public final class ParallelTrainer {
      */
     public ParallelTrainer(Backend backend, CollectiveFabric fabric, Layout layout, LlamaConfig config,
                            LoraConfig lora, FullWeights start, TrainOptions options) {
-        layout.checkFits(config);
         this.localRanks = fabric.localRanks();
-        for (int r : localRanks) {
-            if (r < 0 || r >= layout.worldSize()) {
-                throw new IllegalArgumentException("layout " + layout.describe() + " has ranks 0.."
-                        + (layout.worldSize() - 1) + "; the fabric hosts rank " + r);
-            }
-        }
         this.backend = backend;
         this.fabric = fabric;
         this.layout = layout;
@@ -130,7 +123,21 @@ public final class ParallelTrainer {
         this.lora = lora;
         this.start = start;
         this.options = options;
-        this.groups = ProcessGroups.build(layout, fabric);
+        try {
+            layout.checkFits(config);
+            for (int r : localRanks) {
+                if (r < 0 || r >= layout.worldSize()) {
+                    throw new IllegalArgumentException("layout " + layout.describe() + " has ranks 0.."
+                            + (layout.worldSize() - 1) + "; the fabric hosts rank " + r);
+                }
+            }
+            this.groups = ProcessGroups.build(layout, fabric);
+        } catch (RuntimeException e) {
+            // The other processes are about to create the same groups and wait in them: tell them now,
+            // rather than let them find out at the fabric's timeout.
+            fabric.abort(-1, e);
+            throw e;
+        }
         this.activity = new StageActivity(layout.pp());
     }
 

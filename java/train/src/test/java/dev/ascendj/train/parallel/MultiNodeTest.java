@@ -2,6 +2,8 @@ package dev.ascendj.train.parallel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.plan.Layout;
@@ -9,6 +11,7 @@ import dev.ascendj.train.TrainListener;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -49,6 +52,25 @@ class MultiNodeTest {
             for (String name : a.keySet()) {
                 assertArrayEquals(a.get(name), b.get(name), (gradients ? "gradient " : "weight ") + name);
             }
+        }
+    }
+
+    @Test
+    void anExecutorThatCannotStartOnOneNodeFailsTheOthersNamingWhy() {
+        Layout layout = Equivalence.layout(2, 1, 1, Equivalence.GLOBAL_BATCH / 4, 2, true, false,
+                Equivalence.TINY.numHiddenLayers());
+        Layout tooSmall = Equivalence.layout(1, 1, 1, Equivalence.GLOBAL_BATCH / 2, 2, true, false,
+                Equivalence.TINY.numHiddenLayers());
+        FullWeights start = Equivalence.start(false);
+        // Node 1 hosts rank 1, which its (wrong) layout does not have: its executor refuses to start.
+        AssertionError e = assertThrows(AssertionError.class, () -> NodesInThreads.run(new int[] {0, 1},
+                (backend, fabric) -> new ParallelTrainer(backend, fabric, fabric.localRanks()[0] == 0 ? layout : tooSmall,
+                        Equivalence.TINY, null, start, Equivalence.options()).run(Equivalence.batches(Equivalence::batch),
+                        TrainListener.NONE)));
+        assertEquals(2, e.getSuppressed().length, "both nodes fail: " + e.getMessage());
+        for (Throwable node : e.getSuppressed()) {
+            assertTrue(String.valueOf(node.getMessage()).contains("has ranks 0..0; the fabric hosts rank 1"),
+                    "each node names the cause, not a timeout or a peer that left: " + node);
         }
     }
 }
