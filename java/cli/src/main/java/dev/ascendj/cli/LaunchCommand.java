@@ -136,7 +136,7 @@ public final class LaunchCommand implements Callable<Integer> {
             };
             Inventory inv = Inventory.read(inventory);
             Plan p = PlanFiles.read(plan);
-            String yaml = LaunchScripts.readConfig(config);
+            String yaml = MindFormersConfig.readText(config);
             var findings = MindFormersCheck.check(MindFormersConfig.parse(yaml, config.toString()), inv.toCluster(), p);
             findings.forEach(f -> err.println(config + ": " + f));
             if (!MindFormersCheck.ok(findings)) {

@@ -2,10 +2,7 @@ package dev.ascendj.launch;
 
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.RankAssignment;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -226,18 +223,6 @@ public final class LaunchScripts {
                             + "which follows any rank map");
                 }
             }
-        }
-    }
-
-    /** The MindFormers YAML of a job as text (the scripts carry it verbatim), refused when missing or too large for a config. */
-    public static String readConfig(Path config) {
-        try {
-            if (!Files.isRegularFile(config) || Files.size(config) > MindFormersConfig.MAX_BYTES) {
-                throw new LaunchException(config + ": no such file (or too large for a config)");
-            }
-            return Files.readString(config, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new LaunchException(config + ": cannot read: " + e.getMessage(), e);
         }
     }
 }

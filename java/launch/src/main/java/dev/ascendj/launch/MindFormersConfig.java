@@ -13,6 +13,7 @@ import dev.ascendj.plan.MindFormersSettings;
 import dev.ascendj.plan.Optimizer;
 import dev.ascendj.plan.Plan;
 import dev.ascendj.plan.Precision;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +40,7 @@ public final class MindFormersConfig {
     static final long LOSS_SCALE = 65536;
 
     /** Larger files are not MindFormers configs; readers refuse them unread. */
-    public static final long MAX_BYTES = 1 << 20;
+    private static final long MAX_BYTES = 1 << 20;
 
     private MindFormersConfig() {
     }
@@ -61,9 +62,23 @@ public final class MindFormersConfig {
     }
 
     /**
-     * Reads a MindFormers config file.
+     * The text of a MindFormers config file, as the launch scripts carry it ({@link #parse} it to
+     * check it).
      *
-     * @throws LaunchException naming the file when it is missing, too large, or not a config
+     * @throws LaunchException naming the file when it is missing, too large or unreadable
+     */
+    public static String readText(Path file) {
+        try {
+            return new String(StrictReader.readBytes(file, "MindFormers config", MAX_BYTES), StandardCharsets.UTF_8);
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads and parses a MindFormers config file.
+     *
+     * @throws LaunchException naming the file, the field and the problem
      */
     public static JsonNode read(Path file) {
         JsonNode n;

@@ -117,8 +117,17 @@ public final class StrictReader {
      * @throws InputFormatException naming the file when it is missing, too large, unreadable or malformed
      */
     public static JsonNode readTree(Path file, Syntax syntax, String what, long maxBytes) {
+        return parse(file.toString(), what, readBytes(file, what, maxBytes), syntax);
+    }
+
+    /**
+     * The bytes of {@code file}, for a caller that needs the text as well as the tree (e.g. to
+     * copy a config as it is); {@link #parse} them afterwards.
+     *
+     * @throws InputFormatException naming the file when it is missing, a directory, too large or unreadable
+     */
+    public static byte[] readBytes(Path file, String what, long maxBytes) {
         String source = file.toString();
-        byte[] bytes;
         try {
             if (Files.isDirectory(file)) {
                 throw new InputFormatException(source, null, "is a directory, expected a file", null);
@@ -128,14 +137,13 @@ public final class StrictReader {
                 throw new InputFormatException(source, null, (what == null ? "file" : what) + " is " + size
                         + " bytes, more than the limit of " + maxBytes, null);
             }
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InputFormatException(source, null, "no such file", e);
         } catch (IOException e) {
             throw new InputFormatException(source, null, "cannot read" + (what == null ? "" : " " + what) + ": "
                     + IoErrors.describe(e), e);
         }
-        return parse(source, what, bytes, syntax);
     }
 
     /** Reads {@code file} ({@link Syntax#of its syntax}) and binds it to {@code type}. */
