@@ -1,8 +1,8 @@
 package dev.ascendj.launch;
 
+import dev.ascendj.core.io.InputFormatException;
+import dev.ascendj.core.io.StrictReader;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,12 +61,9 @@ public final class StrategyFile {
     public static Map<String, Layout> read(Path file) {
         byte[] b;
         try {
-            if (Files.size(file) > MAX_BYTES) {
-                throw new LaunchException(file + ": " + Files.size(file) + " bytes is too large for a strategy file");
-            }
-            b = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new LaunchException(file + ": cannot read: " + e.getMessage(), e);
+            b = StrictReader.readBytes(file, "strategy file", MAX_BYTES);
+        } catch (InputFormatException e) {
+            throw new LaunchException(e.getMessage(), e);
         }
         return decode(b, file.toString());
     }
