@@ -100,6 +100,15 @@ public final class ExecutorBench {
     public record Config(String modelName, LlamaConfig model, Path tokenizer, Path data, int seq, int globalBatch,
                          int microBatches, List<ExecutorShape> shapes, List<Integer> deviceThreads,
                          List<Integer> rankThreads, int warmup, int steps, double lr, long seed, int processes) {
+        /**
+         * Untimed steps that reach the steady state: 2 in one process; 10 when runs are spread over
+         * processes, since each child JVM compiles the hot code itself during its first steps (with 2,
+         * dp4 over 4 processes measured 0.66 of one process where the steady state is 0.85).
+         */
+        public static int defaultWarmup(int processes) {
+            return processes > 1 ? 10 : 2;
+        }
+
         public Config {
             if (processes < 1) {
                 throw new IllegalArgumentException("executor benchmark: --processes must be at least 1, got "

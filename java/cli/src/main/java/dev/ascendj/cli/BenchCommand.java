@@ -250,7 +250,8 @@ final class BenchCommand implements Runnable {
                     : cores > 1 ? List.of(cores, 1) : List.of(1);
             ExecutorBench.Config cfg = new ExecutorBench.Config(model, dev.ascendj.model.LlamaConfigs.resolve(model),
                     tokenizer, data, seq, globalBatch, microBatches, ExecutorShape.parseList(shapes), single,
-                    rankThreads, warmup != null ? warmup : processes > 1 ? 10 : 2, steps, lr, seed, processes);
+                    rankThreads, warmup != null ? warmup : ExecutorBench.Config.defaultWarmup(processes), steps, lr, seed,
+                    processes);
             ExecutorBench.Result r = new ExecutorBench(cfg).run();
             if (json) {
                 return print(spec, ExecutorReport.figures(r), true);
