@@ -20,9 +20,8 @@ final class FinetuneMemory {
     }
 
     /**
-     * The estimate for this process: one device, or the ranks {@code placement} puts here; with
-     * {@code onNpus} the ranks' weights, gradients, optimizer state and activations live on the
-     * NPUs, and the host holds the model it loads and hands out (its FP32 weights).
+     * The estimate for this process: one device, the ranks {@code place} puts here, or with
+     * {@code onNpus} only the model the host loads (the ranks' state is in NPU memory).
      */
     static MemoryEstimate estimate(LlamaConfig config, LoraConfig lora, boolean qlora, Layout layout, Plan plan,
                                    NodeOptions.Place place, int batch, int seqLen, boolean recompute, boolean onNpus) {
@@ -30,7 +29,7 @@ final class FinetuneMemory {
             return MemoryEstimate.oneDevice(config, lora, qlora, batch, seqLen, recompute);
         }
         if (onNpus) {
-            return new MemoryEstimate(4 * config.parameterCount(), 0, 0, 0);
+            return MemoryEstimate.hostModel(config);
         }
         int[] ranks = place.multi() ? NodePlacement.of(plan, place.nodes(), place.node(), false).localRanks()
                 : IntStream.range(0, layout.worldSize()).toArray();

@@ -64,6 +64,14 @@ public record MemoryEstimate(long weights, long gradients, long optimizer, long 
                 bytes(tokens * activationFloats(c, lora, c.numHiddenLayers(), 1, recompute, true) * 4 + WORKSPACE));
     }
 
+    /**
+     * A process whose ranks compute on NPUs: their weights, gradients, optimizer state and
+     * activations live in NPU memory, and the host holds the model it loads and hands out (FP32).
+     */
+    public static MemoryEstimate hostModel(LlamaConfig c) {
+        return new MemoryEstimate(bytes(4.0 * c.parameterCount()), 0, 0, 0);
+    }
+
     /** The ranks {@code ranks} of a parallel run with {@code layout}, hosted by one process. */
     public static MemoryEstimate parallel(LlamaConfig c, LoraConfig lora, Layout layout, int[] ranks, int seq) {
         MemoryEstimate sum = new MemoryEstimate(0, 0, 0, 0);
