@@ -174,17 +174,21 @@ final class DistributedCheckpoint {
         writeManifest(checkpoint, manifest(checkpoint).withData(position));
     }
 
-    /** Deletes the checkpoints after {@code step} (a trajectory the run left) and all but the newest {@code keep} up to it. */
-    private static void prune(Path dir, long step, int keep) {
-        java.util.List<Path> all;
+    /** The checkpoint directories in {@code dir} that have a manifest, newest first. */
+    private static java.util.List<Path> newestFirst(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            all = s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
+            return s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
                     .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
                     .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
                     .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
         }
+    }
+
+    /** Deletes the checkpoints after {@code step} (a trajectory the run left) and all but the newest {@code keep} up to it. */
+    private static void prune(Path dir, long step, int keep) {
+        java.util.List<Path> all = newestFirst(dir);
         int kept = 0;
         for (Path p : all) {
             boolean later = stepOf(p) > step;
@@ -248,15 +252,7 @@ final class DistributedCheckpoint {
         if (!Files.isDirectory(dir)) {
             return Optional.empty();
         }
-        java.util.List<Path> all;
-        try (Stream<Path> s = Files.list(dir)) {
-            all = s.filter(p -> STEP.matcher(p.getFileName().toString()).matches())
-                    .filter(p -> Files.isRegularFile(p.resolve(MANIFEST)))
-                    .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed())
-                    .toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + IoErrors.describe(e), e);
-        }
+        java.util.List<Path> all = newestFirst(dir);
         for (Path p : all) {
             String damage = damage(p);
             if (damage == null) {
