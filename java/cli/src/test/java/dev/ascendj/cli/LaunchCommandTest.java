@@ -27,16 +27,6 @@ class LaunchCommandTest {
         return MindFormersConfig.generate(plan, new MindFormersConfig.Options("llama2-7b", "/data/alpaca/mindrecord"));
     }
 
-    /** Stands in for ssh: prints the host it is given and the script's line count; the second server fails with 3. */
-    private Path fakeSsh() throws IOException {
-        Path f = dir.resolve("fake-ssh");
-        Files.writeString(f, "#!/bin/sh\nfor a; do host=\"$prev\"; prev=\"$a\"; done\nlines=$(wc -l | tr -d ' ')\n"
-                + "echo \"host=$host lines=$lines\"\n[ \"$host\" = 10.0.0.12 ] && exit 3\nexit 0\n");
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
-        return f;
-    }
-
-
     @Test
     void launchCommandDryRunAndRun() throws IOException {
         Plan plan = TestPlans.twoByEight();
@@ -46,12 +36,12 @@ class LaunchCommandTest {
         Path inv = TestFiles.write(dir, "cluster.yaml", LabCluster.inventoryYaml(2, 8));
         Path out = dir.resolve("scripts");
         var r = Cli.run("launch", "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
-                cfg.toString(), "--dry-run", "--out", out.toString(), "--ssh", fakeSsh().toString());
+                cfg.toString(), "--dry-run", "--out", out.toString(), "--ssh", LabCluster.fakeSsh(dir).toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.exists(out.resolve("node0_10.0.0.11.sh")) && Files.exists(out.resolve("node1_10.0.0.12.sh")));
         assertFalse(r.out().contains("host="), "dry run must not run anything: " + r.out());
         r = Cli.run("launch", "--inventory", inv.toString(), "--plan", planFile.toString(), "--config",
-                cfg.toString(), "--out", out.toString(), "--ssh", fakeSsh().toString());
+                cfg.toString(), "--out", out.toString(), "--ssh", LabCluster.fakeSsh(dir).toString());
         assertEquals(1, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("10.0.0.12: failed with status 3"), r.out());
         assertTrue(r.out().contains("10.0.0.11: finished"), r.out());

@@ -255,20 +255,11 @@ class LaunchScriptsTest {
         assertThrows(LaunchException.class, () -> new SshRunner("ssh", null).command(new Inventory.Server("-oProxyCommand=id", 0, List.of())));
     }
 
-    /** A stand-in for ssh (never the network): prints its host argument and the script's line count; fails for one host. */
-    private Path fakeSsh() throws IOException {
-        Path f = dir.resolve("fake-ssh");
-        Files.writeString(f, "#!/bin/sh\nfor a; do host=\"$prev\"; prev=\"$a\"; done\nlines=$(wc -l | tr -d ' ')\n"
-                + "echo \"host=$host lines=$lines\"\n[ \"$host\" = 10.0.0.12 ] && exit 3\nexit 0\n");
-        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
-        return f;
-    }
-
     @Test
     void runnerStreamsOutputAndReportsStatusPerHost() throws IOException {
         Inventory inv = inventory(2);
         StringWriter sw = new StringWriter();
-        Map<String, Integer> status = new SshRunner(fakeSsh().toString(), null).run(inv, List.of("a\nb\n", "c\n"), new PrintWriter(sw));
+        Map<String, Integer> status = new SshRunner(LabCluster.fakeSsh(dir).toString(), null).run(inv, List.of("a\nb\n", "c\n"), new PrintWriter(sw));
         assertEquals(Map.of("10.0.0.11", 0, "10.0.0.12", 3), status);
         assertTrue(sw.toString().contains("[10.0.0.11] host=10.0.0.11 lines=2"), sw.toString());
         assertTrue(sw.toString().contains("[10.0.0.12] host=10.0.0.12 lines=1"), sw.toString());

@@ -1,6 +1,10 @@
 package dev.ascendj.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The cluster the operator-toolkit tests describe: Ascend 910A servers at 10.0.0.11, 10.0.0.12,
@@ -61,5 +65,22 @@ public final class LabCluster {
                     .append("\"}");
         }
         return sb.append("], \"host_nic_ip\": \"reserve\"}], \"status\": \"completed\"}").toString();
+    }
+
+    /**
+     * A stand-in for {@code ssh} in {@code dir} (never the network): prints the host it is given
+     * and the line count of the script on its standard input; exits 3 for the lab's second server
+     * ({@code 10.0.0.12}) and 0 for the others.
+     */
+    public static Path fakeSsh(Path dir) {
+        Path f = dir.resolve("fake-ssh");
+        try {
+            Files.writeString(f, "#!/bin/sh\nfor a; do host=\"$prev\"; prev=\"$a\"; done\nlines=$(wc -l | tr -d ' ')\n"
+                    + "echo \"host=$host lines=$lines\"\n[ \"$host\" = " + host(1) + " ] && exit 3\nexit 0\n");
+            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return f;
     }
 }
