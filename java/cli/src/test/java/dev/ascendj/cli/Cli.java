@@ -11,4 +11,9 @@ final class Cli {
     static CommandRun run(String... args) {
         return CommandRun.of(AscendjCommand.commandLine(java.util.Map.of(), null), args);
     }
+
+    /** {@link #run(String...)} with the arguments as a list. */
+    static CommandRun run(java.util.List<String> args) {
+        return run(args.toArray(String[]::new));
+    }
 }

@@ -12,8 +12,6 @@ import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
 import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.train.report.TrainLog;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code ascendj finetune --backend ascend --plan ... --fp16} over the simulated CANN (the
@@ -102,16 +99,6 @@ class FinetuneAscendSimTest {
                 "--micro-batch-size", "1", "--fp16", "--backend", backend, "--out", out.toString()));
     }
 
-    private static CommandRun ascendj(List<String> args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine(java.util.Map.of(), null);
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args.toArray(String[]::new));
-        return new CommandRun(code, out.toString(), err.toString());
-    }
-
     private static List<Double> losses(Path run) throws Exception {
         return TrainLog.read(run.resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList();
     }
@@ -122,11 +109,11 @@ class FinetuneAscendSimTest {
             return;
         }
         Path cpu = dir.resolve("cpu");
-        CommandRun c = ascendj(job(oneServer, cpu, "cpu"));
+        CommandRun c = Cli.run(job(oneServer, cpu, "cpu"));
         assertEquals(0, c.code(), c.out() + c.err());
         cpuLosses = losses(cpu);
         npuRun = dir.resolve("npu");
-        CommandRun n = ascendj(job(oneServer, npuRun, "ascend"));
+        CommandRun n = Cli.run(job(oneServer, npuRun, "ascend"));
         assertEquals(0, n.code(), n.out() + n.err());
         assertTrue(n.out().contains("dp2 tp2 pp2") && n.out().contains("on 8 NPUs (simulated CANN)"), n.out());
         assertTrue(n.out().contains("3 steps (1..3 of 3) on 8 NPUs (simulated CANN)"), n.out());
@@ -152,7 +139,7 @@ class FinetuneAscendSimTest {
         Path two = dir.resolve("two");
         List<String> args = job(twoServers, two, "ascend");
         args.addAll(List.of("--processes", "2"));
-        CommandRun r = ascendj(args);
+        CommandRun r = Cli.run(args);
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("node 1 of 2 runs ranks 4-7 on NPUs [0, 1, 2, 3]"), r.out());
         assertEquals(npuLosses, losses(two), "losses of 2 processes and of 1");

@@ -15,8 +15,6 @@ import dev.ascendj.plan.RankAssignment;
 import dev.ascendj.testkit.CommandRun;
 import dev.ascendj.train.report.TrainLog;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +27,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The native engine across real processes on this machine (loopback only): one plan run by
@@ -87,17 +84,6 @@ class FinetuneNodesTest {
                 "--out", out.toString()));
     }
 
-    /** Runs {@code ascendj ARGS} in this JVM (with --processes it starts the nodes as child JVMs). */
-    static CommandRun ascendj(List<String> args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = AscendjCommand.commandLine(java.util.Map.of(), null);
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute(args.toArray(String[]::new));
-        return new CommandRun(code, out.toString(), err.toString());
-    }
-
     private static List<String> with(List<String> args, String... more) {
         List<String> l = new ArrayList<>(args);
         l.addAll(List.of(more));
@@ -108,9 +94,9 @@ class FinetuneNodesTest {
     void theRehearsalOnFourProcessesGivesTheBitsOfOneProcess() throws Exception {
         Path one = shared.resolve("one");
         Path four = shared.resolve("four");
-        CommandRun a = ascendj(job(rehearsal, one, 3));
+        CommandRun a = Cli.run(job(rehearsal, one, 3));
         assertEquals(0, a.code(), a.out() + a.err());
-        CommandRun b = ascendj(with(job(rehearsal, four, 3), "--processes", "4"));
+        CommandRun b = Cli.run(with(job(rehearsal, four, 3), "--processes", "4"));
         assertEquals(0, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("[node 3] ") && b.out().contains("node 3 of 4 runs ranks 24-31"), b.out());
         assertTrue(b.out().contains("3 steps (1..3 of 3) on 32 virtual devices (4 nodes)"), b.out());
@@ -127,7 +113,7 @@ class FinetuneNodesTest {
         int at = plain.indexOf("--plan");
         plain.subList(at, at + 6).clear(); // --plan P --micro-batches 4 --micro-batch-size 1
         plain.addAll(List.of("--batch", "32"));
-        CommandRun c = ascendj(plain);
+        CommandRun c = Cli.run(plain);
         assertEquals(0, c.code(), c.out() + c.err());
         List<TrainLog.Entry> l0 = TrainLog.read(device.resolve(TrainLog.FILE));
         for (int i = 0; i < 3; i++) {
@@ -148,7 +134,7 @@ class FinetuneNodesTest {
             if (other == two) {
                 args.addAll(List.of("--processes", "2"));
             }
-            CommandRun r = ascendj(args);
+            CommandRun r = Cli.run(args);
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(r.out().contains("re-sharding"), r.out());
             double got = TrainLog.read(copy.resolve(TrainLog.FILE)).get(2).loss();
@@ -175,9 +161,9 @@ class FinetuneNodesTest {
         crossing.write(file);
         Path one = shared.resolve("crossing-one");
         Path two = shared.resolve("crossing-two");
-        CommandRun a = ascendj(job(file, one, 3));
+        CommandRun a = Cli.run(job(file, one, 3));
         assertEquals(0, a.code(), a.out() + a.err());
-        CommandRun b = ascendj(with(job(file, two, 3), "--processes", "2"));
+        CommandRun b = Cli.run(with(job(file, two, 3), "--processes", "2"));
         assertEquals(0, b.code(), b.out() + b.err());
         assertTrue(b.out().contains("node 1 of 2 runs ranks 1, 3-4, 6"), b.out());
         assertEquals(TrainLog.read(one.resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList(),
@@ -192,7 +178,7 @@ class FinetuneNodesTest {
         // Long enough that node 1 is killed well before the end, whenever the kill lands.
         int steps = 120;
         Path straight = shared.resolve("straight");
-        CommandRun s = ascendj(job(plan2, straight, steps));
+        CommandRun s = Cli.run(job(plan2, straight, steps));
         assertEquals(0, s.code(), s.out() + s.err());
 
         Path out = shared.resolve("killed");
@@ -218,7 +204,7 @@ class FinetuneNodesTest {
             }
         }
         assertTrue(Files.notExists(out.resolve("checkpoints/step-" + String.format("%08d", steps))), "killed before the end");
-        CommandRun resumed = ascendj(with(job(plan2, out, steps), "--resume", "--processes", "2"));
+        CommandRun resumed = Cli.run(with(job(plan2, out, steps), "--resume", "--processes", "2"));
         assertEquals(0, resumed.code(), resumed.out() + resumed.err());
         assertTrue(resumed.out().contains("resuming from"), resumed.out());
         assertArrayEquals(Files.readAllBytes(straight.resolve("model/model.safetensors")),
@@ -232,10 +218,10 @@ class FinetuneNodesTest {
         Path out = shared.resolve("refused");
         List<String> args = with(job(plan2, out, 2), "--node-timeout", "20");
 
-        CommandRun range = ascendj(with(args, "--nodes", "2", "--node-rank", "2", "--coordinator", "127.0.0.1:1"));
+        CommandRun range = Cli.run(with(args, "--nodes", "2", "--node-rank", "2", "--coordinator", "127.0.0.1:1"));
         assertEquals(2, range.code());
         assertTrue(range.err().contains("--node-rank 2 is outside 0..1"), range.err());
-        CommandRun noPlan = ascendj(List.of("finetune", "--model", "llama2-15m", "--data", DATA.toString(),
+        CommandRun noPlan = Cli.run(List.of("finetune", "--model", "llama2-15m", "--data", DATA.toString(),
                 "--steps", "1", "--out", out.toString(), "--processes", "2"));
         assertEquals(2, noPlan.code());
         assertTrue(noPlan.err().contains("--processes and --nodes run a plan's partition"), noPlan.err());
@@ -257,7 +243,7 @@ class FinetuneNodesTest {
 
         // A busy coordinator port, and a coordinator nobody runs.
         try (ServerSocket busy = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            CommandRun r = ascendj(with(args, "--nodes", "2", "--node-rank", "0", "--coordinator",
+            CommandRun r = Cli.run(with(args, "--nodes", "2", "--node-rank", "0", "--coordinator",
                     "127.0.0.1:" + busy.getLocalPort()));
             assertEquals(2, r.code()); // an unusable --coordinator: bad input
             assertTrue(r.err().contains("the coordinator cannot listen on 127.0.0.1:" + busy.getLocalPort()), r.err());
@@ -268,7 +254,7 @@ class FinetuneNodesTest {
         }
         List<String> lonely = with(job(plan2, out, 2), "--node-timeout", "2", "--nodes", "2", "--node-rank", "1",
                 "--coordinator", "127.0.0.1:" + free);
-        CommandRun r = ascendj(lonely);
+        CommandRun r = Cli.run(lonely);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("no coordinator answered at 127.0.0.1:" + free), r.err());
     }

@@ -55,7 +55,7 @@ class LaunchNativeTest {
                 "--plan", plan.toString(), "--workdir", job.toString(), "--java", javaHere.toString(), "--coordinator-port",
                 Integer.toString(port), "--dry-run", "--out", scripts.toString(), "--"));
         args.addAll(finetune);
-        CommandRun launch = FinetuneNodesTest.ascendj(args);
+        CommandRun launch = Cli.run(args);
         assertEquals(0, launch.code(), launch.out() + launch.err());
         String node1 = Files.readString(scripts.resolve("node1_localhost.sh"));
         assertTrue(node1.contains("export ASCENDJ_NODE_RANK='1'") && node1.contains("export ASCENDJ_NODES='2'")
@@ -84,7 +84,7 @@ class LaunchNativeTest {
         List<String> single = new ArrayList<>(List.of("finetune", "--plan", plan.toString()));
         single.addAll(finetune.subList(0, finetune.size() - 4));
         single.addAll(List.of("--out", one.toString()));
-        CommandRun r = FinetuneNodesTest.ascendj(single);
+        CommandRun r = Cli.run(single);
         assertEquals(0, r.code(), r.out() + r.err());
         assertEquals(TrainLog.read(one.resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList(),
                 TrainLog.read(job.resolve("runs/native").resolve(TrainLog.FILE)).stream().map(TrainLog.Entry::loss).toList());
