@@ -15,12 +15,7 @@ final class IntRows {
     private final DType dtype;
     private final IntBuffer ints;
     private final LongBuffer longs;
-    private final int cols;
-    private final long rows;
-    private final int[] outer;
-    private final long[] outerStride;
-    private final long colStride;
-    private final long base;
+    private final RowIndex index;
 
     private IntRows(Tensor t) {
         t.checkAlive();
@@ -31,19 +26,7 @@ final class IntRows {
         ByteBuffer bytes = ((CpuBuffer) t.buffer()).bytes();
         this.ints = dtype == DType.INT32 ? bytes.asIntBuffer() : null;
         this.longs = dtype == DType.INT64 ? bytes.asLongBuffer() : null;
-        int r = t.rank();
-        this.cols = r == 0 ? 1 : t.dim(-1);
-        this.colStride = r == 0 ? 1 : t.stride(-1);
-        this.outer = new int[Math.max(r - 1, 0)];
-        this.outerStride = new long[outer.length];
-        long n = 1;
-        for (int i = 0; i < outer.length; i++) {
-            outer[i] = t.dim(i);
-            outerStride[i] = t.stride(i);
-            n *= outer[i];
-        }
-        this.rows = n;
-        this.base = t.offset();
+        this.index = new RowIndex(t);
     }
 
     static IntRows of(Tensor t) {
@@ -51,37 +34,27 @@ final class IntRows {
     }
 
     int cols() {
-        return cols;
+        return index.cols;
     }
 
     long rows() {
-        return rows;
-    }
-
-    private long rowOffset(long r) {
-        long off = base;
-        for (int i = outer.length - 1; i >= 0; i--) {
-            int d = outer[i];
-            off += (r % d) * outerStride[i];
-            r /= d;
-        }
-        return off;
+        return index.rows;
     }
 
     /** Reads {@code len} elements of row {@code r} from column {@code col} into {@code dst[dstOff ..]}. */
     void read(long r, int col, int len, long[] dst, int dstOff) {
-        long start = rowOffset(r) + col * colStride;
+        long start = index.rowOffset(r) + col * index.colStride;
         for (int i = 0; i < len; i++) {
-            int o = (int) (start + i * colStride);
+            int o = (int) (start + i * index.colStride);
             dst[dstOff + i] = dtype == DType.INT32 ? ints.get(o) : longs.get(o);
         }
     }
 
     /** Writes {@code len} elements into row {@code r} from column {@code col}; INT32 keeps the low 32 bits. */
     void write(long r, int col, int len, long[] src, int srcOff) {
-        long start = rowOffset(r) + col * colStride;
+        long start = index.rowOffset(r) + col * index.colStride;
         for (int i = 0; i < len; i++) {
-            int o = (int) (start + i * colStride);
+            int o = (int) (start + i * index.colStride);
             if (dtype == DType.INT32) {
                 ints.put(o, (int) src[srcOff + i]);
             } else {

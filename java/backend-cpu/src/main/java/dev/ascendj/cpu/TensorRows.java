@@ -21,14 +21,9 @@ public final class TensorRows {
     private final ByteBuffer bytes;
     private final FloatBuffer floats;
     private final ShortBuffer shorts;
+    private final RowIndex index;
     private final int cols;
-    private final long rows;
-    private final int[] outer;       // sizes of the leading axes
-    private final long[] outerStride; // their strides, elements
     private final long colStride;
-    /** Element step from one row to the next when the leading axes collapse into one, else -1. */
-    private final long rowStride;
-    private final long base;
     private final boolean roundFp16;
 
     private TensorRows(Tensor t, boolean roundFp16) {
@@ -42,20 +37,9 @@ public final class TensorRows {
         this.bytes = buf.bytes();
         this.floats = dtype == DType.FP32 ? bytes.asFloatBuffer() : null;
         this.shorts = dtype != DType.FP32 ? bytes.asShortBuffer() : null;
-        int r = t.rank();
-        this.cols = r == 0 ? 1 : t.dim(-1);
-        this.colStride = r == 0 ? 1 : t.stride(-1);
-        this.outer = new int[Math.max(r - 1, 0)];
-        this.outerStride = new long[outer.length];
-        long n = 1;
-        for (int i = 0; i < outer.length; i++) {
-            outer[i] = t.dim(i);
-            outerStride[i] = t.stride(i);
-            n *= outer[i];
-        }
-        this.rows = n;
-        this.rowStride = collapsedStride(outer, outerStride);
-        this.base = t.offset();
+        this.index = new RowIndex(t);
+        this.cols = index.cols;
+        this.colStride = index.colStride;
         this.roundFp16 = roundFp16 && dtype != DType.FP16;
     }
 
@@ -80,43 +64,12 @@ public final class TensorRows {
 
     /** Number of rows (the product of the leading axes). */
     public long rows() {
-        return rows;
-    }
-
-    /**
-     * The single stride under which the leading axes step through rows in order (the common
-     * case: a contiguous tensor, a slice of one, a head view), or -1 when they do not collapse.
-     * Axes of size 1 never matter.
-     */
-    private static long collapsedStride(int[] dims, long[] strides) {
-        long stride = -1;
-        long expected = -1; // the stride the next outer axis must have to continue the sequence
-        for (int i = dims.length - 1; i >= 0; i--) {
-            if (dims[i] == 1) {
-                continue;
-            }
-            if (stride < 0) {
-                stride = strides[i];
-            } else if (strides[i] != expected) {
-                return -1;
-            }
-            expected = strides[i] * dims[i];
-        }
-        return stride < 0 ? 0 : stride;
+        return index.rows;
     }
 
     /** Element offset of the first element of row {@code r}. */
     public long rowOffset(long r) {
-        if (rowStride >= 0) {
-            return base + r * rowStride;
-        }
-        long off = base;
-        for (int i = outer.length - 1; i >= 0; i--) {
-            int d = outer[i];
-            off += (r % d) * outerStride[i];
-            r /= d;
-        }
-        return off;
+        return index.rowOffset(r);
     }
 
     /** Reads row {@code r} into {@code dst[dstOff ..]}. */
