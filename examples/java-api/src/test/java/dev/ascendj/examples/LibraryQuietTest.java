@@ -35,7 +35,7 @@ class LibraryQuietTest {
         Path model = dir.resolve("model");
         Path tokenizerFile = Path.of("../tokenizer/tokenizer.json");
         try (LlamaTokenizer tok = LlamaTokenizer.load(tokenizerFile);
-             CpuBackend backend = new CpuBackend(1, false);
+             CpuBackend backend = new CpuBackend(1);
              LlamaModel m = LlamaModel.initialize(new LlamaConfig(32, 64, 2, 4, 2, tok.vocabSize(), 1e-5, 10000, null,
                      false, 256), backend.device(0), 3, null)) {
             ModelFiles.save(m, model, DType.FP32);

@@ -2,18 +2,19 @@ package dev.ascendj.ascend;
 
 import dev.ascendj.ascend.jcpp.JavaCppAclApi;
 import dev.ascendj.ascend.jcpp.JavaCppAclnnApi;
-import dev.ascendj.ascend.spi.AclApi;
 import dev.ascendj.ascend.jcpp.JavaCppHcclApi;
+import dev.ascendj.ascend.spi.AclApi;
 import dev.ascendj.ascend.spi.AclnnApi;
 import dev.ascendj.ascend.spi.HcclApi;
-import dev.ascendj.core.Communicator;
-import dev.ascendj.core.Log;
-import java.util.ArrayList;
-import java.util.List;
 import dev.ascendj.core.Backend;
+import dev.ascendj.core.Communicator;
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
+import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Stream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.apache.logging.log4j.Logger;
 
@@ -120,14 +121,30 @@ public final class AscendBackend implements Backend {
     }
 
     /**
-     * The kernels on {@code stream}; with {@code fp16}, computing in FP16 as the executor's FP16
-     * mode needs on the 910A (matmuls in FP16, every kernel output rounded to FP16, see
-     * {@link HalfPrecisionOps}).
+     * The kernels on {@code stream} computing in {@code compute}: FP32 as {@link #ops(Stream)}; FP16
+     * (every SoC) or BF16 (SoCs with BF16: the 910B, not the 910A) with matmul operands in that
+     * type and every kernel output rounded to it, as the executor's reduced-precision modes need
+     * (see {@link ReducedPrecisionOps}).
+     *
+     * @throws UnsupportedOperationException for BF16 on a SoC without it
      */
     @Override
-    public Ops ops(Stream stream, boolean fp16) {
+    public Ops ops(Stream stream, DType compute) {
         AscendOps ops = ops(stream);
-        return fp16 ? new HalfPrecisionOps(new AscendOps(this, (NpuStream) stream, ops.soc(), true)) : ops;
+        switch (compute) {
+            case FP32:
+                return ops;
+            case FP16:
+                return new ReducedPrecisionOps(new AscendOps(this, (NpuStream) stream, ops.soc(), DType.FP16), compute);
+            case BF16:
+                if (!ops.soc().bf16()) {
+                    throw new UnsupportedOperationException("the " + ops.soc().name() + " has no BF16 (its cube units"
+                            + " compute in FP16): use FP16 with loss scaling");
+                }
+                return new ReducedPrecisionOps(new AscendOps(this, (NpuStream) stream, ops.soc(), DType.BF16), compute);
+            default:
+                throw new IllegalArgumentException("compute type " + compute + " is not fp32, fp16 or bf16");
+        }
     }
 
     /** The HCCL calls, loaded on first use. */

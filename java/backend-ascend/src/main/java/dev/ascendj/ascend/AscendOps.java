@@ -1,5 +1,6 @@
 package dev.ascendj.ascend;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Stream;
@@ -48,17 +49,21 @@ public final class AscendOps implements Ops {
     private final QuantKernels quant;
 
     AscendOps(AscendBackend backend, NpuStream stream, Soc soc) {
-        this(backend, stream, soc, false);
+        this(backend, stream, soc, DType.FP32);
     }
 
-    /** With {@code halfMatmuls}, FP32 matmul operands are computed in FP16 on every SoC (see {@link HalfPrecisionOps}). */
-    AscendOps(AscendBackend backend, NpuStream stream, Soc soc, boolean halfMatmuls) {
+    /**
+     * With {@code matmulOperands} FP16 or BF16, FP32 matmul operands are computed in that type
+     * (see {@link ReducedPrecisionOps}); with FP32, as the SoC allows (FP16 on the 910A).
+     */
+    AscendOps(AscendBackend backend, NpuStream stream, Soc soc, DType matmulOperands) {
         this.stream = stream;
         this.soc = soc;
         KernelContext context = new KernelContext(stream, soc, backend.aclnn(), backend.acl());
         boolean fused = soc.fusedOps();
         this.elementwise = new ElementwiseKernels(context);
-        this.matmul = new MatmulKernel(context, cubeMathType(soc, halfMatmuls));
+        this.matmul = new MatmulKernel(context, cubeMathType(soc, matmulOperands == DType.FP16),
+                matmulOperands == DType.BF16);
         this.norm = fused ? new FusedNormKernels(context) : new ComposedNormKernels(context);
         this.rope = fused ? new FusedRopeKernels(context) : new ComposedRopeKernels(context);
         this.attention = fused ? new FusedAttentionKernels(context) : new ComposedAttentionKernels(context);
@@ -104,11 +109,11 @@ public final class AscendOps implements Ops {
     }
 
     /**
-     * Rounds every element of an FP32 tensor to the nearest FP16 value in place (overflow gives
-     * infinity, as FP16 arithmetic does): a Cast to FP16 and back. Other dtypes are left alone.
+     * Rounds every element of an FP32 tensor to the nearest value of {@code type} (FP16 or BF16) in
+     * place (FP16 overflow gives infinity): a Cast there and back. Other dtypes are left alone.
      */
-    void roundThroughHalf(Tensor t) {
-        elementwise.roundThroughHalf(t);
+    void roundThrough(Tensor t, DType type) {
+        elementwise.roundThrough(t, type);
     }
 
     @Override

@@ -43,17 +43,18 @@ final class ElementwiseKernels {
     }
 
     /**
-     * Rounds every element of an FP32 tensor to the nearest FP16 value in place (overflow gives
-     * infinity, as FP16 arithmetic does): a Cast to FP16 and back. Other dtypes are left alone.
+     * Rounds every element of an FP32 tensor to the nearest value of {@code type} (FP16 or BF16)
+     * in place (FP16 overflow gives infinity, as FP16 arithmetic does): a Cast to {@code type} and
+     * back. Other dtypes are left alone.
      */
-    void roundThroughHalf(Tensor t) {
+    void roundThrough(Tensor t, DType type) {
         if (t == null || t.dtype() != DType.FP32 || t.numel() == 0) {
             return;
         }
-        try (OpContext k = context.open("roundThroughHalf", t)) {
+        try (OpContext k = context.open("roundThrough" + type, t)) {
             TensorRef r = TensorRef.of(t);
-            TensorRef h = k.temp(DType.FP16, r.dims());
-            k.run(CAST, k.t(r), acl(DType.FP16), k.t(h));
+            TensorRef h = k.temp(type, r.dims());
+            k.run(CAST, k.t(r), acl(type), k.t(h));
             k.run(CAST, k.t(h), acl(DType.FP32), k.t(r));
         }
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.core.Tensor;
 
@@ -19,7 +20,7 @@ final class ActivationKernels {
     private ActivationKernels() {
     }
 
-    static void swiGlu(KernelArgs c, boolean fp16, Tensor gate, Tensor up, Tensor out) {
+    static void swiGlu(KernelArgs c, DType compute, Tensor gate, Tensor up, Tensor out) {
         c.floating("gate", gate);
         c.floating("up", up);
         c.floating("out", out);
@@ -29,7 +30,7 @@ final class ActivationKernels {
         c.noOverlap("out", out, "up", up);
         TensorRows gs = TensorRows.of(gate);
         TensorRows us = TensorRows.of(up);
-        TensorRows os = TensorRows.of(out, fp16);
+        TensorRows os = TensorRows.of(out, compute);
         forChunks(gs, (r, col, len) -> {
             float[] g = HeapScratch.floats(0, len);
             float[] u = HeapScratch.floats(1, len);
@@ -44,7 +45,7 @@ final class ActivationKernels {
         });
     }
 
-    static void swiGluGrad(KernelArgs c, boolean fp16, Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
+    static void swiGluGrad(KernelArgs c, DType compute, Tensor dOut, Tensor gate, Tensor up, Tensor dGate, Tensor dUp) {
         c.floating("dOut", dOut);
         c.floating("gate", gate);
         c.floating("up", up);
@@ -64,8 +65,8 @@ final class ActivationKernels {
         TensorRows ds = TensorRows.of(dOut);
         TensorRows gs = TensorRows.of(gate);
         TensorRows us = TensorRows.of(up);
-        TensorRows dgs = TensorRows.of(dGate, fp16);
-        TensorRows dus = TensorRows.of(dUp, fp16);
+        TensorRows dgs = TensorRows.of(dGate, compute);
+        TensorRows dus = TensorRows.of(dUp, compute);
         forChunks(gs, (r, col, len) -> {
             float[] d = HeapScratch.floats(0, len);
             float[] g = HeapScratch.floats(1, len);

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
@@ -35,7 +36,7 @@ final class AttentionBackward implements AutoCloseable {
     private final float[] row2;
 
     AttentionBackward(AttentionShape sh, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
-                      Tensor dq, Tensor dk, Tensor dv, boolean fp16) {
+                      Tensor dq, Tensor dk, Tensor dv, DType compute) {
         this.sh = sh;
         this.q = new HeadReader(q);
         this.k = new HeadReader(k);
@@ -43,10 +44,10 @@ final class AttentionBackward implements AutoCloseable {
         this.dOut = new HeadReader(dOut);
         this.outRows = TensorRows.of(out);
         this.dOutRows = TensorRows.of(dOut);
-        this.lse = TensorRows.of(lse, false);
-        this.dq = new TileWriter(dq, fp16, sh.tile());
-        this.dk = TensorRows.of(dk, fp16);
-        this.dv = TensorRows.of(dv, fp16);
+        this.lse = TensorRows.of(lse);
+        this.dq = new TileWriter(dq, compute, sh.tile());
+        this.dk = TensorRows.of(dk, compute);
+        this.dv = TensorRows.of(dv, compute);
         long block = (long) sh.tile() * sh.sk();
         this.probs = new Scratch(block);
         this.dScores = new Scratch(block);

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
@@ -20,13 +21,13 @@ final class AttentionForward implements AutoCloseable {
     private final float[] tmp;
     private final float[] lseRow;
 
-    AttentionForward(AttentionShape sh, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, boolean fp16) {
+    AttentionForward(AttentionShape sh, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, DType compute) {
         this.sh = sh;
         this.q = new HeadReader(q);
         this.k = new HeadReader(k);
         this.v = new HeadReader(v);
-        this.out = new TileWriter(out, fp16, sh.tile());
-        this.lse = lse == null ? null : TensorRows.of(lse, false);
+        this.out = new TileWriter(out, compute, sh.tile());
+        this.lse = lse == null ? null : TensorRows.of(lse);
         this.scores = new Scratch((long) sh.tile() * sh.sk());
         this.p = new float[sh.tile() * sh.sk()];
         this.tmp = new float[p.length];

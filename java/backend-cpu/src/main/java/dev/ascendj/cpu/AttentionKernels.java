@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 
@@ -34,7 +35,7 @@ final class AttentionKernels {
     private AttentionKernels() {
     }
 
-    static void forward(KernelArgs c, boolean fp16, Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out,
+    static void forward(KernelArgs c, DType compute, Tensor q, Tensor k, Tensor v, float scale, boolean causal, Tensor out,
                         Tensor lse) {
         AttentionShape sh = checkInputs(c, q, k, v, scale, causal);
         c.floating("out", out);
@@ -50,7 +51,7 @@ final class AttentionKernels {
         }
         int units = sh.b() * sh.h();
         forWorkers(units, 4L * sh.sq() * sh.sk() * sh.d(), (lo, hi) -> {
-            try (AttentionForward w = new AttentionForward(sh, q, k, v, out, lse, fp16)) {
+            try (AttentionForward w = new AttentionForward(sh, q, k, v, out, lse, compute)) {
                 for (int u = lo; u < hi; u++) {
                     w.head(u / sh.h(), u % sh.h());
                 }
@@ -58,7 +59,7 @@ final class AttentionKernels {
         });
     }
 
-    static void backward(KernelArgs c, boolean fp16, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+    static void backward(KernelArgs c, DType compute, Tensor dOut, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                          float scale, boolean causal, Tensor dq, Tensor dk, Tensor dv) {
         AttentionShape sh = checkInputs(c, q, k, v, scale, causal);
         c.floating("dOut", dOut);
@@ -88,7 +89,7 @@ final class AttentionKernels {
         }
         int units = sh.b() * sh.g();
         forWorkers(units, 10L * sh.group() * sh.sq() * sh.sk() * sh.d(), (lo, hi) -> {
-            try (AttentionBackward w = new AttentionBackward(sh, dOut, q, k, v, out, lse, dq, dk, dv, fp16)) {
+            try (AttentionBackward w = new AttentionBackward(sh, dOut, q, k, v, out, lse, dq, dk, dv, compute)) {
                 for (int u = lo; u < hi; u++) {
                     w.kvHead(u / sh.g(), u % sh.g());
                 }

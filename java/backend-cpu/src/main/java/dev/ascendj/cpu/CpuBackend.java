@@ -1,6 +1,7 @@
 package dev.ascendj.cpu;
 
 import dev.ascendj.core.Backend;
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
@@ -16,8 +17,9 @@ import org.apache.logging.log4j.Logger;
  * <ul>
  *   <li>{@code ascendj.cpu.threads}: worker threads for kernels and OpenBLAS (default: all cores);</li>
  *   <li>{@code ascendj.cpu.devices}: number of virtual devices (default 1);</li>
- *   <li>{@code ascendj.cpu.fp16}: {@code true} to emulate the 910A's FP16 numerics by rounding every
- *       kernel output through FP16 (default false; also per {@link #ops(Stream, boolean)}).</li>
+ *   <li>{@code ascendj.cpu.compute}: {@code fp16} or {@code bf16} to emulate an NPU's reduced-precision
+ *       numerics by rounding every kernel output to that type (the 910A computes in FP16, the 910B
+ *       also in BF16); default {@code fp32}; also per {@link #ops(Stream, DType)}.</li>
  * </ul>
  */
 public final class CpuBackend implements Backend {
@@ -27,24 +29,48 @@ public final class CpuBackend implements Backend {
     public static final String NAME = "cpu";
 
     private final List<CpuDevice> devices = new CopyOnWriteArrayList<>();
-    private final boolean fp16Default;
+    private final DType computeDefault;
 
     /** A backend configured from system properties. */
     public CpuBackend() {
-        this(Integer.getInteger("ascendj.cpu.devices", 1), Boolean.getBoolean("ascendj.cpu.fp16"));
+        this(Integer.getInteger("ascendj.cpu.devices", 1), computeProperty());
     }
 
-    /** A backend with {@code deviceCount} virtual devices. */
-    public CpuBackend(int deviceCount, boolean fp16Emulation) {
+    /** A backend with {@code deviceCount} virtual devices computing in FP32. */
+    public CpuBackend(int deviceCount) {
+        this(deviceCount, DType.FP32);
+    }
+
+    /**
+     * A backend with {@code deviceCount} virtual devices whose {@link #ops(Stream)} compute in
+     * {@code compute}: FP32, or FP16/BF16 emulated by rounding every kernel output.
+     */
+    public CpuBackend(int deviceCount, DType compute) {
         if (deviceCount < 1) {
             throw new IllegalArgumentException("a CPU backend needs at least one device, got " + deviceCount);
         }
         for (int i = 0; i < deviceCount; i++) {
             devices.add(new CpuDevice(this, i, 0));
         }
-        this.fp16Default = fp16Emulation;
-        LOG.debug("CPU backend: {} device(s), {} thread(s), FP16 emulation {}", deviceCount,
-                CpuThreads.threads(), fp16Emulation);
+        this.computeDefault = checkCompute(compute);
+        LOG.debug("CPU backend: {} device(s), {} thread(s), computing in {}", deviceCount, CpuThreads.threads(),
+                compute);
+    }
+
+    private static DType computeProperty() {
+        String value = System.getProperty("ascendj.cpu.compute", "fp32");
+        try {
+            return DType.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("system property ascendj.cpu.compute: " + e.getMessage(), e);
+        }
+    }
+
+    private static DType checkCompute(DType compute) {
+        if (compute != DType.FP32 && compute != DType.FP16 && compute != DType.BF16) {
+            throw new IllegalArgumentException("the CPU backend computes in fp32, fp16 or bf16, not " + compute);
+        }
+        return compute;
     }
 
     @Override
@@ -78,16 +104,20 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Ops ops(Stream stream) {
-        return ops(stream, fp16Default);
+        return ops(stream, computeDefault);
     }
 
-    /** The kernels on {@code stream}, rounding every output through FP16 when {@code fp16Emulation} (as on the 910A). */
+    /**
+     * The kernels on {@code stream}, rounding every output to {@code compute} when it is FP16 (as
+     * on the 910A) or BF16 (as the 910B can), accumulating in FP32.
+     */
     @Override
-    public CpuOps ops(Stream stream, boolean fp16Emulation) {
+    public CpuOps ops(Stream stream, DType compute) {
+        checkCompute(compute);
         if (!(stream instanceof CpuStream) || !devices.contains((CpuDevice) stream.device())) {
             throw new IllegalArgumentException(stream + " does not belong to this CPU backend");
         }
-        return new CpuOps((CpuStream) stream, fp16Emulation);
+        return new CpuOps((CpuStream) stream, compute);
     }
 
     @Override

@@ -19,10 +19,10 @@ final class ElementwiseKernels {
         void apply(float[] x, float[] y, int n);
     }
 
-    static void fill(KernelArgs c, boolean fp16, Tensor out, float value) {
+    static void fill(KernelArgs c, DType compute, Tensor out, float value) {
         c.tensor("out", out);
         if (out.dtype().isFloatingPoint()) {
-            TensorRows ro = TensorRows.of(out, fp16);
+            TensorRows ro = TensorRows.of(out, compute);
             Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
                 int len = c1 - c0;
                 float[] row = HeapScratch.floats(0, len);
@@ -53,7 +53,7 @@ final class ElementwiseKernels {
     /** Columns a cast stages at a time. */
     private static final int CAST_BLOCK = 4096;
 
-    static void cast(KernelArgs c, boolean fp16, Tensor src, Tensor dst) {
+    static void cast(KernelArgs c, DType compute, Tensor src, Tensor dst) {
         c.tensor("src", src);
         c.tensor("dst", dst);
         castable(c, "src", src);
@@ -63,7 +63,7 @@ final class ElementwiseKernels {
         boolean srcFloat = src.dtype().isFloatingPoint();
         boolean dstFloat = dst.dtype().isFloatingPoint();
         TensorRows fs = srcFloat ? TensorRows.of(src) : null;
-        TensorRows fd = dstFloat ? TensorRows.of(dst, fp16) : null;
+        TensorRows fd = dstFloat ? TensorRows.of(dst, compute) : null;
         IntRows is = srcFloat ? null : IntRows.of(src);
         IntRows id = dstFloat ? null : IntRows.of(dst);
         boolean toInt32 = dst.dtype() == DType.INT32;
@@ -109,23 +109,23 @@ final class ElementwiseKernels {
         }
     }
 
-    static void add(KernelArgs c, boolean fp16, Tensor a, Tensor b, float alpha, Tensor out) {
-        binary(c, fp16, a, b, out, (x, y, n) -> {
+    static void add(KernelArgs c, DType compute, Tensor a, Tensor b, float alpha, Tensor out) {
+        binary(c, compute, a, b, out, (x, y, n) -> {
             for (int i = 0; i < n; i++) {
                 x[i] += alpha * y[i];
             }
         });
     }
 
-    static void mul(KernelArgs c, boolean fp16, Tensor a, Tensor b, Tensor out) {
-        binary(c, fp16, a, b, out, (x, y, n) -> {
+    static void mul(KernelArgs c, DType compute, Tensor a, Tensor b, Tensor out) {
+        binary(c, compute, a, b, out, (x, y, n) -> {
             for (int i = 0; i < n; i++) {
                 x[i] *= y[i];
             }
         });
     }
 
-    static void muls(KernelArgs c, boolean fp16, Tensor a, float s, Tensor out) {
+    static void muls(KernelArgs c, DType compute, Tensor a, float s, Tensor out) {
         c.floating("a", a);
         c.floating("out", out);
         c.sameShape("out", out, "a", a);
@@ -133,7 +133,7 @@ final class ElementwiseKernels {
             c.noOverlap("out", out, "a", a);
         }
         TensorRows ra = TensorRows.of(a);
-        TensorRows ro = TensorRows.of(out, fp16);
+        TensorRows ro = TensorRows.of(out, compute);
         Tiles.of(ra).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] x = HeapScratch.floats(0, len);
@@ -151,7 +151,7 @@ final class ElementwiseKernels {
      * {@code out = f(a, b)} with {@code b} equal in shape to {@code a} or to a suffix of its shape;
      * row {@code r} of {@code a} pairs with row {@code r mod rows(b)} of {@code b}.
      */
-    private static void binary(KernelArgs c, boolean fp16, Tensor a, Tensor b, Tensor out, Combine f) {
+    private static void binary(KernelArgs c, DType compute, Tensor a, Tensor b, Tensor out, Combine f) {
         c.floating("a", a);
         c.floating("b", b);
         c.floating("out", out);
@@ -172,7 +172,7 @@ final class ElementwiseKernels {
         }
         TensorRows ra = TensorRows.of(a);
         TensorRows rb = TensorRows.of(b);
-        TensorRows ro = TensorRows.of(out, fp16);
+        TensorRows ro = TensorRows.of(out, compute);
         // A rank-0 b next to a ranked a is one value for every element, not a row of a's width.
         float[] scalar = b.rank() == 0 && a.rank() > 0 ? new float[] {rb.get(b.offset())} : null;
         long bRows = rb.rows();

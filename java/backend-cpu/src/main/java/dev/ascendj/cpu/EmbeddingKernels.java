@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
@@ -17,7 +18,7 @@ final class EmbeddingKernels {
     private EmbeddingKernels() {
     }
 
-    static void forward(KernelArgs c, boolean fp16, Tensor weight, Tensor ids, Tensor out) {
+    static void forward(KernelArgs c, DType compute, Tensor weight, Tensor ids, Tensor out) {
         c.floating("weight", weight);
         c.index("ids", ids);
         c.floating("out", out);
@@ -28,7 +29,7 @@ final class EmbeddingKernels {
         c.noOverlap("out", out, "weight", weight);
         int[] id = readIds(c, ids, vocab, weight);
         TensorRows rw = TensorRows.of(weight);
-        TensorRows ro = TensorRows.of(out, fp16);
+        TensorRows ro = TensorRows.of(out, compute);
         Tiles.of(ro).forEach(1, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;
             float[] row = new float[len];
@@ -39,7 +40,7 @@ final class EmbeddingKernels {
         });
     }
 
-    static void backward(KernelArgs c, boolean fp16, Tensor dOut, Tensor ids, Tensor dWeight) {
+    static void backward(KernelArgs c, DType compute, Tensor dOut, Tensor ids, Tensor dWeight) {
         c.floating("dOut", dOut);
         c.index("ids", ids);
         c.floating("dWeight", dWeight);
@@ -63,7 +64,7 @@ final class EmbeddingKernels {
             positions[next[id[p]]++] = p;
         }
         TensorRows rd = TensorRows.of(dOut);
-        TensorRows rw = TensorRows.of(dWeight, fp16);
+        TensorRows rw = TensorRows.of(dWeight, compute);
         long costPerElement = 1 + id.length / Math.max(vocab, 1);
         Tiles.of(rw).forEach(costPerElement, (t, r0, r1, c0, c1) -> {
             int len = c1 - c0;

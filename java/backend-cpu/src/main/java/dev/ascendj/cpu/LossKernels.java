@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.core.Reduction;
 import dev.ascendj.core.Shape;
@@ -17,10 +18,10 @@ final class LossKernels {
     private LossKernels() {
     }
 
-    static long forward(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
+    static long forward(KernelArgs c, DType compute, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
                         Tensor loss, Tensor lse) {
         int[] lab = checkForward(c, logits, labels, ignoreIndex, reduction, loss, lse);
-        return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, null, 0f);
+        return lossRows(compute, logits, lab, ignoreIndex, reduction, loss, lse, null, 0f);
     }
 
     /**
@@ -28,7 +29,7 @@ final class LossKernels {
      * the row's log-sum-exp sums are, divided by that sum, the softmax of the gradient. Agrees
      * with {@link #forward} exactly and with {@link #backward} (which recomputes them) to rounding.
      */
-    static long forwardWithGrad(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, int ignoreIndex,
+    static long forwardWithGrad(KernelArgs c, DType compute, Tensor logits, Tensor labels, int ignoreIndex,
                                 Reduction reduction, float gradScale, Tensor loss, Tensor lse, Tensor dLogits) {
         if (reduction == Reduction.NONE) {
             throw c.fail("reduction must be MEAN or SUM, got " + reduction);
@@ -42,7 +43,7 @@ final class LossKernels {
         if (lse != null) {
             c.noOverlap("dLogits", dLogits, "lse", lse);
         }
-        return lossRows(fp16, logits, lab, ignoreIndex, reduction, loss, lse, dLogits, gradScale);
+        return lossRows(compute, logits, lab, ignoreIndex, reduction, loss, lse, dLogits, gradScale);
     }
 
     private static int[] checkForward(KernelArgs c, Tensor logits, Tensor labels, int ignoreIndex, Reduction reduction,
@@ -71,7 +72,7 @@ final class LossKernels {
     }
 
     /** The row losses and their reduction; with {@code dLogits} set, also the gradient rows. */
-    private static long lossRows(boolean fp16, Tensor logits, int[] lab, int ignoreIndex, Reduction reduction,
+    private static long lossRows(DType compute, Tensor logits, int[] lab, int ignoreIndex, Reduction reduction,
                                  Tensor loss, Tensor lse, Tensor dLogits, float gradScale) {
         int n = logits.dim(0);
         int v = logits.dim(1);
@@ -84,7 +85,7 @@ final class LossKernels {
         float factor = reduction == Reduction.SUM ? gradScale
                 : counted == 0 ? 0f : (float) (gradScale / (double) counted);
         TensorRows xs = TensorRows.of(logits);
-        TensorRows ds = dLogits == null ? null : TensorRows.of(dLogits, fp16);
+        TensorRows ds = dLogits == null ? null : TensorRows.of(dLogits, compute);
         double[] rowLoss = new double[n];
         float[] rowLse = new float[n];
         CpuThreads.parallelFor(n, 8L * v, i -> {
@@ -124,10 +125,10 @@ final class LossKernels {
             for (int i = 0; i < n; i++) {
                 out[i] = (float) rowLoss[i];
             }
-            writeAll(loss, out, fp16);
+            writeAll(loss, out, compute);
         } else {
             double value = reduction == Reduction.SUM ? sum : count == 0 ? 0 : sum / count;
-            writeAll(loss, new float[] {(float) value}, fp16);
+            writeAll(loss, new float[] {(float) value}, compute);
         }
         if (lse != null) {
             RowStats.write(lse, rowLse);
@@ -135,7 +136,7 @@ final class LossKernels {
         return count;
     }
 
-    static void backward(KernelArgs c, boolean fp16, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex,
+    static void backward(KernelArgs c, DType compute, Tensor logits, Tensor labels, Tensor lse, int ignoreIndex,
                          Reduction reduction, float gradScale, Tensor dLogits) {
         c.floating("logits", logits);
         c.floating("dLogits", dLogits);
@@ -161,7 +162,7 @@ final class LossKernels {
         }
         float factor = reduction == Reduction.SUM ? gradScale : count == 0 ? 0f : (float) (gradScale / (double) count);
         TensorRows xs = TensorRows.of(logits);
-        TensorRows ds = TensorRows.of(dLogits, fp16);
+        TensorRows ds = TensorRows.of(dLogits, compute);
         CpuThreads.parallelFor(n, 8L * v, i -> {
             float[] row = HeapScratch.floats(0, v);
             if (lab[i] == ignoreIndex) {
@@ -236,11 +237,11 @@ final class LossKernels {
         c.shape("lse", lse, Shape.of(n));
     }
 
-    private static void writeAll(Tensor t, float[] values, boolean fp16) {
+    private static void writeAll(Tensor t, float[] values, DType compute) {
         if (t.numel() == 0) {
             return;
         }
-        TensorRows rows = TensorRows.of(t, fp16);
+        TensorRows rows = TensorRows.of(t, compute);
         int cols = rows.cols();
         for (long r = 0; r < rows.rows(); r++) {
             rows.write(r, values, (int) (r * cols));

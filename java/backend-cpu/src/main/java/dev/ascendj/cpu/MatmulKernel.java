@@ -27,7 +27,7 @@ final class MatmulKernel {
         }
     }
 
-    static void matmul(KernelArgs c, boolean fp16, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out,
+    static void matmul(KernelArgs c, DType compute, Tensor a, boolean transA, Tensor b, boolean transB, Tensor out,
                        float alpha, float beta) {
         c.floating("a", a);
         c.floating("b", b);
@@ -41,14 +41,14 @@ final class MatmulKernel {
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        boolean roundOut = fp16 && out.dtype() != DType.FP16;
+        boolean roundOut = compute != DType.FP32 && out.dtype() != compute;
         Mat ma = direct(a, transA);
         Mat mb = direct(b, transB);
         Mat mc = direct(out, false);
         if (ma != null && mb != null && mc != null) {
             gemm(batch, m, n, k, alpha, ma, mb, beta, mc, mergeable(b, batch, m, ma, mc));
             if (roundOut) {
-                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, compute));
             }
             return;
         }
@@ -70,9 +70,9 @@ final class MatmulKernel {
             }
             gemm(batch, m, n, k, alpha, ma, mb, beta, mc, mergeable(b, batch, m, ma, mc));
             if (c32 != null) {
-                ElementwiseKernels.copyRows(TensorRows.of(c32), TensorRows.of(out, fp16));
+                ElementwiseKernels.copyRows(TensorRows.of(c32), TensorRows.of(out, compute));
             } else if (roundOut) {
-                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, compute));
             }
         }
     }

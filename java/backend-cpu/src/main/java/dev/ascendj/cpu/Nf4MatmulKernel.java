@@ -29,7 +29,7 @@ final class Nf4MatmulKernel {
     private Nf4MatmulKernel() {
     }
 
-    static void nf4Matmul(KernelArgs c, boolean fp16, Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha,
+    static void nf4Matmul(KernelArgs c, DType compute, Tensor x, Nf4Weight w, boolean transW, Tensor out, float alpha,
                           float beta) {
         c.floating("x", x);
         c.floating("out", out);
@@ -58,9 +58,9 @@ final class Nf4MatmulKernel {
         if (inner == 0) {
             // An empty sum: only the beta term is left.
             if (beta == 0f) {
-                ElementwiseKernels.fill(c, fp16, out, 0f);
+                ElementwiseKernels.fill(c, compute, out, 0f);
             } else {
-                ElementwiseKernels.muls(c, fp16, out, beta, out);
+                ElementwiseKernels.muls(c, compute, out, beta, out);
             }
             return;
         }
@@ -86,17 +86,17 @@ final class Nf4MatmulKernel {
                     Tensor wb = r1 - r0 == band ? scratchBand : scratchBand.slice(0, 0, r1 - r0);
                     dq.rows(r0, r1, wb);
                     if (transW) {
-                        MatmulKernel.matmul(c, false, xs, false, wb, true, os.slice(1, r0, r1), alpha, beta);
+                        MatmulKernel.matmul(c, DType.FP32, xs, false, wb, true, os.slice(1, r0, r1), alpha, beta);
                     } else {
-                        MatmulKernel.matmul(c, false, xs.slice(1, r0, r1), false, wb, false, os, alpha,
+                        MatmulKernel.matmul(c, DType.FP32, xs.slice(1, r0, r1), false, wb, false, os, alpha,
                                 r0 == 0 ? beta : 1f);
                     }
                 }
             }
             if (os != out) {
-                ElementwiseKernels.copyRows(TensorRows.of(os), TensorRows.of(out, fp16));
-            } else if (fp16) {
-                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, true));
+                ElementwiseKernels.copyRows(TensorRows.of(os), TensorRows.of(out, compute));
+            } else if (compute != DType.FP32) {
+                ElementwiseKernels.copyRows(TensorRows.of(out), TensorRows.of(out, compute));
             }
         }
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
 
 /**
@@ -15,7 +16,7 @@ final class NormKernels {
     private NormKernels() {
     }
 
-    static void rmsNorm(KernelArgs c, boolean fp16, Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+    static void rmsNorm(KernelArgs c, DType compute, Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
         c.floating("x", x);
         c.floating("weight", weight);
         c.floating("out", out);
@@ -34,7 +35,7 @@ final class NormKernels {
         }
         float[] w = RowStats.read(weight);
         TensorRows xs = TensorRows.of(x);
-        TensorRows os = TensorRows.of(out, fp16);
+        TensorRows os = TensorRows.of(out, compute);
         int n = Math.toIntExact(xs.rows());
         float[] r = new float[n];
         CpuThreads.parallelFor(n, 4L * h, i -> {
@@ -53,7 +54,7 @@ final class NormKernels {
         }
     }
 
-    static void rmsNormGrad(KernelArgs c, boolean fp16, Tensor dy, Tensor x, Tensor weight, Tensor rstd, Tensor dx,
+    static void rmsNormGrad(KernelArgs c, DType compute, Tensor dy, Tensor x, Tensor weight, Tensor rstd, Tensor dx,
                             Tensor dWeight) {
         c.floating("dy", dy);
         c.floating("x", x);
@@ -80,7 +81,7 @@ final class NormKernels {
         float[] r = RowStats.read(rstd);
         TensorRows dys = TensorRows.of(dy);
         TensorRows xs = TensorRows.of(x);
-        TensorRows dxs = TensorRows.of(dx, fp16);
+        TensorRows dxs = TensorRows.of(dx, compute);
         int n = Math.toIntExact(xs.rows());
         int blockRows = Math.max(MIN_BLOCK_ROWS, (n + MAX_BLOCKS - 1) / MAX_BLOCKS);
         int blocks = (n + blockRows - 1) / blockRows;
@@ -126,7 +127,7 @@ final class NormKernels {
             for (int j = 0; j < h; j++) {
                 dw[j] = (float) sum[j];
             }
-            TensorRows.of(dWeight, fp16).write(0, dw, 0);
+            TensorRows.of(dWeight, compute).write(0, dw, 0);
         }
     }
 

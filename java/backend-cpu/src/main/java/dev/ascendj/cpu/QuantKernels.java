@@ -75,7 +75,7 @@ final class QuantKernels {
         return absmax == 0f ? Nf4.nearest(0f) : Nf4.nearest(x / absmax);
     }
 
-    static void nf4Dequantize(KernelArgs c, boolean fp16, Tensor packed, Tensor absmax, Tensor out) {
+    static void nf4Dequantize(KernelArgs c, DType compute, Tensor packed, Tensor absmax, Tensor out) {
         nf4("packed", c, packed);
         c.fp32("absmax", absmax);
         c.floating("out", out);
@@ -88,7 +88,7 @@ final class QuantKernels {
         long codeBase = packed.byteOffset();
         long scaleBase = absmax.offset();
         float[] book = Nf4.codebook();
-        TensorRows ro = TensorRows.of(out, fp16);
+        TensorRows ro = TensorRows.of(out, compute);
         int cols = ro.cols();
         // TensorRows of out are consecutive runs of the flat element index, whatever out's strides.
         Tiles.of(ro).forEach(2, (t, r0, r1, c0, c1) -> {

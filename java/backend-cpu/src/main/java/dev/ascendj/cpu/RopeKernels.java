@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
 import java.util.Arrays;
 import java.util.Map;
@@ -29,15 +30,15 @@ final class RopeKernels {
     private RopeKernels() {
     }
 
-    static void forward(KernelArgs c, boolean fp16, Tensor x, Tensor positions, float theta, float scale, Tensor out) {
-        apply(c, fp16, "x", x, positions, theta, scale, "out", out, false);
+    static void forward(KernelArgs c, DType compute, Tensor x, Tensor positions, float theta, float scale, Tensor out) {
+        apply(c, compute, "x", x, positions, theta, scale, "out", out, false);
     }
 
-    static void backward(KernelArgs c, boolean fp16, Tensor dy, Tensor positions, float theta, float scale, Tensor dx) {
-        apply(c, fp16, "dy", dy, positions, theta, scale, "dx", dx, true);
+    static void backward(KernelArgs c, DType compute, Tensor dy, Tensor positions, float theta, float scale, Tensor dx) {
+        apply(c, compute, "dy", dy, positions, theta, scale, "dx", dx, true);
     }
 
-    private static void apply(KernelArgs c, boolean fp16, String inName, Tensor in, Tensor positions, float theta,
+    private static void apply(KernelArgs c, DType compute, String inName, Tensor in, Tensor positions, float theta,
                               float scale, String outName, Tensor out, boolean transpose) {
         c.floating(inName, in);
         c.floating(outName, out);
@@ -92,7 +93,7 @@ final class RopeKernels {
         Table table = maxPos < MAX_TABLE_POSITIONS ? table(theta, scale, d, maxPos) : null;
         float sign = transpose ? -1f : 1f;
         TensorRows src = TensorRows.of(in);
-        TensorRows dst = TensorRows.of(out, fp16);
+        TensorRows dst = TensorRows.of(out, compute);
         CpuThreads.parallelFor(b * s, 6L * h * d, bs -> {
             int p = pos[perBatch ? bs : bs % s];
             float[] cos;

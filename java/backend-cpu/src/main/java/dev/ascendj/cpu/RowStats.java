@@ -27,7 +27,7 @@ final class RowStats {
         if (n == 0) {
             return out;
         }
-        TensorRows rows = TensorRows.of(t, false);
+        TensorRows rows = TensorRows.of(t);
         int cols = rows.cols();
         for (long r = 0; r < rows.rows(); r++) {
             rows.read(r, out, (int) (r * cols));
@@ -40,7 +40,7 @@ final class RowStats {
         if (t.numel() == 0) {
             return;
         }
-        TensorRows rows = TensorRows.of(t, false);
+        TensorRows rows = TensorRows.of(t);
         int cols = rows.cols();
         for (long r = 0; r < rows.rows(); r++) {
             rows.write(r, values, (int) (r * cols));

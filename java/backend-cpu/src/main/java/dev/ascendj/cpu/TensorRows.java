@@ -24,9 +24,10 @@ public final class TensorRows {
     private final RowIndex index;
     private final int cols;
     private final long colStride;
-    private final boolean roundFp16;
+    /** The compute type writes round through before they are stored, or null. */
+    private final DType rounding;
 
-    private TensorRows(Tensor t, boolean roundFp16) {
+    private TensorRows(Tensor t, DType compute) {
         t.checkAlive();
         this.tensor = t;
         this.dtype = t.dtype();
@@ -40,17 +41,23 @@ public final class TensorRows {
         this.index = new RowIndex(t);
         this.cols = index.cols;
         this.colStride = index.colStride;
-        this.roundFp16 = roundFp16 && dtype != DType.FP16;
+        this.rounding = compute == DType.FP32 || compute == dtype ? null : compute;
     }
 
     /** Row access to {@code t} (a float tensor on a CPU device). */
     public static TensorRows of(Tensor t) {
-        return new TensorRows(t, false);
+        return new TensorRows(t, DType.FP32);
     }
 
-    /** Row access whose writes round through FP16 first when {@code roundFp16} (FP16 emulation). */
-    public static TensorRows of(Tensor t, boolean roundFp16) {
-        return new TensorRows(t, roundFp16);
+    /**
+     * Row access whose writes round to {@code compute} first (FP16 or BF16 emulation: what a
+     * kernel computing in that type would store); FP32 writes as {@link #of(Tensor)}.
+     */
+    public static TensorRows of(Tensor t, DType compute) {
+        if (!compute.isFloatingPoint()) {
+            throw new IllegalArgumentException("compute type " + compute + " is not a floating-point type");
+        }
+        return new TensorRows(t, compute);
     }
 
     public Tensor tensor() {
@@ -111,7 +118,7 @@ public final class TensorRows {
     /** Writes {@code len} elements into row {@code r} from column {@code col}. */
     public void write(long r, int col, int len, float[] src, int srcOff) {
         long start = rowOffset(r) + col * colStride;
-        if (colStride == 1 && dtype == DType.FP32 && !roundFp16) {
+        if (colStride == 1 && dtype == DType.FP32 && rounding == null) {
             floats.put((int) start, src, srcOff, len);
             return;
         }
@@ -131,10 +138,10 @@ public final class TensorRows {
         };
     }
 
-    /** Stores {@code v} at element offset {@code off}, rounded to the dtype (and FP16 under emulation). */
+    /** Stores {@code v} at element offset {@code off}, rounded to the compute type under emulation, then to the dtype. */
     public void set(long off, float v) {
         int o = (int) off;
-        float x = roundFp16 ? Half.roundToHalf(v) : v;
+        float x = rounding == null ? v : rounding.round(v);
         switch (dtype) {
             case FP32 -> floats.put(o, x);
             case FP16 -> shorts.put(o, Half.floatToHalf(x));

@@ -1,5 +1,6 @@
 package dev.ascendj.cpu;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
 
@@ -17,11 +18,11 @@ final class TileWriter implements AutoCloseable {
     private final Scratch tile;
     private final float[] row;
 
-    TileWriter(Tensor t, boolean fp16, int tileRows) {
+    TileWriter(Tensor t, DType compute, int tileRows) {
         this.t = t;
-        this.direct = HeadMatrix.direct(t) && !fp16;
+        this.direct = HeadMatrix.direct(t) && compute == DType.FP32;
         this.base = direct ? HeadMatrix.base(t) : null;
-        this.rows = TensorRows.of(t, fp16);
+        this.rows = TensorRows.of(t, compute);
         this.tile = direct ? null : new Scratch((long) tileRows * t.dim(3));
         this.row = new float[t.dim(3)];
     }

@@ -48,7 +48,7 @@ class CpuDeviceApiTest {
 
     @Test
     void buffersCopyBothWaysAndAccountMemory() {
-        CpuBackend b = new CpuBackend(2, false);
+        CpuBackend b = new CpuBackend(2);
         CpuDevice d = b.device(1);
         long before = d.memoryInfo().usedBytes();
         try (Buffer buf = d.allocate(16)) {
@@ -69,7 +69,7 @@ class CpuDeviceApiTest {
 
     @Test
     void memoryCapMakesAllocationFailLikeAFullDevice() {
-        CpuBackend b = new CpuBackend(1, false);
+        CpuBackend b = new CpuBackend(1);
         CpuDevice d = b.device(0);
         d.setMemoryCap(1024);
         try (Scope scope = Scope.open()) {
@@ -82,7 +82,7 @@ class CpuDeviceApiTest {
 
     @Test
     void eventsTimeWorkBetweenThem() throws Exception {
-        CpuDevice d = new CpuBackend(1, false).device(0);
+        CpuDevice d = new CpuBackend(1).device(0);
         Stream s = d.defaultStream();
         try (Event start = d.createEvent(); Event end = d.createEvent()) {
             start.record(s);
@@ -100,17 +100,17 @@ class CpuDeviceApiTest {
 
     @Test
     void closedStreamRejectsWorkAndTensorsOfOtherBackendsAreRefused() {
-        CpuBackend b = new CpuBackend(1, false);
+        CpuBackend b = new CpuBackend(1);
         Stream s = b.device(0).createStream();
         s.close();
         assertThrows(IllegalStateException.class, s::synchronize);
-        CpuBackend other = new CpuBackend(1, false);
+        CpuBackend other = new CpuBackend(1);
         assertThrows(IllegalArgumentException.class, () -> b.ops(other.device(0).defaultStream()));
     }
 
     @Test
     void tensorsOnCpuDevicesRoundTripAllDtypes() {
-        CpuDevice d = new CpuBackend(1, false).device(0);
+        CpuDevice d = new CpuBackend(1).device(0);
         try (Scope scope = Scope.open()) {
             for (DType t : new DType[] {DType.FP32, DType.FP16, DType.BF16}) {
                 Tensor x = Tensor.fromFloats(d, t, Shape.of(2, 2), 1, -2, 0.5f, 3);

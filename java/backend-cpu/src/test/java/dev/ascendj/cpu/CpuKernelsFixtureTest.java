@@ -32,7 +32,7 @@ class CpuKernelsFixtureTest {
 
     @BeforeAll
     static void open() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
         ops = backend.ops(dev.defaultStream());
     }

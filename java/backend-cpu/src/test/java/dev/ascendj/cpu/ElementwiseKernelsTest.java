@@ -2,6 +2,7 @@ package dev.ascendj.cpu;
 
 import static dev.ascendj.cpu.KernelTestSupport.DEVICE;
 import static dev.ascendj.cpu.KernelTestSupport.assertClose;
+import static dev.ascendj.cpu.KernelTestSupport.emulating;
 import static dev.ascendj.cpu.KernelTestSupport.fp16Ops;
 import static dev.ascendj.cpu.KernelTestSupport.ops;
 import static dev.ascendj.cpu.KernelTestSupport.stored;
@@ -305,8 +306,9 @@ class ElementwiseKernelsTest {
         }
     }
 
-    @Test
-    void fp16EmulationRoundsEveryElementwiseResultThroughFp16() {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FP16", "BF16"})
+    void emulationRoundsEveryElementwiseResultToTheComputeType(DType compute) {
         Random rnd = new Random(10);
         float[] a = uniform(rnd, 64);
         float[] b = uniform(rnd, 64);
@@ -314,25 +316,25 @@ class ElementwiseKernelsTest {
             Tensor ta = Tensor.fromFloats(DEVICE, Shape.of(64), a);
             Tensor tb = Tensor.fromFloats(DEVICE, Shape.of(64), b);
             Tensor out = Tensor.empty(DEVICE, DType.FP32, Shape.of(64));
-            fp16Ops().add(ta, tb, 1f, out);
-            assertEmulated(addRef(a, b, 1), out.toFloatArray());
-            fp16Ops().mul(ta, tb, out);
-            assertEmulated(mulRef(a, b), out.toFloatArray());
-            fp16Ops().muls(ta, 3.3f, out);
-            assertEmulated(mulRef(a, new float[] {3.3f}), out.toFloatArray());
+            emulating(compute).add(ta, tb, 1f, out);
+            assertEmulated(compute, addRef(a, b, 1), out.toFloatArray());
+            emulating(compute).mul(ta, tb, out);
+            assertEmulated(compute, mulRef(a, b), out.toFloatArray());
+            emulating(compute).muls(ta, 3.3f, out);
+            assertEmulated(compute, mulRef(a, new float[] {3.3f}), out.toFloatArray());
         }
     }
 
-    /** Every value is FP16-representable and is the FP16 rounding of the FP32 result. */
-    private static void assertEmulated(double[] ref, float[] got) {
+    /** Every value is a value of {@code compute} and is the rounding of the FP32 result to it. */
+    private static void assertEmulated(DType compute, double[] ref, float[] got) {
         boolean anyRounded = false;
         for (int i = 0; i < ref.length; i++) {
-            assertEquals(Half.roundToHalf(got[i]), got[i], "element " + i + " is not an FP16 value");
-            assertEquals(Half.roundToHalf((float) ref[i]), got[i], Math.ulp(Half.roundToHalf((float) ref[i])) * 1.01,
-                    "element " + i);
+            assertEquals(compute.round(got[i]), got[i], "element " + i + " is not a " + compute + " value");
+            float r = compute.round((float) ref[i]);
+            assertEquals(r, got[i], Math.ulp(r) * 1.01, "element " + i);
             anyRounded |= (float) ref[i] != got[i];
         }
-        assertTrue(anyRounded, "FP16 emulation changed nothing: the test data is too coarse");
+        assertTrue(anyRounded, compute + " emulation changed nothing: the test data is too coarse");
     }
 
     @Test

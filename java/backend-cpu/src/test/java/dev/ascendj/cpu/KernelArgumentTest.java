@@ -17,7 +17,7 @@ import org.junit.jupiter.api.function.Executable;
 
 /** Bad arguments give a {@link KernelException} naming the kernel and the shapes, never a deep index error. */
 class KernelArgumentTest {
-    private final CpuBackend backend = new CpuBackend(2, false);
+    private final CpuBackend backend = new CpuBackend(2);
     private final CpuDevice dev = backend.device(0);
     private final CpuDevice other = backend.device(1);
     private final Ops ops = backend.ops(dev.defaultStream());

@@ -9,20 +9,25 @@ import java.util.Random;
 
 /** Shared fixtures for the kernel tests: one backend, seeded random data, tolerant comparisons. */
 final class KernelTestSupport {
-    static final CpuBackend BACKEND = new CpuBackend(1, false);
+    static final CpuBackend BACKEND = new CpuBackend(1);
     static final CpuDevice DEVICE = BACKEND.device(0);
 
     private KernelTestSupport() {
     }
 
-    /** Kernels without FP16 emulation. */
+    /** Kernels without FP16 or BF16 emulation. */
     static CpuOps ops() {
-        return BACKEND.ops(DEVICE.defaultStream(), false);
+        return BACKEND.ops(DEVICE.defaultStream(), DType.FP32);
     }
 
     /** Kernels with FP16 emulation on. */
     static CpuOps fp16Ops() {
-        return BACKEND.ops(DEVICE.defaultStream(), true);
+        return emulating(DType.FP16);
+    }
+
+    /** Kernels rounding every output to {@code compute} (FP16 or BF16 emulation). */
+    static CpuOps emulating(DType compute) {
+        return BACKEND.ops(DEVICE.defaultStream(), compute);
     }
 
     /** {@code n} values uniform in [-1, 1). */

@@ -13,10 +13,10 @@ import java.util.function.ToDoubleFunction;
 
 /** Shared helpers for the kernel tests: a backend, random data, tolerance checks, finite differences. */
 final class LayerKernelTestSupport {
-    static final CpuBackend BACKEND = new CpuBackend(1, false);
+    static final CpuBackend BACKEND = new CpuBackend(1);
     static final Device DEV = BACKEND.device(0);
-    static final CpuOps OPS = BACKEND.ops(DEV.defaultStream(), false);
-    static final CpuOps OPS_FP16 = BACKEND.ops(DEV.defaultStream(), true);
+    static final CpuOps OPS = BACKEND.ops(DEV.defaultStream(), DType.FP32);
+    static final CpuOps OPS_FP16 = BACKEND.ops(DEV.defaultStream(), DType.FP16);
 
     private LayerKernelTestSupport() {
     }

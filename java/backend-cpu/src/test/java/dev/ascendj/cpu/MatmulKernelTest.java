@@ -2,7 +2,7 @@ package dev.ascendj.cpu;
 
 import static dev.ascendj.cpu.KernelTestSupport.DEVICE;
 import static dev.ascendj.cpu.KernelTestSupport.assertClose;
-import static dev.ascendj.cpu.KernelTestSupport.fp16Ops;
+import static dev.ascendj.cpu.KernelTestSupport.emulating;
 import static dev.ascendj.cpu.KernelTestSupport.ops;
 import static dev.ascendj.cpu.KernelTestSupport.stored;
 import static dev.ascendj.cpu.KernelTestSupport.uniform;
@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.core.DType;
-import dev.ascendj.core.Half;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
@@ -21,6 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class MatmulKernelTest {
@@ -218,8 +218,9 @@ class MatmulKernelTest {
                 Arguments.of(DType.BF16, DType.FP16, DType.FP32));
     }
 
-    @Test
-    void fp16EmulationRoundsAnFp32ResultInPlaceAndStaged() {
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FP16", "BF16"})
+    void emulationRoundsAnFp32ResultInPlaceAndStaged(DType compute) {
         Random rnd = new Random(8);
         float[] a = uniform(rnd, M * K);
         float[] b = uniform(rnd, K * N);
@@ -228,20 +229,20 @@ class MatmulKernelTest {
             Tensor ta = Tensor.fromFloats(DEVICE, Shape.of(M, K), a);
             Tensor tb = Tensor.fromFloats(DEVICE, Shape.of(K, N), b);
             Tensor direct = Tensor.empty(DEVICE, DType.FP32, Shape.of(M, N));
-            fp16Ops().matmul(ta, false, tb, false, direct, 1f, 0f);
+            emulating(compute).matmul(ta, false, tb, false, direct, 1f, 0f);
             Tensor staged = Tensor.empty(DEVICE, DType.BF16, Shape.of(M, N));
-            fp16Ops().matmul(ta, false, tb, false, staged, 1f, 0f);
+            emulating(compute).matmul(ta, false, tb, false, staged, 1f, 0f);
             float[] d = direct.toFloatArray();
             float[] st = staged.toFloatArray();
             boolean anyChanged = false;
             for (int i = 0; i < ref.length; i++) {
-                float h = Half.roundToHalf((float) ref[i]);
-                assertEquals(Half.roundToHalf(d[i]), d[i], "element " + i + " is not an FP16 value");
+                float h = compute.round((float) ref[i]);
+                assertEquals(compute.round(d[i]), d[i], "element " + i + " is not a " + compute + " value");
                 assertEquals(h, d[i], Math.ulp(h) * 1.01, "element " + i);
-                assertEquals(Half.roundToBFloat16(d[i]), st[i], "staged element " + i + ": FP16 then BF16");
+                assertEquals(DType.BF16.round(d[i]), st[i], "staged element " + i + ": " + compute + " then BF16");
                 anyChanged |= d[i] != (float) ref[i];
             }
-            assertTrue(anyChanged, "FP16 emulation changed nothing");
+            assertTrue(anyChanged, compute + " emulation changed nothing");
         }
     }
 

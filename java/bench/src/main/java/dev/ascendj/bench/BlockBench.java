@@ -39,7 +39,7 @@ public final class BlockBench {
     }
 
     public BenchResult run() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         Device dev = backend.device(0);
         Ops ops = backend.ops(dev);
         try (Scope scope = Scope.open()) {

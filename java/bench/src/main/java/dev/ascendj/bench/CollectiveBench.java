@@ -80,7 +80,7 @@ public final class CollectiveBench {
         out.put("memcpySeconds", copySeconds);
         out.put("memcpyGBps", copyBw / 1e9);
         Map<String, Double> one;
-        try (CpuBackend backend = new CpuBackend(ranks, false);
+        try (CpuBackend backend = new CpuBackend(ranks);
              CollectiveFabric fabric = Fabrics.open(backend, FabricSpec.singleProcess(ranks, TIMEOUT))) {
             one = measure(fabric);
         }
@@ -206,7 +206,7 @@ public final class CollectiveBench {
 
     /** A copy of {@code bytes} bytes between two buffers of one CPU device (native memmove). */
     private double memcpySeconds() {
-        CpuDevice dev = new CpuBackend(1, false).device(0);
+        CpuDevice dev = new CpuBackend(1).device(0);
         try (Scope s = Scope.open()) {
             Buffer a = dev.allocate(bytes);
             Buffer b = dev.allocate(bytes);
@@ -231,7 +231,7 @@ public final class CollectiveBench {
             FabricSpec spec = new FabricSpec(ranks, local, IntStream.range(0, per).toArray(), nodeOf, nodeOf,
                     node.session(), TIMEOUT);
             Map<String, Double> m;
-            try (CpuBackend backend = new CpuBackend(per, false);
+            try (CpuBackend backend = new CpuBackend(per);
                  CollectiveFabric fabric = Fabrics.open(backend, spec)) {
                 m = bench.measure(fabric);
             }

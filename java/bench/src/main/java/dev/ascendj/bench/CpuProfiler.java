@@ -89,7 +89,7 @@ public final class CpuProfiler {
         EfficiencyCurve skinny = null;
         java.util.Map<FusedOp, Double> kernels = null;
         double attention = Double.NaN;
-        try (CpuBackend backend = new CpuBackend(1, false); Scope tensors = Scope.open()) {
+        try (CpuBackend backend = new CpuBackend(1); Scope tensors = Scope.open()) {
             Ops ops = backend.ops(backend.device(0).defaultStream());
             checkMatmulComputes(ops, backend);
             flops = new double[SIZES.length];

@@ -6,6 +6,7 @@ import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Log;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.CpuThreads;
+import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
@@ -26,7 +27,6 @@ import dev.ascendj.train.ModelSource;
 import dev.ascendj.train.TrainOptions;
 import dev.ascendj.train.Trainer;
 import dev.ascendj.train.batch.InstructionLoader;
-import dev.ascendj.data.InstructionRecord;
 import dev.ascendj.train.parallel.FullWeights;
 import dev.ascendj.train.parallel.NodePlacement;
 import dev.ascendj.train.parallel.ParallelTrainer;
@@ -221,7 +221,7 @@ public final class ExecutorBench {
         try (LlamaTokenizer tok = LlamaTokenizer.load(cfg.tokenizer())) {
             ModelSource.checkVocabulary(cfg.model(), tok);
             FullWeights start;
-            try (CpuBackend backend = new CpuBackend(1, false);
+            try (CpuBackend backend = new CpuBackend(1);
                  LlamaModel m = LlamaModel.initialize(cfg.model(), backend.device(0), cfg.seed(), null)) {
                 start = FullWeights.of(m);
                 parameters = m.parameters().values().stream().mapToLong(Parameter::numel).sum();
@@ -278,7 +278,7 @@ public final class ExecutorBench {
             throw new UncheckedIOException("cannot create a temporary directory for the trainer's log", e);
         }
         List<Double> losses;
-        try (CpuBackend backend = new CpuBackend(1, false);
+        try (CpuBackend backend = new CpuBackend(1);
              LlamaModel model = LlamaModel.initialize(cfg.model(), backend.device(0), cfg.seed(), null);
              Trainer trainer = new Trainer(model, backend.ops(backend.device(0)), loader, opts, out)) {
             stamps[0] = System.nanoTime();
@@ -297,7 +297,7 @@ public final class ExecutorBench {
         Layout layout = plan.layout();
         TrainOptions opts = options(layout.microBatchSize(), layout.microBatches());
         List<ParallelTrainer.RankResult> results;
-        try (CpuBackend backend = new CpuBackend(layout.worldSize(), false);
+        try (CpuBackend backend = new CpuBackend(layout.worldSize());
              CollectiveFabric fabric = Fabrics.open(backend, FabricSpec.singleProcess(layout.worldSize(),
                      collectiveTimeout()))) {
             ParallelTrainer trainer = new ParallelTrainer(backend, fabric, layout, cfg.model(), null, start, opts);
@@ -379,7 +379,7 @@ public final class ExecutorBench {
             CpuThreads.setThreads(Integer.parseInt(node.arg("threads")));
             List<InstructionRecord> records = InstructionRecord.readJsonl(Path.of(node.arg("data")));
             FullWeights start;
-            try (CpuBackend one = new CpuBackend(1, false);
+            try (CpuBackend one = new CpuBackend(1);
                  LlamaModel m = LlamaModel.initialize(model, one.device(0), seed, null)) {
                 start = FullWeights.of(m);
             }
@@ -388,7 +388,7 @@ public final class ExecutorBench {
             List<ParallelTrainer.RankResult> results;
             TrainOptions opts = trainOptions(warmup + steps, layout.microBatchSize(), layout.microBatches(), lr, seed);
             try (LlamaTokenizer tok = LlamaTokenizer.load(Path.of(node.arg("tokenizer")));
-                 CpuBackend backend = new CpuBackend(place.localRanks().length, false);
+                 CpuBackend backend = new CpuBackend(place.localRanks().length);
                  CollectiveFabric fabric = Fabrics.open(backend, place.fabricSpec(node.session(),
                          collectiveTimeout()))) {
                 InstructionLoader loader = new InstructionLoader(records, tok, PromptTemplate.llama2(),

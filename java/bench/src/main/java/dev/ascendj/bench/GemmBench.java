@@ -37,7 +37,7 @@ public final class GemmBench {
     }
 
     public BenchResult run() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         CpuDevice dev = backend.device(0);
         Ops ops = backend.ops(dev);
         SplittableRandom rnd = new SplittableRandom(1);

@@ -11,10 +11,10 @@ import dev.ascendj.model.Generator;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.decode.DecodeKernels;
 import dev.ascendj.model.decode.FastDecoder;
 import dev.ascendj.model.decode.ScalarKernels;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.quant.Nf4Quantizer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -77,7 +77,7 @@ public final class GenerateBench {
 
     public BenchResult run() {
         Map<String, Object> m = new LinkedHashMap<>();
-        try (CpuBackend backend = new CpuBackend(1, false)) {
+        try (CpuBackend backend = new CpuBackend(1)) {
             Device dev = backend.device(0);
             Ops ops = backend.ops(dev);
             CpuThreads.setThreads(config.threads());

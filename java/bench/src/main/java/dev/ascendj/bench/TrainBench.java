@@ -12,8 +12,8 @@ import dev.ascendj.cpu.CpuThreads;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.train.optim.AdamW;
 import dev.ascendj.train.optim.GradClip;
@@ -96,7 +96,7 @@ public final class TrainBench {
     }
 
     public BenchResult run() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         Device dev = backend.device(0);
         OpTimer timer = new OpTimer();
         Ops ops = opTimes ? timer.wrap(backend.ops(dev)) : backend.ops(dev);

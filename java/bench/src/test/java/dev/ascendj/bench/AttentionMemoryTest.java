@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class AttentionMemoryTest {
     @Test
     void tensorsAndScratchAreLinearInTheSequenceLength() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         int h = 4;
         int d = 32;
         AttentionMemory.Result small = AttentionMemory.measure(backend.ops(), 1, 256, h, h, d);

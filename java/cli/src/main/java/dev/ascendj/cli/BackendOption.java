@@ -5,9 +5,9 @@ import dev.ascendj.ascend.AscendBackend;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Backends;
 import dev.ascendj.cpu.CpuBackend;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /**
  * {@code --backend}: what the parallel executor computes on, resolved here and nowhere else:
@@ -57,7 +57,7 @@ final class BackendOption {
         if (npus()) {
             return new Lease(Backends.get(AscendBackend.NAME), false);
         }
-        return new Lease(new CpuBackend(localRanks, false), true);
+        return new Lease(new CpuBackend(localRanks), true);
     }
 
     /** How the devices of {@code n} ranks are called in messages: "8 virtual devices", "8 NPUs (simulated CANN)". */

@@ -18,6 +18,7 @@ import dev.ascendj.model.tokenizer.LlamaTokenizer;
 import dev.ascendj.model.tokenizer.PromptTemplate;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Plan;
+import dev.ascendj.plan.Precision;
 import dev.ascendj.train.ModelSource;
 import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.TrainCheckpoint;
@@ -61,7 +62,8 @@ import picocli.CommandLine.Spec;
             "  ascendj finetune ... --plan plan.json --nodes 4 --node-rank R --coordinator HOST:PORT",
             "",
             "On NPUs, each rank on the NPU the plan names (ASCENDJ_CANN=simulator: the simulated CANN):",
-            "  ascendj finetune ... --plan plan.json --fp16 --backend ascend"})
+            "  ascendj finetune ... --plan plan.json --fp16 --backend ascend",
+            "  ascendj finetune ... --plan plan.json --bf16 --backend ascend   (910B: BF16, no loss scaling)"})
 final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -148,6 +150,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--fp16", description = "With a plan: FP16 compute with FP32 master weights and dynamic loss"
             + " scaling (as on the 910A; emulated on the CPU).")
     boolean fp16;
+    @Option(names = "--bf16", description = "With a plan: BF16 compute with FP32 master weights, no loss scaling"
+            + " (hardware with BF16: the 910B, not the 910A; emulated on the CPU).")
+    boolean bf16;
     @Option(names = "--preview", defaultValue = "1",
             description = "Generate for this many training prompts before and after training (default ${DEFAULT-VALUE}).")
     int preview;
@@ -193,6 +198,11 @@ final class FinetuneCommand implements Callable<Integer> {
         }
     }
 
+    /** What the model's kernels compute in: {@code --fp16}, {@code --bf16}, else FP32. */
+    DType compute() {
+        return fp16 ? DType.FP16 : bf16 ? DType.BF16 : DType.FP32;
+    }
+
     /** The checks between options (each single option is checked by its parser); a bad combination is a usage error. */
     private Checked checkOptions() {
         LoraConfig lora = switch (method) {
@@ -215,6 +225,13 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         if (parallel && plan == null && (cluster == null || !autoPlan)) {
             throw usage("--cluster needs --auto-plan (and --auto-plan a --cluster)");
+        }
+        if (fp16 && bf16) {
+            throw usage("give --fp16 or --bf16, not both");
+        }
+        if ((fp16 || bf16) && !parallel) {
+            throw usage((fp16 ? "--fp16" : "--bf16") + " runs a plan's partition: give --plan FILE (or --cluster C"
+                    + " --auto-plan); one device trains in FP32");
         }
         backend.check(spec.commandLine(), parallel);
         if (resume != null && !resume.equals("yes") && !resume.equals("auto")) {
@@ -261,6 +278,11 @@ final class FinetuneCommand implements Callable<Integer> {
         Layout runLayout = c.parallel() ? ParallelFinetune.layout(runPlan, config, microBatchSize, microBatches) : null;
         if (runLayout != null) {
             runLayout.checkFits(config);
+            Precision precision = Precision.valueOf(compute().name());
+            if (!runPlan.hardware().supports(precision)) {
+                throw usage("--" + precision.label() + ": the plan" + (plan != null ? " " + plan : "") + " is for "
+                        + runPlan.hardware().name() + ", which has no " + precision + " (use --fp16)");
+            }
         }
         FinetuneMemory.check(model, FinetuneMemory.estimate(config, c.lora(), c.qlora(), runLayout, runPlan, c.place(),
                 batch, seqLen, recompute, backend.npus()));
@@ -432,11 +454,11 @@ final class FinetuneCommand implements Callable<Integer> {
                             coordinator != null ? coordinator.port() : place.coordinator().port()), place.nodes(),
                     place.node(), placement.ranksOf(place.node()), FinetuneIdentity.forNodes(this, job.identity(),
                             job.plan()), place.connect(), place.silence())) {
-                r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, fp16,
+                r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, compute(),
                         resuming, backend, s.c().spikeRule(), new ParallelFinetune.Node(placement, session));
             }
         } else {
-            r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, fp16, resuming,
+            r = ParallelFinetune.run(s.o(), s.bar(), job.plan(), layout, s.m(), s.loader(), s.opts(), out, compute(), resuming,
                     backend, s.c().spikeRule(), ParallelFinetune.Node.single(job.plan(), backend.npus()));
         }
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -45,7 +45,7 @@ final class FinetuneIdentity {
         id.text("clip", String.valueOf(c.clip));
         id.text("seed", String.valueOf(c.seed));
         id.text("pack", String.valueOf(c.pack));
-        id.text("fp16", String.valueOf(c.fp16));
+        id.text("precision", c.compute().name().toLowerCase(java.util.Locale.ROOT));
         id.text("version", String.valueOf(FinetuneCommand.class.getPackage().getImplementationVersion()));
         return id;
     }

@@ -2,6 +2,7 @@ package dev.ascendj.cli;
 
 import dev.ascendj.core.CollectiveFabric;
 import dev.ascendj.core.CommunicatorException;
+import dev.ascendj.core.DType;
 import dev.ascendj.core.FabricSpec;
 import dev.ascendj.core.Fabrics;
 import dev.ascendj.core.Rendezvous;
@@ -10,7 +11,6 @@ import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.FixedDegrees;
-import dev.ascendj.plan.HardwareCatalog;
 import dev.ascendj.plan.JobSpec;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Method;
@@ -92,7 +92,7 @@ final class ParallelFinetune {
      * checkpoint's weights into {@code m} for the export.
      */
     static Outcome run(PrintWriter o, ProgressBar bar, Plan plan, Layout layout, LlamaModel m, InstructionLoader loader,
-                       TrainOptions opts, Path out, boolean fp16, boolean resume, BackendOption backend,
+                       TrainOptions opts, Path out, DType compute, boolean resume, BackendOption backend,
                        SpikeRule spikeGuard, Node node)
             throws IOException {
         Path checkpoints = out.resolve("checkpoints");
@@ -129,8 +129,14 @@ final class ParallelFinetune {
             }
             ParallelTrainer trainer = new ParallelTrainer(lease.backend(), fabric, layout, m.config(), m.lora(), start, opts)
                     .checkpoints(checkpoints, resume).spikeGuard(spikeGuard).keepWeights(false);
-            if (fp16) {
+            if (compute == DType.FP16) {
+                // MindFormers' dynamic loss scale for LLaMA2-7B on the 910A: loss_scale_value 65536,
+                // scale_factor 2, scale_window 1000 (v1.0.0 configs/llama2/run_llama2_7b.yaml, scale_sense).
                 trainer.fp16(65536, 2, 1000);
+            } else if (compute == DType.BF16) {
+                // No loss scaling, as MindFormers' BF16 configurations (v1.3.0
+                // configs/llama2/finetune_llama2_7b_bf16.yaml: scale_sense 1.0).
+                trainer.bf16();
             }
             long tokensPerStep = (long) layout.globalBatch() * loader.seq();
             TrainListener listener = new TrainListener() {

@@ -73,7 +73,7 @@ class FinetuneAscendSimTest {
         Assumptions.assumeTrue(Cann.isSimulator() && Cann.isAvailable(), "run by the simulator executions");
         model = dir.resolve("tiny");
         LlamaConfig c = LlamaConfig.builder().layers(4).kvHeads(2).vocab(1594).build();
-        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 11, null)) {
+        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1).device(0), 11, null)) {
             ModelFiles.save(m, model, DType.FP32);
         }
         Files.copy(ROOT.resolve("examples/tokenizer/tokenizer.json"), model.resolve("tokenizer.json"));

@@ -56,7 +56,7 @@ class FinetuneNodesTest {
         model = shared.resolve("tiny");
         // Four layers (one per stage of the rehearsal), the example tokenizer's vocabulary.
         LlamaConfig c = LlamaConfig.builder().layers(4).kvHeads(2).vocab(1594).build();
-        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 11, null)) {
+        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1).device(0), 11, null)) {
             ModelFiles.save(m, model, DType.FP32);
         }
         Files.copy(TOKENIZER, model.resolve("tokenizer.json"));

@@ -209,6 +209,34 @@ class FinetuneParallelTest {
                 + " [0, 1, 2, 3, 0, 1, 2, 3]: on NPUs a node runs one server's ranks (use --nodes 2)"), r.err());
     }
 
+    @Test
+    void reducedPrecisionRunsAPlanOnHardwareThatHasIt(@TempDir Path dir) {
+        List<String> both = new java.util.ArrayList<>(common(dir.resolve("both")));
+        both.addAll(List.of("--cluster", "1x2-cpu", "--auto-plan", "--fp16", "--bf16"));
+        CommandRun r = finetune(both.toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("give --fp16 or --bf16, not both"), r.err());
+
+        List<String> single = new java.util.ArrayList<>(common(dir.resolve("single")));
+        single.add("--bf16");
+        r = finetune(single.toArray(String[]::new));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--bf16 runs a plan's partition: give --plan FILE"), r.err());
+
+        Path plan = dir.resolve("910a.json");
+        CommandRun p = PlanCommandTest.plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--method", "lora",
+                "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
+                "1", "--micro-batches", "4", "--save", plan.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        List<String> on910a = new java.util.ArrayList<>(common(dir.resolve("910a")));
+        on910a.addAll(List.of("--plan", plan.toString(), "--bf16"));
+        r = finetune(on910a.toArray(String[]::new));
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--bf16: the plan " + plan + " is for ascend-910a, which has no BF16 (use --fp16)"),
+                r.err());
+        assertTrue(Files.notExists(dir.resolve("910a")), "nothing written");
+    }
+
     /** One epoch on a partition takes as many steps as the plan's global batches cover the data (4 sequences here). */
     @Test
     void anEpochOnAPlanIsCountedInGlobalBatches(@TempDir Path dir) throws Exception {

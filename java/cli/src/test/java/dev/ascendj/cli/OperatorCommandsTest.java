@@ -425,7 +425,7 @@ class OperatorCommandsTest {
     void convertTakesATinyModelToMindSporeAndBackBitForBit() throws IOException {
         Path hf = dir.resolve("hf-tiny");
         LlamaConfig c = LlamaConfig.builder().hidden(64).intermediate(96).layers(2).heads(4).kvHeads(2).vocab(128).build();
-        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 5, null)) {
+        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1).device(0), 5, null)) {
             ModelFiles.save(m, hf, DType.FP16, 40_000);
         }
         Map<String, byte[]> original = tensors(hf);
@@ -470,7 +470,7 @@ class OperatorCommandsTest {
         Path hf = dir.resolve("hf-bad");
         Files.createDirectories(hf);
         LlamaConfig c = LlamaConfig.builder().build();
-        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 1, null)) {
+        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1).device(0), 1, null)) {
             ModelFiles.save(m, dir.resolve("hf-good"), DType.FP32);
         }
         byte[] whole = Files.readAllBytes(dir.resolve("hf-good/model.safetensors"));

@@ -35,7 +35,7 @@ class QloraCommandsTest {
     static void tinyModel() throws Exception {
         dense = tmp.resolve("dense");
         LlamaConfig c = LlamaConfig.builder().hidden(64).intermediate(128).kvHeads(2).vocab(1594).build();
-        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1, false).device(0), 7, null)) {
+        try (LlamaModel m = LlamaModel.initialize(c, new CpuBackend(1).device(0), 7, null)) {
             ModelFiles.save(m, dense, DType.FP32);
         }
         Files.copy(Path.of(TOKENIZER), dense.resolve("tokenizer.json"));

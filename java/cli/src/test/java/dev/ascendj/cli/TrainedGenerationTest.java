@@ -58,7 +58,7 @@ class TrainedGenerationTest {
 
     @BeforeAll
     static void train() throws Exception {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         tokenizer = LlamaTokenizer.load(Path.of(TOKENIZER));
         Path init = tmp.resolve("init");
         LlamaConfig c = LlamaConfig.builder().hidden(64).intermediate(128).kvHeads(2).vocab(1594).positions(128).build();

@@ -29,14 +29,16 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * The kernels on {@code stream}, computing in FP16 when {@code fp16} is set: every kernel output
-     * rounded through FP16, as on the Ascend 910A (which has no BF16). The CPU backend emulates it;
-     * the Ascend backend also takes matmul operands in FP16, as its cube units do. Backends without
-     * an FP16 mode refuse.
+     * The kernels on {@code stream}, computing in {@code compute}: {@link DType#FP32} is
+     * {@link #ops(Stream)}; {@link DType#FP16} or {@link DType#BF16} round every kernel output to
+     * that type while accumulating in FP32, as an NPU's reduced-precision kernels do (the Ascend
+     * 910A computes in FP16 only, the 910B also in BF16). The CPU backend emulates both; the Ascend
+     * backend also takes matmul operands in that type, as its cube units do. Backends without the
+     * mode refuse.
      */
-    default Ops ops(Stream stream, boolean fp16) {
-        if (fp16) {
-            throw new UnsupportedOperationException("the " + name() + " backend has no FP16 compute mode");
+    default Ops ops(Stream stream, DType compute) {
+        if (compute != DType.FP32) {
+            throw new UnsupportedOperationException("the " + name() + " backend has no " + compute + " compute mode");
         }
         return ops(stream);
     }

@@ -35,6 +35,21 @@ public enum DType {
         return floatingPoint;
     }
 
+    /**
+     * The value of this type nearest to {@code value} (round to nearest even; FP16 overflows to
+     * infinity), as a float: what a tensor of this type would hold. FP32 returns {@code value}.
+     *
+     * @throws UnsupportedOperationException for the non-floating-point types
+     */
+    public float round(float value) {
+        switch (this) {
+            case FP32: return value;
+            case FP16: return Half.roundToHalf(value);
+            case BF16: return Half.roundToBFloat16(value);
+            default: throw new UnsupportedOperationException(this + " is not a floating-point type");
+        }
+    }
+
     /** True for the integer types usable as indices (INT32, INT64). */
     public boolean isIndex() {
         return this == INT32 || this == INT64;

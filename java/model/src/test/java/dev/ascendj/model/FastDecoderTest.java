@@ -44,7 +44,7 @@ class FastDecoderTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
         ops = backend.ops(dev.defaultStream());
         fx = TinyLlamaFixture.load(dev);

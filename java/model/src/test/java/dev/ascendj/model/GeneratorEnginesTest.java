@@ -31,7 +31,7 @@ class GeneratorEnginesTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(2, false);
+        backend = new CpuBackend(2);
         ops = backend.ops();
         model = LlamaModel.initialize(LlamaConfigs.preset("llama2-15m"), backend.device(0), 11, null);
         SplittableRandom rnd = new SplittableRandom(5);

@@ -1,6 +1,5 @@
 package dev.ascendj.model;
 
-import dev.ascendj.model.layers.Parameter;
 import static dev.ascendj.model.TinyLlamaFixture.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +15,7 @@ import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +38,7 @@ class LlamaModelConsistencyTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
         ops = backend.ops(dev.defaultStream());
         fx = TinyLlamaFixture.load(dev);

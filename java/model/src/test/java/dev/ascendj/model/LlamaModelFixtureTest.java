@@ -1,6 +1,5 @@
 package dev.ascendj.model;
 
-import dev.ascendj.model.layers.Parameter;
 import static dev.ascendj.model.TinyLlamaFixture.TOL;
 import static dev.ascendj.model.TinyLlamaFixture.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -18,6 +17,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.layers.KvCache;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +41,7 @@ class LlamaModelFixtureTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
         ops = backend.ops(dev.defaultStream());
         fx = TinyLlamaFixture.load(dev);

@@ -44,7 +44,7 @@ class ModelFilesBadInputTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
     }
 

@@ -1,6 +1,5 @@
 package dev.ascendj.model;
 
-import dev.ascendj.model.layers.Parameter;
 import static dev.ascendj.model.TinyLlamaFixture.TOL;
 import static dev.ascendj.model.TinyLlamaFixture.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -21,6 +20,7 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.SafetensorsWriter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ class ModelFilesRoundTripTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
         ops = backend.ops(dev.defaultStream());
         fx = TinyLlamaFixture.load(dev);

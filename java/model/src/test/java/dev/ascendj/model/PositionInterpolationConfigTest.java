@@ -75,7 +75,7 @@ class PositionInterpolationConfigTest {
 
     @Test
     void aReconfiguredModelKeepsItsWeightsAndUsesTheNewScaling() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         Device dev = backend.device(0);
         Ops ops = backend.ops();
         LlamaConfig tiny = LlamaConfig.builder().layers(1).vocab(40).positions(16).build();

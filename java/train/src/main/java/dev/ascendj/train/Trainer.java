@@ -1,5 +1,6 @@
 package dev.ascendj.train;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.IoErrors;
 import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
@@ -126,7 +127,7 @@ public final class Trainer implements AutoCloseable {
                 StepResult r = computeGradients(step);
                 if (!Double.isFinite(r.loss) || !Double.isFinite(r.gradNorm)) {
                     throw TrainingStoppedException.nonFinite(step, r.loss, r.gradNorm,
-                            lastCheckpoint == null ? null : lastCheckpoint.toString(), options);
+                            lastCheckpoint == null ? null : lastCheckpoint.toString(), options, DType.FP32);
                 }
                 if (guard != null && guard.isSpike(r.loss)) {
                     long back = rollBack(step, r.loss, guard, lastCheckpoint, log, listener);

@@ -1,6 +1,7 @@
 package dev.ascendj.train;
 
 import dev.ascendj.core.AscendjException;
+import dev.ascendj.core.DType;
 
 /**
  * Training stopped on purpose because going on would only produce garbage: a loss or gradient
@@ -24,20 +25,23 @@ public class TrainingStoppedException extends AscendjException {
     }
 
     /**
-     * The stop for a non-finite loss or gradient norm at {@code step} of a run in FP32.
+     * The stop for a non-finite loss or gradient norm at {@code step} of a run without loss scaling
+     * (in FP32, or in BF16, whose range is FP32's).
      *
+     * @param compute  what the model computed in (FP32 or BF16)
      * @param lastGood the last checkpoint written or resumed from (null if none)
      */
     public static TrainingStoppedException nonFinite(long step, double loss, double gradNorm, String lastGood,
-                                                     TrainOptions options) {
+                                                     TrainOptions options, DType compute) {
         String what = !Double.isFinite(loss) ? "the loss is " + loss : "the gradient norm is " + gradNorm
                 + " (loss " + loss + ")";
         return new TrainingStoppedException(step, "training stopped at step " + step + ": " + what
-                + " in FP32, so the step was not applied. " + lastGood(lastGood) + " Likely causes: a learning rate"
+                + " in " + compute + ", so the step was not applied. " + lastGood(lastGood) + " Likely causes: a learning rate"
                 + " too high for this model (" + String.format("%.3g", options.lr()) + "; try a tenth of it)"
                 + (options.clipNorm() > 0 ? "" : ", no gradient clipping (--clip 0)")
                 + ", non-finite or extreme values in the weights the run started from, or an input sequence that"
-                + " overflows; with FP16 emulation (--fp16) overflows are caught by loss scaling instead");
+                + " overflows" + (compute == DType.FP32 ? "; with FP16 emulation (--fp16) overflows are caught by loss"
+                + " scaling instead" : ""));
     }
 
     /** The stop after {@code rollbacks} rollbacks to the same checkpoint did not cure the spikes. */

@@ -67,7 +67,7 @@ class MemoryEstimateTest {
         MemoryEstimate e = MemoryEstimate.oneDevice(MODEL, lora, false, batch, seq, recompute);
         TrainOptions o = TrainOptions.builder().microBatch(batch).minLr(1e-4).warmupSteps(1).seed(1).keepCheckpoints(1)
                 .recompute(recompute).build();
-        try (CpuBackend backend = new CpuBackend(1, false);
+        try (CpuBackend backend = new CpuBackend(1);
              LlamaModel m = LlamaModel.initialize(MODEL, backend.device(0), 1, lora);
              Trainer t = new Trainer(m, backend.ops(), data(seq), o, out)) {
             t.run((Path) null, TrainListener.NONE);
@@ -84,7 +84,7 @@ class MemoryEstimateTest {
         Layout layout = Layout.of(2, 1, 2, 1, 2, Recompute.NONE, true, false, null, MODEL.numHiddenLayers());
         MemoryEstimate e = MemoryEstimate.parallel(MODEL, null, layout, IntStream.range(0, 4).toArray(), seq);
         FullWeights start;
-        try (CpuBackend one = new CpuBackend(1, false);
+        try (CpuBackend one = new CpuBackend(1);
              LlamaModel m = LlamaModel.initialize(MODEL, one.device(0), 1, null)) {
             start = FullWeights.of(m);
         }

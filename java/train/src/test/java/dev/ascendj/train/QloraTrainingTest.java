@@ -45,7 +45,7 @@ class QloraTrainingTest {
 
     private static LlamaTokenizer tokenizer;
     private static List<InstructionRecord> records;
-    private final CpuBackend backend = new CpuBackend(1, false);
+    private final CpuBackend backend = new CpuBackend(1);
     private final Ops ops = backend.ops();
 
     @BeforeAll

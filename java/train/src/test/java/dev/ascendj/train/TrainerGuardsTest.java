@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * a run that never saw them); a damaged newest checkpoint is passed over.
  */
 class TrainerGuardsTest {
-    private final CpuBackend backend = new CpuBackend(1, false);
+    private final CpuBackend backend = new CpuBackend(1);
     private final Ops ops = backend.ops();
 
     private Map<String, float[]> train(Path out, BatchSource data, TrainOptions o, SpikeRule guard, Path from,

@@ -33,7 +33,7 @@ class TrainerTest {
     private static final Path DATA = Path.of("../../examples/data/kg-train.jsonl");
     private static LlamaTokenizer tokenizer;
     private static List<InstructionRecord> records;
-    private final CpuBackend backend = new CpuBackend(1, false);
+    private final CpuBackend backend = new CpuBackend(1);
     private final Ops ops = backend.ops();
 
     @BeforeAll

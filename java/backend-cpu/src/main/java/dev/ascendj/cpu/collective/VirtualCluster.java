@@ -138,17 +138,17 @@ public final class VirtualCluster implements CollectiveFabric {
 
     /** {@code ranks} ranks on one server, a new backend, the configured timeout. */
     public VirtualCluster(int ranks) {
-        this(new CpuBackend(ranks, false), uniformLayout(1, ranks), configuredTimeout());
+        this(new CpuBackend(ranks), uniformLayout(1, ranks), configuredTimeout());
     }
 
     /** {@code ranks} ranks on one server, a new backend, the given timeout. */
     public VirtualCluster(int ranks, Duration timeout) {
-        this(new CpuBackend(ranks, false), uniformLayout(1, ranks), timeout);
+        this(new CpuBackend(ranks), uniformLayout(1, ranks), timeout);
     }
 
     /** {@code servers} servers of {@code devicesPerServer} ranks each (rank = server * devicesPerServer + device). */
     public static VirtualCluster uniform(int servers, int devicesPerServer) {
-        return new VirtualCluster(new CpuBackend(servers * devicesPerServer, false),
+        return new VirtualCluster(new CpuBackend(servers * devicesPerServer),
                 uniformLayout(servers, devicesPerServer), configuredTimeout());
     }
 

@@ -36,7 +36,7 @@ final class LocalNodes implements AutoCloseable {
             List<Future<NodeFabric>> opened = new ArrayList<>();
             for (int n = 0; n < nodes; n++) {
                 FabricSpec spec = spec(n, nodes, timeout);
-                opened.add(pool.submit(() -> NodeFabric.open(new CpuBackend(1, false), spec, Duration.ofSeconds(20),
+                opened.add(pool.submit(() -> NodeFabric.open(new CpuBackend(1), spec, Duration.ofSeconds(20),
                         silence)));
             }
             for (int n = 0; n < nodes; n++) {

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.DType;
+import dev.ascendj.core.RankFailureException;
 import dev.ascendj.core.ReduceOp;
 import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
@@ -43,7 +43,7 @@ class VirtualClusterTest {
 
     @Test
     void aCallerGivenLayoutIsKeptAndValidated() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         List<RankLocation> layout = List.of(new RankLocation(1, 0), new RankLocation(0, 0), new RankLocation(1, 1));
         VirtualCluster c = new VirtualCluster(backend, layout, Duration.ofSeconds(5));
         assertEquals(3, backend.deviceCount(), "devices added to the backend as needed");

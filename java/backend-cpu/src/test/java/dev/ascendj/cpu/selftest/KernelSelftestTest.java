@@ -3,6 +3,7 @@ package dev.ascendj.cpu.selftest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Ops;
 import dev.ascendj.cpu.CpuBackend;
 import java.util.List;
@@ -14,7 +15,7 @@ class KernelSelftestTest {
 
     @Test
     void everyKernelOfTheContractIsCheckedAndPasses() {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         List<KernelSelftest.Row> rows = new KernelSelftest(backend.ops()).run();
         for (KernelSelftest.Row r : rows) {
             assertTrue(r.passed(), () -> r.kernel() + " failed: max rel error " + r.maxRel());
@@ -29,8 +30,8 @@ class KernelSelftestTest {
 
     @Test
     void fp16EmulationStaysWithinHalfPrecisionOfTheReference() {
-        CpuBackend backend = new CpuBackend(1, false);
-        Ops ops = backend.ops(backend.device(0).defaultStream(), true);
+        CpuBackend backend = new CpuBackend(1);
+        Ops ops = backend.ops(backend.device(0).defaultStream(), DType.FP16);
         for (KernelSelftest.Row r : new KernelSelftest(ops).run()) {
             assertTrue(Double.isNaN(r.maxRel()) || r.maxRel() < 5e-3, () -> r.kernel() + ": " + r.maxRel());
         }

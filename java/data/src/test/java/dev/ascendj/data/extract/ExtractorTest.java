@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /** Extraction with an untrained tiny model: whatever it generates, the result is reported, never thrown. */
 class ExtractorTest {
     private static LlamaTokenizer tokenizer;
-    private final CpuBackend backend = new CpuBackend(1, false);
+    private final CpuBackend backend = new CpuBackend(1);
 
     @BeforeAll
     static void load() {

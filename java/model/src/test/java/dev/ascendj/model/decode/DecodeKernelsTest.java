@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * width, odd panel counts, 1 to 9 input rows, NF4 blocks that straddle rows, chunked reductions).
  */
 class DecodeKernelsTest {
-    private static final CpuBackend BACKEND = new CpuBackend(1, false);
+    private static final CpuBackend BACKEND = new CpuBackend(1);
     private static final Device DEV = BACKEND.device(0);
 
     private static float[] gaussian(Random rnd, int n, double std) {

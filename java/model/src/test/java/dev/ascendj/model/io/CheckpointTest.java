@@ -36,7 +36,7 @@ class CheckpointTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
     }
 

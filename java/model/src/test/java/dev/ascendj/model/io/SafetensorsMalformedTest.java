@@ -28,7 +28,7 @@ class SafetensorsMalformedTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
     }
 

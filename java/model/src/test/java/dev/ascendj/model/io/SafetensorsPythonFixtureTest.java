@@ -31,7 +31,7 @@ class SafetensorsPythonFixtureTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
     }
 

@@ -39,7 +39,7 @@ class SafetensorsRoundTripTest {
 
     @BeforeAll
     static void setUp() {
-        backend = new CpuBackend(1, false);
+        backend = new CpuBackend(1);
         dev = backend.device(0);
     }
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /** Quantizing weights: the exact bits of a hand-made case, error bounds and size on random ones. */
 class Nf4QuantizerTest {
-    private static final CpuBackend BACKEND = new CpuBackend(1, false);
+    private static final CpuBackend BACKEND = new CpuBackend(1);
     private static final Device DEV = BACKEND.device(0);
     private static final Ops OPS = BACKEND.ops();
 

@@ -1,7 +1,5 @@
 package dev.ascendj.model.quant;
 
-import dev.ascendj.model.Nf4Footprint;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,6 +19,7 @@ import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaConfigs;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.ModelFiles;
+import dev.ascendj.model.Nf4Footprint;
 import dev.ascendj.model.io.Checkpoint;
 import dev.ascendj.model.io.FormatException;
 import dev.ascendj.model.io.SafetensorsDtype;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Quantized model directories: layout on disk, loading without dequantizing, and bad files. */
 class QuantizedCheckpointTest {
-    private static final CpuBackend BACKEND = new CpuBackend(1, false);
+    private static final CpuBackend BACKEND = new CpuBackend(1);
     private static final Device DEV = BACKEND.device(0);
     private static final Ops OPS = BACKEND.ops();
     private static final String Q = "model.layers.1.self_attn.q_proj.weight";

@@ -2,8 +2,8 @@ package dev.ascendj.model.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
@@ -13,9 +13,9 @@ import dev.ascendj.core.Scope;
 import dev.ascendj.core.Shape;
 import dev.ascendj.core.Tensor;
 import dev.ascendj.cpu.CpuBackend;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Activations;
 import dev.ascendj.model.layers.Linear;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import java.util.Random;
 import java.util.function.ToDoubleFunction;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * the dequantized FP32 weight.
  */
 class QuantizedLinearTest {
-    private static final CpuBackend BACKEND = new CpuBackend(1, false);
+    private static final CpuBackend BACKEND = new CpuBackend(1);
     private static final Device DEV = BACKEND.device(0);
     private static final Ops OPS = BACKEND.ops();
 

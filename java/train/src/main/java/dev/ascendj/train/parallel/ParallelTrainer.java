@@ -2,6 +2,7 @@ package dev.ascendj.train.parallel;
 
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.CollectiveFabric;
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Device;
 import dev.ascendj.core.Log;
 import dev.ascendj.core.Ops;
@@ -10,16 +11,16 @@ import dev.ascendj.core.RankThreads;
 import dev.ascendj.core.Scope;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LossSum;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.RankCoordinates;
 import dev.ascendj.train.SpikeGuard;
 import dev.ascendj.train.SpikeRule;
 import dev.ascendj.train.TrainListener;
-import dev.ascendj.train.TrainingStoppedException;
 import dev.ascendj.train.TrainOptions;
+import dev.ascendj.train.TrainingStoppedException;
 import dev.ascendj.train.batch.Batch;
 import dev.ascendj.train.batch.BatchSource;
 import dev.ascendj.train.batch.DataPosition;
@@ -96,6 +97,7 @@ public final class ParallelTrainer {
     private final int[] localRanks;
     private boolean keepGradients;
     private boolean keepWeights = true;
+    private DType compute = DType.FP32;
     private double[] lossScaling;
     private Path checkpointDir;
     private boolean resume;
@@ -216,7 +218,22 @@ public final class ParallelTrainer {
      */
     public ParallelTrainer fp16(double initialScale, double factor, int window) {
         new DynamicLossScaler(initialScale, factor, window); // validates
+        this.compute = DType.FP16;
         this.lossScaling = new double[] {initialScale, factor, window};
+        return this;
+    }
+
+    /**
+     * Runs the model's kernels in BF16 (every kernel output rounded to BF16; on the backend's
+     * devices this needs BF16 hardware: the 910B, not the 910A) without loss scaling: BF16 has
+     * FP32's exponent range, so gradients do not underflow as FP16's do (MindFormers' BF16 LLaMA2
+     * configurations likewise fix it at 1: v1.3.0 {@code configs/llama2/finetune_llama2_7b_bf16.yaml},
+     * {@code scale_sense: 1.0}). The optimizer keeps FP32 master weights
+     * and moments.
+     */
+    public ParallelTrainer bf16() {
+        this.compute = DType.BF16;
+        this.lossScaling = null;
         return this;
     }
 
@@ -266,8 +283,11 @@ public final class ParallelTrainer {
      * of this process's ranks, in rank order.
      *
      * @throws RankFailureException when a rank fails (here or, through the fabric, elsewhere)
+     * @throws UnsupportedOperationException when the backend's devices cannot compute in the
+     *                                       chosen precision (BF16 on a 910A), before any rank starts
      */
     public List<RankResult> run(BatchSource data, TrainListener listener) {
+        backend.ops(fabric.device(localRanks[0]).defaultStream(), compute);
         LrSchedule schedule = new LrSchedule(options.lr(), options.minLr(), options.warmupSteps(), options.steps());
         Path latest = resume && checkpointDir != null ? DistributedCheckpoint.latest(checkpointDir).orElse(null) : null;
         DistributedCheckpoint.Manifest manifest = latest == null ? null : DistributedCheckpoint.manifest(latest);
@@ -302,8 +322,8 @@ public final class ParallelTrainer {
         ProcessGroups.RankGroups g = groups.forRank(rank);
         RankCoordinates at = g.coordinates();
         Device device = fabric.device(rank);
-        Ops fp32 = backend.ops(device.defaultStream(), false);
-        Ops ops = backend.ops(device.defaultStream(), lossScaling != null);
+        Ops fp32 = backend.ops(device.defaultStream(), DType.FP32);
+        Ops ops = backend.ops(device.defaultStream(), compute);
         DynamicLossScaler scaler = lossScaling == null ? null
                 : new DynamicLossScaler(lossScaling[0], lossScaling[1], (int) lossScaling[2]);
         int m = layout.microBatches();
@@ -365,7 +385,7 @@ public final class ParallelTrainer {
                 double loss = lossTokens == 0 ? 0 : sum / lossTokens;
                 double lr = schedule.lr(step);
                 if (scaler == null && !Double.isFinite(loss)) {
-                    throw TrainingStoppedException.nonFinite(step, loss, Double.NaN, describe(lastGood), options);
+                    throw TrainingStoppedException.nonFinite(step, loss, Double.NaN, describe(lastGood), options, compute);
                 }
                 // A collective decision: one rank's verdict rolls every rank back (all see the same loss anyway).
                 if (guard != null && GroupSums.sum(g.world(), device, guard.isSpike(loss) ? 1 : 0) > 0) {
@@ -379,7 +399,7 @@ public final class ParallelTrainer {
                 }
                 double norm = optimizer.step(fp32, lr, scaler);
                 if (scaler == null && !Double.isFinite(norm)) {
-                    throw TrainingStoppedException.nonFinite(step, loss, norm, describe(lastGood), options);
+                    throw TrainingStoppedException.nonFinite(step, loss, norm, describe(lastGood), options, compute);
                 }
                 losses.add(loss);
                 norms.add(norm);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The experiment's mechanics on a tiny model (its findings are measured by the command, not asserted). */
 class PositionInterpolationExperimentTest {
-    private final Ops ops = new CpuBackend(1, false).ops();
+    private final Ops ops = new CpuBackend(1).ops();
 
     private static int[] tokens(long seed, int n) {
         // A repetitive sequence with noise, so that a tiny model learns something in a few steps.

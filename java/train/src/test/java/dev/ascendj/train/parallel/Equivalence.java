@@ -1,7 +1,5 @@
 package dev.ascendj.train.parallel;
 
-import dev.ascendj.train.batch.Batch;
-import dev.ascendj.train.TrainListener;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,8 +11,8 @@ import dev.ascendj.cpu.CpuBackend;
 import dev.ascendj.cpu.collective.VirtualCluster;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.LoraConfig;
+import dev.ascendj.model.layers.Parameter;
 import dev.ascendj.model.layers.Pass;
 import dev.ascendj.plan.Layout;
 import dev.ascendj.plan.Recompute;
@@ -130,7 +128,7 @@ final class Equivalence {
     }
 
     static FullWeights start(LlamaConfig config, LoraConfig lora) {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         try (LlamaModel m = LlamaModel.initialize(config, backend.device(0), SEED, lora)) {
             return FullWeights.of(m);
         }
@@ -151,7 +149,7 @@ final class Equivalence {
      * Random draws (LoRA dropout) then match a parallel run whose global micro-batches are the same.
      */
     static Outcome singleDevice(LlamaConfig config, LoraConfig lora, boolean recompute, int microBatchSize) {
-        CpuBackend backend = new CpuBackend(1, false);
+        CpuBackend backend = new CpuBackend(1);
         Ops ops = backend.ops(backend.device(0).defaultStream());
         TrainOptions o = options();
         LrSchedule schedule = new LrSchedule(o.lr(), o.minLr(), o.warmupSteps(), o.steps());

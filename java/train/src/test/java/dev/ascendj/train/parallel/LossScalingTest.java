@@ -78,6 +78,33 @@ class LossScalingTest {
         assertEquals(0, r.get(0).skipped());
     }
 
+    /**
+     * BF16 on the CPU (every kernel output rounded to BF16) against the FP32 run. The bound is the
+     * worst case of the loss's own last rounding: each row loss (about 4.1 here, in [4, 8), where
+     * BF16's spacing is 2^-5) is off by at most 2^-6, and so is their mean; the upstream roundings
+     * (relative 2^-9 on average, on values whose errors mostly cancel in the mean) stay well
+     * inside it (measured 4e-5 to 2e-4 over the three steps).
+     */
+    @Test
+    void bf16FollowsFp32WithinBf16RoundingWithoutLossScaling() {
+        Layout layout = Equivalence.layout(1, 2, 1, 4, 2, false, false, Equivalence.TINY.numHiddenLayers());
+        List<ParallelTrainer.RankResult> r;
+        try (VirtualCluster cluster = new VirtualCluster(layout.worldSize())) {
+            r = new ParallelTrainer(cluster.backend(), cluster, layout, Equivalence.TINY, null, Equivalence.start(false),
+                    Equivalence.options()).bf16().run(Equivalence.batches(Equivalence::batch), TrainListener.NONE);
+        }
+        List<Double> fp32 = Equivalence.singleDevice(false, false).losses();
+        double largest = 0;
+        for (int i = 0; i < fp32.size(); i++) {
+            double d = Math.abs(fp32.get(i) - r.get(0).losses().get(i));
+            assertEquals(fp32.get(i), r.get(0).losses().get(i), 0x1p-6, "step " + (i + 1));
+            largest = Math.max(largest, d);
+        }
+        assertEquals(1, r.get(0).lossScale(), "no loss scaling in BF16");
+        assertEquals(0, r.get(0).skipped());
+        assertTrue(largest > 0, "BF16 rounding changed nothing");
+    }
+
     @Test
     void aResumedFp16RunScalesAsTheUninterruptedOne(@TempDir Path dir) {
         double initial = Math.pow(2, 40);

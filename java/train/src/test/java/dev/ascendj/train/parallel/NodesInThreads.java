@@ -54,7 +54,7 @@ final class NodesInThreads {
                     int[] devices = IntStream.range(0, local.length).toArray();
                     try (NodeSession s = NodeSession.join(new CoordinatorAddress("127.0.0.1", c.port()), nodes, node,
                             Arrays.toString(local), Map.of("job", "same"), TIMEOUT, TIMEOUT);
-                         CpuBackend backend = new CpuBackend(local.length, false);
+                         CpuBackend backend = new CpuBackend(local.length);
                          CollectiveFabric fabric = Fabrics.open(backend, new FabricSpec(nodeOf.length, local, devices,
                                  nodeOf, nodeOf, s, TIMEOUT))) {
                         return job.run(backend, fabric);

@@ -35,7 +35,7 @@ class SpikeGuardParallelTest {
     private static final SpikeRule RULE = new SpikeRule(1.5, 3);
 
     private static FullWeights start() {
-        try (LlamaModel m = LlamaModel.initialize(SpikyData.TINY, new CpuBackend(1, false).device(0), 5, null)) {
+        try (LlamaModel m = LlamaModel.initialize(SpikyData.TINY, new CpuBackend(1).device(0), 5, null)) {
             return FullWeights.of(m);
         }
     }

@@ -1,5 +1,6 @@
 package dev.ascendj.ascend;
 
+import dev.ascendj.core.DType;
 import dev.ascendj.core.Nf4Weight;
 import dev.ascendj.core.Ops;
 import dev.ascendj.core.Reduction;
@@ -7,31 +8,38 @@ import dev.ascendj.core.Stream;
 import dev.ascendj.core.Tensor;
 
 /**
- * The Ascend kernels computing in FP16, what {@code AscendBackend.ops(stream, true)} returns and
- * the executor's FP16 mode runs its model on (FP32 master weights and AdamW stay with the FP32
- * kernels): matmuls take their FP32 operands in FP16 ({@code cubeMathType} 1 on the 910A, whose
- * cube units only do FP16, 2 elsewhere) with FP32 accumulation, and every floating-point output a
- * kernel produces for the next one (activations, gradients, the loss) is rounded to FP16,
- * overflowing to infinity, so that dynamic loss scaling sees overflows as on the hardware. The
+ * The Ascend kernels computing in FP16 or BF16, what {@code AscendBackend.ops(stream, compute)}
+ * returns and the executor's reduced-precision modes run their model on (FP32 master weights and
+ * AdamW stay with the FP32 kernels). Matmuls take their FP32 operands in the compute type with FP32
+ * accumulation: FP16 through {@code cubeMathType} (1 on the 910A, whose cube units only do FP16, 2
+ * elsewhere), BF16 (910B only) by casting the operands. Every floating-point output a kernel
+ * produces for the next one (activations, gradients, the loss) is rounded to the compute type, FP16
+ * overflowing to infinity so that dynamic loss scaling sees overflows as on the hardware. The
  * statistics kept for a backward pass ({@code rstd}, {@code lse}) stay FP32, as the fused
- * operators keep them. This is the same rounding the CPU backend's FP16 emulation applies
- * ({@code CpuBackend.ops(stream, true)}), plus the FP16 rounding of matmul operands (weights
+ * operators keep them. This is the same rounding the CPU backend's emulation applies
+ * ({@code CpuBackend.ops(stream, compute)}), plus the rounding of matmul operands (weights
  * included) that the cube units do.
  *
- * <p>Tensors stay FP32 in device memory (each rounding is a Cast to FP16 and back), so the
- * executor's code is the same on every backend; keeping activations in FP16 to halve their memory
- * is left to a later version.
+ * <p>Tensors stay FP32 in device memory (each rounding is a Cast there and back), so the
+ * executor's code is the same on every backend; keeping activations in 16 bits to halve their
+ * memory is left to a later version.
  */
-final class HalfPrecisionOps implements Ops {
+final class ReducedPrecisionOps implements Ops {
     private final AscendOps ops;
+    private final DType compute;
 
-    HalfPrecisionOps(AscendOps ops) {
+    /** {@code ops} must compute its matmul operands in {@code compute} (FP16 or BF16). */
+    ReducedPrecisionOps(AscendOps ops, DType compute) {
+        if (compute != DType.FP16 && compute != DType.BF16) {
+            throw new IllegalArgumentException("reduced precision is FP16 or BF16, not " + compute);
+        }
         this.ops = ops;
+        this.compute = compute;
     }
 
     private void round(Tensor... outputs) {
         for (Tensor t : outputs) {
-            ops.roundThroughHalf(t);
+            ops.roundThrough(t, compute);
         }
     }
 
@@ -160,7 +168,7 @@ final class HalfPrecisionOps implements Ops {
         return n;
     }
 
-    /** The optimizer step is not an FP16 computation: it updates FP32 master weights and moments. */
+    /** The optimizer step is not a reduced-precision computation: it updates FP32 master weights and moments. */
     @Override
     public void applyAdamW(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, long step) {
@@ -196,6 +204,6 @@ final class HalfPrecisionOps implements Ops {
 
     @Override
     public String toString() {
-        return "FP16 " + ops;
+        return compute + " " + ops;
     }
 }
