@@ -53,10 +53,22 @@ import org.junit.jupiter.api.io.TempDir;
  * largest measured difference; any fault of the parallel execution (a wrong group, a shard or a
  * micro-batch lost, a missed update) moves the loss by about as much as a training step does
  * here, 0.02 to 0.17, ten times more or above.
+ *
+ * <p><b>BF16</b> ({@code --bf16}, 910B only: no loss scaling, matmul operands in BF16 on the NPU)
+ * follows the same argument with BF16's unit roundoff u = 2^-8: the row losses in [4, 8) are
+ * rounded to a spacing of 2^-5, an error of at most 2^-6 per token, standard deviation
+ * 2^-6/sqrt(3) = 9.0e-3; over N = 44 tokens the difference of two independent runs has standard
+ * deviation sqrt(2) 9.0e-3/sqrt(44) = 1.9e-3, and one run's worst case is 2^-6 = 1.6e-2. Measured
+ * over three steps: 1e-6 (step 1, before any update), 5.8e-4 and 1.7e-3, as the model says. The
+ * tolerance, {@value #BF16_TOLERANCE}, is one run's worst case (eight modelled standard deviations);
+ * a step of training moves the loss by 0.07 to 0.12 here, five times more or above. On the 910A
+ * the run is refused before any rank starts.
  */
 class FinetuneAscendSimTest {
     /** Largest difference of a step's loss from the CPU backend's FP16 run (derivation above). */
     static final double TOLERANCE = 2e-3;
+    /** The same for the BF16 runs on the 910B (derivation above). */
+    static final double BF16_TOLERANCE = 0x1p-6;
     private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
 
     @TempDir
@@ -64,6 +76,7 @@ class FinetuneAscendSimTest {
     static Path model;
     static Path oneServer;
     static Path twoServers;
+    static Path bf16Server;
     private static List<Double> cpuLosses;
     private static List<Double> npuLosses;
     private static Path npuRun;
@@ -79,6 +92,7 @@ class FinetuneAscendSimTest {
         Files.copy(ROOT.resolve("examples/tokenizer/tokenizer.json"), model.resolve("tokenizer.json"));
         oneServer = plan("1x8-910a");
         twoServers = plan("2x4-910a");
+        bf16Server = plan("1x8-910b");
     }
 
     /** dp2 tp2 pp2 of LLaMA2-7B on {@code cluster}, 8 sequences a step (the run re-cuts the stages for the tiny model). */
@@ -93,10 +107,14 @@ class FinetuneAscendSimTest {
     }
 
     private static List<String> job(Path plan, Path out, String backend) {
+        return job(plan, out, backend, "--fp16");
+    }
+
+    private static List<String> job(Path plan, Path out, String backend, String precision) {
         return new ArrayList<>(List.of("finetune", "--model", model.toString(), "--data",
                 ROOT.resolve("examples/data/kg-train.jsonl").toString(), "--method", "full", "--seq-len", "32",
                 "--steps", "3", "--lr", "3e-3", "--preview", "0", "--plan", plan.toString(), "--micro-batches", "4",
-                "--micro-batch-size", "1", "--fp16", "--backend", backend, "--out", out.toString()));
+                "--micro-batch-size", "1", precision, "--backend", backend, "--out", out.toString()));
     }
 
     private static List<Double> losses(Path run) throws Exception {
@@ -145,5 +163,33 @@ class FinetuneAscendSimTest {
         assertEquals(npuLosses, losses(two), "losses of 2 processes and of 1");
         assertArrayEquals(Files.readAllBytes(npuRun.resolve("model/model.safetensors")),
                 Files.readAllBytes(two.resolve("model/model.safetensors")), "the exported models are identical");
+    }
+
+    @Test
+    void bf16OnThe910bFollowsTheCpuBackendsBf16Run() throws Exception {
+        Assumptions.assumeFalse("Ascend910A".equals(System.getenv("ASCENDJ_SIM_SOC")), "the 910A has no BF16");
+        Path cpu = dir.resolve("cpu-bf16");
+        CommandRun c = Cli.run(job(bf16Server, cpu, "cpu", "--bf16"));
+        assertEquals(0, c.code(), c.out() + c.err());
+        Path npu = dir.resolve("npu-bf16");
+        CommandRun n = Cli.run(job(bf16Server, npu, "ascend", "--bf16"));
+        assertEquals(0, n.code(), n.out() + n.err());
+        List<Double> cl = losses(cpu);
+        List<Double> nl = losses(npu);
+        assertEquals(3, nl.size());
+        for (int s = 0; s < 3; s++) {
+            assertEquals(cl.get(s), nl.get(s), BF16_TOLERANCE, "step " + (s + 1) + ": NPUs " + nl + ", CPU " + cl);
+        }
+        assertTrue(nl.get(2) < nl.get(0) - 0.1, "it trains: " + nl);
+    }
+
+    @Test
+    void bf16IsRefusedByThe910a() throws Exception {
+        Assumptions.assumeTrue("Ascend910A".equals(System.getenv("ASCENDJ_SIM_SOC")), "runs in the simulator-910a run");
+        Path npu = dir.resolve("npu-bf16-910a");
+        CommandRun n = Cli.run(job(bf16Server, npu, "ascend", "--bf16"));
+        assertEquals(1, n.code(), n.out() + n.err());
+        assertTrue(n.err().contains("the Ascend910A has no BF16 (its cube units compute in FP16)"), n.err());
+        assertTrue(Files.notExists(npu.resolve(TrainLog.FILE)) || losses(npu).isEmpty(), "no step ran");
     }
 }
