@@ -282,7 +282,8 @@ final class NodeLinks implements AutoCloseable {
 
     /** Stops the heartbeats (for tests: a hung host keeps its connections open but says nothing). */
     void stopHeartbeats() {
-        heartbeat.interrupt();
+        // Not interrupted: a thread interrupted in the middle of a channel write closes the channel,
+        // which the other node would see as a dead process rather than a silent one.
         beating = false;
     }
 
