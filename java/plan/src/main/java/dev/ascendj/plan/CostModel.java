@@ -440,7 +440,8 @@ final class CostModel {
      * negligible. The backward is counted op by op, not as a multiple of the forward: the Mul's and
      * the dropout's gradients, both products' gradients (input and weight), and adding the adapter's
      * input gradient to the frozen weight's. MindFormers' LLaMA2 LoRA configs all set
-     * {@code lora_dropout: 0.05}, so the dropout is always priced: its mask is one byte per element.
+     * {@code lora_dropout: 0.05}, so the dropout is always priced; its mask is one bit per element (on
+     * Ascend a UInt8 tensor of ceil(n / 128) x 16 bytes: MindSpore r2.3.1 {@code mindspore.ops.Dropout}).
      */
     private AdapterCost adapterCost(double tok, int t) {
         if (!job.method().adapters()) {
@@ -459,7 +460,7 @@ final class CostModel {
             double x = tok * in;
             double y = tok * out;
             // Forward: dropout (read x, write x' and its mask), x' A^T, (.) B^T, the scaling Mul, the Add.
-            vecFwd.bytes(x * (2 * e + 1));
+            vecFwd.bytes(x * (2 * e + 1.0 / 8));
             gemmFwd.gemm(tok, r, in, 1);
             gemmFwd.gemm(tok, out, r, 1);
             vecFwd.bytes(y * 2 * e);
@@ -471,7 +472,7 @@ final class CostModel {
             gemmBwd.gemm(out, r, tok, 1);
             gemmBwd.gemm(tok, in, r, 1);
             gemmBwd.gemm(r, in, tok, 1);
-            vecBwd.bytes(x * (2 * e + 1));
+            vecBwd.bytes(x * (2 * e + 1.0 / 8));
             vecBwd.bytes(x * 3 * e);
         }
         return new AdapterCost(gemmFwd.seconds, gemmBwd.seconds, vecFwd.seconds, vecBwd.seconds, gemmFwd.flops);

@@ -51,7 +51,7 @@ class PlanTimeTest {
         int r = 16;
         double e = 2;
         double[] passes = {
-            n * (2 * e + 1),                           // dropout: read x, write x' and a one-byte mask
+            n * (2 * e + 1.0 / 8),                     // dropout: read x, write x' and a one-bit mask
             e * (tok * 4096 + 4096 * r + tok * r),     // x' A^T
             e * (tok * r + r * 4096 + tok * 4096),     // (.) B^T
             n * 2 * e, n * 3 * e,                      // the scaling Mul, the Add
@@ -60,7 +60,7 @@ class PlanTimeTest {
             e * (4096 * tok + tok * r + 4096 * r),     // dB = dy^T La
             e * (tok * r + r * 4096 + tok * 4096),     // dx' = dLa A
             e * (r * tok + tok * 4096 + r * 4096),     // dA = dLa^T x'
-            n * (2 * e + 1), n * 3 * e,                // the dropout's gradient, the sum into dx
+            n * (2 * e + 1.0 / 8), n * 3 * e,          // the dropout's gradient, the sum into dx
         };
         double perLayer = 0;
         for (double b : passes) {
