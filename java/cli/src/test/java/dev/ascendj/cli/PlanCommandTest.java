@@ -61,6 +61,7 @@ class PlanCommandTest {
         assertTrue(r.out().contains("published") && r.out().contains("predicted") && r.out().contains("error"), r.out());
         assertTrue(r.out().contains("mf-r0.8-llama-7b-910a-full") && r.out().contains("docs/model_cards/llama.md"), r.out());
         assertTrue(r.out().contains("mean absolute error"), r.out());
+        assertTrue(r.out().contains("Same configuration, two published figures 38% apart"), r.out());
         CommandRun json = plan("--validate", "--json");
         JsonNode root = new ObjectMapper().readTree(json.out());
         assertTrue(root.get("rows").size() >= 20);

@@ -303,7 +303,21 @@ final class CostModel {
         double seconds;
         double flops;
 
+        /**
+         * A product [rows x inner] x [inner x cols], {@code batch} times: the longer of its FLOPs at
+         * the device's GEMM efficiency and its operands and result moved through memory once
+         * (a roofline). Only products with a narrow dimension, such as a LoRA adapter's rank-r
+         * projections, are memory-bound: their FLOPs per byte are about r.
+         */
         void gemm(double rows, double cols, double inner, double batch) {
+            double compute = product(rows, cols, inner, batch);
+            double bytes = e * (rows * inner + inner * cols + rows * cols) * batch;
+            double memory = bytes / (bandwidth * hw.memory().efficiencyByMib().at(bytes / batch / MIB));
+            seconds += Math.max(compute, memory);
+        }
+
+        /** A product's FLOPs, counted, and its seconds at the device's GEMM efficiency. */
+        private double product(double rows, double cols, double inner, double batch) {
             double f = 2.0 * rows * cols * inner * batch;
             flops += f;
             double eff = hw.compute().matrixEfficiencyByGflop().at(f / 1e9);
@@ -311,13 +325,17 @@ final class CostModel {
             if (skinny != null) {
                 eff *= skinny.at(Math.min(rows, Math.min(cols, inner)));
             }
-            seconds += f / (peak * gemmScale * eff);
+            return f / (peak * gemmScale * eff);
         }
 
-        /** The fused attention kernel's products, at its measured rate when there is one. */
+        /**
+         * Attention's products, at the fused kernel's measured rate when there is one, else at GEMM
+         * efficiency. No roofline: flash attention keeps the s x s scores on chip, and without it
+         * their passes through memory are priced with the softmax.
+         */
         void attention(double rows, double cols, double inner, double batch) {
             if (Double.isNaN(attentionFlops) || !hw.has(FusedOp.FLASH_ATTENTION)) {
-                gemm(rows, cols, inner, batch);
+                seconds += product(rows, cols, inner, batch);
                 return;
             }
             double f = 2.0 * rows * cols * inner * batch;
@@ -365,7 +383,6 @@ final class CostModel {
         Acc core = new Acc();
         core.attention(s, s, m.headDim(), l.microBatchSize() * headsPerRank);   // Q K^T
         core.attention(s, m.headDim(), s, l.microBatchSize() * headsPerRank);   // softmax(.) V
-        Acc adapters = new Acc();
         Acc vector = new Acc();
         Acc coreVector = new Acc();
         // Bytes per element of the memory-bound kernels, read plus written. Fused kernels touch
@@ -385,38 +402,80 @@ final class CostModel {
             // scale, causal mask and softmax over the s x s scores, each a pass of read + write.
             coreVector.bytes(l.microBatchSize() * headsPerRank * s * s * 6 * e);
         }
-        if (job.method().adapters()) {
-            int r = job.loraRank();
-            for (String target : job.loraTargets()) {
-                int[] shape = m.linearShape(target);
-                boolean row = target.equals("o_proj") || target.equals("down_proj");
-                double in = row ? shape[0] / (double) t : shape[0];
-                double out = row ? shape[1] : shape[1] / (double) t;
-                adapters.gemm(tok, r, in, 1);
-                adapters.gemm(tok, out, r, 1);
-                vector.bytes(tok * out * 3 * e);   // adding the adapter's output
-            }
-        }
+        AdapterCost adapters = adapterCost(tok, t);
         if (job.method() == Method.QLORA) {
             // Each linear is dequantized from NF4 for every use.
             vector.bytes(linearPerLayer(t) * (NF4_BYTES_PER_PARAM + e));
         }
         boolean trained = job.method() == Method.FULL;
-        double gemmFwd = weights.seconds + core.seconds + adapters.seconds;
-        // Backward: input gradients for everything, weight gradients only for trained weights.
-        double gemmBwd = (trained ? 2 : 1) * weights.seconds + 2 * core.seconds + 2 * adapters.seconds;
-        double vecFwd = vector.seconds + coreVector.seconds;
-        double vecBwd = 2 * vecFwd;
+        double gemmFwd = weights.seconds + core.seconds + adapters.gemmForward();
+        // Backward: input gradients for everything, weight gradients only for trained weights
+        // (a frozen base weight gets no weight-gradient product; its adapters get both).
+        double gemmBwd = (trained ? 2 : 1) * weights.seconds + 2 * core.seconds + adapters.gemmBackward();
+        double vecFwd = vector.seconds + coreVector.seconds + adapters.vectorForward();
+        double vecBwd = 2 * (vector.seconds + coreVector.seconds) + adapters.vectorBackward();
         // Two all-reduces of the layer's output per pass (after attention and after the MLP) [S9].
         double tp = 0;
         if (t > 1) {
             GroupShape g = new GroupShape(t, t, 1, 1, true, Tier.INTRA_GROUP);
             tp = 2 * collectives.allReduce(tok * h * e, g);
         }
-        double fwdFlops = weights.flops + core.flops + adapters.flops;
-        double bwdFlops = (trained ? 2 : 1) * weights.flops + 2 * core.flops + 2 * adapters.flops;
+        double fwdFlops = weights.flops + core.flops + adapters.forwardFlops();
+        double bwdFlops = (trained ? 2 : 1) * weights.flops + 2 * core.flops + 2 * adapters.forwardFlops();
         return new LayerCost(gemmFwd, gemmBwd, vecFwd, vecBwd, core.seconds + coreVector.seconds, tp, tp,
                 fwdFlops, bwdFlops, core.flops);
+    }
+
+    /** Seconds of the LoRA adapters of one layer for one micro-batch, split by pass and kind. */
+    private record AdapterCost(double gemmForward, double gemmBackward, double vectorForward, double vectorBackward,
+                               double forwardFlops) {
+    }
+
+    /**
+     * The adapters of one layer, op by op as both engines run them: {@code y = W x + (alpha/r) B A dropout(x)}
+     * (mindspore-lab/mindpet {@code mindpet/delta/lora.py}, LoRADense: dropout, two MatMuls, a Mul by the
+     * scaling and an Add; AscendJ's {@code Linear}). Each elementwise op reads and writes the
+     * full-width tensor, and the rank-r products are memory-bound ({@link Acc#gemm}'s roofline), so the
+     * adapters cost several passes over the layer's input and output even though their FLOPs are
+     * negligible. The backward is counted op by op, not as a multiple of the forward: the Mul's and
+     * the dropout's gradients, both products' gradients (input and weight), and adding the adapter's
+     * input gradient to the frozen weight's. MindFormers' LLaMA2 LoRA configs all set
+     * {@code lora_dropout: 0.05}, so the dropout is always priced; its mask is one bit per element (on
+     * Ascend a UInt8 tensor of ceil(n / 128) x 16 bytes: MindSpore r2.3.1 {@code mindspore.ops.Dropout}).
+     */
+    private AdapterCost adapterCost(double tok, int t) {
+        if (!job.method().adapters()) {
+            return new AdapterCost(0, 0, 0, 0, 0);
+        }
+        int r = job.loraRank();
+        Acc gemmFwd = new Acc();
+        Acc gemmBwd = new Acc();
+        Acc vecFwd = new Acc();
+        Acc vecBwd = new Acc();
+        for (String target : job.loraTargets()) {
+            int[] shape = m.linearShape(target);
+            boolean row = target.equals("o_proj") || target.equals("down_proj");
+            double in = row ? shape[0] / (double) t : shape[0];
+            double out = row ? shape[1] : shape[1] / (double) t;
+            double x = tok * in;
+            double y = tok * out;
+            // Forward: dropout (read x, write x' and its mask), x' A^T, (.) B^T, the scaling Mul, the Add.
+            vecFwd.bytes(x * (2 * e + 1.0 / 8));
+            gemmFwd.gemm(tok, r, in, 1);
+            gemmFwd.gemm(tok, out, r, 1);
+            vecFwd.bytes(y * 2 * e);
+            vecFwd.bytes(y * 3 * e);
+            // Backward: the Mul's gradient; B's input and weight gradients; A's input and weight
+            // gradients; the dropout's gradient (read dx', the mask, write); the sum into dx.
+            vecBwd.bytes(y * 2 * e);
+            gemmBwd.gemm(tok, r, out, 1);
+            gemmBwd.gemm(out, r, tok, 1);
+            gemmBwd.gemm(tok, in, r, 1);
+            gemmBwd.gemm(r, in, tok, 1);
+            vecBwd.bytes(x * (2 * e + 1.0 / 8));
+            vecBwd.bytes(x * 3 * e);
+        }
+        return new AdapterCost(gemmFwd.seconds, gemmBwd.seconds, vecFwd.seconds, vecBwd.seconds, gemmFwd.flops);
     }
 
     /** Per-stage forward and backward seconds of one micro-batch, split by kind. */

@@ -43,6 +43,11 @@ import java.util.Set;
  * @param peakMemoryGiB             the published peak memory per device, when the source states one
  * @param use                       false for rows kept as data but not validated
  * @param excluded                  why a row is not validated
+ * @param contradicts               the id of another validated row whose source publishes a different
+ *                                  figure for the same configuration (same project, another release):
+ *                                  both stay validated and in the table, and no prediction can be within
+ *                                  15 % of both when they lie more than 35 % apart (docs/planner.md
+ *                                  names both sources)
  * @param source                    where the figure and the configuration come from
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -72,6 +77,7 @@ public record PublishedRun(
         @JsonProperty("peakMemoryGiB") Double peakMemoryGiB,
         @JsonProperty("use") Boolean use,
         @JsonProperty("excluded") String excluded,
+        @JsonProperty("contradicts") String contradicts,
         @JsonProperty(value = "source", required = true) String source) {
 
     /** Devices per server of every row (Atlas 800 / 800T A2 servers). */
@@ -110,6 +116,9 @@ public record PublishedRun(
         sequenceParallel = sequenceParallel != null && sequenceParallel;
         if (!use && (excluded == null || excluded.isBlank())) {
             throw new PlanException("excluded", "a row with use: false must say why");
+        }
+        if (contradicts != null && (contradicts.isBlank() || contradicts.equals(id))) {
+            throw new PlanException("contradicts", "must name another row, got '" + contradicts + "'");
         }
     }
 
@@ -165,6 +174,12 @@ public record PublishedRun(
                 throw new PlanException(source, "runs[" + i + "].id", "'" + r.id() + "' is used twice", null);
             }
             out.add(r);
+        }
+        for (int i = 0; i < out.size(); i++) {
+            String other = out.get(i).contradicts();
+            if (other != null && out.stream().noneMatch(r -> r.id().equals(other) && r.validated())) {
+                throw new PlanException(source, "runs[" + i + "].contradicts", "'" + other + "' is not a validated row of this file", null);
+            }
         }
         return List.copyOf(out);
     }

@@ -19,15 +19,15 @@ import java.util.stream.Collectors;
  * one per hardware, and the engine's fixed cost per micro-batch and stage
  * ({@link HardwareProfile.Calibration#microBatchOverheadSeconds}), shared by all hardware of an
  * engine. They minimise the mean absolute log error of the predicted tokens per second per
- * device over a grid (scale 0.2-2.0 in steps of 2 %, overhead 0-100 ms in steps of 2 ms).
+ * device over a grid (scale 0.2-2.0 in steps of 1 %, overhead 0-100 ms in steps of 2 ms).
  *
  * <p>{@link #leaveOneOut()} predicts each validated row with the figures fitted on all the other
  * rows; its mean absolute error is the model's held-out error, shown with every plan.
  */
 public final class Validation {
 
-    /** Grid of GEMM-efficiency scales the fit searches. */
-    static final double[] SCALES = grid(0.2, 2.0, 0.02);
+    /** Grid of GEMM-efficiency scales the fit searches (1 % steps: coarser steps let one held-out row flip the fit). */
+    static final double[] SCALES = grid(0.2, 2.0, 0.01);
     /** Grid of fixed costs per micro-batch and stage, in seconds. */
     static final double[] OVERHEADS = grid(0.0, 0.1, 0.002);
 
@@ -250,6 +250,16 @@ public final class Validation {
         sb.append(PlanText.align(rows));
         sb.append(String.format(Locale.ROOT, "%d runs: mean absolute error %.1f%%, largest %.1f%%%n", report.rows().size(),
                 100 * report.meanAbsError(), 100 * report.maxAbsError()));
+        for (Row r : report.rows()) {
+            Row other = report.rows().stream().filter(x -> x.run().id().equals(r.run().contradicts())).findFirst().orElse(null);
+            if (other != null) {
+                sb.append(String.format(Locale.ROOT, "Same configuration, two published figures %.0f%% apart: %s %.0f and %s %.0f"
+                        + " (within 15%% of both only if they are less than 35%% apart; see the sources)%n",
+                        100 * (Math.max(r.run().tokensPerSecondPerDevice(), other.run().tokensPerSecondPerDevice())
+                                / Math.min(r.run().tokensPerSecondPerDevice(), other.run().tokensPerSecondPerDevice()) - 1), other.run().id(),
+                        other.run().tokensPerSecondPerDevice(), r.run().id(), r.run().tokensPerSecondPerDevice()));
+            }
+        }
         for (Map.Entry<String, HardwareProfile.Calibration> e : report.fitted().entrySet()) {
             sb.append(String.format(Locale.ROOT, "%s: GEMM efficiency scale %.2f, %.0f ms per micro-batch and stage; held-out error %s%n",
                     e.getKey(), e.getValue().gemmEfficiencyScale(), 1000 * e.getValue().microBatchOverheadSeconds(),

@@ -39,6 +39,50 @@ class PlanTimeTest {
     }
 
     @Test
+    void eachLoraAdapterCostsItsPassesOverTheLayerInputAndOutput() {
+        // LLaMA2-7B on one 910B, dp8, 2 x 4096 tokens per micro-batch, FP16, no recompute: adapting
+        // k_proj (4096 x 4096) besides q_proj adds, per layer, mindpet's LoRADense op by op. Counted
+        // here by hand in bytes moved (e = 2; the rank-16 products are memory-bound):
+        LlamaConfig m = LlamaConfigs.preset("llama2-7b");
+        HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910b");
+        ClusterSpec cluster = ClusterSpec.parse("1x8-910b");
+        double tok = 2 * 4096;
+        double n = tok * 4096;
+        int r = 16;
+        double e = 2;
+        double[] passes = {
+            n * (2 * e + 1.0 / 8),                     // dropout: read x, write x' and a one-bit mask
+            e * (tok * 4096 + 4096 * r + tok * r),     // x' A^T
+            e * (tok * r + r * 4096 + tok * 4096),     // (.) B^T
+            n * 2 * e, n * 3 * e,                      // the scaling Mul, the Add
+            n * 2 * e,                                 // backward: the Mul
+            e * (tok * 4096 + 4096 * r + tok * r),     // dLa = dy B
+            e * (4096 * tok + tok * r + 4096 * r),     // dB = dy^T La
+            e * (tok * r + r * 4096 + tok * 4096),     // dx' = dLa A
+            e * (r * tok + tok * 4096 + r * 4096),     // dA = dLa^T x'
+            n * (2 * e + 1.0 / 8), n * 3 * e,          // the dropout's gradient, the sum into dx
+        };
+        double perLayer = 0;
+        for (double b : passes) {
+            perLayer += b / (hw.memory().bandwidthBytesPerSecond() * hw.memory().efficiencyByMib().at(b / (1024 * 1024)));
+        }
+        double one = loraStep(m, hw, cluster, List.of("q_proj"));
+        double two = loraStep(m, hw, cluster, List.of("q_proj", "k_proj"));
+        double expected = m.numHiddenLayers() * perLayer;
+        assertEquals(expected, two - one, 0.01 * expected, "one more adapter: " + (two - one) + " s, by hand " + expected);
+        // Several passes over a 64 MiB activation: about 1 ms per layer, not the microseconds its FLOPs take.
+        assertTrue(perLayer > 0.8e-3 && perLayer < 1.2e-3, "per layer " + perLayer);
+    }
+
+    private static double loraStep(LlamaConfig m, HardwareProfile hw, ClusterSpec cluster, List<String> targets) {
+        JobSpec job = new JobSpec(Method.LORA, 16, null, targets, 4096, 16L, null, Precision.FP16, Optimizer.ADAMW);
+        CostModel cost = new CostModel(m, job, hw, cluster, Engine.MINDFORMERS, null);
+        Layout l = Layout.of(8, 1, 1, 2, 1, Recompute.NONE, false, false, Placement.STAGE_MAJOR, m.numHiddenLayers());
+        List<Stage> stages = l.stages();
+        return cost.estimate(l, stages, cost.memory(l, stages), new DeviceMap(cluster, hw, l)).stepSeconds();
+    }
+
+    @Test
     void meshAllReduceReproducesThe910bMeasurements() {
         // costmodel.md §5 [S20]: 910B all_reduce algorithm bandwidth 72 GB/s on 8 cards, 18 GB/s on 2.
         HardwareProfile hw = TestCatalogs.catalog().profile("ascend-910b");
