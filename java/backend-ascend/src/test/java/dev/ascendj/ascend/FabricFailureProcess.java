@@ -29,6 +29,9 @@ import java.util.concurrent.CompletableFuture;
  *       throws, and node 0 must hear of it through the rendezvous;</li>
  *   <li>{@code timeout}: two ranks; rank 1 stops answering (sleeps) in its third iteration and
  *       rank 0 must give up after the fabric's timeout (1 s).</li>
+ *   <li>{@code join}: node 0 of two creates its groups, node 1 never comes: the creation must fail
+ *       after HCCL's connect timeout (shortened by the test), naming the group, with what was
+ *       made of it given back.</li>
  * </ul>
  * Prints, per job, the rank that failed first and every rank's error, whether the fabric released
  * everything, and at the end what is still live before and after the backend closes.
@@ -109,6 +112,24 @@ public final class FabricFailureProcess {
         return lines;
     }
 
+    /** Node 0 of a two-node job whose node 1 never joins: group creation gives up after HCCL_CONNECT_TIMEOUT. */
+    private static List<String> lonelyNode(AscendBackend npu, int[] devices) throws Exception {
+        List<String> lines = new ArrayList<>();
+        LocalRendezvous rendezvous = new LocalRendezvous(2);
+        HcclFabric fabric = (HcclFabric) Fabrics.open(npu, new FabricSpec(4, new int[] {0, 1}, devices,
+                new int[] {0, 0, 1, 1}, new int[] {0, 0, 1, 1}, rendezvous.node(0), Duration.ofSeconds(30)));
+        try {
+            fabric.create("world", new int[] {0, 1, 2, 3});
+            lines.add("join created a group without node 1");
+        } catch (RuntimeException e) {
+            lines.add("join failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            fabric.close();
+            lines.add("join node 0 released: " + fabric.awaitReleased(Duration.ofSeconds(90)));
+        }
+        return lines;
+    }
+
     public static void main(String[] args) throws Exception {
         CountingCann cann = new CountingCann();
         List<String> out = new ArrayList<>();
@@ -124,7 +145,8 @@ public final class FabricFailureProcess {
                     async(() -> node(npu, "relay", 4, new int[] {2, 3}, new int[] {6, 7}, twoNodes, relay.node(1),
                             timeout, 3, false)),
                     async(() -> node(npu, "timeout", 2, new int[] {0, 1}, new int[] {8, 9}, new int[2],
-                            Rendezvous.SINGLE, Duration.ofSeconds(1), 1, true)));
+                            Rendezvous.SINGLE, Duration.ofSeconds(1), 1, true)),
+                    async(() -> lonelyNode(npu, new int[] {10, 11})));
             for (CompletableFuture<List<String>> j : jobs) {
                 out.addAll(j.get());
             }

@@ -19,8 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * hold up the other tests' NPUs. Checked: a rank that throws makes every other rank of the job
  * fail at once with the reason (not after a timeout), also on another node through the
  * rendezvous; a rank that stops answering makes its peer give up after the fabric's timeout,
- * naming the group, the collective and the rank; and every communicator, stream, event, aclnn
- * descriptor and block of device memory the jobs made is given back, the stuck work's included.
+ * naming the group, the collective and the rank; a node that never joins makes the others' group
+ * creation fail after HCCL's connect timeout (shortened to 3 s), naming the group; and every
+ * communicator, stream, event, aclnn descriptor and block of device memory the jobs made is given
+ * back, the stuck work's and the half-made group's included.
  */
 class HcclFabricFailureSimTest {
     @Test
@@ -31,8 +33,9 @@ class HcclFabricFailureSimTest {
         Path log = dir.resolve("out.log");
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 FabricFailureProcess.class.getName());
-        pb.environment().put("ASCENDJ_SIM_DEVICES", "10");
+        pb.environment().put("ASCENDJ_SIM_DEVICES", "12");
         pb.environment().put("ASCENDJ_SIM_HCCL_EXEC_TIMEOUT_MS", "4000");
+        pb.environment().put("ASCENDJ_SIM_HCCL_CONNECT_TIMEOUT_MS", "3000");
         pb.redirectErrorStream(true).redirectOutput(log.toFile());
         Process p = pb.start();
         String out;
@@ -69,13 +72,18 @@ class HcclFabricFailureSimTest {
         assertTrue(line(out, "timeout rank 0:").contains("allReduce #2 of group 'world' (ranks [0, 1]) on rank 0"
                 + " waited 1 s for the other ranks of the group and gave up"), out);
 
-        for (String job : List.of("abort node 0", "relay node 0", "relay node 1", "timeout node 0")) {
+        // A node that never joins: the group's creation gives up after the connect timeout, naming it.
+        String join = line(out, "join failed:");
+        assertTrue(join.startsWith("join failed: CommunicatorException: group 'world' (ranks [0, 1, 2, 3]) could not be"
+                + " created: ") && join.contains("missing: 2, 3 (HCCL_CONNECT_TIMEOUT)"), out);
+
+        for (String job : List.of("abort node 0", "relay node 0", "relay node 1", "timeout node 0", "join node 0")) {
             assertTrue(out.contains(job + " released: true"), out);
         }
         // Once released, no communicator, event, send stream, descriptor or device block is left.
         String released = line(out, "live after the release:");
         assertTrue(!released.contains("hccl-comm") && !released.contains("event") && !released.contains("aclnn")
-                && released.contains("10 stream") && released.endsWith("device bytes 0"), out);
+                && released.contains("12 stream") && released.endsWith("device bytes 0"), out);
         assertEquals("live after the backend closed: nothing live; device bytes 0",
                 line(out, "live after the backend closed:"), out);
     }
