@@ -4,6 +4,7 @@ import dev.ascendj.acl.Cann;
 import dev.ascendj.ascend.AscendBackend;
 import dev.ascendj.core.Backend;
 import dev.ascendj.core.Backends;
+import dev.ascendj.core.DType;
 import dev.ascendj.cpu.CpuBackend;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -40,6 +41,17 @@ final class BackendOption {
         if (npus() && !parallel) {
             throw new ParameterException(cl, "--backend ascend runs a plan's partition on NPUs: give --plan FILE (or"
                     + " --cluster C --auto-plan)");
+        }
+    }
+
+    /**
+     * Fails before anything is loaded or written when the devices cannot compute in {@code compute}
+     * (BF16 on a 910A, whose SoC the Ascend backend reads); the CPU backend emulates every type.
+     */
+    void checkCompute(DType compute) {
+        if (npus() && compute != DType.FP32) {
+            Backend npu = Backends.get(AscendBackend.NAME);
+            npu.ops(npu.device(0).defaultStream(), compute);
         }
     }
 

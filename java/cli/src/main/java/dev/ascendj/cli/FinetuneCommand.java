@@ -183,6 +183,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         Job job = shapeJob(c);
         if (c.parallel()) {
+            backend.checkCompute(compute());
             tuneForVirtualDevices();
         }
         // Node 0 owns the run directory for the job; the other nodes only write their ranks' shards there.
