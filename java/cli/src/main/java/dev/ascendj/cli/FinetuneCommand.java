@@ -274,8 +274,8 @@ final class FinetuneCommand implements Callable<Integer> {
             config = config.withPositionInterpolation(c.ropeFactor());
         }
         Path tokenizerFile = ModelSource.tokenizerFile(model, tokenizer);
-        Plan runPlan = !c.parallel() ? null : readPlan != null ? readPlan : ParallelFinetune.plan(null, cluster, model,
-                config, c.lora() != null, loraRank, seqLen, (long) batch * gradAccum);
+        Plan runPlan = !c.parallel() ? null : readPlan != null ? readPlan : ParallelFinetune.plan(cluster, model,
+                config, c.lora(), seqLen, (long) batch * gradAccum);
         Layout runLayout = c.parallel() ? ParallelFinetune.layout(runPlan, config, microBatchSize, microBatches) : null;
         if (runLayout != null) {
             runLayout.checkFits(config);

@@ -9,6 +9,7 @@ import dev.ascendj.core.Rendezvous;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
 import dev.ascendj.model.layers.Parameter;
+import dev.ascendj.model.layers.LoraConfig;
 import dev.ascendj.plan.ClusterSpec;
 import dev.ascendj.plan.FixedDegrees;
 import dev.ascendj.plan.JobSpec;
@@ -48,14 +49,11 @@ final class ParallelFinetune {
     private ParallelFinetune() {
     }
 
-    /** Reads the plan file, or plans {@code cluster} for this model and job. */
-    static Plan plan(Path planFile, String cluster, String modelName, LlamaConfig config, boolean lora, int loraRank,
-                     int seqLen, long globalBatch) {
-        if (planFile != null) {
-            return Plan.read(planFile);
-        }
-        JobSpec job = new JobSpec(lora ? Method.LORA : Method.FULL, lora ? loraRank : null, null, null, seqLen,
-                globalBatch, null, null, null);
+    /** The best plan of {@code cluster} for this model and job ({@code --auto-plan}). */
+    static Plan plan(String cluster, String modelName, LlamaConfig config, LoraConfig lora, int seqLen,
+                     long globalBatch) {
+        JobSpec job = new JobSpec(lora != null ? Method.LORA : Method.FULL, lora != null ? lora.rank() : null, null,
+                lora != null ? inLayerOrder(lora) : null, seqLen, globalBatch, null, null, null);
         var result = new Planner(dev.ascendj.bench.CpuProfiler.catalog())
                 .plan(new PlanRequest(modelName, config, ClusterSpec.parse(cluster), job), FixedDegrees.NONE, 1);
         if (result.plans().isEmpty()) {
@@ -113,6 +111,11 @@ final class ParallelFinetune {
                 plan.cluster().serverCount(), plan.hardware().name(), place.nodes() == 1 ? ""
                         : "; node " + place.node() + " of " + place.nodes() + " runs ranks " + place.ranksOf(place.node())
                         + (backend.npus() ? " on NPUs " + java.util.Arrays.toString(place.localDevices()) : ""));
+        String differs = jobDifference(plan, m.lora());
+        if (differs != null) {
+            o.printf("note: %s; the plan's partition is used as it is (its memory and time estimates are for its"
+                    + " own job)%n", differs);
+        }
         o.flush();
         FullWeights start = FullWeights.of(m);
         List<double[]> losses = new ArrayList<>();
@@ -174,6 +177,30 @@ final class ParallelFinetune {
         boolean exported = node.first() && copyFinalWeights(o, checkpoints, start, m);
         return new Outcome(losses.isEmpty() ? Double.NaN : losses.get(0)[0],
                 losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1)[0], resumed + 1, exported);
+    }
+
+    /**
+     * How this run's method differs from the one the plan was made for (full against LoRA, another
+     * LoRA rank or target set), or null. A plan's partition runs either way (the rehearsal of a 7B
+     * plan on a small model relies on that), but its estimates then describe another job.
+     */
+    static String jobDifference(Plan plan, LoraConfig lora) {
+        JobSpec job = plan.job();
+        Method runs = lora == null ? Method.FULL : Method.LORA;
+        if (job.method() != runs) {
+            return "the plan was made for " + job.method().label() + " fine-tuning, this run trains " + runs.label();
+        }
+        if (lora != null && (job.loraRank() != lora.rank()
+                || !new java.util.HashSet<>(job.loraTargets()).equals(lora.targetModules()))) {
+            return "the plan was made for LoRA rank " + job.loraRank() + " on " + String.join(",", job.loraTargets())
+                    + ", this run trains rank " + lora.rank() + " on " + String.join(",", inLayerOrder(lora));
+        }
+        return null;
+    }
+
+    /** The adapted linears in the order of a decoder layer. */
+    private static List<String> inLayerOrder(LoraConfig lora) {
+        return LoraConfig.ALL_TARGETS.stream().filter(lora.targetModules()::contains).toList();
     }
 
     /** Runs {@code training}; a failure here is told to the other nodes (through {@code session}) before it is thrown. */

@@ -2,6 +2,7 @@ package dev.ascendj.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ascendj.testkit.CommandRun;
@@ -52,6 +53,9 @@ class FinetuneParallelTest {
         assertTrue(r.out().contains("dp2 tp1 pp2"), r.out());
         assertTrue(r.out().contains("on 4 virtual devices"), r.out());
         assertTrue(r.out().contains("stage 1 (layers 3..5, head): computing"), r.out());
+        assertTrue(r.out().contains("note: the plan was made for LoRA rank 16 on q_proj,k_proj,v_proj,o_proj, this run"
+                + " trains rank 8 on q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj; the plan's partition is"
+                + " used as it is"), r.out());
         assertEquals(2, TrainLog.read(out.resolve(TrainLog.FILE)).size());
         assertTrue(Files.isRegularFile(out.resolve("adapter/adapter_model.safetensors")));
         assertTrue(Files.isRegularFile(out.resolve("checkpoints/step-00000002/manifest.json")));
@@ -170,6 +174,7 @@ class FinetuneParallelTest {
         CommandRun r = finetune(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("on 2 virtual devices"), r.out());
+        assertFalse(r.out().contains("note: the plan was made for"), "the plan is made for this job: " + r.out());
         assertEquals(2, TrainLog.read(out.resolve(TrainLog.FILE)).size());
     }
 
