@@ -439,8 +439,9 @@ final class FinetuneCommand implements Callable<Integer> {
         String step = layout == null ? gradAccum + " x " + batch + " sequences"
                 : layout.globalBatch() + " sequences (dp " + layout.dp() + " x " + layout.microBatches() + " micro-batches x "
                         + layout.microBatchSize() + ")";
-        o.printf("data %s: %d examples; %d steps of %s of %d tokens; lr %.2g; %d thread(s)%n",
-                data, records.size(), opts.steps(), step, seqLen, opts.lr(), dev.ascendj.cpu.CpuThreads.threads());
+        o.printf("data %s: %d examples; %d step%s of %s of %d tokens; lr %.2g; %d thread(s)%n",
+                data, records.size(), opts.steps(), opts.steps() == 1 ? "" : "s", step, seqLen, opts.lr(),
+                dev.ascendj.cpu.CpuThreads.threads());
     }
 
     /** The plan's partition on virtual devices or NPUs: this process alone, or as one node of several. */
@@ -467,9 +468,8 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter o = s.o();
         long totalSteps = s.opts().steps();
         if (!r.exported()) {
-            o.printf("%nnode %d: %s on %s in %s: loss %.4f -> %.4f%n", place.node(),
-                    steps(r.firstStep(), totalSteps), backend.devices(layout.worldSize()), ProgressBar.format(secs),
-                    r.firstLoss(), r.lastLoss());
+            o.printf("%nnode %d: %s on %s in %s%s%n", place.node(), steps(r.firstStep(), totalSteps),
+                    backend.devices(layout.worldSize()), ProgressBar.format(secs), losses(r.firstLoss(), r.lastLoss()));
             printEpochs(o, s.loader());
             printPeakRss(o);
             o.flush();
@@ -477,9 +477,9 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         preview(o, "after training", s.m(), s.ops(), s.tok(), s.template(), s.samples());
         Path exported = export(s.m(), s.tok(), s.c().lora() != null, s.c().ropeFactor() != null);
-        o.printf("%n%s on %s%s in %s: loss %.4f -> %.4f%n", steps(r.firstStep(), totalSteps),
+        o.printf("%n%s on %s%s in %s%s%n", steps(r.firstStep(), totalSteps),
                 backend.devices(layout.worldSize()), place.multi() ? " (" + place.nodes() + " nodes)" : "",
-                ProgressBar.format(secs), r.firstLoss(), r.lastLoss());
+                ProgressBar.format(secs), losses(r.firstLoss(), r.lastLoss()));
         printEpochs(o, s.loader());
         o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                 out.resolve("loss.png"), out.resolve("checkpoints"));
@@ -506,8 +506,9 @@ final class FinetuneCommand implements Callable<Integer> {
         double secs = (System.nanoTime() - t0) / 1e9;
         preview(o, "after training", s.m(), s.ops(), s.tok(), s.template(), s.samples());
         Path exported = export(s.m(), s.tok(), s.c().lora() != null, s.c().ropeFactor() != null);
-        o.printf("%n%s in %s: loss %.4f -> %.4f, %,.0f tokens/s%n", steps(r.firstStep(), r.lastStep()),
-                ProgressBar.format(secs), r.firstLoss(), r.lastLoss(), r.tokensPerSecond());
+        o.printf("%n%s in %s%s%n", steps(r.firstStep(), r.lastStep()), ProgressBar.format(secs),
+                Double.isNaN(r.firstLoss()) ? "" : losses(r.firstLoss(), r.lastLoss())
+                        + String.format(", %,.0f tokens/s", r.tokensPerSecond()));
         printEpochs(o, s.loader());
         o.printf("wrote %s, %s, %s and checkpoints in %s%n", exported, out.resolve("train-log.jsonl"),
                 out.resolve("loss.png"), out.resolve("checkpoints"));
@@ -529,6 +530,11 @@ final class FinetuneCommand implements Callable<Integer> {
     /** "1.25 epochs (10 examples)": passes over the data up to {@code at}. */
     static String epochs(DataPosition at, int examples) {
         return String.format("%.2f epochs (%,d examples)", at.epoch() + (double) at.next() / examples, examples);
+    }
+
+    /** ": loss 2.3456 -> 1.2345", or nothing when no step ran. */
+    static String losses(double first, double last) {
+        return Double.isNaN(first) ? "" : String.format(": loss %.4f -> %.4f", first, last);
     }
 
     /** "8 steps (5..12 of 12)": what this process ran, and where that is in the run. */

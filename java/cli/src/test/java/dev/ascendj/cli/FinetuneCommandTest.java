@@ -2,6 +2,7 @@ package dev.ascendj.cli;
 
 import static dev.ascendj.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,6 +46,7 @@ class FinetuneCommandTest {
                 again.out());
         assertTrue(again.out().contains("no steps left (the run had finished all 3)"),
                 "nothing left to do after the final checkpoint: " + again.out());
+        assertFalse(again.out().contains("NaN"), "no loss to report: " + again.out());
 
         CommandRun gen = run("generate", "--model", out.resolve("base-model").toString(), "--adapter",
                 out.resolve("adapter").toString(), "--prompt", "Extract the triples.", "--input",
