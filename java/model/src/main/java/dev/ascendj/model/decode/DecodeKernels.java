@@ -176,8 +176,15 @@ public abstract class DecodeKernels {
 
     /**
      * Attention scores of one query head against {@code n} cached keys:
-     * {@code out[t] = scale * sum_i q[qOff + i] * keys[kOff + i * kStride + t]} for t in [0, n),
-     * the keys stored transposed (dimension-major, positions contiguous).
+     * {@code out[t] = scale * sum_i q[qOff + i] * K[i, t]} for t in [0, n), summed over i in
+     * order. The keys are stored transposed in tiles of {@code kStride} positions: tile
+     * {@code t / kStride} holds {@code kStride * headDim} floats, dimension-major, so
+     * {@code K[i, t] = keys[kOff + (t / kStride) * kStride * headDim + i * kStride + t % kStride]}.
+     * With {@code n <= kStride} that is one dimension-major block, {@code keys[kOff + i * kStride + t]};
+     * with short tiles a head's keys lie in one contiguous run however many positions the cache
+     * holds, which memory streams much faster than one run per dimension. The last tile's slots
+     * past n must exist (they may be read, never used). Elements of {@code out} from n up to one
+     * vector past it may be overwritten when out is that long.
      */
     public abstract void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n,
                                 float scale, float[] out);

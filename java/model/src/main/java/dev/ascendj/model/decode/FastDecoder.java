@@ -46,6 +46,13 @@ public final class FastDecoder {
     private final float ropeTheta;
     private final float ropeScale;
     private final float[][] scratch;
+    /**
+     * Positions per tile of a slot's keys: a multiple of every vector width (so a tile is whole
+     * vectors), and four 16-lane vectors, so scoring a tile keeps four independent chains.
+     */
+    static final int KEY_TILE = 64;
+    /** Floats past the last position in each score buffer: at least one vector of any width. */
+    private static final int SCORE_PAD = 64;
     private float[][] scores = new float[0][];
     private float[] cos = new float[0];
     private float[] sin = new float[0];
@@ -154,19 +161,24 @@ public final class FastDecoder {
     }
 
     /**
-     * The KV cache of one sequence: per layer, keys transposed ([kv head][dimension][position],
-     * so one head's scores over all positions are contiguous) and values ([position][kv dim]).
+     * The KV cache of one sequence: per layer and kv head, keys transposed in tiles of
+     * {@link #KEY_TILE} positions ([kv head][tile][dimension][position in tile]; see
+     * {@link DecodeKernels#scores}) and values ([kv head][position][dimension]), so that a head's
+     * keys and its values are each one contiguous run of memory.
      */
     public final class Slot {
         private final int capacity;
+        /** Positions each kv head's keys have room for: the capacity rounded up to whole tiles. */
+        private final int keySlots;
         private final float[][] keys;
         private final float[][] values;
         private int length;
 
         private Slot(int capacity) {
             this.capacity = capacity;
+            this.keySlots = Math.multiplyExact((capacity + KEY_TILE - 1) / KEY_TILE, KEY_TILE);
             int layers = config.numHiddenLayers();
-            this.keys = new float[layers][Math.multiplyExact(capacity, kvDim)];
+            this.keys = new float[layers][Math.multiplyExact(keySlots, kvDim)];
             this.values = new float[layers][Math.multiplyExact(capacity, kvDim)];
         }
 
@@ -272,10 +284,18 @@ public final class FastDecoder {
             float[] keys = s.keys[l];
             float[] values = s.values[l];
             int cap = s.capacity;
-            for (int j = 0; j < kvDim; j++) {
-                keys[j * cap + pos[i]] = b.k[i * kvDim + j];
+            int p = pos[i];
+            int tile = p / KEY_TILE * KEY_TILE;
+            for (int g = 0; g < kvHeads; g++) {
+                int dst = g * s.keySlots * headDim + tile * headDim + p - tile;
+                int src = i * kvDim + g * headDim;
+                for (int d = 0; d < headDim; d++) {
+                    keys[dst + d * KEY_TILE] = b.k[src + d];
+                }
             }
-            System.arraycopy(b.v, i * kvDim, values, pos[i] * kvDim, kvDim);
+            for (int g = 0; g < kvHeads; g++) {
+                System.arraycopy(b.v, i * kvDim + g * headDim, values, (g * cap + pos[i]) * headDim, headDim);
+            }
         }
         attention(l, slots, pos, m, b);
         project(b.att, hidden, m, b, new DecodeWeights.Projection[] {w.o()}, new float[][] {b.tmp}, new int[] {hidden});
@@ -306,7 +326,11 @@ public final class FastDecoder {
         }
     }
 
-    /** Causal attention of every row over its slot's positions up to its own, one (row, head) per work item. */
+    /**
+     * Causal attention of every row over its slot's positions up to its own, one (row, kv head) per
+     * work item: the heads that share a kv head run one after another, so its keys and values come
+     * from memory once for the group and from cache for the other heads.
+     */
     private void attention(int l, Slot[] slots, int[] pos, int m, Buffers b) {
         int group = heads / kvHeads;
         float scale = (float) (1 / Math.sqrt(headDim));
@@ -314,31 +338,37 @@ public final class FastDecoder {
         for (int i = 0; i < m; i++) {
             maxLen = Math.max(maxLen, pos[i] + 1);
         }
-        if (scores.length != 2 * threads() || scores[0].length < maxLen) {
+        // Room past the last position for a full vector of scores (the kernels then need no tail).
+        int need = maxLen + SCORE_PAD;
+        if (scores.length != 2 * threads() || scores[0].length < need) {
             float[][] s = new float[2 * threads()][];
             for (int t = 0; t < s.length; t++) {
-                s[t] = new float[Math.max(maxLen, 64)];
+                s[t] = new float[Math.max(need, 64 + SCORE_PAD)];
             }
             scores = s;
         }
-        workers.run(m * heads, (worker, from, to) -> {
+        workers.run(m * kvHeads, (worker, from, to) -> {
             float[] p = scores[2 * worker];
             float[] tmp = scores[2 * worker + 1];
             for (int u = from; u < to; u++) {
-                int i = u / heads;
-                int h = u % heads;
+                int i = u / kvHeads;
+                int g = u % kvHeads;
                 Slot s = slots[i];
                 int n = pos[i] + 1;
-                int g = h / group;
-                kernels.scores(b.q, i * hidden + h * headDim, s.keys[l], g * headDim * s.capacity, s.capacity, headDim,
-                        n, scale, p);
-                // Softmax as the kernel backend's attention computes it.
-                float max = FastExp.max(p, 0, n);
-                float inv = (float) (1.0 / FastExp.expShiftedSum(p, 0, n, max, tmp));
-                for (int t = 0; t < n; t++) {
-                    p[t] *= inv;
+                float[] keys = s.keys[l];
+                float[] values = s.values[l];
+                int kOff = g * s.keySlots * headDim;
+                int vOff = g * s.capacity * headDim;
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    kernels.scores(b.q, i * hidden + h * headDim, keys, kOff, KEY_TILE, headDim, n, scale, p);
+                    // Softmax as the kernel backend's attention computes it.
+                    float max = FastExp.max(p, 0, n);
+                    float inv = (float) (1.0 / FastExp.expShiftedSum(p, 0, n, max, tmp));
+                    for (int t = 0; t < n; t++) {
+                        p[t] *= inv;
+                    }
+                    kernels.weightedSum(p, n, values, vOff, headDim, headDim, b.att, i * hidden + h * headDim);
                 }
-                kernels.weightedSum(p, n, s.values[l], g * headDim, kvDim, headDim, b.att, i * hidden + h * headDim);
             }
         });
     }

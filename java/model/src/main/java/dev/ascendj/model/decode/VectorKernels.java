@@ -453,7 +453,21 @@ final class VectorKernels extends DecodeKernels {
     @Override
     public void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n, float scale,
                        float[] out) {
-        int t = 0;
+        for (int t0 = 0; t0 < n; t0 += kStride) {
+            int end = Math.min(n, t0 + kStride);
+            scoreTile(q, qOff, keys, kOff + t0 * headDim - t0, kStride, headDim, t0, end, t0 + kStride, scale, out);
+        }
+    }
+
+    /**
+     * Scores of positions {@code [t, end)} of one tile, position t' of dimension i at
+     * {@code keys[off + i * kStride + t']} (off already shifted by the tile's start), the tile's
+     * slots ending before {@code slotEnd}.
+     */
+    private static void scoreTile(float[] q, int qOff, float[] keys, int off, int kStride, int headDim, int t, int end,
+                                  int slotEnd, float scale, float[] out) {
+        int kOff = off;
+        int n = end;
         // Four vectors of positions at a time: four independent multiply-add chains.
         for (; t + 4 * L <= n; t += 4 * L) {
             FloatVector a0 = FloatVector.zero(F);
@@ -481,16 +495,21 @@ final class VectorKernels extends DecodeKernels {
             }
             a0.mul(scale).intoArray(out, t);
         }
-        if (t < n && t + L <= kStride) {
-            // The last few positions as a full vector: the cache rows hold kStride positions, so the
+        if (t < n && t + L <= slotEnd) {
+            // The last few positions as a full vector: the tile holds kStride positions, so the
             // lanes past n read unused slots, and only the first n - t results are kept.
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
                 a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
             }
-            float[] last = new float[L];
-            a0.mul(scale).intoArray(last, 0);
-            System.arraycopy(last, 0, out, t, n - t);
+            if (t + L <= out.length) {
+                // Room in out (the decoder pads its score buffers): the extra lanes land past n.
+                a0.mul(scale).intoArray(out, t);
+            } else {
+                float[] last = new float[L];
+                a0.mul(scale).intoArray(last, 0);
+                System.arraycopy(last, 0, out, t, n - t);
+            }
             t = n;
         }
         for (; t < n; t++) {
