@@ -3,8 +3,6 @@ package dev.ascendj.model.decode;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import java.util.IdentityHashMap;
-import java.util.Map;
 
 /**
  * LLaMA2 inference on the CPU for generation, in the spirit of llama2.c's {@code run.c}: plain
@@ -173,6 +171,8 @@ public final class FastDecoder {
         private final float[][] keys;
         private final float[][] values;
         private int length;
+        /** The next free position while a step assigns positions to its rows. */
+        private int next;
 
         private Slot(int capacity) {
             this.capacity = capacity;
@@ -216,14 +216,43 @@ public final class FastDecoder {
             throw new IllegalArgumentException("slots, tokens and wantLogits must have one entry per row, got "
                     + slots.length + ", " + m + " and " + wantLogits.length);
         }
+        int wanted = 0;
+        for (boolean w : wantLogits) {
+            wanted += w ? 1 : 0;
+        }
+        float[] logits = new float[Math.multiplyExact(wanted, vocabLimit)];
+        forward(slots, tokens, wantLogits, m, vocabLimit, logits);
+        return logits;
+    }
+
+    /**
+     * {@link #forward(Slot[], int[], boolean[], int)} over the first {@code rows} entries of the
+     * arrays, writing the wanted rows' logits to {@code logits} (row j of them at
+     * {@code j * vocabLimit}) instead of a new array: for callers that step many times with
+     * buffers of their own. Returns the number of logit rows written.
+     */
+    public int forward(Slot[] slots, int[] tokens, boolean[] wantLogits, int rows, int vocabLimit, float[] logits) {
+        int m = rows;
+        if (m < 0 || slots.length < m || tokens.length < m || wantLogits.length < m) {
+            throw new IllegalArgumentException("slots, tokens and wantLogits must have an entry for each of the " + m
+                    + " rows, got " + slots.length + ", " + tokens.length + " and " + wantLogits.length);
+        }
         if (vocabLimit < 1 || vocabLimit > vocab) {
             throw new IllegalArgumentException("vocabulary limit " + vocabLimit + " outside [1, " + vocab + "]");
         }
-        int[] pos = positions(slots, tokens);
+        int wanted = 0;
+        for (int i = 0; i < m; i++) {
+            wanted += wantLogits[i] ? 1 : 0;
+        }
+        if (logits.length < (long) wanted * vocabLimit) {
+            throw new IllegalArgumentException("room for " + logits.length + " logits, the step returns " + wanted
+                    + " rows of " + vocabLimit);
+        }
         if (m == 0) {
-            return new float[0];
+            return 0;
         }
         Buffers b = buffers(m);
+        int[] pos = positions(slots, tokens, m, b.pos);
         for (int i = 0; i < m; i++) {
             weights.embedding.row(tokens[i], b.x, i * hidden);
         }
@@ -239,33 +268,37 @@ public final class FastDecoder {
                 rmsNorm(b.x, i * hidden, weights.finalNorm, b.xn, n++ * hidden);
             }
         }
-        float[] logits = new float[Math.multiplyExact(n, vocabLimit)];
         if (n > 0) {
             matmuls(new Job(weights.head, b.xn, hidden, n, logits, 0, vocabLimit, vocabLimit));
         }
-        return logits;
+        return n;
     }
 
-    /** Each row's position: its slot's length plus the rows of that slot before it. */
-    private int[] positions(Slot[] slots, int[] tokens) {
-        int[] pos = new int[tokens.length];
-        Map<Slot, Integer> next = new IdentityHashMap<>();
-        for (int i = 0; i < tokens.length; i++) {
+    /**
+     * Each row's position, into {@code pos}: its slot's length plus the rows of that slot before
+     * it (counted in the slots themselves, so a step costs no map).
+     */
+    private int[] positions(Slot[] slots, int[] tokens, int m, int[] pos) {
+        for (int i = 0; i < m; i++) {
             Slot s = slots[i];
             if (s == null || s.owner() != this) {
                 throw new IllegalArgumentException("row " + i + ": the slot " + (s == null ? "is null" : "belongs to"
                         + " another decoder"));
             }
+            s.next = s.length;
+        }
+        for (int i = 0; i < m; i++) {
+            Slot s = slots[i];
             if (tokens[i] < 0 || tokens[i] >= vocab) {
                 throw new IllegalArgumentException("row " + i + ": token id " + tokens[i] + " outside [0, " + vocab + ")");
             }
-            int p = next.getOrDefault(s, s.length);
+            int p = s.next;
             if (p >= s.capacity) {
                 throw new IllegalArgumentException("row " + i + ": position " + p + " does not fit the sequence slot of "
                         + s.capacity + " positions");
             }
             pos[i] = p;
-            next.put(s, p + 1);
+            s.next = p + 1;
         }
         return pos;
     }
@@ -526,6 +559,7 @@ public final class FastDecoder {
     /** Activations of one step, grown to the largest number of rows seen. */
     private final class Buffers {
         final int rows;
+        final int[] pos;
         final float[] x;
         final float[] xn;
         final float[] q;
@@ -544,6 +578,7 @@ public final class FastDecoder {
 
         Buffers(int rows) {
             this.rows = rows;
+            pos = new int[rows];
             x = new float[rows * hidden];
             xn = new float[rows * hidden];
             q = new float[rows * hidden];
