@@ -303,58 +303,70 @@ public final class FastDecoder {
         return pos;
     }
 
+    /**
+     * One decoder layer over all rows. The per-row work between the products (norms, rotary
+     * embedding and cache writes, SiLU, residual adds) runs in parallel regions over rows too, so
+     * that with several threads none of a batched step is left to one thread; with one row (or
+     * one thread) a region is a plain call.
+     */
     private void layer(int l, DecodeWeights.Layer w, Slot[] slots, int[] pos, int m, Buffers b) {
-        for (int i = 0; i < m; i++) {
-            rmsNorm(b.x, i * hidden, w.inputNorm(), b.xn, i * hidden);
-        }
+        workers.run(m, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                rmsNorm(b.x, i * hidden, w.inputNorm(), b.xn, i * hidden);
+            }
+        });
         project(b.xn, hidden, m, b, new DecodeWeights.Projection[] {w.q(), w.k(), w.v()},
                 new float[][] {b.q, b.k, b.v}, new int[] {hidden, kvDim, kvDim});
-        ensureRope(pos);
-        for (int i = 0; i < m; i++) {
-            rope(b.q, i * hidden, heads, pos[i]);
-            rope(b.k, i * kvDim, kvHeads, pos[i]);
-            Slot s = slots[i];
-            float[] keys = s.keys[l];
-            float[] values = s.values[l];
-            int cap = s.capacity;
-            int p = pos[i];
-            int tile = p / KEY_TILE * KEY_TILE;
-            for (int g = 0; g < kvHeads; g++) {
-                int dst = g * s.keySlots * headDim + tile * headDim + p - tile;
-                int src = i * kvDim + g * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    keys[dst + d * KEY_TILE] = b.k[src + d];
-                }
+        ensureRope(pos, m);
+        workers.run(m, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                rope(b.q, i * hidden, heads, pos[i]);
+                rope(b.k, i * kvDim, kvHeads, pos[i]);
+                store(slots[i], l, pos[i], b.k, b.v, i);
             }
-            for (int g = 0; g < kvHeads; g++) {
-                System.arraycopy(b.v, i * kvDim + g * headDim, values, (g * cap + pos[i]) * headDim, headDim);
-            }
-        }
+        });
         attention(l, slots, pos, m, b);
         project(b.att, hidden, m, b, new DecodeWeights.Projection[] {w.o()}, new float[][] {b.tmp}, new int[] {hidden});
-        add(b.x, b.tmp, m * hidden);
-        for (int i = 0; i < m; i++) {
-            rmsNorm(b.x, i * hidden, w.postNorm(), b.xn, i * hidden);
-        }
+        workers.run(m, (worker, from, to) -> {
+            for (int i = from; i < to; i++) {
+                add(b.x, b.tmp, i * hidden, hidden);
+                rmsNorm(b.x, i * hidden, w.postNorm(), b.xn, i * hidden);
+            }
+        });
         project(b.xn, hidden, m, b, new DecodeWeights.Projection[] {w.gate(), w.up()}, new float[][] {b.g, b.u},
                 new int[] {intermediate, intermediate});
-        silu(b, m * intermediate);
+        workers.run(m, (worker, from, to) -> silu(b, from * intermediate, to * intermediate));
         project(b.g, intermediate, m, b, new DecodeWeights.Projection[] {w.down()}, new float[][] {b.tmp},
                 new int[] {hidden});
-        add(b.x, b.tmp, m * hidden);
+        workers.run(m, (worker, from, to) -> add(b.x, b.tmp, from * hidden, (to - from) * hidden));
+    }
+
+    /** Writes row {@code i}'s key and value (rotated) into {@code s} at position {@code p} of layer {@code l}. */
+    private void store(Slot s, int l, int p, float[] k, float[] v, int i) {
+        float[] keys = s.keys[l];
+        float[] values = s.values[l];
+        int tile = p / KEY_TILE * KEY_TILE;
+        for (int g = 0; g < kvHeads; g++) {
+            int dst = g * s.keySlots * headDim + tile * headDim + p - tile;
+            int src = i * kvDim + g * headDim;
+            for (int d = 0; d < headDim; d++) {
+                keys[dst + d * KEY_TILE] = k[src + d];
+            }
+            System.arraycopy(v, src, values, (g * s.capacity + p) * headDim, headDim);
+        }
     }
 
     /**
-     * {@code g = silu(g) * u} over the first {@code n} elements, as the kernel backend's
+     * {@code g = silu(g) * u} over elements {@code [from, to)}, as the kernel backend's
      * {@code swiGlu} computes it: {@code g / (1 + exp(-g)) * u} with {@link FastExp}.
      */
-    private static void silu(Buffers b, int n) {
+    private static void silu(Buffers b, int from, int to) {
         float[] e = b.e;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             e[i] = -b.g[i];
         }
-        FastExp.expShifted(e, 0, n, 0f, b.tmpExp);
-        for (int i = 0; i < n; i++) {
+        FastExp.expShifted(e, from, to, 0f, b.tmpExp);
+        for (int i = from; i < to; i++) {
             b.g[i] = b.g[i] / (1f + e[i]) * b.u[i];
         }
     }
@@ -500,8 +512,8 @@ public final class FastDecoder {
         }
     }
 
-    private static void add(float[] x, float[] d, int n) {
-        for (int i = 0; i < n; i++) {
+    private static void add(float[] x, float[] d, int off, int n) {
+        for (int i = off; i < off + n; i++) {
             x[i] += d[i];
         }
     }
@@ -524,10 +536,10 @@ public final class FastDecoder {
     }
 
     /** The cos/sin table up to the largest position of this step, with the angles the kernel backend uses. */
-    private void ensureRope(int[] pos) {
+    private void ensureRope(int[] pos, int m) {
         int need = 0;
-        for (int p : pos) {
-            need = Math.max(need, p + 1);
+        for (int i = 0; i < m; i++) {
+            need = Math.max(need, pos[i] + 1);
         }
         if (need <= ropePositions) {
             return;
