@@ -119,7 +119,7 @@ public abstract class DecodeKernels {
                         yOff + p * width, yStride, false, cols);
                 continue;
             }
-            if (rows < ROW_BLOCK && w instanceof PackedMatrix.HalfPanels h && halfRows(h, p, np, x, xOff, xStride, rows,
+            if (w instanceof PackedMatrix.HalfPanels h && halfRows(h, p, np, x, xOff, xStride, rows,
                     y, yOff + p * width, yStride, cols)) {
                 continue;
             }
@@ -158,8 +158,8 @@ public abstract class DecodeKernels {
                        float[] y, int yOff, int yStride, boolean accumulate, int cols);
 
     /**
-     * For a few rows (decoding), the product with {@code np} panels of 16-bit weights from panel
-     * {@code p} on, widening each weight in registers as it is used instead of through the scratch
+     * The product with {@code np} panels of 16-bit weights from panel {@code p} on, widening each
+     * weight in registers as it is used (once per block of rows) instead of through the scratch
      * buffer: the same values and the same chains, with less memory traffic. Returns false when
      * these kernels have no such path (the caller then unpacks).
      */
