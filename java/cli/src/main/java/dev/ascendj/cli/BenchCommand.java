@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ascendj.bench.BenchResult;
 import dev.ascendj.bench.BlockBench;
 import dev.ascendj.bench.CollectiveBench;
+import dev.ascendj.bench.DecodeGemmBench;
 import dev.ascendj.bench.ExecutorBench;
 import dev.ascendj.bench.ExecutorReport;
 import dev.ascendj.bench.ExecutorShape;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
         description = "Measure speed: GEMM against direct OpenBLAS, a transformer block forward+backward, whole training steps, collectives, attention memory, the parallel executor against the planner, generation.",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Block.class, BenchCommand.Train.class,
             BenchCommand.Collectives.class, BenchCommand.AttentionMemoryCommand.class, BenchCommand.Executor.class,
-            BenchGenerateCommand.class})
+            BenchGenerateCommand.class, BenchCommand.DecodeGemm.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -65,6 +66,30 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             threads.apply();
             return print(spec, new GemmBench(size, size, size, runs).run(), json);
+        }
+    }
+
+    @Command(name = "decode-gemm", mixinStandardHelpOptions = true,
+            description = {"GFLOP/s of the fast decoder's product at a few rows (one per sequence of a batched decoding"
+                    + " step) against OpenBLAS sgemm of the same shape, one thread each, on the weight shapes of"
+                    + " 'bench generate' (llama2-15m and one LLaMA2-7B-shaped layer).",
+                "Set OPENBLAS_CORETYPE to try OpenBLAS's other kernels."},
+            footer = {"", "Example:", "  ascendj bench decode-gemm --rows 16 --json"})
+    static final class DecodeGemm implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--rows", defaultValue = "16", description = "Input rows (default ${DEFAULT-VALUE}).")
+        int rows;
+        @Option(names = "--runs", defaultValue = "5", description = "Timed rounds; the best is reported (default ${DEFAULT-VALUE}).")
+        int runs;
+        @Option(names = "--scalar", description = "Use the scalar decode kernels (the fallback without the Vector API).")
+        boolean scalar;
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return print(spec, new DecodeGemmBench(rows, runs, scalar, DecodeGemmBench.SHAPES).run(), json);
         }
     }
 

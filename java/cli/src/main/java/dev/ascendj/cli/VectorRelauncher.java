@@ -25,6 +25,7 @@ final class VectorRelauncher {
     /** Set in the child's environment so that it never starts another child. */
     static final String MARKER = "ASCENDJ_VECTOR_CHILD";
     private static final Set<String> DECODING = Set.of("generate", "extract", "evaluate");
+    private static final Set<String> BENCH_DECODING = Set.of("generate", "decode-gemm");
 
     private VectorRelauncher() {
     }
@@ -44,7 +45,7 @@ final class VectorRelauncher {
             return false;
         }
         return DECODING.contains(words.get(0))
-                || words.get(0).equals("bench") && words.size() > 1 && words.get(1).equals("generate");
+                || words.get(0).equals("bench") && words.size() > 1 && BENCH_DECODING.contains(words.get(1));
     }
 
     /**

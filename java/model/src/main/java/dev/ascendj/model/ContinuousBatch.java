@@ -1,10 +1,8 @@
 package dev.ascendj.model;
 
 import dev.ascendj.model.decode.FastDecoder;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -68,7 +66,7 @@ final class ContinuousBatch<T> {
         @SuppressWarnings("unchecked")
         Active[] active = (Active[]) java.lang.reflect.Array.newInstance(Active.class, maxBatch);
         FastDecoder.Slot[] slots = new FastDecoder.Slot[maxBatch];
-        List<Integer> order = new ArrayList<>();
+        Step step = new Step();
         while (true) {
             for (int i = 0; i < maxBatch && requests.hasNext(); i++) {
                 while (active[i] == null && requests.hasNext()) {
@@ -83,75 +81,88 @@ final class ContinuousBatch<T> {
                     }
                     slots[i].reset();
                     active[i] = new Active(r, slots[i]);
-                    order.add(i);
+                    step.order[step.inFlight++] = i;
                 }
             }
-            if (order.isEmpty()) {
+            if (step.inFlight == 0) {
                 return;
             }
-            step(active, order, done);
+            step.run(active, done);
         }
     }
 
-    /** One forward pass: decoding rows first, then prompt chunks in admission order, within the step budget. */
-    private void step(Active[] active, List<Integer> order, Consumer<Generator.Result<T>> done) {
-        List<FastDecoder.Slot> rowSlots = new ArrayList<>();
-        List<Integer> rowTokens = new ArrayList<>();
-        List<Boolean> want = new ArrayList<>();
-        List<Active> wanted = new ArrayList<>();
-        for (int i : order) {
-            Active a = active[i];
-            if (!a.prefilling()) {
-                rowSlots.add(a.slot);
-                rowTokens.add(a.out[a.produced - 1]);
-                want.add(true);
-                wanted.add(a);
-            }
-        }
-        for (int i : order) {
-            Active a = active[i];
-            if (!a.prefilling()) {
-                continue;
-            }
-            int room = stepTokens - rowSlots.size();
-            if (room <= 0) {
-                break;
-            }
-            int[] prompt = a.request.prompt();
-            int take = Math.min(prompt.length - a.fed, room);
-            for (int t = 0; t < take; t++) {
-                rowSlots.add(a.slot);
-                rowTokens.add(prompt[a.fed + t]);
-                boolean last = a.fed + t == prompt.length - 1;
-                want.add(last);
-                if (last) {
-                    wanted.add(a);
+    /**
+     * The buffers of a step, allocated once per run: the rows (at most {@code stepTokens}), the
+     * sequences whose logits come back (at most one per place), and those logits.
+     */
+    private final class Step {
+        /** Places in flight, in admission order. */
+        final int[] order = new int[maxBatch];
+        int inFlight;
+        final FastDecoder.Slot[] rowSlots = new FastDecoder.Slot[stepTokens];
+        final int[] tokens = new int[stepTokens];
+        final boolean[] want = new boolean[stepTokens];
+        @SuppressWarnings("unchecked")
+        final Active[] wanted = (Active[]) java.lang.reflect.Array.newInstance(Active.class, maxBatch);
+        final float[] logits = new float[Math.multiplyExact(maxBatch, vocabLimit)];
+
+        /** One forward pass: decoding rows first, then prompt chunks in admission order, within the step budget. */
+        void run(Active[] active, Consumer<Generator.Result<T>> done) {
+            int m = 0;
+            int w = 0;
+            for (int o = 0; o < inFlight; o++) {
+                Active a = active[order[o]];
+                if (!a.prefilling()) {
+                    rowSlots[m] = a.slot;
+                    tokens[m] = a.out[a.produced - 1];
+                    want[m++] = true;
+                    wanted[w++] = a;
                 }
             }
-            a.fed += take;
-        }
-        int m = rowSlots.size();
-        boolean[] w = new boolean[m];
-        int[] tokens = new int[m];
-        for (int r = 0; r < m; r++) {
-            w[r] = want.get(r);
-            tokens[r] = rowTokens.get(r);
-        }
-        float[] logits = decoder.forward(rowSlots.toArray(new FastDecoder.Slot[0]), tokens, w, vocabLimit);
-        // Logits come in row order: decoding rows, then the prompts that completed, as in 'wanted'.
-        for (int j = 0; j < wanted.size(); j++) {
-            Active a = wanted.get(j);
-            int token = options.temperature() == 0 ? Generator.argmax(logits, j * vocabLimit, vocabLimit)
-                    : Generator.sample(Arrays.copyOfRange(logits, j * vocabLimit, (j + 1) * vocabLimit), options, a.rnd);
-            a.out[a.produced++] = token;
-            if (token == eosId || a.produced == options.maxNewTokens()) {
-                done.accept(new Generator.Result<>(a.request.tag(), a.request.prompt(), Arrays.copyOf(a.out, a.produced),
-                        token == eosId));
-                for (int i = 0; i < active.length; i++) {
-                    if (active[i] == a) {
-                        active[i] = null;
-                        order.remove(Integer.valueOf(i));
+            for (int o = 0; o < inFlight && m < stepTokens; o++) {
+                Active a = active[order[o]];
+                if (!a.prefilling()) {
+                    continue;
+                }
+                int[] prompt = a.request.prompt();
+                int take = Math.min(prompt.length - a.fed, stepTokens - m);
+                for (int t = 0; t < take; t++) {
+                    rowSlots[m] = a.slot;
+                    tokens[m] = prompt[a.fed + t];
+                    boolean last = a.fed + t == prompt.length - 1;
+                    want[m++] = last;
+                    if (last) {
+                        wanted[w++] = a;
                     }
+                }
+                a.fed += take;
+            }
+            decoder.forward(rowSlots, tokens, want, m, vocabLimit, logits);
+            // Logits come in row order: decoding rows, then the prompts that completed, as in 'wanted'.
+            for (int j = 0; j < w; j++) {
+                Active a = wanted[j];
+                wanted[j] = null;
+                int token = options.temperature() == 0 ? Generator.argmax(logits, j * vocabLimit, vocabLimit)
+                        : Generator.sample(Arrays.copyOfRange(logits, j * vocabLimit, (j + 1) * vocabLimit), options,
+                        a.rnd);
+                a.out[a.produced++] = token;
+                if (token == eosId || a.produced == options.maxNewTokens()) {
+                    done.accept(new Generator.Result<>(a.request.tag(), a.request.prompt(),
+                            Arrays.copyOf(a.out, a.produced), token == eosId));
+                    finish(active, a);
+                }
+            }
+            Arrays.fill(rowSlots, 0, m, null);
+        }
+
+        /** Frees the place of {@code a}, keeping the admission order of the others. */
+        private void finish(Active[] active, Active a) {
+            for (int o = 0; o < inFlight; o++) {
+                if (active[order[o]] == a) {
+                    active[order[o]] = null;
+                    System.arraycopy(order, o + 1, order, o, inFlight - o - 1);
+                    inFlight--;
+                    return;
                 }
             }
         }

@@ -201,4 +201,41 @@ class FastDecoderTest {
             assertThrows(IllegalArgumentException.class, () -> d.newSlot(fx.seq * 1000));
         }
     }
+
+    @Test
+    void aStepIntoTheCallersBuffersComputesTheSameLogitsAndChecksTheirRoom() {
+        try (LlamaModel m = adapted(null)) {
+            FastDecoder d = FastDecoder.of(m, 2);
+            int vocab = m.config().vocabSize();
+            int n = fx.seq;
+            int[] tokens = Arrays.copyOfRange(fx.ids, 0, n);
+            boolean[] want = new boolean[n];
+            want[1] = true;
+            want[n - 1] = true;
+            FastDecoder.Slot a = d.newSlot(n);
+            float[] expected = d.forward(fill(a, n), tokens, want, vocab);
+            // Arrays longer than the step, with rows past it that must be ignored.
+            FastDecoder.Slot b = d.newSlot(n);
+            FastDecoder.Slot[] slots = Arrays.copyOf(fill(b, n), n + 2);
+            int[] longTokens = Arrays.copyOf(tokens, n + 2);
+            boolean[] longWant = Arrays.copyOf(want, n + 2);
+            longWant[n] = true;
+            float[] logits = new float[3 * vocab];
+            Arrays.fill(logits, Float.NaN);
+            assertEquals(2, d.forward(slots, longTokens, longWant, n, vocab, logits));
+            assertArrayEquals(expected, Arrays.copyOf(logits, 2 * vocab));
+            assertTrue(Float.isNaN(logits[2 * vocab]), "wrote past the wanted rows");
+            assertEquals(n, b.length());
+            IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
+                    () -> d.forward(new FastDecoder.Slot[] {d.newSlot(2)}, new int[] {1}, new boolean[] {true}, 1,
+                            vocab, new float[vocab - 1]));
+            assertTrue(small.getMessage().contains("room for " + (vocab - 1) + " logits"), small.getMessage());
+        }
+    }
+
+    private static FastDecoder.Slot[] fill(FastDecoder.Slot s, int n) {
+        FastDecoder.Slot[] slots = new FastDecoder.Slot[n];
+        Arrays.fill(slots, s);
+        return slots;
+    }
 }

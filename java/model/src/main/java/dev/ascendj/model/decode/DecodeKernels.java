@@ -119,7 +119,7 @@ public abstract class DecodeKernels {
                         yOff + p * width, yStride, false, cols);
                 continue;
             }
-            if (rows < ROW_BLOCK && w instanceof PackedMatrix.HalfPanels h && halfRows(h, p, np, x, xOff, xStride, rows,
+            if (w instanceof PackedMatrix.HalfPanels h && halfRows(h, p, np, x, xOff, xStride, rows,
                     y, yOff + p * width, yStride, cols)) {
                 continue;
             }
@@ -158,8 +158,8 @@ public abstract class DecodeKernels {
                        float[] y, int yOff, int yStride, boolean accumulate, int cols);
 
     /**
-     * For a few rows (decoding), the product with {@code np} panels of 16-bit weights from panel
-     * {@code p} on, widening each weight in registers as it is used instead of through the scratch
+     * The product with {@code np} panels of 16-bit weights from panel {@code p} on, widening each
+     * weight in registers as it is used (once per block of rows) instead of through the scratch
      * buffer: the same values and the same chains, with less memory traffic. Returns false when
      * these kernels have no such path (the caller then unpacks).
      */
@@ -176,8 +176,15 @@ public abstract class DecodeKernels {
 
     /**
      * Attention scores of one query head against {@code n} cached keys:
-     * {@code out[t] = scale * sum_i q[qOff + i] * keys[kOff + i * kStride + t]} for t in [0, n),
-     * the keys stored transposed (dimension-major, positions contiguous).
+     * {@code out[t] = scale * sum_i q[qOff + i] * K[i, t]} for t in [0, n), summed over i in
+     * order. The keys are stored transposed in tiles of {@code kStride} positions: tile
+     * {@code t / kStride} holds {@code kStride * headDim} floats, dimension-major, so
+     * {@code K[i, t] = keys[kOff + (t / kStride) * kStride * headDim + i * kStride + t % kStride]}.
+     * With {@code n <= kStride} that is one dimension-major block, {@code keys[kOff + i * kStride + t]};
+     * with short tiles a head's keys lie in one contiguous run however many positions the cache
+     * holds, which memory streams much faster than one run per dimension. The last tile's slots
+     * past n must exist (they may be read, never used). Elements of {@code out} from n up to one
+     * vector past it may be overwritten when out is that long.
      */
     public abstract void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n,
                                 float scale, float[] out);

@@ -3,8 +3,6 @@ package dev.ascendj.model.decode;
 import dev.ascendj.core.FastExp;
 import dev.ascendj.model.LlamaConfig;
 import dev.ascendj.model.LlamaModel;
-import java.util.IdentityHashMap;
-import java.util.Map;
 
 /**
  * LLaMA2 inference on the CPU for generation, in the spirit of llama2.c's {@code run.c}: plain
@@ -46,6 +44,13 @@ public final class FastDecoder {
     private final float ropeTheta;
     private final float ropeScale;
     private final float[][] scratch;
+    /**
+     * Positions per tile of a slot's keys: a multiple of every vector width (so a tile is whole
+     * vectors), and four 16-lane vectors, so scoring a tile keeps four independent chains.
+     */
+    static final int KEY_TILE = 64;
+    /** Floats past the last position in each score buffer: at least one vector of any width. */
+    private static final int SCORE_PAD = 64;
     private float[][] scores = new float[0][];
     private float[] cos = new float[0];
     private float[] sin = new float[0];
@@ -154,19 +159,26 @@ public final class FastDecoder {
     }
 
     /**
-     * The KV cache of one sequence: per layer, keys transposed ([kv head][dimension][position],
-     * so one head's scores over all positions are contiguous) and values ([position][kv dim]).
+     * The KV cache of one sequence: per layer and kv head, keys transposed in tiles of
+     * {@link #KEY_TILE} positions ([kv head][tile][dimension][position in tile]; see
+     * {@link DecodeKernels#scores}) and values ([kv head][position][dimension]), so that a head's
+     * keys and its values are each one contiguous run of memory.
      */
     public final class Slot {
         private final int capacity;
+        /** Positions each kv head's keys have room for: the capacity rounded up to whole tiles. */
+        private final int keySlots;
         private final float[][] keys;
         private final float[][] values;
         private int length;
+        /** The next free position while a step assigns positions to its rows. */
+        private int next;
 
         private Slot(int capacity) {
             this.capacity = capacity;
+            this.keySlots = Math.multiplyExact((capacity + KEY_TILE - 1) / KEY_TILE, KEY_TILE);
             int layers = config.numHiddenLayers();
-            this.keys = new float[layers][Math.multiplyExact(capacity, kvDim)];
+            this.keys = new float[layers][Math.multiplyExact(keySlots, kvDim)];
             this.values = new float[layers][Math.multiplyExact(capacity, kvDim)];
         }
 
@@ -204,14 +216,43 @@ public final class FastDecoder {
             throw new IllegalArgumentException("slots, tokens and wantLogits must have one entry per row, got "
                     + slots.length + ", " + m + " and " + wantLogits.length);
         }
+        int wanted = 0;
+        for (boolean w : wantLogits) {
+            wanted += w ? 1 : 0;
+        }
+        float[] logits = new float[Math.multiplyExact(wanted, vocabLimit)];
+        forward(slots, tokens, wantLogits, m, vocabLimit, logits);
+        return logits;
+    }
+
+    /**
+     * {@link #forward(Slot[], int[], boolean[], int)} over the first {@code rows} entries of the
+     * arrays, writing the wanted rows' logits to {@code logits} (row j of them at
+     * {@code j * vocabLimit}) instead of a new array: for callers that step many times with
+     * buffers of their own. Returns the number of logit rows written.
+     */
+    public int forward(Slot[] slots, int[] tokens, boolean[] wantLogits, int rows, int vocabLimit, float[] logits) {
+        int m = rows;
+        if (m < 0 || slots.length < m || tokens.length < m || wantLogits.length < m) {
+            throw new IllegalArgumentException("slots, tokens and wantLogits must have an entry for each of the " + m
+                    + " rows, got " + slots.length + ", " + tokens.length + " and " + wantLogits.length);
+        }
         if (vocabLimit < 1 || vocabLimit > vocab) {
             throw new IllegalArgumentException("vocabulary limit " + vocabLimit + " outside [1, " + vocab + "]");
         }
-        int[] pos = positions(slots, tokens);
+        int wanted = 0;
+        for (int i = 0; i < m; i++) {
+            wanted += wantLogits[i] ? 1 : 0;
+        }
+        if (logits.length < (long) wanted * vocabLimit) {
+            throw new IllegalArgumentException("room for " + logits.length + " logits, the step returns " + wanted
+                    + " rows of " + vocabLimit);
+        }
         if (m == 0) {
-            return new float[0];
+            return 0;
         }
         Buffers b = buffers(m);
+        int[] pos = positions(slots, tokens, m, b.pos);
         for (int i = 0; i < m; i++) {
             weights.embedding.row(tokens[i], b.x, i * hidden);
         }
@@ -227,86 +268,108 @@ public final class FastDecoder {
                 rmsNorm(b.x, i * hidden, weights.finalNorm, b.xn, n++ * hidden);
             }
         }
-        float[] logits = new float[Math.multiplyExact(n, vocabLimit)];
         if (n > 0) {
             matmuls(new Job(weights.head, b.xn, hidden, n, logits, 0, vocabLimit, vocabLimit));
         }
-        return logits;
+        return n;
     }
 
-    /** Each row's position: its slot's length plus the rows of that slot before it. */
-    private int[] positions(Slot[] slots, int[] tokens) {
-        int[] pos = new int[tokens.length];
-        Map<Slot, Integer> next = new IdentityHashMap<>();
-        for (int i = 0; i < tokens.length; i++) {
+    /**
+     * Each row's position, into {@code pos}: its slot's length plus the rows of that slot before
+     * it (counted in the slots themselves, so a step costs no map).
+     */
+    private int[] positions(Slot[] slots, int[] tokens, int m, int[] pos) {
+        for (int i = 0; i < m; i++) {
             Slot s = slots[i];
             if (s == null || s.owner() != this) {
                 throw new IllegalArgumentException("row " + i + ": the slot " + (s == null ? "is null" : "belongs to"
                         + " another decoder"));
             }
+            s.next = s.length;
+        }
+        for (int i = 0; i < m; i++) {
+            Slot s = slots[i];
             if (tokens[i] < 0 || tokens[i] >= vocab) {
                 throw new IllegalArgumentException("row " + i + ": token id " + tokens[i] + " outside [0, " + vocab + ")");
             }
-            int p = next.getOrDefault(s, s.length);
+            int p = s.next;
             if (p >= s.capacity) {
                 throw new IllegalArgumentException("row " + i + ": position " + p + " does not fit the sequence slot of "
                         + s.capacity + " positions");
             }
             pos[i] = p;
-            next.put(s, p + 1);
+            s.next = p + 1;
         }
         return pos;
     }
 
+    /**
+     * One decoder layer over all rows. The per-row work between the products (norms, rotary
+     * embedding and cache writes, SiLU, residual adds) stays on the calling thread: it is about 3%
+     * of a batched step, less than what more parallel regions would risk on a busy machine, where
+     * a region waits for any helper the operating system has paused.
+     */
     private void layer(int l, DecodeWeights.Layer w, Slot[] slots, int[] pos, int m, Buffers b) {
         for (int i = 0; i < m; i++) {
             rmsNorm(b.x, i * hidden, w.inputNorm(), b.xn, i * hidden);
         }
         project(b.xn, hidden, m, b, new DecodeWeights.Projection[] {w.q(), w.k(), w.v()},
                 new float[][] {b.q, b.k, b.v}, new int[] {hidden, kvDim, kvDim});
-        ensureRope(pos);
+        ensureRope(pos, m);
         for (int i = 0; i < m; i++) {
             rope(b.q, i * hidden, heads, pos[i]);
             rope(b.k, i * kvDim, kvHeads, pos[i]);
-            Slot s = slots[i];
-            float[] keys = s.keys[l];
-            float[] values = s.values[l];
-            int cap = s.capacity;
-            for (int j = 0; j < kvDim; j++) {
-                keys[j * cap + pos[i]] = b.k[i * kvDim + j];
-            }
-            System.arraycopy(b.v, i * kvDim, values, pos[i] * kvDim, kvDim);
+            store(slots[i], l, pos[i], b.k, b.v, i);
         }
         attention(l, slots, pos, m, b);
         project(b.att, hidden, m, b, new DecodeWeights.Projection[] {w.o()}, new float[][] {b.tmp}, new int[] {hidden});
-        add(b.x, b.tmp, m * hidden);
+        add(b.x, b.tmp, 0, m * hidden);
         for (int i = 0; i < m; i++) {
             rmsNorm(b.x, i * hidden, w.postNorm(), b.xn, i * hidden);
         }
         project(b.xn, hidden, m, b, new DecodeWeights.Projection[] {w.gate(), w.up()}, new float[][] {b.g, b.u},
                 new int[] {intermediate, intermediate});
-        silu(b, m * intermediate);
+        silu(b, 0, m * intermediate);
         project(b.g, intermediate, m, b, new DecodeWeights.Projection[] {w.down()}, new float[][] {b.tmp},
                 new int[] {hidden});
-        add(b.x, b.tmp, m * hidden);
+        add(b.x, b.tmp, 0, m * hidden);
+    }
+
+    /** Writes row {@code i}'s key and value (rotated) into {@code s} at position {@code p} of layer {@code l}. */
+    private void store(Slot s, int l, int p, float[] k, float[] v, int i) {
+        float[] keys = s.keys[l];
+        float[] values = s.values[l];
+        int tile = p / KEY_TILE * KEY_TILE;
+        for (int g = 0; g < kvHeads; g++) {
+            int dst = g * s.keySlots * headDim + tile * headDim + p - tile;
+            int src = i * kvDim + g * headDim;
+            for (int d = 0; d < headDim; d++) {
+                keys[dst + d * KEY_TILE] = k[src + d];
+            }
+            System.arraycopy(v, src, values, (g * s.capacity + p) * headDim, headDim);
+        }
     }
 
     /**
-     * {@code g = silu(g) * u} over the first {@code n} elements, as the kernel backend's
+     * {@code g = silu(g) * u} over elements {@code [from, to)}, as the kernel backend's
      * {@code swiGlu} computes it: {@code g / (1 + exp(-g)) * u} with {@link FastExp}.
      */
-    private static void silu(Buffers b, int n) {
+    private static void silu(Buffers b, int from, int to) {
         float[] e = b.e;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             e[i] = -b.g[i];
         }
-        FastExp.expShifted(e, 0, n, 0f, b.tmpExp);
-        for (int i = 0; i < n; i++) {
+        FastExp.expShifted(e, from, to, 0f, b.tmpExp);
+        for (int i = from; i < to; i++) {
             b.g[i] = b.g[i] / (1f + e[i]) * b.u[i];
         }
     }
 
-    /** Causal attention of every row over its slot's positions up to its own, one (row, head) per work item. */
+    /**
+     * Causal attention of every row over its slot's positions up to its own, one (row, kv head) per
+     * work item: the heads that share a kv head run one after another, so its keys and values come
+     * from memory once for the group and from cache for the other heads.
+     */
     private void attention(int l, Slot[] slots, int[] pos, int m, Buffers b) {
         int group = heads / kvHeads;
         float scale = (float) (1 / Math.sqrt(headDim));
@@ -314,31 +377,37 @@ public final class FastDecoder {
         for (int i = 0; i < m; i++) {
             maxLen = Math.max(maxLen, pos[i] + 1);
         }
-        if (scores.length != 2 * threads() || scores[0].length < maxLen) {
+        // Room past the last position for a full vector of scores (the kernels then need no tail).
+        int need = maxLen + SCORE_PAD;
+        if (scores.length != 2 * threads() || scores[0].length < need) {
             float[][] s = new float[2 * threads()][];
             for (int t = 0; t < s.length; t++) {
-                s[t] = new float[Math.max(maxLen, 64)];
+                s[t] = new float[Math.max(need, 64 + SCORE_PAD)];
             }
             scores = s;
         }
-        workers.run(m * heads, (worker, from, to) -> {
+        workers.run(m * kvHeads, (worker, from, to) -> {
             float[] p = scores[2 * worker];
             float[] tmp = scores[2 * worker + 1];
             for (int u = from; u < to; u++) {
-                int i = u / heads;
-                int h = u % heads;
+                int i = u / kvHeads;
+                int g = u % kvHeads;
                 Slot s = slots[i];
                 int n = pos[i] + 1;
-                int g = h / group;
-                kernels.scores(b.q, i * hidden + h * headDim, s.keys[l], g * headDim * s.capacity, s.capacity, headDim,
-                        n, scale, p);
-                // Softmax as the kernel backend's attention computes it.
-                float max = FastExp.max(p, 0, n);
-                float inv = (float) (1.0 / FastExp.expShiftedSum(p, 0, n, max, tmp));
-                for (int t = 0; t < n; t++) {
-                    p[t] *= inv;
+                float[] keys = s.keys[l];
+                float[] values = s.values[l];
+                int kOff = g * s.keySlots * headDim;
+                int vOff = g * s.capacity * headDim;
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    kernels.scores(b.q, i * hidden + h * headDim, keys, kOff, KEY_TILE, headDim, n, scale, p);
+                    // Softmax as the kernel backend's attention computes it.
+                    float max = FastExp.max(p, 0, n);
+                    float inv = (float) (1.0 / FastExp.expShiftedSum(p, 0, n, max, tmp));
+                    for (int t = 0; t < n; t++) {
+                        p[t] *= inv;
+                    }
+                    kernels.weightedSum(p, n, values, vOff, headDim, headDim, b.att, i * hidden + h * headDim);
                 }
-                kernels.weightedSum(p, n, s.values[l], g * headDim, kvDim, headDim, b.att, i * hidden + h * headDim);
             }
         });
     }
@@ -437,8 +506,8 @@ public final class FastDecoder {
         }
     }
 
-    private static void add(float[] x, float[] d, int n) {
-        for (int i = 0; i < n; i++) {
+    private static void add(float[] x, float[] d, int off, int n) {
+        for (int i = off; i < off + n; i++) {
             x[i] += d[i];
         }
     }
@@ -461,10 +530,10 @@ public final class FastDecoder {
     }
 
     /** The cos/sin table up to the largest position of this step, with the angles the kernel backend uses. */
-    private void ensureRope(int[] pos) {
+    private void ensureRope(int[] pos, int m) {
         int need = 0;
-        for (int p : pos) {
-            need = Math.max(need, p + 1);
+        for (int i = 0; i < m; i++) {
+            need = Math.max(need, pos[i] + 1);
         }
         if (need <= ropePositions) {
             return;
@@ -496,6 +565,7 @@ public final class FastDecoder {
     /** Activations of one step, grown to the largest number of rows seen. */
     private final class Buffers {
         final int rows;
+        final int[] pos;
         final float[] x;
         final float[] xn;
         final float[] q;
@@ -514,6 +584,7 @@ public final class FastDecoder {
 
         Buffers(int rows) {
             this.rows = rows;
+            pos = new int[rows];
             x = new float[rows * hidden];
             xn = new float[rows * hidden];
             q = new float[rows * hidden];

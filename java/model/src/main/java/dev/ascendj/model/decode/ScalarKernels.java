@@ -83,9 +83,11 @@ public final class ScalarKernels extends DecodeKernels {
     public void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n, float scale,
                        float[] out) {
         for (int t = 0; t < n; t++) {
+            int t0 = t / kStride * kStride;
+            int o = kOff + t0 * headDim + t - t0;
             float acc = 0f;
             for (int i = 0; i < headDim; i++) {
-                acc = Math.fma(keys[kOff + i * kStride + t], q[qOff + i], acc);
+                acc = Math.fma(keys[o + i * kStride], q[qOff + i], acc);
             }
             out[t] = acc * scale;
         }

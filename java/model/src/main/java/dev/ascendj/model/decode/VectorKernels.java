@@ -295,10 +295,29 @@ final class VectorKernels extends DecodeKernels {
         int ps = k * P;
         int off = (int) w.index(p, 0, 0);
         int full = np * P;
-        float[] tmp = cols == full ? null : new float[full];
-        for (int i = 0; i < rows; i++) {
+        // A last group narrower than its panels goes through a buffer (see tile).
+        float[] tmp = cols == full ? null : new float[ROW_BLOCK * full];
+        float[] out = tmp == null ? y : tmp;
+        int os = tmp == null ? yStride : full;
+        int i = 0;
+        for (; i + ROW_BLOCK <= rows; i += ROW_BLOCK) {
             int xo = xOff + i * xStride;
-            float[] out = tmp == null ? y : tmp;
+            int yo = tmp == null ? yOff + i * yStride : 0;
+            int q = 0;
+            for (; q + 2 <= np; q += 2) {
+                halfTile4x2(w, off + q * ps, off + (q + 1) * ps, k, x, xo, xStride, out, yo + q * P, os);
+            }
+            if (q < np) {
+                halfTile4x1(w, off + q * ps, k, x, xo, xStride, out, yo + q * P, os);
+            }
+            if (tmp != null) {
+                for (int r = 0; r < ROW_BLOCK; r++) {
+                    System.arraycopy(tmp, r * full, y, yOff + (i + r) * yStride, cols);
+                }
+            }
+        }
+        for (; i < rows; i++) {
+            int xo = xOff + i * xStride;
             int yo = tmp == null ? yOff + i * yStride : 0;
             int q = 0;
             for (; q + 2 <= np; q += 2) {
@@ -312,6 +331,137 @@ final class VectorKernels extends DecodeKernels {
             }
         }
         return true;
+    }
+
+    /**
+     * Four rows against two panels of 16-bit weights (BF16, or FP16 without infinities and NaNs),
+     * each weight vector widened once in registers for the four rows: 16 accumulators.
+     */
+    private static void halfTile4x2(PackedMatrix.HalfPanels w, int off0, int off1, int k, float[] x, int xOff, int xs, float[] y,
+                                      int yOff, int ys) {
+        short[] d = w.data;
+        boolean bf16 = w.bf16;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a02 = FloatVector.zero(F);
+        FloatVector a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a12 = FloatVector.zero(F);
+        FloatVector a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a22 = FloatVector.zero(F);
+        FloatVector a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        FloatVector a32 = FloatVector.zero(F);
+        FloatVector a33 = FloatVector.zero(F);
+        for (int j = 0; j < k; j++) {
+            int o0 = off0 + j * P;
+            int o1 = off1 + j * P;
+            IntVector b0 = (IntVector) ShortVector.fromArray(S, d, o0).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b2 = (IntVector) ShortVector.fromArray(S, d, o1).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b3 = (IntVector) ShortVector.fromArray(S, d, o1 + L).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector w0 = (bf16 ? b0.lanewise(VectorOperators.LSHL, 16)
+                    : b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w1 = (bf16 ? b1.lanewise(VectorOperators.LSHL, 16)
+                    : b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w2 = (bf16 ? b2.lanewise(VectorOperators.LSHL, 16)
+                    : b2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b2.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w3 = (bf16 ? b3.lanewise(VectorOperators.LSHL, 16)
+                    : b3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b3.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector v0 = FloatVector.broadcast(F, x[xOff + j]);
+            a00 = w0.fma(v0, a00);
+            a01 = w1.fma(v0, a01);
+            a02 = w2.fma(v0, a02);
+            a03 = w3.fma(v0, a03);
+            FloatVector v1 = FloatVector.broadcast(F, x[xOff + 1 * xs + j]);
+            a10 = w0.fma(v1, a10);
+            a11 = w1.fma(v1, a11);
+            a12 = w2.fma(v1, a12);
+            a13 = w3.fma(v1, a13);
+            FloatVector v2 = FloatVector.broadcast(F, x[xOff + 2 * xs + j]);
+            a20 = w0.fma(v2, a20);
+            a21 = w1.fma(v2, a21);
+            a22 = w2.fma(v2, a22);
+            a23 = w3.fma(v2, a23);
+            FloatVector v3 = FloatVector.broadcast(F, x[xOff + 3 * xs + j]);
+            a30 = w0.fma(v3, a30);
+            a31 = w1.fma(v3, a31);
+            a32 = w2.fma(v3, a32);
+            a33 = w3.fma(v3, a33);
+        }
+        a00.intoArray(y, yOff + 0 * L);
+        a01.intoArray(y, yOff + 1 * L);
+        a02.intoArray(y, yOff + 2 * L);
+        a03.intoArray(y, yOff + 3 * L);
+        a10.intoArray(y, yOff + 1 * ys + 0 * L);
+        a11.intoArray(y, yOff + 1 * ys + 1 * L);
+        a12.intoArray(y, yOff + 1 * ys + 2 * L);
+        a13.intoArray(y, yOff + 1 * ys + 3 * L);
+        a20.intoArray(y, yOff + 2 * ys + 0 * L);
+        a21.intoArray(y, yOff + 2 * ys + 1 * L);
+        a22.intoArray(y, yOff + 2 * ys + 2 * L);
+        a23.intoArray(y, yOff + 2 * ys + 3 * L);
+        a30.intoArray(y, yOff + 3 * ys + 0 * L);
+        a31.intoArray(y, yOff + 3 * ys + 1 * L);
+        a32.intoArray(y, yOff + 3 * ys + 2 * L);
+        a33.intoArray(y, yOff + 3 * ys + 3 * L);
+    }
+
+    /**
+     * Four rows against one panel of 16-bit weights (BF16, or FP16 without infinities and NaNs),
+     * each weight vector widened once in registers for the four rows: 8 accumulators.
+     */
+    private static void halfTile4x1(PackedMatrix.HalfPanels w, int off0, int k, float[] x, int xOff, int xs, float[] y,
+                                      int yOff, int ys) {
+        short[] d = w.data;
+        boolean bf16 = w.bf16;
+        FloatVector a00 = FloatVector.zero(F);
+        FloatVector a01 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F);
+        FloatVector a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F);
+        FloatVector a21 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F);
+        FloatVector a31 = FloatVector.zero(F);
+        for (int j = 0; j < k; j++) {
+            int o0 = off0 + j * P;
+            IntVector b0 = (IntVector) ShortVector.fromArray(S, d, o0).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector w0 = (bf16 ? b0.lanewise(VectorOperators.LSHL, 16)
+                    : b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w1 = (bf16 ? b1.lanewise(VectorOperators.LSHL, 16)
+                    : b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                    .reinterpretAsInts().or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector v0 = FloatVector.broadcast(F, x[xOff + j]);
+            a00 = w0.fma(v0, a00);
+            a01 = w1.fma(v0, a01);
+            FloatVector v1 = FloatVector.broadcast(F, x[xOff + 1 * xs + j]);
+            a10 = w0.fma(v1, a10);
+            a11 = w1.fma(v1, a11);
+            FloatVector v2 = FloatVector.broadcast(F, x[xOff + 2 * xs + j]);
+            a20 = w0.fma(v2, a20);
+            a21 = w1.fma(v2, a21);
+            FloatVector v3 = FloatVector.broadcast(F, x[xOff + 3 * xs + j]);
+            a30 = w0.fma(v3, a30);
+            a31 = w1.fma(v3, a31);
+        }
+        a00.intoArray(y, yOff + 0 * L);
+        a01.intoArray(y, yOff + 1 * L);
+        a10.intoArray(y, yOff + 1 * ys + 0 * L);
+        a11.intoArray(y, yOff + 1 * ys + 1 * L);
+        a20.intoArray(y, yOff + 2 * ys + 0 * L);
+        a21.intoArray(y, yOff + 2 * ys + 1 * L);
+        a30.intoArray(y, yOff + 3 * ys + 0 * L);
+        a31.intoArray(y, yOff + 3 * ys + 1 * L);
     }
 
     /**
@@ -453,7 +603,21 @@ final class VectorKernels extends DecodeKernels {
     @Override
     public void scores(float[] q, int qOff, float[] keys, int kOff, int kStride, int headDim, int n, float scale,
                        float[] out) {
-        int t = 0;
+        for (int t0 = 0; t0 < n; t0 += kStride) {
+            int end = Math.min(n, t0 + kStride);
+            scoreTile(q, qOff, keys, kOff + t0 * headDim - t0, kStride, headDim, t0, end, t0 + kStride, scale, out);
+        }
+    }
+
+    /**
+     * Scores of positions {@code [t, end)} of one tile, position t' of dimension i at
+     * {@code keys[off + i * kStride + t']} (off already shifted by the tile's start), the tile's
+     * slots ending before {@code slotEnd}.
+     */
+    private static void scoreTile(float[] q, int qOff, float[] keys, int off, int kStride, int headDim, int t, int end,
+                                  int slotEnd, float scale, float[] out) {
+        int kOff = off;
+        int n = end;
         // Four vectors of positions at a time: four independent multiply-add chains.
         for (; t + 4 * L <= n; t += 4 * L) {
             FloatVector a0 = FloatVector.zero(F);
@@ -481,16 +645,21 @@ final class VectorKernels extends DecodeKernels {
             }
             a0.mul(scale).intoArray(out, t);
         }
-        if (t < n && t + L <= kStride) {
-            // The last few positions as a full vector: the cache rows hold kStride positions, so the
+        if (t < n && t + L <= slotEnd) {
+            // The last few positions as a full vector: the tile holds kStride positions, so the
             // lanes past n read unused slots, and only the first n - t results are kept.
             FloatVector a0 = FloatVector.zero(F);
             for (int i = 0; i < headDim; i++) {
                 a0 = FloatVector.fromArray(F, keys, kOff + i * kStride + t).fma(FloatVector.broadcast(F, q[qOff + i]), a0);
             }
-            float[] last = new float[L];
-            a0.mul(scale).intoArray(last, 0);
-            System.arraycopy(last, 0, out, t, n - t);
+            if (t + L <= out.length) {
+                // Room in out (the decoder pads its score buffers): the extra lanes land past n.
+                a0.mul(scale).intoArray(out, t);
+            } else {
+                float[] last = new float[L];
+                a0.mul(scale).intoArray(last, 0);
+                System.arraycopy(last, 0, out, t, n - t);
+            }
             t = n;
         }
         for (; t < n; t++) {

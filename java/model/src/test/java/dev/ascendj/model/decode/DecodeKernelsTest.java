@@ -167,4 +167,52 @@ class DecodeKernelsTest {
             }
         }
     }
+
+    /** Keys in tiles of {@code tile} positions, as the decoder's slots hold them, from dimension-major {@code k}. */
+    static float[] tiled(float[] k, int headDim, int n, int tile, int off) {
+        int tiles = (n + tile - 1) / tile;
+        float[] out = new float[off + tiles * tile * headDim];
+        for (int i = 0; i < headDim; i++) {
+            for (int t = 0; t < n; t++) {
+                out[off + t / tile * tile * headDim + i * tile + t % tile] = k[i * n + t];
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void scoresOverTiledKeysEqualThoseOverOneBlockInBothKernels() {
+        DecodeKernels scalar = new ScalarKernels();
+        DecodeKernels vector = vector();
+        Random rnd = new Random(11);
+        for (int headDim : new int[] {8, 48, 128}) {
+            for (int tile : new int[] {16, 64}) {
+                for (int n : new int[] {1, 15, 16, 17, 63, 64, 65, 130, 200}) {
+                    float[] k = gaussian(rnd, headDim * n, 1);
+                    float[] q = gaussian(rnd, headDim + 1, 1);
+                    float[] keys = tiled(k, headDim, n, tile, 5);
+                    // One block of exactly n positions: the reference layout.
+                    float[] block = new float[n];
+                    scalar.scores(q, 1, k, 0, n, headDim, n, 0.25f, block);
+                    for (float[] out : new float[][] {new float[n], new float[n + 64]}) {
+                        float[] ss = out.clone();
+                        float[] sv = out.clone();
+                        scalar.scores(q, 1, keys, 5, tile, headDim, n, 0.25f, ss);
+                        vector.scores(q, 1, keys, 5, tile, headDim, n, 0.25f, sv);
+                        String what = "d=" + headDim + " tile=" + tile + " n=" + n + " out=" + out.length;
+                        assertArrayEquals(block, java.util.Arrays.copyOf(ss, n), what + ": tiles change the scores");
+                        assertArrayEquals(java.util.Arrays.copyOf(ss, n), java.util.Arrays.copyOf(sv, n), what
+                                + ": vector kernels differ from scalar ones");
+                    }
+                    for (int t = 0; t < n; t++) {
+                        double ref = 0;
+                        for (int i = 0; i < headDim; i++) {
+                            ref += (double) q[1 + i] * k[i * n + t];
+                        }
+                        assertEquals(ref * 0.25, block[t], 1e-5 * Math.sqrt(headDim));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -68,7 +68,16 @@ public final class KernelAgreement {
             float[] o2 = new float[headDim];
             s.weightedSum(p, n, values, 0, headDim, headDim, o1, 0);
             v.weightedSum(p, n, values, 0, headDim, headDim, o2, 0);
-            if (!Arrays.equals(a1, a2) || !Arrays.equals(o1, o2)) {
+            // The same keys in tiles of 16 positions (the decoder's slots use tiles of 64), into a padded buffer.
+            float[] tiles = new float[(n + 15) / 16 * 16 * headDim];
+            for (int i = 0; i < headDim; i++) {
+                for (int t = 0; t < n; t++) {
+                    tiles[t / 16 * 16 * headDim + i * 16 + t % 16] = keys[i * cap + t];
+                }
+            }
+            float[] t2 = new float[n + 16];
+            v.scores(q, 0, tiles, 0, 16, headDim, n, 0.5f, t2);
+            if (!Arrays.equals(a1, Arrays.copyOf(t2, n)) || !Arrays.equals(o1, o2) || !Arrays.equals(a1, a2)) {
                 System.err.println("attention differs at head dimension " + headDim + ", " + v.describe());
                 System.exit(1);
             }
