@@ -136,7 +136,9 @@ final class NodeLinks implements AutoCloseable {
             }
             for (int accepted = node + 1; accepted < nodes; accepted++) {
                 Socket s = accept(server, deadline);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
+                // Unbuffered: the peer may send messages right after its hello, and they belong to the
+                // link's reader (a buffer here would swallow them with the hello).
+                DataInputStream in = new DataInputStream(s.getInputStream());
                 int type = in.readByte();
                 int peer = type == HELLO ? in.readInt() : -1;
                 String theirKey = type == HELLO ? in.readUTF() : "";
