@@ -364,18 +364,10 @@ final class VectorKernels extends DecodeKernels {
             IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
             IntVector b2 = (IntVector) ShortVector.fromArray(S, d, o1).convertShape(VectorOperators.S2I, I, 0);
             IntVector b3 = (IntVector) ShortVector.fromArray(S, d, o1 + L).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w0 = (bf16 ? b0.lanewise(VectorOperators.LSHL, 16)
-                    : b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
-            FloatVector w1 = (bf16 ? b1.lanewise(VectorOperators.LSHL, 16)
-                    : b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
-            FloatVector w2 = (bf16 ? b2.lanewise(VectorOperators.LSHL, 16)
-                    : b2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b2.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
-            FloatVector w3 = (bf16 ? b3.lanewise(VectorOperators.LSHL, 16)
-                    : b3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b3.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w0 = widenBits(b0, bf16);
+            FloatVector w1 = widenBits(b1, bf16);
+            FloatVector w2 = widenBits(b2, bf16);
+            FloatVector w3 = widenBits(b3, bf16);
             FloatVector v0 = FloatVector.broadcast(F, x[xOff + j]);
             a00 = w0.fma(v0, a00);
             a01 = w1.fma(v0, a01);
@@ -435,12 +427,8 @@ final class VectorKernels extends DecodeKernels {
             int o0 = off0 + j * P;
             IntVector b0 = (IntVector) ShortVector.fromArray(S, d, o0).convertShape(VectorOperators.S2I, I, 0);
             IntVector b1 = (IntVector) ShortVector.fromArray(S, d, o0 + L).convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w0 = (bf16 ? b0.lanewise(VectorOperators.LSHL, 16)
-                    : b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
-            FloatVector w1 = (bf16 ? b1.lanewise(VectorOperators.LSHL, 16)
-                    : b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
+            FloatVector w0 = widenBits(b0, bf16);
+            FloatVector w1 = widenBits(b1, bf16);
             FloatVector v0 = FloatVector.broadcast(F, x[xOff + j]);
             a00 = w0.fma(v0, a00);
             a01 = w1.fma(v0, a01);
@@ -529,6 +517,17 @@ final class VectorKernels extends DecodeKernels {
         }
         a0.intoArray(y, yOff);
         a1.intoArray(y, yOff + L);
+    }
+
+    /**
+     * 16-bit weights, zero-extended into int lanes, as floats: BF16 bits shifted into place, or
+     * finite FP16 (subnormals included) with its exponent rebiased by a multiplication by 2^112
+     * and its sign put back: the widening of the row kernels, written once for the blocked ones.
+     */
+    private static FloatVector widenBits(IntVector b, boolean bf16) {
+        return (bf16 ? b.lanewise(VectorOperators.LSHL, 16)
+                : b.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
+                .reinterpretAsInts().or(b.and(0x8000).lanewise(VectorOperators.LSHL, 16))).reinterpretAsFloats();
     }
 
     /** Widening modes: BF16; FP16 without infinities or NaNs (fewer operations); any FP16. */
