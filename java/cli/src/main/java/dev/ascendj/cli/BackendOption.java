@@ -6,9 +6,9 @@ import dev.ascendj.core.Backend;
 import dev.ascendj.core.Backends;
 import dev.ascendj.core.DType;
 import dev.ascendj.cpu.CpuBackend;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine;
 
 /**
  * {@code --backend}: what the parallel executor computes on, resolved here and nowhere else:
