@@ -280,7 +280,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (runLayout != null) {
             runLayout.checkFits(config);
             // FP32 rehearses any plan on the CPU; FP16 and BF16 must be what the plan's devices have.
-            Precision precision = Precision.valueOf(compute().name());
+            Precision precision = Precision.of(compute());
             if (compute() != DType.FP32 && !runPlan.hardware().supports(precision)) {
                 throw usage("--" + precision.label() + ": the plan" + (plan != null ? " " + plan : "") + " is for "
                         + runPlan.hardware().name() + ", which has no " + precision + " (use --fp16)");

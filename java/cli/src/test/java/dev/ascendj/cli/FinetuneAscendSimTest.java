@@ -97,13 +97,7 @@ class FinetuneAscendSimTest {
 
     /** dp2 tp2 pp2 of LLaMA2-7B on {@code cluster}, 8 sequences a step (the run re-cuts the stages for the tiny model). */
     private static Path plan(String cluster) {
-        Path file = dir.resolve("plan-" + cluster + ".json");
-        CommandRun p = PlanCommandTest.plan("--cluster", cluster, "--model", "llama2-7b", "--method", "full",
-                "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
-                "1", "--micro-batches", "4", "--recompute", "full", "--optimizer-shard", "true", "--sequence-parallel",
-                "false", "--save", file.toString());
-        assertEquals(0, p.code(), p.out() + p.err());
-        return file;
+        return PlanCommandTest.dp2tp2pp2(dir.resolve("plan-" + cluster + ".json"), cluster, "full");
     }
 
     private static List<String> job(Path plan, Path out, String backend) {

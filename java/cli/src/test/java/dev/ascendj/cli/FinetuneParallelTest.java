@@ -201,11 +201,7 @@ class FinetuneParallelTest {
         assertTrue(r.err().contains("--backend ascend runs a plan's partition on NPUs: give --plan FILE"), r.err());
 
         // One process cannot host two servers' NPU ids (both servers number their NPUs from 0).
-        Path plan = dir.resolve("two-servers.json");
-        CommandRun p = PlanCommandTest.plan("--cluster", "2x4-910a", "--model", "llama2-7b", "--method", "full",
-                "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
-                "1", "--micro-batches", "4", "--save", plan.toString());
-        assertEquals(0, p.code(), p.out() + p.err());
+        Path plan = PlanCommandTest.dp2tp2pp2(dir.resolve("two-servers.json"), "2x4-910a", "full");
         List<String> npus = new java.util.ArrayList<>(common(dir.resolve("npus")));
         npus.addAll(List.of("--plan", plan.toString(), "--backend", "ascend"));
         r = finetune(npus.toArray(String[]::new));
@@ -228,11 +224,7 @@ class FinetuneParallelTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--bf16 runs a plan's partition: give --plan FILE"), r.err());
 
-        Path plan = dir.resolve("910a.json");
-        CommandRun p = PlanCommandTest.plan("--cluster", "1x8-910a", "--model", "llama2-7b", "--method", "lora",
-                "--seq-len", "2048", "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size",
-                "1", "--micro-batches", "4", "--save", plan.toString());
-        assertEquals(0, p.code(), p.out() + p.err());
+        Path plan = PlanCommandTest.dp2tp2pp2(dir.resolve("910a.json"), "1x8-910a", "lora");
         List<String> on910a = new java.util.ArrayList<>(common(dir.resolve("910a")));
         on910a.addAll(List.of("--plan", plan.toString(), "--bf16"));
         r = finetune(on910a.toArray(String[]::new));

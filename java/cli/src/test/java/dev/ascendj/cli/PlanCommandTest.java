@@ -22,6 +22,19 @@ class PlanCommandTest {
         return CommandRun.of(new PlanCommand(), args);
     }
 
+    /**
+     * Saves to {@code file} the dp2 tp2 pp2 plan of LLaMA2-7B ({@code method}) on {@code cluster}
+     * that the NPU tests run: 8 sequences a step, 4 micro-batches of 1 per replica.
+     */
+    static Path dp2tp2pp2(Path file, String cluster, String method) {
+        CommandRun p = plan("--cluster", cluster, "--model", "llama2-7b", "--method", method, "--seq-len", "2048",
+                "--global-batch", "8", "--dp", "2", "--tp", "2", "--pp", "2", "--micro-batch-size", "1",
+                "--micro-batches", "4", "--recompute", "full", "--optimizer-shard", "true", "--sequence-parallel",
+                "false", "--save", file.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        return file;
+    }
+
     @Test
     void printsATableOfTheBestPlans() {
         CommandRun r = plan("--cluster", "4x8-910a", "--model", "llama2-7b", "--method", "full", "--seq-len", "2048", "--global-batch", "512", "--top", "5");

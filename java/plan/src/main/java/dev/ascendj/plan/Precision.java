@@ -2,6 +2,7 @@ package dev.ascendj.plan;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.ascendj.core.DType;
 import java.util.Locale;
 
 /** The floating-point type of weights, activations and gradients during training. */
@@ -28,6 +29,16 @@ public enum Precision {
     @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The precision whose kernels compute in {@code compute} (FP32, FP16 or BF16). */
+    public static Precision of(DType compute) {
+        return switch (compute) {
+            case FP32 -> FP32;
+            case FP16 -> FP16;
+            case BF16 -> BF16;
+            default -> throw new IllegalArgumentException(compute + " is not a training precision (fp32, fp16, bf16)");
+        };
     }
 
     /** Parses {@code fp16}, {@code bf16} or {@code fp32} (any case). */
