@@ -216,8 +216,10 @@ public final class GenerateBench {
             boolean[] want = new boolean[b];
             Arrays.fill(want, head);
             Arrays.fill(tokens, 3);
+            // One logits buffer for the run, as continuous batching keeps one.
+            float[] logits = new float[head ? b * vocab : 0];
             for (int step = 0; step < steps; step++) {
-                float[] logits = d.forward(s, tokens, want, vocab);
+                d.forward(s, tokens, want, b, vocab, logits);
                 if (head) {
                     for (int i = 0; i < b; i++) {
                         tokens[i] = argmax(logits, i * vocab, vocab);

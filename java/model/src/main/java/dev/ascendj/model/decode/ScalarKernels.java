@@ -21,7 +21,7 @@ public final class ScalarKernels extends DecodeKernels {
     @Override
     void tile(float[] w, int off, int panelStride, int np, int kc, float[] x, int xOff, int xStride, int mr, float[] y,
               int yOff, int yStride, boolean accumulate, int cols) {
-        float[] acc = new float[GROUP * WIDTH];
+        float[] acc = new float[np * WIDTH];
         for (int i = 0; i < mr; i++) {
             int yo = yOff + i * yStride;
             for (int j = 0; j < cols; j++) {

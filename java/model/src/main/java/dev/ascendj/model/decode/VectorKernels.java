@@ -87,14 +87,16 @@ final class VectorKernels extends DecodeKernels {
         for (int i = 0; i < mr; i++) {
             int xo = xOff + i * xStride;
             int yo = yOff + i * yStride;
-            if (np == 4) {
-                row1x4(w, off, ps, kc, x, xo, y, yo, acc);
+            if (np == 8) {
+                row1x8(w, off, ps, kc, x, xo, y, yo, acc);
                 continue;
             }
             int q = 0;
-            if (np >= 2) {
-                row1x2(w, off, off + ps, kc, x, xo, y, yo, acc);
-                q = 2;
+            for (; q + 4 <= np; q += 4) {
+                row1x4(w, off + q * ps, ps, kc, x, xo, y, yo + q * P, acc);
+            }
+            for (; q + 2 <= np; q += 2) {
+                row1x2(w, off + q * ps, off + (q + 1) * ps, kc, x, xo, y, yo + q * P, acc);
             }
             if (q < np) {
                 row1x1(w, off + q * ps, kc, x, xo, y, yo + q * P, acc);
@@ -142,6 +144,70 @@ final class VectorKernels extends DecodeKernels {
         a21.intoArray(y, yOff + 2 * ys + L);
         a30.intoArray(y, yOff + 3 * ys);
         a31.intoArray(y, yOff + 3 * ys + L);
+    }
+
+    /** One row against eight panels: sixteen independent chains and eight weight streams. */
+    private static void row1x8(float[] w, int off, int ps, int kc, float[] x, int xOff, float[] y, int yOff,
+                               boolean acc) {
+        FloatVector a0 = acc ? FloatVector.fromArray(F, y, yOff) : FloatVector.zero(F);
+        FloatVector a1 = acc ? FloatVector.fromArray(F, y, yOff + L) : FloatVector.zero(F);
+        FloatVector a2 = acc ? FloatVector.fromArray(F, y, yOff + 2 * L) : FloatVector.zero(F);
+        FloatVector a3 = acc ? FloatVector.fromArray(F, y, yOff + 3 * L) : FloatVector.zero(F);
+        FloatVector a4 = acc ? FloatVector.fromArray(F, y, yOff + 4 * L) : FloatVector.zero(F);
+        FloatVector a5 = acc ? FloatVector.fromArray(F, y, yOff + 5 * L) : FloatVector.zero(F);
+        FloatVector a6 = acc ? FloatVector.fromArray(F, y, yOff + 6 * L) : FloatVector.zero(F);
+        FloatVector a7 = acc ? FloatVector.fromArray(F, y, yOff + 7 * L) : FloatVector.zero(F);
+        FloatVector a8 = acc ? FloatVector.fromArray(F, y, yOff + 8 * L) : FloatVector.zero(F);
+        FloatVector a9 = acc ? FloatVector.fromArray(F, y, yOff + 9 * L) : FloatVector.zero(F);
+        FloatVector a10 = acc ? FloatVector.fromArray(F, y, yOff + 10 * L) : FloatVector.zero(F);
+        FloatVector a11 = acc ? FloatVector.fromArray(F, y, yOff + 11 * L) : FloatVector.zero(F);
+        FloatVector a12 = acc ? FloatVector.fromArray(F, y, yOff + 12 * L) : FloatVector.zero(F);
+        FloatVector a13 = acc ? FloatVector.fromArray(F, y, yOff + 13 * L) : FloatVector.zero(F);
+        FloatVector a14 = acc ? FloatVector.fromArray(F, y, yOff + 14 * L) : FloatVector.zero(F);
+        FloatVector a15 = acc ? FloatVector.fromArray(F, y, yOff + 15 * L) : FloatVector.zero(F);
+        int o1 = off + ps;
+        int o2 = o1 + ps;
+        int o3 = o2 + ps;
+        int o4 = o3 + ps;
+        int o5 = o4 + ps;
+        int o6 = o5 + ps;
+        int o7 = o6 + ps;
+        for (int k = 0; k < kc; k++) {
+            int d = k * P;
+            FloatVector v = FloatVector.broadcast(F, x[xOff + k]);
+            a0 = FloatVector.fromArray(F, w, off + d).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, off + d + L).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, o1 + d).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, o1 + d + L).fma(v, a3);
+            a4 = FloatVector.fromArray(F, w, o2 + d).fma(v, a4);
+            a5 = FloatVector.fromArray(F, w, o2 + d + L).fma(v, a5);
+            a6 = FloatVector.fromArray(F, w, o3 + d).fma(v, a6);
+            a7 = FloatVector.fromArray(F, w, o3 + d + L).fma(v, a7);
+            a8 = FloatVector.fromArray(F, w, o4 + d).fma(v, a8);
+            a9 = FloatVector.fromArray(F, w, o4 + d + L).fma(v, a9);
+            a10 = FloatVector.fromArray(F, w, o5 + d).fma(v, a10);
+            a11 = FloatVector.fromArray(F, w, o5 + d + L).fma(v, a11);
+            a12 = FloatVector.fromArray(F, w, o6 + d).fma(v, a12);
+            a13 = FloatVector.fromArray(F, w, o6 + d + L).fma(v, a13);
+            a14 = FloatVector.fromArray(F, w, o7 + d).fma(v, a14);
+            a15 = FloatVector.fromArray(F, w, o7 + d + L).fma(v, a15);
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
+        a4.intoArray(y, yOff + 4 * L);
+        a5.intoArray(y, yOff + 5 * L);
+        a6.intoArray(y, yOff + 6 * L);
+        a7.intoArray(y, yOff + 7 * L);
+        a8.intoArray(y, yOff + 8 * L);
+        a9.intoArray(y, yOff + 9 * L);
+        a10.intoArray(y, yOff + 10 * L);
+        a11.intoArray(y, yOff + 11 * L);
+        a12.intoArray(y, yOff + 12 * L);
+        a13.intoArray(y, yOff + 13 * L);
+        a14.intoArray(y, yOff + 14 * L);
+        a15.intoArray(y, yOff + 15 * L);
     }
 
     /** One row against four panels: eight independent chains, for streaming large weights. */
@@ -320,6 +386,9 @@ final class VectorKernels extends DecodeKernels {
             int xo = xOff + i * xStride;
             int yo = tmp == null ? yOff + i * yStride : 0;
             int q = 0;
+            for (; q + 4 <= np; q += 4) {
+                halfRow1x4(w, off + q * ps, ps, k, x, xo, out, yo + q * P);
+            }
             for (; q + 2 <= np; q += 2) {
                 halfRow1x2(w, off + q * ps, off + (q + 1) * ps, k, x, xo, out, yo + q * P);
             }
@@ -450,6 +519,76 @@ final class VectorKernels extends DecodeKernels {
         a21.intoArray(y, yOff + 2 * ys + 1 * L);
         a30.intoArray(y, yOff + 3 * ys + 0 * L);
         a31.intoArray(y, yOff + 3 * ys + 1 * L);
+    }
+
+    /**
+     * One row against four panels of 16-bit weights (BF16, or FP16 without infinities and NaNs),
+     * widened in registers: eight chains and four weight streams. The widening is written out, as
+     * in {@link #halfRow1x2}: written with eight calls of {@link #widenBits}, this kernel ran FP16
+     * five times slower than BF16 (C2 boxed the vectors), while the blocked kernels call it freely.
+     */
+    private static void halfRow1x4(PackedMatrix.HalfPanels w, int off, int ps, int k, float[] x, int xOff, float[] y,
+                                   int yOff) {
+        short[] d = w.data;
+        boolean bf16 = w.bf16;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector a6 = FloatVector.zero(F);
+        FloatVector a7 = FloatVector.zero(F);
+        int o1 = off + ps;
+        int o2 = o1 + ps;
+        int o3 = o2 + ps;
+        for (int j = 0; j < k; j++) {
+            FloatVector v = FloatVector.broadcast(F, x[xOff + j]);
+            int e = j * P;
+            IntVector b0 = (IntVector) ShortVector.fromArray(S, d, off + e).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b1 = (IntVector) ShortVector.fromArray(S, d, off + e + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b2 = (IntVector) ShortVector.fromArray(S, d, o1 + e).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b3 = (IntVector) ShortVector.fromArray(S, d, o1 + e + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b4 = (IntVector) ShortVector.fromArray(S, d, o2 + e).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b5 = (IntVector) ShortVector.fromArray(S, d, o2 + e + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b6 = (IntVector) ShortVector.fromArray(S, d, o3 + e).convertShape(VectorOperators.S2I, I, 0);
+            IntVector b7 = (IntVector) ShortVector.fromArray(S, d, o3 + e + L).convertShape(VectorOperators.S2I, I, 0);
+            if (bf16) {
+                a0 = b0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a1);
+                a2 = b2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a2);
+                a3 = b3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a3);
+                a4 = b4.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a4);
+                a5 = b5.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a5);
+                a6 = b6.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a6);
+                a7 = b7.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a7);
+            } else {
+                a0 = b0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a0);
+                a1 = b1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a1);
+                a2 = b2.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b2.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a2);
+                a3 = b3.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b3.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a3);
+                a4 = b4.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b4.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a4);
+                a5 = b5.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b5.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a5);
+                a6 = b6.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b6.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a6);
+                a7 = b7.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(b7.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(v, a7);
+            }
+        }
+        a0.intoArray(y, yOff);
+        a1.intoArray(y, yOff + L);
+        a2.intoArray(y, yOff + 2 * L);
+        a3.intoArray(y, yOff + 3 * L);
+        a4.intoArray(y, yOff + 4 * L);
+        a5.intoArray(y, yOff + 5 * L);
+        a6.intoArray(y, yOff + 6 * L);
+        a7.intoArray(y, yOff + 7 * L);
     }
 
     /**

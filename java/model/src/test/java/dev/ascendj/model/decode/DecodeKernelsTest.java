@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * The decode kernels: the scalar ones against a double-precision product of the same weights
  * (dequantized by the kernel backend for NF4), and the Vector API ones against the scalar ones,
  * bit for bit, on shapes that exercise every tile and remainder (rows not a multiple of the panel
- * width, odd panel counts, 1 to 9 input rows, NF4 blocks that straddle rows, chunked reductions).
+ * width, odd panel counts, a single row against groups of eight panels and their remainders, 1 to 9
+ * input rows, NF4 blocks that straddle rows, chunked reductions).
  */
 class DecodeKernelsTest {
     private static final CpuBackend BACKEND = new CpuBackend(1);
@@ -71,7 +72,7 @@ class DecodeKernelsTest {
         DecodeKernels vector = vector();
         assertEquals(scalar.panelWidth(), vector.panelWidth(), "tests assume 512-bit vectors (AVX-512), as here");
         Random rnd = new Random(7);
-        int[][] shapes = {{40, 24}, {96, 288}, {64, 200}, {33, 130}, {3, 7}, {200, 70}, {256, 300}};
+        int[][] shapes = {{40, 24}, {96, 288}, {64, 200}, {33, 130}, {3, 7}, {200, 70}, {256, 300}, {300, 40}};
         for (DType dtype : new DType[] {DType.FP32, DType.FP16, DType.BF16, DType.NF4}) {
             for (int[] s : shapes) {
                 int rows = s[0];
