@@ -116,6 +116,14 @@ final class ParallelFinetune {
             o.printf("note: %s; the plan's partition is used as it is (its memory and time estimates are for its"
                     + " own job)%n", differs);
         }
+        if (layout.pp() > 1 && layout.microBatches() < layout.pp()) {
+            // The engine runs it; MindSpore would not, so neither does the planner.
+            int p = layout.pp();
+            int mb = layout.microBatches();
+            o.printf("note: %d micro-batch%s for %d pipeline stages: each stage idles for %.0f%% of the step"
+                    + " ((p - 1) / (m + p - 1)); the planner does not plan this, as MindSpore's pipeline needs at"
+                    + " least as many micro-batches as stages%n", mb, mb == 1 ? "" : "es", p, 100.0 * (p - 1) / (mb + p - 1));
+        }
         o.flush();
         FullWeights start = FullWeights.of(m);
         List<double[]> losses = new ArrayList<>();

@@ -38,6 +38,25 @@ class FinetuneParallelTest {
     }
 
     @Test
+    void fewerMicroBatchesThanStagesRunWithANote(@TempDir Path dir) throws Exception {
+        Path plan = dir.resolve("plan.json");
+        CommandRun p = PlanCommandTest.plan("--cluster", "1x2-cpu", "--model", "llama2-15m", "--method", "lora",
+                "--seq-len", "32", "--global-batch", "2", "--dp", "1", "--tp", "1", "--pp", "2", "--micro-batch-size", "1",
+                "--micro-batches", "2", "--recompute", "none", "--optimizer-shard", "false", "--sequence-parallel",
+                "false", "--save", plan.toString());
+        assertEquals(0, p.code(), p.out() + p.err());
+        Path out = dir.resolve("run");
+        List<String> args = new java.util.ArrayList<>(common(out));
+        args.set(args.indexOf("--steps") + 1, "1");
+        args.addAll(List.of("--plan", plan.toString(), "--micro-batches", "1"));
+        CommandRun r = finetune(args.toArray(String[]::new));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("note: 1 micro-batch for 2 pipeline stages: each stage idles for 50% of the step"),
+                r.out());
+        assertEquals(1, TrainLog.read(out.resolve(TrainLog.FILE)).size());
+    }
+
+    @Test
     void runsTheSavedPlansPartition(@TempDir Path dir) throws Exception {
         Path plan = dir.resolve("plan.json");
         CommandRun p = PlanCommandTest.plan("--cluster", "1x4-cpu", "--model", "llama2-15m", "--method", "lora",

@@ -26,10 +26,18 @@ import org.apache.logging.log4j.Logger;
  * full-mesh group (an HCCS group of 4 on the 910A); tp divides the query heads, the key/value
  * heads and the MLP width; every stage gets at least one layer (stages are balanced when the
  * layers do not divide); dp divides the global batch and dp*b*m equals it; with pp > 1 there are
- * at least pp micro-batches; sequence parallelism needs tp > 1 and a sequence length tp divides;
- * optimizer sharding needs dp > 1.
+ * at least pp micro-batches ({@link #TOO_FEW_MICRO_BATCHES}); sequence parallelism needs tp > 1
+ * and a sequence length tp divides; optimizer sharding needs dp > 1.
  */
 public final class Planner {
+    /**
+     * Why fewer micro-batches than pipeline stages is not planned: MindSpore's pipeline
+     * parallelism refuses it (mindspore.nn.PipelineCell, r2.3 and later: micro_size must be at
+     * least the number of stages), and each stage would idle for most of the step.
+     */
+    public static final String TOO_FEW_MICRO_BATCHES = "MindSpore's pipeline needs at least as many micro-batches as"
+            + " stages (fewer leave each stage idle for most of the step)";
+
     private static final Logger LOG = Log.get(Planner.class);
 
     private final HardwareCatalog catalog;
@@ -332,7 +340,7 @@ public final class Planner {
         }
         if (l.pp() > 1 && l.microBatches() < l.pp()) {
             v.add(new Violation("microBatches", l.microBatches() + " micro-batches for " + l.pp()
-                    + " stages; 1F1B needs at least as many micro-batches as stages"));
+                    + " stages; " + TOO_FEW_MICRO_BATCHES));
         }
         if (l.sequenceParallel() && l.tp() == 1) {
             v.add(new Violation("sequenceParallel", "needs tp > 1"));
@@ -387,7 +395,7 @@ public final class Planner {
             }
             if (f.microBatches() != null && f.pp() > 1 && f.microBatches() < f.pp()) {
                 v.add(new Violation("microBatches", f.microBatches() + " micro-batches for " + f.pp()
-                        + " stages; 1F1B needs at least as many micro-batches as stages"));
+                        + " stages; " + TOO_FEW_MICRO_BATCHES));
             }
         }
         if (f.dp() != null && f.tp() != null && f.pp() != null && (long) f.dp() * f.tp() * f.pp() != n) {

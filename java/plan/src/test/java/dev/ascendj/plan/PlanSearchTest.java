@@ -195,7 +195,7 @@ class PlanSearchTest {
     void badFixedCombinationsNameTheConstraint() {
         PlanRequest req = Fixtures.request("llama2-7b", "1x8-910a", Fixtures.full(2048, 32));
         PlanException few = assertThrows(PlanException.class, () -> Fixtures.search(req, Fixtures.fix(2, 1, 4, 1, 2, null, null), 1));
-        assertTrue(few.getMessage().contains("1F1B needs at least as many micro-batches as stages"), few.getMessage());
+        assertTrue(few.getMessage().contains(Planner.TOO_FEW_MICRO_BATCHES), few.getMessage());
         PlanException product = assertThrows(PlanException.class, () -> Fixtures.search(req, Fixtures.fix(2, 2, 4, null, null, null, null), 1));
         assertTrue(product.getMessage().contains("dp*tp*pp: 2*2*4 = 16 but the cluster has 8 devices"), product.getMessage());
         PlanException three = assertThrows(PlanException.class, () -> Fixtures.search(req, Fixtures.fix(null, 3, null, null, null, null, null), 1));
