@@ -143,8 +143,7 @@ final class ContinuousBatch<T> {
                 Active a = wanted[j];
                 wanted[j] = null;
                 int token = options.temperature() == 0 ? Generator.argmax(logits, j * vocabLimit, vocabLimit)
-                        : Generator.sample(Arrays.copyOfRange(logits, j * vocabLimit, (j + 1) * vocabLimit), options,
-                        a.rnd);
+                        : Generator.sample(logits, j * vocabLimit, vocabLimit, options, a.rnd);
                 a.out[a.produced++] = token;
                 if (token == eosId || a.produced == options.maxNewTokens()) {
                     done.accept(new Generator.Result<>(a.request.tag(), a.request.prompt(),

@@ -248,31 +248,79 @@ public final class Generator {
     }
 
     static int sample(float[] logits, Options o, SplittableRandom rnd) {
-        int n = logits.length;
+        return sample(logits, 0, logits.length, o, rnd);
+    }
+
+    /**
+     * Samples a token from {@code logits[off, off + n)} at the options' temperature. With top-p
+     * below 1, from the nucleus: the fewest tokens, most probable first (ties by id), whose
+     * probabilities reach top-p, walked in that order against one uniform draw. With top-p 1,
+     * from every token, walked in id order (the same distribution, and no sort of the vocabulary).
+     */
+    static int sample(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
         double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
+        for (int i = off; i < off + n; i++) {
+            max = Math.max(max, logits[i]);
         }
         double[] p = new double[n];
         double sum = 0;
         for (int i = 0; i < n; i++) {
-            p[i] = Math.exp((logits[i] - max) / o.temperature());
+            p[i] = Math.exp((logits[off + i] - max) / o.temperature());
             sum += p[i];
         }
-        int[] order = new int[n];
+        if (o.topP() >= 1) {
+            double u = rnd.nextDouble() * sum;
+            double acc = 0;
+            int last = 0;
+            for (int i = 0; i < n; i++) {
+                if (p[i] > 0) {
+                    acc += p[i];
+                    last = i;
+                    if (u < acc) {
+                        return i;
+                    }
+                }
+            }
+            return last;
+        }
         for (int i = 0; i < n; i++) {
-            order[i] = i;
             p[i] /= sum;
+        }
+        // A token less likely than (1 - topP) / (n - 1) is never in the nucleus: were it needed,
+        // the tokens from it on (at most n - 1 of them, none likelier) would hold more than
+        // 1 - topP of the mass, and those before it less than topP. So only the likelier tokens
+        // are sorted (llama2.c's sampler makes the same cut). Should rounding ever leave their mass
+        // short of topP, every token is sorted, as the definition reads.
+        double v = rnd.nextDouble();
+        int picked = nucleus(p, n == 1 ? 0 : (1 - o.topP()) / (n - 1), o.topP(), v);
+        return picked >= 0 ? picked : nucleus(p, 0, o.topP(), v);
+    }
+
+    /**
+     * The nucleus pick among tokens with probability at least {@code cutoff}, for the uniform draw
+     * {@code v}; -1 when those tokens' mass does not reach {@code topP} and some were left out.
+     */
+    private static int nucleus(double[] p, double cutoff, double topP, double v) {
+        int n = p.length;
+        int[] order = new int[n];
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            if (p[i] >= cutoff) {
+                order[c++] = i;
+            }
         }
         // Highest probability first; ties by id (a stable sort of ids in ascending order), so the
         // order is deterministic. A primitive merge sort: boxing 32,000 ids per token costs milliseconds.
-        sortByDescending(order, p);
+        sortByDescending(order, c, p);
         double mass = 0;
         int keep = 0;
-        while (keep < n && (keep == 0 || mass < o.topP())) {
+        while (keep < c && (keep == 0 || mass < topP)) {
             mass += p[order[keep++]];
         }
-        double u = rnd.nextDouble() * mass;
+        if (mass < topP && c < n) {
+            return -1;
+        }
+        double u = v * mass;
         double acc = 0;
         for (int i = 0; i < keep; i++) {
             acc += p[order[i]];
@@ -283,9 +331,8 @@ public final class Generator {
         return order[keep - 1];
     }
 
-    /** Stable merge sort of {@code order} by {@code p[order[i]]}, largest first. */
-    private static void sortByDescending(int[] order, double[] p) {
-        int n = order.length;
+    /** Stable merge sort of the first {@code n} entries of {@code order} by {@code p[order[i]]}, largest first. */
+    private static void sortByDescending(int[] order, int n, double[] p) {
         int[] buf = new int[n];
         for (int width = 1; width < n; width *= 2) {
             for (int lo = 0; lo < n - width; lo += 2 * width) {

@@ -127,7 +127,7 @@ class GeneratorEnginesTest {
     }
 
     @Test
-    void samplingPicksWhatTheSortedNucleusDefinitionPicks() {
+    void samplingPicksWhatTheNucleusDefinitionPicks() {
         SplittableRandom data = new SplittableRandom(9);
         for (int trial = 0; trial < 200; trial++) {
             int n = 1 + data.nextInt(300);
@@ -136,14 +136,19 @@ class GeneratorEnginesTest {
                 // Few distinct values, so ties are common and their order (by id) matters.
                 logits[i] = data.nextInt(6) * 0.5f;
             }
-            Generator.Options o = new Generator.Options(1, 0.2 + data.nextDouble(), 0.05 + 0.95 * data.nextDouble(), 1);
+            // Every fourth trial samples from all tokens (top-p 1, the default).
+            double topP = trial % 4 == 0 ? 1 : 0.05 + 0.95 * data.nextDouble();
+            Generator.Options o = new Generator.Options(1, 0.2 + data.nextDouble(), topP, 1);
             long seed = data.nextLong();
             assertEquals(definition(logits, o, new SplittableRandom(seed)),
                     Generator.sample(logits, o, new SplittableRandom(seed)), "trial " + trial);
         }
     }
 
-    /** Nucleus sampling as specified: probabilities sorted high to low, ties by id, boxed and plain. */
+    /**
+     * Nucleus sampling as specified: probabilities sorted high to low, ties by id, boxed and plain;
+     * with top-p 1, every token in id order.
+     */
     private static int definition(float[] logits, Generator.Options o, SplittableRandom rnd) {
         int n = logits.length;
         double max = Double.NEGATIVE_INFINITY;
@@ -155,6 +160,21 @@ class GeneratorEnginesTest {
         for (int i = 0; i < n; i++) {
             p[i] = Math.exp((logits[i] - max) / o.temperature());
             sum += p[i];
+        }
+        if (o.topP() == 1) {
+            double u = rnd.nextDouble() * sum;
+            double acc = 0;
+            for (int i = 0; i < n; i++) {
+                acc += p[i];
+                if (u < acc && p[i] > 0) {
+                    return i;
+                }
+            }
+            for (int i = n - 1; ; i--) {
+                if (p[i] > 0) {
+                    return i;
+                }
+            }
         }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
