@@ -47,10 +47,21 @@ public final class GenerateBench {
      * @param compare also decode one sequence of the llama2-15m shape with the kernel engine
      *                (the model's forward pass through the backend's operators)
      * @param scalar  use the scalar decode kernels instead of the preferred (Vector API) ones
+     * @param temperature 0 decodes llama2-15m greedily; above 0 its tokens are sampled (as
+     *                {@code generate --temperature --top-p} samples), each sequence with its own seed
+     * @param topP    the nucleus of the sampling
      */
     public record Config(List<String> shapes, int batch, int threads, DType dtype, int prompt, int layerSteps,
-                         int runs, boolean compare, boolean scalar, long seed) {
+                         int runs, boolean compare, boolean scalar, long seed, double temperature, double topP) {
+        /** Greedy decoding. */
+        public Config(List<String> shapes, int batch, int threads, DType dtype, int prompt, int layerSteps, int runs,
+                      boolean compare, boolean scalar, long seed) {
+            this(shapes, batch, threads, dtype, prompt, layerSteps, runs, compare, scalar, seed, 0, 1);
+        }
+
         public Config {
+            // The generator's own checks, with its messages.
+            new Generator.Options(0, temperature, topP, seed);
             for (String s : shapes) {
                 if (!SHAPES.contains(s)) {
                     throw new IllegalArgumentException("unknown shape '" + s + "'; expected some of " + SHAPES);
@@ -121,6 +132,10 @@ public final class GenerateBench {
             out.put("batch", config.batch());
             out.put("dtype", config.dtype().name().toLowerCase(java.util.Locale.ROOT));
             out.put("prompt", config.prompt());
+            if (config.temperature() > 0) {
+                out.put("temperature", config.temperature());
+                out.put("topP", config.topP());
+            }
             out.putAll(m);
             return new BenchResult("generation (fast decoder, random weights)", out);
         }
@@ -216,13 +231,19 @@ public final class GenerateBench {
             boolean[] want = new boolean[b];
             Arrays.fill(want, head);
             Arrays.fill(tokens, 3);
+            Generator.Options sampling = new Generator.Options(steps, config.temperature(), config.topP(), config.seed());
+            SplittableRandom[] rnd = new SplittableRandom[b];
+            for (int i = 0; i < b; i++) {
+                rnd[i] = new SplittableRandom(config.seed() + i);
+            }
             // One logits buffer for the run, as continuous batching keeps one.
             float[] logits = new float[head ? b * vocab : 0];
             for (int step = 0; step < steps; step++) {
                 d.forward(s, tokens, want, b, vocab, logits);
                 if (head) {
                     for (int i = 0; i < b; i++) {
-                        tokens[i] = argmax(logits, i * vocab, vocab);
+                        tokens[i] = config.temperature() == 0 ? argmax(logits, i * vocab, vocab)
+                                : Generator.sample(logits, i * vocab, vocab, sampling, rnd[i]);
                     }
                 }
             }

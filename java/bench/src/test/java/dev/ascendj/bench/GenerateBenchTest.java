@@ -16,9 +16,12 @@ class GenerateBenchTest {
     @Test
     @SuppressWarnings("unchecked")
     void decodingAndPrefillAreReportedApart() {
-        GenerateBench.Config c = new GenerateBench.Config(List.of("llama2-15m"), 2, 1, DType.BF16, 250, 4, 1, false, false, 7);
+        GenerateBench.Config c = new GenerateBench.Config(List.of("llama2-15m"), 2, 1, DType.BF16, 250, 4, 1, false, false, 7,
+                0.8, 0.9);
         Map<String, Object> m = new GenerateBench(c).run().metrics();
         assertEquals("bf16", m.get("dtype"));
+        assertEquals(0.8, m.get("temperature"));
+        assertEquals(0.9, m.get("topP"));
         assertTrue(((String) m.get("kernels")).contains("1 thread"), m.toString());
         Map<String, Object> shape = (Map<String, Object>) m.get("llama2-15m");
         Map<String, Object> decode = (Map<String, Object>) shape.get("decode");
@@ -40,5 +43,8 @@ class GenerateBenchTest {
                 () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.FP32, 256, 4, 1, false, false, 1));
         assertThrows(IllegalArgumentException.class,
                 () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.INT8, 16, 4, 1, false, false, 1));
+        IllegalArgumentException topP = assertThrows(IllegalArgumentException.class,
+                () -> new GenerateBench.Config(List.of("llama2-15m"), 1, 1, DType.FP32, 16, 4, 1, false, false, 1, 0.8, 0));
+        assertTrue(topP.getMessage().contains("top-p must lie in (0, 1]"), topP.getMessage());
     }
 }

@@ -12,13 +12,14 @@ import picocli.CommandLine.Spec;
 /** {@code ascendj bench generate}: decoding and prefill tokens/s of the fast decoder. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Tokens/s of generation with the fast decoder on random weights, decoding and prefill apart:"
-                + " the llama2-15m shape (llama2.c's stories15M: prompt, then greedy decoding to position 256) and one"
-                + " LLaMA2-7B-shaped decoder layer (memory-bound: its weight bytes per second against the measured"
-                + " memory read bandwidth).",
+                + " the llama2-15m shape (llama2.c's stories15M: prompt, then greedy or sampled decoding to position"
+                + " 256) and one LLaMA2-7B-shaped decoder layer (memory-bound: its weight bytes per second against the"
+                + " measured memory read bandwidth).",
             "Decoding counts new tokens of all sequences of the batch; the figure is the median of --runs runs."},
         footer = {"", "Examples:",
             "  ascendj bench generate --threads 1 --json",
-            "  ascendj bench generate --batch 16 --shapes llama2-15m"})
+            "  ascendj bench generate --batch 16 --shapes llama2-15m",
+            "  ascendj bench generate --shapes llama2-15m --temperature 0.8 --top-p 0.95"})
 final class BenchGenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -40,6 +41,12 @@ final class BenchGenerateCommand implements Callable<Integer> {
     int layerSteps;
     @Option(names = "--runs", defaultValue = "3", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
     int runs;
+    @Option(names = "--temperature", defaultValue = "0",
+            description = "0 (default) decodes llama2-15m greedily; above 0 samples its tokens, as generate does.")
+    double temperature;
+    @Option(names = "--top-p", defaultValue = "1.0",
+            description = "With --temperature above 0: the nucleus of the sampling (default ${DEFAULT-VALUE}).")
+    double topP;
     @Option(names = "--compare", description = "Also decode llama2-15m with the kernel engine (the model's forward pass).")
     boolean compare;
     @Option(names = "--scalar", description = "Use the scalar decode kernels (the fallback without the Vector API).")
@@ -51,7 +58,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         GenerateBench.Config cfg = new GenerateBench.Config(shapes, batch, t, DType.parse(dtype), prompt, layerSteps,
-                runs, compare, scalar, 42);
+                runs, compare, scalar, 42, temperature, topP);
         return BenchCommand.print(spec, new GenerateBench(cfg).run(), json);
     }
 }

@@ -256,8 +256,9 @@ public final class Generator {
      * below 1, from the nucleus: the fewest tokens, most probable first (ties by id), whose
      * probabilities reach top-p, walked in that order against one uniform draw. With top-p 1,
      * from every token, walked in id order (the same distribution, and no sort of the vocabulary).
+     * The options' temperature must be above 0.
      */
-    static int sample(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
+    public static int sample(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = off; i < off + n; i++) {
             max = Math.max(max, logits[i]);
