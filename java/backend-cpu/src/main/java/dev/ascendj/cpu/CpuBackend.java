@@ -57,6 +57,22 @@ public final class CpuBackend implements Backend {
                 compute);
     }
 
+    /**
+     * The most native scratch memory the CPU kernels (of every backend in this JVM) held at once
+     * since the last {@link #resetScratchHighWater()}: attention's per-worker score tiles and
+     * gradient accumulators, counted as they are allocated and freed. Device tensors are not
+     * included ({@link dev.ascendj.core.Device#memoryInfo()} counts those).
+     */
+    public static long scratchHighWaterBytes() {
+        return Scratch.highWaterBytes();
+    }
+
+    /** Starts a new {@link #scratchHighWaterBytes()} mark at the scratch alive now; returns that amount. */
+    public static long resetScratchHighWater() {
+        Scratch.resetHighWater();
+        return Scratch.liveBytes();
+    }
+
     private static DType computeProperty() {
         String value = System.getProperty("ascendj.cpu.compute", "fp32");
         try {

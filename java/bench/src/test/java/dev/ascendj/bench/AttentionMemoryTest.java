@@ -18,8 +18,9 @@ class AttentionMemoryTest {
         // q, k, v, dOut, out, dq, dk, dv: 8 x S x H x D floats, plus the log-sum-exp, S x H.
         assertEquals(4L * (8L * 256 * h * d + 256L * h), small.tensorBytes());
         assertEquals(4 * small.tensorBytes(), big.tensorBytes());
-        assertTrue(big.peakNativeBytes() >= big.tensorBytes());
-        assertTrue(big.scratchBytes() <= 5 * Math.max(small.scratchBytes(), 64L * 1024),
+        // Counted, not sampled: even the short calls at S = 256 show their scratch.
+        assertTrue(small.scratchBytes() > 0, "scratch at S = 256: " + small.scratchBytes());
+        assertTrue(big.scratchBytes() <= 5 * small.scratchBytes(),
                 "scratch " + small.scratchBytes() + " -> " + big.scratchBytes());
         assertEquals(16 * small.fullScoreBytes(), big.fullScoreBytes());
         assertTrue(big.scratchBytes() < big.fullScoreBytes() / 4, "no full score matrix: " + big.scratchBytes());

@@ -177,7 +177,6 @@ final class ExperimentCommand implements Runnable {
                 e.put("seq", a.seq());
                 e.put("tensorBytes", a.tensorBytes());
                 e.put("scratchBytes", a.scratchBytes());
-                e.put("peakNativeBytes", a.peakNativeBytes());
                 e.put("fullScoreBytes", a.fullScoreBytes());
             }
             n.put("seconds", r.seconds());
