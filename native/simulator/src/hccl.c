@@ -356,7 +356,10 @@ static int await_all(Group *g, const char *name, int rank, const char *api) {
             g->joined--;
             /* The group is dead, as HCCL's is after a connect timeout: late ranks fail too, and the
              * name goes now (the memory goes with the last mapping). */
-            group_fail(g, "rank %d gave up waiting for ranks %s to join", rank, who);
+            /* Worded as the timeout itself, so that every rank of the group reports the same
+             * cause, whichever of them gave up first. */
+            group_fail(g, "rank %d waited %lld ms for the other ranks to join; missing: %s (HCCL_CONNECT_TIMEOUT)",
+                       rank, (long long) connect_timeout_ms(), who);
             shm_unlink(name);
             break;
         }

@@ -73,7 +73,8 @@ class HcclFabricFailureSimTest {
                 + " waited 1 s for the other ranks of the group and gave up"), out);
 
         // A node that never joins: the group's creation gives up after the connect timeout, naming it and
-        // the missing ranks (node 1's 2 and 3; rank 1 too when its own wait ended a moment earlier).
+        // the missing ranks (node 1's 2 and 3; rank 1 too when its own wait ended a moment earlier), in
+        // the same words whether rank 0's wait ended first or it hears of rank 1's.
         String join = line(out, "join failed:");
         assertTrue(join.startsWith("join failed: CommunicatorException: group 'world' (ranks [0, 1, 2, 3]) could not be"
                 + " created: ") && join.contains("missing: ") && join.contains("2, 3 (HCCL_CONNECT_TIMEOUT)"), out);
