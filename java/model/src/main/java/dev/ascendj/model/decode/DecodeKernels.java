@@ -34,7 +34,8 @@ public abstract class DecodeKernels {
      * Panels computed together when there is a single input row (one sequence decoding), whose
      * product only streams the weights: eight panels of two vectors keep sixteen independent
      * multiply-add chains and eight weight streams in flight, which reads memory measurably faster
-     * than four panels (llama2-15m, one thread: 15-20% more tokens/s) or two.
+     * than four panels (llama2-15m, one thread: 15-20% more tokens/s) or two. (Kernels without the
+     * registers for sixteen chains run a group as two halves.)
      */
     static final int STREAM_GROUP = 8;
 

@@ -27,6 +27,12 @@ final class VectorKernels extends DecodeKernels {
     private static final VectorSpecies<Byte> B = L >= 8 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8))
             : null;
     private static final int P = 2 * L;
+    /**
+     * Whether the machine has 32 vector registers (512-bit vectors: AVX-512), enough for the
+     * sixteen accumulators of {@link #row1x8} and the eight of {@link #halfRow1x4} with their
+     * widened weights; with 16 (AVX2) they would spill, and narrower kernels run instead.
+     */
+    private static final boolean MANY_REGISTERS = L >= 16;
     private static final int[] CODEBOOK_BITS = codebookBits();
 
     private static int[] codebookBits() {
@@ -87,7 +93,7 @@ final class VectorKernels extends DecodeKernels {
         for (int i = 0; i < mr; i++) {
             int xo = xOff + i * xStride;
             int yo = yOff + i * yStride;
-            if (np == 8) {
+            if (np == 8 && MANY_REGISTERS) {
                 row1x8(w, off, ps, kc, x, xo, y, yo, acc);
                 continue;
             }
@@ -386,7 +392,7 @@ final class VectorKernels extends DecodeKernels {
             int xo = xOff + i * xStride;
             int yo = tmp == null ? yOff + i * yStride : 0;
             int q = 0;
-            for (; q + 4 <= np; q += 4) {
+            for (; MANY_REGISTERS && q + 4 <= np; q += 4) {
                 halfRow1x4(w, off + q * ps, ps, k, x, xo, out, yo + q * P);
             }
             for (; q + 2 <= np; q += 2) {
