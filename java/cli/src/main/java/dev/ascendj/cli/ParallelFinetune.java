@@ -120,9 +120,10 @@ final class ParallelFinetune {
             // The engine runs it; MindSpore would not, so neither does the planner.
             int p = layout.pp();
             int mb = layout.microBatches();
+            double idle = 100.0 * (p - 1) / (mb + p - 1);
             o.printf("note: %d micro-batch%s for %d pipeline stages: each stage idles for %.0f%% of the step"
                     + " ((p - 1) / (m + p - 1)); the planner does not plan this, as MindSpore's pipeline needs at"
-                    + " least as many micro-batches as stages%n", mb, mb == 1 ? "" : "es", p, 100.0 * (p - 1) / (mb + p - 1));
+                    + " least as many micro-batches as stages%n", mb, mb == 1 ? "" : "es", p, idle);
         }
         o.flush();
         FullWeights start = FullWeights.of(m);

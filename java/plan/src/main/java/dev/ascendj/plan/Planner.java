@@ -33,10 +33,11 @@ public final class Planner {
     /**
      * Why fewer micro-batches than pipeline stages is not planned: MindSpore's pipeline
      * parallelism refuses it (mindspore.nn.PipelineCell, r2.3 and later: micro_size must be at
-     * least the number of stages), and each stage would idle for most of the step.
+     * least the number of stages), and each stage would idle for half the step or more
+     * ((p - 1) / (m + p - 1) with m below p).
      */
     public static final String TOO_FEW_MICRO_BATCHES = "MindSpore's pipeline needs at least as many micro-batches as"
-            + " stages (fewer leave each stage idle for most of the step)";
+            + " stages (fewer leave each stage idle for half the step or more)";
 
     private static final Logger LOG = Log.get(Planner.class);
 
