@@ -242,8 +242,7 @@ public final class GenerateBench {
                 d.forward(s, tokens, want, b, vocab, logits);
                 if (head) {
                     for (int i = 0; i < b; i++) {
-                        tokens[i] = config.temperature() == 0 ? argmax(logits, i * vocab, vocab)
-                                : Generator.sample(logits, i * vocab, vocab, sampling, rnd[i]);
+                        tokens[i] = Generator.nextToken(logits, i * vocab, vocab, sampling, rnd[i]);
                     }
                 }
             }
@@ -257,16 +256,6 @@ public final class GenerateBench {
             }
         }
         return t;
-    }
-
-    private static int argmax(float[] v, int off, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[off + i] > v[off + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private double measure(Runnable action) {

@@ -5,6 +5,7 @@ import dev.ascendj.core.DType;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -41,12 +42,8 @@ final class BenchGenerateCommand implements Callable<Integer> {
     int layerSteps;
     @Option(names = "--runs", defaultValue = "3", description = "Timed runs; the median is reported (default ${DEFAULT-VALUE}).")
     int runs;
-    @Option(names = "--temperature", defaultValue = "0",
-            description = "0 (default) decodes llama2-15m greedily; above 0 samples its tokens, as generate does.")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "1.0",
-            description = "With --temperature above 0: the nucleus of the sampling (default ${DEFAULT-VALUE}).")
-    double topP;
+    @Mixin
+    SamplingOptions sampling;
     @Option(names = "--compare", description = "Also decode llama2-15m with the kernel engine (the model's forward pass).")
     boolean compare;
     @Option(names = "--scalar", description = "Use the scalar decode kernels (the fallback without the Vector API).")
@@ -58,7 +55,7 @@ final class BenchGenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         GenerateBench.Config cfg = new GenerateBench.Config(shapes, batch, t, DType.parse(dtype), prompt, layerSteps,
-                runs, compare, scalar, 42, temperature, topP);
+                runs, compare, scalar, 42, sampling.temperature, sampling.topP);
         return BenchCommand.print(spec, new GenerateBench(cfg).run(), json);
     }
 }

@@ -44,11 +44,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--raw", description = "Do not apply the prompt template.")
     boolean raw;
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).") int maxNewTokens;
-    @Option(names = "--temperature", defaultValue = "0", description = "0 (default) decodes greedily.")
-    double temperature;
-    @Option(names = "--top-p", defaultValue = "1.0", description = "With --temperature above 0: sample among the"
-            + " fewest most likely tokens whose probabilities reach P (default ${DEFAULT-VALUE}).")
-    double topP;
+    @Mixin
+    SamplingOptions sampling;
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling (default ${DEFAULT-VALUE}).")
     long seed;
     @Option(names = "--json", description = "Print prompt and generated token ids and text as JSON.")
@@ -59,7 +56,7 @@ final class GenerateCommand implements Callable<Integer> {
         threads.apply();
         Device device = Backends.get("cpu").device(0);
         Ops ops = Backends.get("cpu").ops(device);
-        Generator.Options options = new Generator.Options(maxNewTokens, temperature, topP, seed);
+        Generator.Options options = sampling.options(maxNewTokens, seed);
         try (LlamaTokenizer tok = ModelSource.tokenizer(model, tokenizer);
              LlamaModel m = ModelSource.load(model, adapter, null, device, 0)) {
             ModelSource.checkVocabulary(m.config(), tok);

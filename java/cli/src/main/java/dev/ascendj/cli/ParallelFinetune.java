@@ -118,12 +118,11 @@ final class ParallelFinetune {
         }
         if (layout.pp() > 1 && layout.microBatches() < layout.pp()) {
             // The engine runs it; MindSpore would not, so neither does the planner.
-            int p = layout.pp();
             int mb = layout.microBatches();
-            double idle = 100.0 * (p - 1) / (mb + p - 1);
             o.printf("note: %d micro-batch%s for %d pipeline stages: each stage idles for %.0f%% of the step"
                     + " ((p - 1) / (m + p - 1)); the planner does not plan this, as MindSpore's pipeline needs at"
-                    + " least as many micro-batches as stages%n", mb, mb == 1 ? "" : "es", p, idle);
+                    + " least as many micro-batches as stages%n", mb, mb == 1 ? "" : "es", layout.pp(),
+                    100 * layout.pipelineIdleShare());
         }
         o.flush();
         FullWeights start = FullWeights.of(m);

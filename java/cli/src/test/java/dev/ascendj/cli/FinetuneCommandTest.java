@@ -55,6 +55,19 @@ class FinetuneCommandTest {
         JsonNode g = new ObjectMapper().readTree(gen.out());
         assertTrue(g.get("prompt").asText().contains("[INST]"));
         assertTrue(g.get("generatedIds").size() <= 5);
+        // Sampled: the same seed gives the same tokens; settings outside their range are refused.
+        String[] sampled = {"generate", "--model", out.resolve("base-model").toString(), "--adapter",
+            out.resolve("adapter").toString(), "--prompt", "Extract the triples.", "--max-new-tokens", "8",
+            "--temperature", "0.9", "--top-p", "0.95", "--seed", "3", "--json"};
+        CommandRun s1 = run(sampled);
+        CommandRun s2 = run(sampled);
+        assertEquals(0, s1.code(), s1.err());
+        assertEquals(new ObjectMapper().readTree(s1.out()).get("generatedIds"),
+                new ObjectMapper().readTree(s2.out()).get("generatedIds"));
+        sampled[sampled.length - 4] = "0";
+        CommandRun badTopP = run(sampled);
+        assertEquals(2, badTopP.code());
+        assertTrue(badTopP.err().contains("top-p must lie in (0, 1], got 0.0"), badTopP.err());
 
         CommandRun ev = run("evaluate", "--model", out.resolve("base-model").toString(), "--adapter",
                 out.resolve("adapter").toString(), "--data", "../../examples/data/kg-dev.jsonl", "--seq-len", "64", "--json");

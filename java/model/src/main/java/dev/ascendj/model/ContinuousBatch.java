@@ -142,8 +142,7 @@ final class ContinuousBatch<T> {
             for (int j = 0; j < w; j++) {
                 Active a = wanted[j];
                 wanted[j] = null;
-                int token = options.temperature() == 0 ? Generator.argmax(logits, j * vocabLimit, vocabLimit)
-                        : Generator.sample(logits, j * vocabLimit, vocabLimit, options, a.rnd);
+                int token = Generator.nextToken(logits, j * vocabLimit, vocabLimit, options, a.rnd);
                 a.out[a.produced++] = token;
                 if (token == eosId || a.produced == options.maxNewTokens()) {
                     done.accept(new Generator.Result<>(a.request.tag(), a.request.prompt(),

@@ -219,7 +219,7 @@ public final class Generator {
                 if (vocabLimit < logits.length) {
                     logits = Arrays.copyOf(logits, vocabLimit);
                 }
-                int token = options.temperature() == 0 ? argmax(logits) : sample(logits, options, rnd);
+                int token = nextToken(logits, 0, logits.length, options, rnd);
                 out[produced++] = token;
                 if (token == eosId) {
                     break;
@@ -232,8 +232,12 @@ public final class Generator {
         return Arrays.copyOf(out, produced);
     }
 
-    static int argmax(float[] logits) {
-        return argmax(logits, 0, logits.length);
+    /**
+     * The next token from {@code logits[off, off + n)} (its index from {@code off}): the most
+     * likely at temperature 0, else {@linkplain #sample sampled} with {@code rnd}.
+     */
+    public static int nextToken(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
+        return o.temperature() == 0 ? argmax(logits, off, n) : sample(logits, off, n, o, rnd);
     }
 
     /** The index (from {@code off}) of the largest of {@code logits[off, off + n)}; the first on ties. */
@@ -247,10 +251,6 @@ public final class Generator {
         return best;
     }
 
-    static int sample(float[] logits, Options o, SplittableRandom rnd) {
-        return sample(logits, 0, logits.length, o, rnd);
-    }
-
     /**
      * Samples a token from {@code logits[off, off + n)} at the options' temperature. With top-p
      * below 1, from the nucleus: the fewest tokens, most probable first (ties by id), whose
@@ -258,7 +258,7 @@ public final class Generator {
      * from every token, walked in id order (the same distribution, and no sort of the vocabulary).
      * The options' temperature must be above 0.
      */
-    public static int sample(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
+    static int sample(float[] logits, int off, int n, Options o, SplittableRandom rnd) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = off; i < off + n; i++) {
             max = Math.max(max, logits[i]);

@@ -141,7 +141,7 @@ class GeneratorEnginesTest {
             Generator.Options o = new Generator.Options(1, 0.2 + data.nextDouble(), topP, 1);
             long seed = data.nextLong();
             assertEquals(definition(logits, o, new SplittableRandom(seed)),
-                    Generator.sample(logits, o, new SplittableRandom(seed)), "trial " + trial);
+                    Generator.sample(logits, 0, logits.length, o, new SplittableRandom(seed)), "trial " + trial);
         }
     }
 

@@ -122,6 +122,15 @@ public record Layout(@JsonProperty(value = "dp", required = true) int dp,
         return (long) dp * tp * pp;
     }
 
+    /**
+     * The share of a step each pipeline stage idles under 1F1B with equal stages,
+     * {@code (p - 1) / (m + p - 1)}: 0 without a pipeline, half or more with fewer micro-batches
+     * than stages.
+     */
+    public double pipelineIdleShare() {
+        return (pp() - 1.0) / (microBatches() + pp() - 1);
+    }
+
     /** Number of ranks: dp x tp x pp. */
     @JsonIgnore
     public int worldSize() {
